@@ -1,0 +1,41 @@
+"""eventshop: composes the stack's services from its typed settings. No resource logic lives here."""
+
+import json
+from pathlib import Path
+
+import pulumi
+
+from components import EventBus, EventBusArgs
+from services.billing import Billing
+from services.context import ServiceContext, service_provider
+from services.email import Email
+from services.ops import Ops
+from services.orders import Orders
+from services.warehouse import Warehouse
+from settings import load_settings
+
+settings = load_settings()
+catalog = json.loads(Path("services/catalog.json").read_text()) if settings.seed_catalog else []
+
+
+def provided(service: str) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(providers=[service_provider(service, settings)])
+
+
+ops = Ops("ops", settings, opts=provided("ops"))
+platform = EventBus(
+    "events",
+    EventBusArgs(bus_name=settings.bus_name, archive_retention_days=settings.archive_retention_days),
+    opts=provided("platform"),
+)
+context = ServiceContext(settings=settings, bus=platform.ref, alarm_topic_arn=ops.alarm_topic_arn)
+
+warehouse = Warehouse("warehouse", context, catalog, opts=provided("warehouse"))
+billing = Billing("billing", context, opts=provided("billing"))
+orders = Orders("orders", context, warehouse.inventory, catalog, opts=provided("orders"))
+email = Email("email", context, opts=provided("email"))
+
+pulumi.export("api_url", orders.api.url)
+pulumi.export("event_bus_name", platform.bus.name)
+pulumi.export("alarm_topic_arn", ops.alarm_topic_arn)
+pulumi.export("customer_topic_arn", email.customer_topic.topic.arn)

@@ -1,0 +1,32 @@
+"""Reusable, domain-free building blocks: one pattern per component, secure by default."""
+
+from components.base import BusRef, Grant, Transforms
+from components.event_bus import EventBus, EventBusArgs
+from components.event_service import EventService, EventServiceArgs, Subscription
+from components.function import FunctionArgs, LambdaFunction, Observability
+from components.notifying_topic import NotifyingTopic, NotifyingTopicArgs, Route, TopicSubscription
+from components.queued_consumer import Batching, QueuedConsumer, QueuedConsumerArgs
+from components.table import Table, TableArgs
+
+__all__ = [
+    "Batching",
+    "BusRef",
+    "EventBus",
+    "EventBusArgs",
+    "EventService",
+    "EventServiceArgs",
+    "FunctionArgs",
+    "Grant",
+    "LambdaFunction",
+    "NotifyingTopic",
+    "NotifyingTopicArgs",
+    "Observability",
+    "QueuedConsumer",
+    "QueuedConsumerArgs",
+    "Route",
+    "Subscription",
+    "Table",
+    "TableArgs",
+    "TopicSubscription",
+    "Transforms",
+]

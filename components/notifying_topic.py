@@ -1,0 +1,345 @@
+"""NotifyingTopic: a KMS-encrypted SNS topic, its subscribers, and a policy naming exactly who may publish."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import defaults
+from components.base import (
+    BusRef,
+    Grant,
+    PolicyStatement,
+    Transforms,
+    apply_transform,
+    check_transforms,
+    deny_insecure_transport,
+    physical_name,
+    raise_problems,
+    resource_policy,
+)
+from components.subscriptions import (
+    Subscription,
+    TargetRetry,
+    allow_rules_to_send,
+    create_dead_letter_queue,
+    create_delivery_alarms,
+    create_rules,
+    create_targets,
+    validate_subscriptions,
+)
+
+NOTIFYING_TOPIC_CHILDREN = ("key", "topic", "subscription", "queue", "rule", "target", "dlq")
+PROTOCOLS = ("email", "sqs", "https", "lambda")
+_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TopicSubscription:
+    """An existing endpoint subscribed to the topic. protocol: email, sqs, https or lambda."""
+
+    key: str
+    protocol: str
+    endpoint: pulumi.Input[str]
+    filter_policy: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueSubscriber:
+    """An encrypted queue the component creates and subscribes (raw delivery), readable by its owner."""
+
+    key: str
+    filter_policy: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Route:
+    """Bus events matching `pattern`, reshaped by an input transformer, published to the topic."""
+
+    key: str
+    pattern: Mapping[str, Any]
+    input_paths: Mapping[str, str]
+    input_template: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifyingTopicArgs:
+    """Who publishes and who receives.
+
+    subscriptions: existing endpoints, default none. queue_subscribers: queues created for you, default none.
+    publisher_role_arns: IAM roles allowed to publish, default none.
+    alarm_name_prefix: CloudWatch alarms whose names start with it may publish, default none.
+    bus and routes: bus events routed to the topic, default none. route_retry: default `TargetRetry()`.
+    alarm_topic_arn: where the routes' DLQ alarm goes (required with routes).
+    """
+
+    subscriptions: tuple[TopicSubscription, ...] = ()
+    queue_subscribers: tuple[QueueSubscriber, ...] = ()
+    publisher_role_arns: tuple[pulumi.Input[str], ...] = ()
+    alarm_name_prefix: str | None = None
+    bus: BusRef | None = None
+    routes: tuple[Route, ...] = ()
+    route_retry: TargetRetry = TargetRetry()
+    alarm_topic_arn: pulumi.Input[str] | None = None
+
+
+def _validate(name: str, args: NotifyingTopicArgs, transforms: Transforms | None) -> None:
+    problems: list[str] = []
+    check_transforms(transforms, NOTIFYING_TOPIC_CHILDREN, problems)
+    keys = [s.key for s in args.subscriptions] + [q.key for q in args.queue_subscribers]
+    problems.extend(f"subscriber key {key!r} is used twice" for key in sorted(set(keys)) if keys.count(key) > 1)
+    problems.extend(
+        f"subscriber key {key!r} must be lowercase letters, digits and dashes" for key in keys if not _KEY.match(key)
+    )
+    problems.extend(
+        f"subscription {s.key!r}: protocol must be one of {', '.join(PROTOCOLS)}, got {s.protocol!r}"
+        for s in args.subscriptions
+        if s.protocol not in PROTOCOLS
+    )
+    problems.extend(
+        f"subscription {s.key!r}: https endpoints must start with https://"
+        for s in args.subscriptions
+        if s.protocol == "https" and isinstance(s.endpoint, str) and not s.endpoint.startswith("https://")
+    )
+    if args.routes:
+        if args.bus is None:
+            problems.append("routes need a bus")
+        if args.alarm_topic_arn is None:
+            problems.append("routes need an alarm_topic_arn for their dead-letter alarm")
+        validate_subscriptions(
+            [Subscription(key=route.key, pattern=route.pattern) for route in args.routes], args.route_retry, problems
+        )
+    if not (args.publisher_role_arns or args.alarm_name_prefix or args.routes):
+        problems.append("nobody may publish: give publisher_role_arns, alarm_name_prefix or routes")
+    raise_problems("NotifyingTopic", name, problems)
+
+
+class NotifyingTopic(pulumi.ComponentResource):
+    """An SNS topic encrypted with its own rotating KMS key, whose policy names each publisher.
+
+        alerts = NotifyingTopic("alarms", NotifyingTopicArgs(
+            alarm_name_prefix="eventshop-dev-",
+            subscriptions=(TopicSubscription(key="oncall", protocol="email", endpoint="ops@example.com"),),
+        ))
+
+    Publishers: the roles in `publisher_role_arns` (grant them `publish_grants()` too), CloudWatch alarms
+    named with `alarm_name_prefix`, and EventBridge on behalf of this topic's own routes. Plain HTTP is refused.
+    """
+
+    key: aws.kms.Key
+    topic: aws.sns.Topic
+    topic_policy: aws.sns.TopicPolicy
+    queues: dict[str, aws.sqs.Queue]
+    subscriptions: dict[str, aws.sns.TopicSubscription]
+    rules: dict[str, aws.cloudwatch.EventRule]
+
+    def __init__(
+        self,
+        name: str,
+        args: NotifyingTopicArgs,
+        transforms: Transforms | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("eventshop:components:NotifyingTopic", name, None, opts)
+        _validate(name, args, transforms)
+        self.account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        self.key = self._create_key(name, args, transforms)
+        self.topic = aws.sns.Topic(
+            f"{name}-topic",
+            **apply_transform(transforms, "topic", {}) | {"name": physical_name(name), "kms_master_key_id": self.key.arn},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.rules = (
+            create_rules(
+                self,
+                name,
+                args.bus,
+                [Subscription(key=route.key, pattern=route.pattern) for route in args.routes],
+                transforms,
+            )
+            if args.routes and args.bus
+            else {}
+        )
+        self.topic_policy = aws.sns.TopicPolicy(
+            f"{name}-topic-policy",
+            arn=self.topic.arn,
+            policy=resource_policy(self._publishers(args)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.queues = {}
+        self.subscriptions = {}
+        for subscriber in args.queue_subscribers:
+            self._subscribe_new_queue(name, subscriber, transforms)
+        for subscription in args.subscriptions:
+            self.subscriptions[subscription.key] = self._subscribe(
+                name, subscription.key, subscription.protocol, subscription.endpoint, subscription.filter_policy, transforms
+            )
+        self._create_routes(name, args, transforms)
+        self.register_outputs({"topic_arn": self.topic.arn, "key_arn": self.key.arn})
+
+    def publish_grants(self) -> tuple[Grant, ...]:
+        """What a publishing role needs: Publish on this topic and the data key to encrypt with."""
+        return (
+            Grant(actions=("sns:Publish",), resources=(self.topic.arn,)),
+            Grant(actions=("kms:GenerateDataKey", "kms:Decrypt"), resources=(self.key.arn,)),
+        )
+
+    def _create_key(self, name: str, args: NotifyingTopicArgs, transforms: Transforms | None) -> aws.kms.Key:
+        services = [
+            *(["cloudwatch.amazonaws.com"] if args.alarm_name_prefix else []),
+            *(["events.amazonaws.com"] if args.routes else []),
+        ]
+        statements = [
+            {
+                "Sid": "AccountAdministersKeyThroughIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", self.account_id, ":root")},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ]
+        if services:
+            # Alarms and EventBridge publish as AWS services, so the key itself must let them encrypt.
+            statements.append(
+                {
+                    "Sid": "AllowServicePublishers",
+                    "Effect": "Allow",
+                    "Principal": {"Service": services},
+                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": self.account_id}},
+                }
+            )
+        kwargs = apply_transform(transforms, "key", defaults.topic_key_args()) | {
+            "description": f"Encrypts the {physical_name(name)} topic",
+            "policy": pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+        }
+        return aws.kms.Key(f"{name}-key", **kwargs, opts=pulumi.ResourceOptions(parent=self))
+
+    def _publishers(self, args: NotifyingTopicArgs) -> list[PolicyStatement]:
+        statements = []
+        if args.publisher_role_arns:
+            statements.append(
+                PolicyStatement(
+                    sid="AllowPublisherRoles",
+                    effect="Allow",
+                    principal={"AWS": list(args.publisher_role_arns)},
+                    actions=("sns:Publish",),
+                    resources=(self.topic.arn,),
+                )
+            )
+        if args.alarm_name_prefix:
+            statements.append(
+                PolicyStatement(
+                    sid="AllowOwnAlarms",
+                    effect="Allow",
+                    principal={"Service": "cloudwatch.amazonaws.com"},
+                    actions=("sns:Publish",),
+                    resources=(self.topic.arn,),
+                    conditions={
+                        "ArnLike": {
+                            "aws:SourceArn": pulumi.Output.concat(
+                                "arn:aws:cloudwatch:*:", self.account_id, ":alarm:", args.alarm_name_prefix, "*"
+                            )
+                        },
+                        "StringEquals": {"aws:SourceAccount": self.account_id},
+                    },
+                )
+            )
+        if self.rules:
+            statements.append(
+                PolicyStatement(
+                    sid="AllowOwnRoutes",
+                    effect="Allow",
+                    principal={"Service": "events.amazonaws.com"},
+                    actions=("sns:Publish",),
+                    resources=(self.topic.arn,),
+                    conditions={"ArnEquals": {"aws:SourceArn": [rule.arn for rule in self.rules.values()]}},
+                )
+            )
+        statements.append(deny_insecure_transport([self.topic.arn], "sns:Publish"))
+        return statements
+
+    def _subscribe(
+        self,
+        name: str,
+        key: str,
+        protocol: str,
+        endpoint: pulumi.Input[str],
+        filter_policy: Mapping[str, Any] | None,
+        transforms: Transforms | None,
+        raw: bool = False,
+        depends_on: list[pulumi.Resource] | None = None,
+    ) -> aws.sns.TopicSubscription:
+        kwargs: dict[str, Any] = {"topic": self.topic.arn, "protocol": protocol, "endpoint": endpoint}
+        if filter_policy:
+            kwargs["filter_policy"] = json.dumps(filter_policy, sort_keys=True)
+            kwargs["filter_policy_scope"] = "MessageAttributes"
+        if raw:
+            kwargs["raw_message_delivery"] = True
+        return aws.sns.TopicSubscription(
+            f"{name}-sub-{key}",
+            **apply_transform(transforms, "subscription", kwargs),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
+        )
+
+    def _subscribe_new_queue(self, name: str, subscriber: QueueSubscriber, transforms: Transforms | None) -> None:
+        queue = aws.sqs.Queue(
+            f"{name}-{subscriber.key}-queue",
+            **apply_transform(transforms, "queue", defaults.dead_letter_queue_args())
+            | {"name": physical_name(name, f"-{subscriber.key}")},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        policy = aws.sqs.QueuePolicy(
+            f"{name}-{subscriber.key}-queue-policy",
+            queue_url=queue.id,
+            policy=resource_policy(
+                [
+                    PolicyStatement(
+                        sid="AllowThisTopicToSend",
+                        effect="Allow",
+                        principal={"Service": "sns.amazonaws.com"},
+                        actions=("sqs:SendMessage",),
+                        resources=(queue.arn,),
+                        conditions={"ArnEquals": {"aws:SourceArn": self.topic.arn}},
+                    ),
+                    deny_insecure_transport([queue.arn], "sqs:*"),
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.queues[subscriber.key] = queue
+        self.subscriptions[subscriber.key] = self._subscribe(
+            name, subscriber.key, "sqs", queue.arn, subscriber.filter_policy, transforms, raw=True, depends_on=[policy]
+        )
+
+    def _create_routes(self, name: str, args: NotifyingTopicArgs, transforms: Transforms | None) -> None:
+        self.route_dead_letter_queue: aws.sqs.Queue | None = None
+        if not (self.rules and args.bus and args.alarm_topic_arn):
+            return
+        dlq = create_dead_letter_queue(self, f"{name}-routes", transforms)
+        dlq_policy = allow_rules_to_send(self, f"{name}-routes-dlq-policy", dlq, self.rules)
+        transformers = {route.key: route for route in args.routes}
+        self.route_targets = create_targets(
+            self,
+            name,
+            args.bus,
+            self.rules,
+            self.topic.arn,
+            dlq,
+            args.route_retry,
+            transforms,
+            depends_on=[self.topic_policy, dlq_policy],
+            input_transformers={
+                key: {"input_paths": dict(route.input_paths), "input_template": route.input_template}
+                for key, route in transformers.items()
+            },
+        )
+        self.route_dead_letter_queue = dlq
+        self.route_alarms = create_delivery_alarms(self, f"{name}-routes", args.bus, self.rules, dlq, args.alarm_topic_arn)

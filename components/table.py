@@ -1,0 +1,114 @@
+"""Table: an on-demand DynamoDB table with encryption, recovery and deletion protection by default."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import defaults
+from components.base import Transforms, apply_transform, check_transforms, physical_name, raise_problems
+
+TABLE_CHILDREN = ("table", "item")
+_ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TableArgs:
+    """hash_key: the string partition key. ttl_attribute: default none.
+    point_in_time_recovery / deletion_protection: default True. protect: refuse `pulumi destroy`
+    and keep the table if removed from the program, default False.
+    seed_items: items written once at creation (plain JSON values), default none.
+    """
+
+    hash_key: str
+    ttl_attribute: str | None = None
+    point_in_time_recovery: bool = True
+    deletion_protection: bool = True
+    protect: bool = False
+    seed_items: Sequence[Mapping[str, Any]] = ()
+
+
+def to_attribute_value(value: Any) -> dict[str, Any]:
+    """A plain JSON value as a DynamoDB attribute value."""
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | float):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, list):
+        return {"L": [to_attribute_value(item) for item in value]}
+    if isinstance(value, dict):
+        return {"M": {key: to_attribute_value(item) for key, item in value.items()}}
+    raise TypeError(f"cannot store {value!r} in DynamoDB")
+
+
+class Table(pulumi.ComponentResource):
+    """One DynamoDB table keyed by a string, seeded if asked.
+
+        orders = Table("orders", TableArgs(hash_key="orderId", protect=True))
+        Grant(("dynamodb:GetItem",), (orders.table.arn,))
+    """
+
+    table: aws.dynamodb.Table
+    items: list[aws.dynamodb.TableItem]
+
+    def __init__(
+        self,
+        name: str,
+        args: TableArgs,
+        transforms: Transforms | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("eventshop:components:Table", name, None, opts)
+        problems: list[str] = []
+        check_transforms(transforms, TABLE_CHILDREN, problems)
+        for attribute in (args.hash_key, args.ttl_attribute):
+            if attribute is not None and not _ATTRIBUTE.match(attribute):
+                problems.append(f"attribute name {attribute!r} is not valid")
+        problems.extend(
+            f"seed item {index} has no {args.hash_key!r}"
+            for index, item in enumerate(args.seed_items)
+            if not isinstance(item.get(args.hash_key), str)
+        )
+        raise_problems("Table", name, problems)
+
+        kwargs = defaults.table_args() | {
+            "point_in_time_recovery": {"enabled": args.point_in_time_recovery},
+            "deletion_protection_enabled": args.deletion_protection,
+        }
+        if args.ttl_attribute:
+            kwargs["ttl"] = {"attribute_name": args.ttl_attribute, "enabled": True}
+        kwargs = apply_transform(transforms, "table", kwargs) | {
+            "name": physical_name(name),
+            "hash_key": args.hash_key,
+            "attributes": [{"name": args.hash_key, "type": "S"}],
+        }
+        self.table = aws.dynamodb.Table(
+            f"{name}-table",
+            **kwargs,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+        )
+        self.items = [
+            aws.dynamodb.TableItem(
+                f"{name}-item-{item[args.hash_key]}",
+                **apply_transform(
+                    transforms,
+                    "item",
+                    {
+                        "table_name": self.table.name,
+                        "hash_key": args.hash_key,
+                        "item": json.dumps({key: to_attribute_value(value) for key, value in item.items()}),
+                    },
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for item in args.seed_items
+        ]
+        self.register_outputs({"table_name": self.table.name, "table_arn": self.table.arn})

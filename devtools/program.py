@@ -1,0 +1,275 @@
+"""Runs the real Pulumi program for a stack under Pulumi's mock runtime, without the CLI.
+
+The stack's configuration is read from `Pulumi.yaml` and `Pulumi.<stack>.yaml` the way the engine
+reads it, and every resource the program declares is recorded with its inputs and the outputs a
+real deployment would give it (ids and ARNs in each service's own format).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import runpy
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT_ID = "123456789012"
+_run_lock = threading.Lock()
+
+
+class StackConfigError(ValueError):
+    """A stack file is missing or cannot be read."""
+
+
+def load_stack_config(stack: str, root: Path = ROOT) -> dict[str, str]:
+    """Project defaults from Pulumi.yaml, overlaid by Pulumi.<stack>.yaml, as the engine passes them:
+    every key namespaced, every value a string (objects and lists as JSON text)."""
+    project_file = root / "Pulumi.yaml"
+    stack_file = root / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        raise StackConfigError(f"stack '{stack}' has no {stack_file.name}")
+    project = yaml.safe_load(project_file.read_text()) or {}
+    name = project["name"]
+    config: dict[str, str] = {}
+    for key, spec in (project.get("config") or {}).items():
+        if isinstance(spec, dict) and ("default" in spec or "value" in spec):
+            value = spec.get("value", spec.get("default"))
+        else:
+            value = spec
+        config[_namespaced(name, key)] = _as_config_string(value)
+    stack_doc = yaml.safe_load(stack_file.read_text()) or {}
+    for key, value in (stack_doc.get("config") or {}).items():
+        if isinstance(value, dict) and "secure" in value:
+            raise StackConfigError(f"{stack_file.name}: {key} is a secret; the mock runtime cannot decrypt it")
+        config[_namespaced(name, key)] = _as_config_string(value)
+    return config
+
+
+def _namespaced(project: str, key: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def _as_config_string(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value)
+
+
+@dataclass
+class RecordedResource:
+    """One resource the program declared: what it asked for and what the mock answered."""
+
+    typ: str
+    name: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    id: str
+    provider: str | None
+    custom: bool = True
+
+    @property
+    def arn(self) -> str | None:
+        value = self.outputs.get("arn")
+        return str(value) if value is not None else None
+
+    def json_input(self, key: str) -> Any:
+        """An input that arrives as JSON text (policies, patterns, redrive policies)."""
+        value = self.inputs.get(key)
+        return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass
+class ProgramRun:
+    stack: str
+    resources: list[RecordedResource] = field(default_factory=list)
+
+    @property
+    def custom_resources(self) -> list[RecordedResource]:
+        """Real cloud resources: no components, no providers."""
+        return [r for r in self.resources if r.custom and not r.typ.startswith("pulumi:providers:")]
+
+    def of_type(self, typ: str) -> list[RecordedResource]:
+        return [resource for resource in self.resources if resource.typ == typ]
+
+    def named(self, name: str) -> RecordedResource:
+        matches = [resource for resource in self.resources if resource.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources are named {name!r}")
+        return matches[0]
+
+    def by_arn(self, arn: str) -> RecordedResource:
+        for resource in self.resources:
+            if resource.arn == arn:
+                return resource
+        raise KeyError(f"no resource has ARN {arn}")
+
+
+def _short_hash(text: str, length: int = 7) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers every resource with provider-shaped ids and ARNs and records it."""
+
+    def __init__(self, stack: str, region: str) -> None:
+        self.run = ProgramRun(stack=stack)
+        self.region = region
+        self._lock = threading.Lock()
+
+    def physical_name(self, args: pulumi.runtime.MockResourceArgs) -> str:
+        given = args.inputs.get("name")
+        return str(given) if given else f"{args.name}-{_short_hash(args.name)}"
+
+    def outputs_for(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """The id and outputs AWS would give this resource."""
+        region, account = self.region, ACCOUNT_ID
+        name = self.physical_name(args)
+        inputs = args.inputs
+        token = _short_hash(args.name, 10)
+        arn_prefix = f"arn:aws:{{}}:{region}:{account}"
+        shapes: dict[str, tuple[str, dict[str, Any]]] = {
+            "aws:sqs/queue:Queue": (
+                f"https://sqs.{region}.amazonaws.com/{account}/{name}",
+                {
+                    "arn": f"arn:aws:sqs:{region}:{account}:{name}",
+                    "url": f"https://sqs.{region}.amazonaws.com/{account}/{name}",
+                },
+            ),
+            "aws:sns/topic:Topic": (f"arn:aws:sns:{region}:{account}:{name}", {"arn": f"arn:aws:sns:{region}:{account}:{name}"}),
+            "aws:dynamodb/table:Table": (
+                name,
+                {
+                    "arn": f"arn:aws:dynamodb:{region}:{account}:table/{name}",
+                    "streamArn": f"arn:aws:dynamodb:{region}:{account}:table/{name}/stream/2026-01-01T00:00:00.000",
+                },
+            ),
+            "aws:lambda/function:Function": (
+                name,
+                {
+                    "arn": f"arn:aws:lambda:{region}:{account}:function:{name}",
+                    "invokeArn": (
+                        f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
+                        f"arn:aws:lambda:{region}:{account}:function:{name}/invocations"
+                    ),
+                    "qualifiedArn": f"arn:aws:lambda:{region}:{account}:function:{name}:$LATEST",
+                    "version": "$LATEST",
+                },
+            ),
+            "aws:iam/role:Role": (name, {"arn": f"arn:aws:iam::{account}:role/{name}", "uniqueId": f"AROA{token.upper()}"}),
+            "aws:iam/rolePolicy:RolePolicy": (f"{inputs.get('role')}:{name}", {}),
+            "aws:cloudwatch/eventBus:EventBus": (name, {"arn": f"arn:aws:events:{region}:{account}:event-bus/{name}"}),
+            "aws:cloudwatch/eventRule:EventRule": self._rule(name, inputs),
+            "aws:cloudwatch/eventArchive:EventArchive": (name, {"arn": f"arn:aws:events:{region}:{account}:archive/{name}"}),
+            "aws:cloudwatch/logGroup:LogGroup": (name, {"arn": f"arn:aws:logs:{region}:{account}:log-group:{name}"}),
+            "aws:cloudwatch/metricAlarm:MetricAlarm": (name, {"arn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"}),
+            "aws:kms/key:Key": (
+                f"{token}-key",
+                {"arn": f"arn:aws:kms:{region}:{account}:key/{token}-key", "keyId": f"{token}-key"},
+            ),
+            "aws:apigateway/restApi:RestApi": (
+                token,
+                {
+                    "arn": f"arn:aws:apigateway:{region}::/restapis/{token}",
+                    "rootResourceId": f"{token[:6]}root",
+                    "executionArn": f"arn:aws:execute-api:{region}:{account}:{token}",
+                },
+            ),
+            "aws:apigateway/stage:Stage": (
+                f"ags-{inputs.get('restApi')}-{inputs.get('stageName')}",
+                {
+                    "arn": f"arn:aws:apigateway:{region}::/restapis/{inputs.get('restApi')}/stages/{inputs.get('stageName')}",
+                    "invokeUrl": f"https://{inputs.get('restApi')}.execute-api.{region}.amazonaws.com/{inputs.get('stageName')}",
+                    "executionArn": f"arn:aws:execute-api:{region}:{account}:{inputs.get('restApi')}/{inputs.get('stageName')}",
+                },
+            ),
+        }
+        if args.typ in shapes:
+            return shapes[args.typ]
+        service = args.typ.split(":")[1].split("/")[0]
+        return f"{name}-id", {"arn": f"{arn_prefix.format(service)}:{name}"}
+
+    def _rule(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        bus = inputs.get("eventBusName") or "default"
+        path = name if bus == "default" else f"{bus}/{name}"
+        return path, {"arn": f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{path}"}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        if args.typ.startswith("pulumi:providers:"):
+            outputs = dict(args.inputs)
+            resource_id = f"{args.name}-provider-id"
+        else:
+            resource_id, extra = self.outputs_for(args)
+            outputs = {**args.inputs, "name": self.physical_name(args), **extra}
+            if "id" not in outputs:
+                outputs["id"] = resource_id
+        with self._lock:
+            self.run.resources.append(
+                RecordedResource(
+                    typ=args.typ,
+                    name=args.name,
+                    inputs=dict(args.inputs),
+                    outputs=outputs,
+                    id=resource_id,
+                    provider=args.provider,
+                    custom=args.custom,
+                )
+            )
+        return resource_id, outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/eventshop",
+                "userId": "AIDAEVENTSHOP",
+                "id": ACCOUNT_ID,
+            }, []
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}, []
+        raise NotImplementedError(f"the program called {args.token}, which the mocks do not answer")
+
+
+@contextlib.contextmanager
+def _in_project_root() -> Iterator[None]:
+    previous = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def run_program(
+    stack: str,
+    mocks: RecordingMocks | None = None,
+    config: dict[str, str] | None = None,
+    preview: bool = False,
+) -> ProgramRun:
+    """Runs `__main__.py` for a stack to completion under mocks and returns what it declared."""
+    stack_config = load_stack_config(stack) if config is None else config
+    region = stack_config.get("aws:region", "eu-west-1")
+    recorder = mocks or RecordingMocks(stack, region)
+    with _run_lock, _in_project_root():
+        pulumi.runtime.settings.ROOT.set(None)
+        pulumi.runtime.set_mocks(recorder, project="eventshop", stack=stack, preview=preview)
+        pulumi.runtime.set_all_config(stack_config, [])
+
+        @pulumi.runtime.test  # type: ignore[untyped-decorator]
+        def program() -> None:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+        program()
+    return recorder.run

@@ -1,0 +1,1 @@
+"""The shop's services, each a ComponentResource composed from components/."""

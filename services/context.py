@@ -1,0 +1,128 @@
+"""What every service is built with: the settings, the bus, where alarms go, and shared defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import (
+    Batching,
+    BusRef,
+    FunctionArgs,
+    Grant,
+    Observability,
+    Table,
+    TableArgs,
+)
+from components.event_service import AsyncRetry
+from settings import Settings
+
+# What Powertools' DynamoDB idempotency store does, and nothing more.
+IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    settings: Settings
+    bus: BusRef
+    alarm_topic_arn: pulumi.Input[str]
+
+    @property
+    def observability(self) -> Observability:
+        return Observability(
+            log_retention_days=self.settings.log_retention_days,
+            log_level=self.settings.log_level,
+            alarm_topic_arn=self.alarm_topic_arn,
+        )
+
+    @property
+    def batching(self) -> Batching:
+        consumers = self.settings.consumers
+        return Batching(
+            size=consumers.batch_size,
+            window_seconds=consumers.batching_window_seconds,
+            maximum_concurrency=consumers.maximum_concurrency,
+        )
+
+    @property
+    def async_retry(self) -> AsyncRetry:
+        return AsyncRetry(
+            maximum_retry_attempts=self.settings.async_invoke.maximum_retry_attempts,
+            maximum_event_age_seconds=self.settings.async_invoke.maximum_event_age_seconds,
+        )
+
+    def function(
+        self,
+        handler: str,
+        package: str,
+        *,
+        environment: Mapping[str, pulumi.Input[str]] | None = None,
+        grants: Sequence[Grant] = (),
+        emits: str | None = None,
+        timeout_seconds: int = 10,
+        memory_mb: int = 256,
+    ) -> FunctionArgs:
+        """A handler from `handlers/<package>` packaged with `handlers/shared`, on the Powertools layer."""
+        env = dict(environment or {})
+        if emits:
+            env["EVENT_SOURCE"] = emits
+        return FunctionArgs(
+            handler=handler,
+            source_dirs=(f"handlers/{package}", "handlers/shared"),
+            observability=self.observability,
+            environment=env,
+            grants=tuple(grants),
+            emits=(emits,) if emits else (),
+            bus=self.bus if emits else None,
+            layers=(self.settings.powertools_layer_arn,),
+            timeout_seconds=timeout_seconds,
+            memory_mb=memory_mb,
+        )
+
+    def table(
+        self,
+        name: str,
+        hash_key: str,
+        *,
+        ttl_attribute: str | None = None,
+        seed_items: Sequence[Mapping[str, Any]] = (),
+        parent: pulumi.Resource,
+    ) -> Table:
+        data = self.settings.data
+        return Table(
+            name,
+            TableArgs(
+                hash_key=hash_key,
+                ttl_attribute=ttl_attribute,
+                point_in_time_recovery=data.point_in_time_recovery,
+                deletion_protection=data.deletion_protection,
+                protect=data.protect,
+                seed_items=seed_items,
+            ),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+
+    def idempotency_table(self, service: str, parent: pulumi.Resource) -> Table:
+        """Powertools' idempotency records for one consumer; records expire through TTL."""
+        return self.table(f"{service}-idempotency", "id", ttl_attribute="expiration", parent=parent)
+
+
+def table_grant(table: Table, *actions: str) -> Grant:
+    return Grant(actions=tuple(actions), resources=(table.table.arn,))
+
+
+def idempotency_grant(table: Table) -> Grant:
+    return table_grant(table, *IDEMPOTENCY_ACTIONS)
+
+
+def service_provider(name: str, settings: Settings) -> aws.Provider:
+    """A provider whose default tags name the environment, the project and the service."""
+    return aws.Provider(
+        f"{name}-aws",
+        region=settings.region,
+        default_tags={"tags": {"environment": settings.stack, "project": settings.project, "service": name}},
+    )

@@ -1,0 +1,98 @@
+"""Orders: takes orders through the public API and keeps each order's status and history.
+
+Produces OrderPlaced (source eventshop.orders) from the API function and ItemAddedToCart
+(source eventshop.carts) straight from API Gateway. The order-status projector consumes every
+lifecycle event (queued) and writes it onto the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+from components import LambdaFunction, QueuedConsumer, QueuedConsumerArgs, Table
+from services import events
+from services.context import ServiceContext, idempotency_grant, table_grant
+from services.orders_api import OrdersApi
+
+SOURCE = "eventshop.orders"
+PROJECTED = (
+    "OrderPlaced",
+    "PaymentSucceeded",
+    "PaymentFailed",
+    "PaymentRefunded",
+    "StockReserved",
+    "OutOfStock",
+    "OrderShipped",
+)
+
+
+class Orders(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        ctx: ServiceContext,
+        inventory: Table,
+        catalog: Sequence[Mapping[str, Any]],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("eventshop:services:Orders", name, None, opts)
+        self.catalog = ctx.table(
+            "catalog",
+            "sku",
+            seed_items=[{key: item[key] for key in ("sku", "name", "price", "currency")} for item in catalog],
+            parent=self,
+        )
+        self.orders = ctx.table("orders", "orderId", parent=self)
+        self.api_function = LambdaFunction(
+            "orders-api",
+            ctx.function(
+                "handlers.orders.api.handler",
+                "orders",
+                environment={
+                    "ORDERS_TABLE": self.orders.table.name,
+                    "CATALOG_TABLE": self.catalog.table.name,
+                    "INVENTORY_TABLE": inventory.table.name,
+                },
+                grants=(
+                    table_grant(self.catalog, "dynamodb:Scan", "dynamodb:BatchGetItem"),
+                    table_grant(inventory, "dynamodb:BatchGetItem"),
+                    table_grant(self.orders, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+                ),
+                emits=SOURCE,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.api = OrdersApi(
+            "orders-api",
+            self.api_function.function,
+            ctx.bus,
+            ctx.settings.api,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.projector_idempotency = ctx.idempotency_table("order-status", parent=self)
+        self.projector = QueuedConsumer(
+            "order-status",
+            QueuedConsumerArgs(
+                bus=ctx.bus,
+                subscriptions=events.subscriptions(*PROJECTED),
+                batching=ctx.batching,
+                max_receive_count=ctx.settings.consumers.max_receive_count,
+                function=ctx.function(
+                    "handlers.orders.projector.handler",
+                    "orders",
+                    environment={
+                        "ORDERS_TABLE": self.orders.table.name,
+                        "IDEMPOTENCY_TABLE": self.projector_idempotency.table.name,
+                    },
+                    grants=(
+                        table_grant(self.orders, "dynamodb:UpdateItem", "dynamodb:GetItem"),
+                        idempotency_grant(self.projector_idempotency),
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"api_url": self.api.url, "orders_table": self.orders.table.name})

@@ -1,0 +1,66 @@
+"""Warehouse: reserves stock for each placed order with conditional writes, never overselling.
+
+Consumes OrderPlaced (queued). Emits StockReserved / OutOfStock (source eventshop.warehouse).
+Owns the inventory table, which the Orders API reads to show what is in stock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+from components import QueuedConsumer, QueuedConsumerArgs
+from services import events
+from services.context import ServiceContext, idempotency_grant, table_grant
+
+SOURCE = "eventshop.warehouse"
+CONSUMES = ("OrderPlaced",)
+
+
+class Warehouse(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        ctx: ServiceContext,
+        catalog: Sequence[Mapping[str, Any]],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("eventshop:services:Warehouse", name, None, opts)
+        self.inventory = ctx.table(
+            "inventory",
+            "sku",
+            seed_items=[{"sku": item["sku"], "available": item["stock"]} for item in catalog],
+            parent=self,
+        )
+        self.reservations = ctx.table("reservations", "orderId", parent=self)
+        self.idempotency = ctx.idempotency_table("warehouse", parent=self)
+        self.consumer = QueuedConsumer(
+            "warehouse",
+            QueuedConsumerArgs(
+                bus=ctx.bus,
+                subscriptions=events.subscriptions(*CONSUMES),
+                batching=ctx.batching,
+                max_receive_count=ctx.settings.consumers.max_receive_count,
+                function=ctx.function(
+                    "handlers.warehouse.app.handler",
+                    "warehouse",
+                    environment={
+                        "INVENTORY_TABLE": self.inventory.table.name,
+                        "RESERVATIONS_TABLE": self.reservations.table.name,
+                        "IDEMPOTENCY_TABLE": self.idempotency.table.name,
+                    },
+                    grants=(
+                        table_grant(self.inventory, "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
+                        table_grant(
+                            self.reservations, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"
+                        ),
+                        idempotency_grant(self.idempotency),
+                    ),
+                    emits=SOURCE,
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"inventory_table": self.inventory.table.name})

@@ -1,0 +1,360 @@
+"""The stack's settings, read once from Pulumi config into one typed, validated object.
+
+Every problem in a stack file is collected and reported at once, each line naming
+the key and the stack, so a bad `Pulumi.<stack>.yaml` fails before any resource
+is declared.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pulumi
+
+PROJECT = "eventshop"
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+# The AWS-managed Powertools layer for Python 3.13 on arm64, published by AWS in every region.
+_POWERTOOLS_LAYER = re.compile(
+    r"^arn:aws:lambda:(?P<region>[a-z0-9-]+):017000801446:layer:"
+    r"AWSLambdaPowertoolsPythonV3-python313-arm64:\d+$"
+)
+
+
+class SettingsError(ValueError):
+    """A stack's configuration is missing a key or holds an invalid value."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerSettings:
+    """How queued consumers poll: batch size, batching window, concurrency and redrive."""
+
+    batch_size: int
+    batching_window_seconds: int
+    maximum_concurrency: int
+    max_receive_count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AsyncInvokeSettings:
+    """Retries for EventBridge-invoked functions and their rule targets."""
+
+    maximum_retry_attempts: int
+    maximum_event_age_seconds: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataSettings:
+    """Durability of stateful resources."""
+
+    point_in_time_recovery: bool
+    deletion_protection: bool
+    protect: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiSettings:
+    """Stage-wide throttling of the public API."""
+
+    throttle_rate_limit: float
+    throttle_burst_limit: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerNotificationSettings:
+    """Who receives customer notifications from the customer topic."""
+
+    outbox_queue: bool
+    email_subscribers: tuple[str, ...]
+    https_subscribers: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the program reads from the stack's configuration."""
+
+    project: str
+    stack: str
+    region: str
+    log_retention_days: int
+    log_level: str
+    archive_retention_days: int
+    alarm_email: str
+    powertools_layer_arn: str
+    consumers: ConsumerSettings
+    async_invoke: AsyncInvokeSettings
+    data: DataSettings
+    api: ApiSettings
+    customer_notifications: CustomerNotificationSettings
+    seed_catalog: bool
+
+    @property
+    def prefix(self) -> str:
+        """The physical-name prefix that keeps two stacks from colliding."""
+        return f"{self.project}-{self.stack}"
+
+    @property
+    def bus_name(self) -> str:
+        return f"{self.project}-{self.stack}"
+
+
+T = TypeVar("T")
+
+
+class _Reader:
+    """Reads raw config strings, recording every problem instead of stopping at the first."""
+
+    def __init__(self, stack: str, values: Mapping[str, str]) -> None:
+        self.stack = stack
+        self.values = values
+        self.problems: list[str] = []
+
+    def _problem(self, key: str, message: str) -> None:
+        self.problems.append(f"{key}: {message}")
+
+    def raw(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def required(self, key: str) -> str | None:
+        value = self.values.get(key)
+        if value is None or value == "":
+            self._problem(key, "is required but missing")
+            return None
+        return value
+
+    def string(self, key: str, pattern: re.Pattern[str], expected: str) -> str:
+        value = self.required(key)
+        if value is None:
+            return ""
+        if not pattern.match(value):
+            self._problem(key, f"must be {expected}, got {value!r}")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str:
+        value = self.required(key)
+        if value is None:
+            return choices[0]
+        if value not in choices:
+            self._problem(key, f"must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def integer(self, key: str, low: int, high: int, allowed: frozenset[int] | None = None) -> int:
+        value = self.required(key)
+        if value is None:
+            return low
+        return self._to_int(key, value, low, high, allowed)
+
+    def _to_int(self, key: str, value: Any, low: int, high: int, allowed: frozenset[int] | None = None) -> int:
+        try:
+            number = int(str(value))
+        except ValueError:
+            self._problem(key, f"must be a whole number, got {value!r}")
+            return low
+        if allowed is not None and number not in allowed:
+            self._problem(key, f"must be one of {', '.join(map(str, sorted(allowed)))}, got {number}")
+        elif not low <= number <= high:
+            self._problem(key, f"must be between {low} and {high}, got {number}")
+        return number
+
+    def boolean(self, key: str) -> bool:
+        value = self.required(key)
+        if value is None:
+            return False
+        return self._to_bool(key, value)
+
+    def _to_bool(self, key: str, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).lower()
+        if text not in ("true", "false"):
+            self._problem(key, f"must be true or false, got {value!r}")
+            return False
+        return text == "true"
+
+    def obj(self, key: str) -> Mapping[str, Any]:
+        value = self.required(key)
+        if value is None:
+            return {}
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            self._problem(key, f"must be an object, got {value!r}")
+            return {}
+        if not isinstance(parsed, dict):
+            self._problem(key, f"must be an object, got {value!r}")
+            return {}
+        return parsed
+
+    def field(
+        self, key: str, parent: Mapping[str, Any], name: str, convert: Callable[[str, Any], T], default: T
+    ) -> T:
+        full = f"{key}.{name}"
+        if name not in parent:
+            self._problem(full, "is required but missing")
+            return default
+        return convert(full, parent[name])
+
+    def unknown_fields(self, key: str, parent: Mapping[str, Any], known: set[str]) -> None:
+        for name in sorted(set(parent) - known):
+            self._problem(f"{key}.{name}", f"is not a known setting (known: {', '.join(sorted(known))})")
+
+    def int_field(self, key: str, parent: Mapping[str, Any], name: str, low: int, high: int) -> int:
+        return self.field(key, parent, name, lambda k, v: self._to_int(k, v, low, high), low)
+
+    def float_field(self, key: str, parent: Mapping[str, Any], name: str, low: float, high: float) -> float:
+        def convert(full: str, value: Any) -> float:
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                self._problem(full, f"must be a number, got {value!r}")
+                return low
+            if not low <= number <= high:
+                self._problem(full, f"must be between {low:g} and {high:g}, got {number:g}")
+            return number
+
+        return self.field(key, parent, name, convert, low)
+
+    def bool_field(self, key: str, parent: Mapping[str, Any], name: str) -> bool:
+        return self.field(key, parent, name, self._to_bool, False)
+
+    def list_field(
+        self, key: str, parent: Mapping[str, Any], name: str, pattern: re.Pattern[str], expected: str
+    ) -> tuple[str, ...]:
+        def convert(full: str, value: Any) -> tuple[str, ...]:
+            if not isinstance(value, list):
+                self._problem(full, f"must be a list, got {value!r}")
+                return ()
+            for item in value:
+                if not isinstance(item, str) or not pattern.match(item):
+                    self._problem(full, f"every entry must be {expected}, got {item!r}")
+            return tuple(str(item) for item in value)
+
+        return self.field(key, parent, name, convert, ())
+
+
+_HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
+_NS = PROJECT
+
+
+def settings_from_config(stack: str, values: Mapping[str, str]) -> Settings:
+    """Builds the settings from raw config strings keyed like the stack file (`eventshop:logLevel`).
+
+    Raises SettingsError listing every missing or invalid key, naming the stack.
+    """
+    read = _Reader(stack, values)
+    region = read.string("aws:region", _REGION, "an AWS region such as eu-west-1")
+    layer = read.string(
+        f"{_NS}:powertoolsLayerArn",
+        _POWERTOOLS_LAYER,
+        "the AWS-managed Powertools layer ARN (AWSLambdaPowertoolsPythonV3-python313-arm64:<version>)",
+    )
+    layer_match = _POWERTOOLS_LAYER.match(layer)
+    if layer_match and region and layer_match["region"] != region:
+        read.problems.append(
+            f"{_NS}:powertoolsLayerArn: is in region {layer_match['region']}, but aws:region is {region}"
+        )
+
+    consumers_key = f"{_NS}:consumers"
+    consumers = read.obj(consumers_key)
+    read.unknown_fields(
+        consumers_key, consumers, {"batchSize", "batchingWindowSeconds", "maximumConcurrency", "maxReceiveCount"}
+    )
+    async_key = f"{_NS}:asyncInvoke"
+    async_invoke = read.obj(async_key)
+    read.unknown_fields(async_key, async_invoke, {"maximumRetryAttempts", "maximumEventAgeSeconds"})
+    data_key = f"{_NS}:data"
+    data = read.obj(data_key)
+    read.unknown_fields(data_key, data, {"pointInTimeRecovery", "deletionProtection", "protect"})
+    api_key = f"{_NS}:api"
+    api = read.obj(api_key)
+    read.unknown_fields(api_key, api, {"throttleRateLimit", "throttleBurstLimit"})
+    notify_key = f"{_NS}:customerNotifications"
+    notify = read.obj(notify_key)
+    read.unknown_fields(notify_key, notify, {"outboxQueue", "emailSubscribers", "httpsSubscribers"})
+
+    settings = Settings(
+        project=PROJECT,
+        stack=stack,
+        region=region,
+        log_retention_days=read.integer(f"{_NS}:logRetentionDays", 1, 3653, LOG_RETENTION_DAYS),
+        log_level=read.choice(f"{_NS}:logLevel", LOG_LEVELS),
+        archive_retention_days=read.integer(f"{_NS}:archiveRetentionDays", 1, 3650),
+        alarm_email=read.string(f"{_NS}:alarmEmail", _EMAIL, "an email address"),
+        powertools_layer_arn=layer,
+        consumers=ConsumerSettings(
+            # With a batching window the event source mapping accepts up to 10,000; 10 keeps retries cheap.
+            batch_size=read.int_field(consumers_key, consumers, "batchSize", 1, 100),
+            batching_window_seconds=read.int_field(consumers_key, consumers, "batchingWindowSeconds", 0, 300),
+            # SQS event source mappings require a maximum concurrency of at least 2.
+            maximum_concurrency=read.int_field(consumers_key, consumers, "maximumConcurrency", 2, 1000),
+            max_receive_count=read.int_field(consumers_key, consumers, "maxReceiveCount", 1, 20),
+        ),
+        async_invoke=AsyncInvokeSettings(
+            maximum_retry_attempts=read.int_field(async_key, async_invoke, "maximumRetryAttempts", 0, 2),
+            maximum_event_age_seconds=read.int_field(
+                async_key, async_invoke, "maximumEventAgeSeconds", 60, 21600
+            ),
+        ),
+        data=DataSettings(
+            point_in_time_recovery=read.bool_field(data_key, data, "pointInTimeRecovery"),
+            deletion_protection=read.bool_field(data_key, data, "deletionProtection"),
+            protect=read.bool_field(data_key, data, "protect"),
+        ),
+        api=ApiSettings(
+            throttle_rate_limit=read.float_field(api_key, api, "throttleRateLimit", 1, 10000),
+            throttle_burst_limit=int(read.float_field(api_key, api, "throttleBurstLimit", 1, 5000)),
+        ),
+        customer_notifications=CustomerNotificationSettings(
+            outbox_queue=read.bool_field(notify_key, notify, "outboxQueue"),
+            email_subscribers=read.list_field(notify_key, notify, "emailSubscribers", _EMAIL, "an email address"),
+            https_subscribers=read.list_field(notify_key, notify, "httpsSubscribers", _HTTPS_URL, "an https URL"),
+        ),
+        seed_catalog=read.boolean(f"{_NS}:seedCatalog"),
+    )
+    if not read.problems and not (
+        settings.customer_notifications.outbox_queue
+        or settings.customer_notifications.email_subscribers
+        or settings.customer_notifications.https_subscribers
+    ):
+        read.problems.append(f"{notify_key}: needs an outbox queue or at least one email or https subscriber")
+    if read.problems:
+        lines = "\n".join(f"  - {problem}" for problem in read.problems)
+        raise SettingsError(f"Invalid settings for stack '{stack}' (Pulumi.{stack}.yaml):\n{lines}")
+    return settings
+
+
+SETTING_KEYS = (
+    "aws:region",
+    f"{_NS}:logRetentionDays",
+    f"{_NS}:logLevel",
+    f"{_NS}:archiveRetentionDays",
+    f"{_NS}:alarmEmail",
+    f"{_NS}:powertoolsLayerArn",
+    f"{_NS}:consumers",
+    f"{_NS}:asyncInvoke",
+    f"{_NS}:data",
+    f"{_NS}:api",
+    f"{_NS}:customerNotifications",
+    f"{_NS}:seedCatalog",
+)
+
+
+def load_settings() -> Settings:
+    """Reads the running stack's configuration (call once, from the program)."""
+    values: dict[str, str] = {}
+    for key in SETTING_KEYS:
+        namespace, name = key.split(":", 1)
+        value = pulumi.Config(namespace).get(name)
+        if value is not None:
+            values[key] = value
+    return settings_from_config(pulumi.get_stack(), values)
