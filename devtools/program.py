@@ -13,7 +13,7 @@ import json
 import os
 import runpy
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -259,17 +259,29 @@ def run_program(
     preview: bool = False,
 ) -> ProgramRun:
     """Runs `__main__.py` for a stack to completion under mocks and returns what it declared."""
-    stack_config = load_stack_config(stack) if config is None else config
+    return run_callable(
+        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+        stack,
+        mocks=mocks,
+        config=load_stack_config(stack) if config is None else config,
+        preview=preview,
+    )
+
+
+def run_callable(
+    program: Callable[[], object],
+    stack: str = "test",
+    mocks: RecordingMocks | None = None,
+    config: dict[str, str] | None = None,
+    preview: bool = False,
+) -> ProgramRun:
+    """Runs any Pulumi program function (a whole stack, or one component alone) under mocks."""
+    stack_config = config or {}
     region = stack_config.get("aws:region", "eu-west-1")
     recorder = mocks or RecordingMocks(stack, region)
     with _run_lock, _in_project_root():
         pulumi.runtime.settings.ROOT.set(None)
         pulumi.runtime.set_mocks(recorder, project="eventshop", stack=stack, preview=preview)
         pulumi.runtime.set_all_config(stack_config, [])
-
-        @pulumi.runtime.test  # type: ignore[untyped-decorator]
-        def program() -> None:
-            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-
-        program()
+        pulumi.runtime.test(program)()
     return recorder.run

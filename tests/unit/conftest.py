@@ -1,0 +1,35 @@
+"""Whole-program runs under Pulumi mocks, once per stack per session, fed from the real stack files."""
+
+from __future__ import annotations
+
+import pytest
+
+from devtools.program import ProgramRun, load_stack_config, run_program
+from settings import Settings, settings_from_config
+
+STACKS = ("dev", "prod")
+
+
+@pytest.fixture(scope="session")
+def runs() -> dict[str, ProgramRun]:
+    return {stack: run_program(stack) for stack in STACKS}
+
+
+@pytest.fixture(scope="session")
+def stack_settings() -> dict[str, Settings]:
+    return {stack: settings_from_config(stack, load_stack_config(stack)) for stack in STACKS}
+
+
+@pytest.fixture(params=STACKS)
+def stack(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def run(runs: dict[str, ProgramRun], stack: str) -> ProgramRun:
+    return runs[stack]
+
+
+@pytest.fixture
+def settings(stack_settings: dict[str, Settings], stack: str) -> Settings:
+    return stack_settings[stack]

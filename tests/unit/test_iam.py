@@ -1,0 +1,130 @@
+"""Least privilege: every function's role allows exactly the actions on exactly the ARNs it needs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from devtools.program import ProgramRun
+from tests.unit.graph import FUNCTION, ROLE_POLICY, Graph
+
+REGION, ACCOUNT = "eu-west-1", "123456789012"
+IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes")
+XRAY = {("xray:PutTraceSegments", "*"), ("xray:PutTelemetryRecords", "*")}
+
+
+def arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
+
+
+def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str]]]:
+    """What each function needs, written out by hand from what its handler calls."""
+    p = f"eventshop-{stack}"
+
+    def table(name: str, *actions: str) -> set[tuple[str, str]]:
+        return {(action, arn("dynamodb", f"table/{p}-{name}")) for action in actions}
+
+    def queue(name: str, *actions: str) -> set[tuple[str, str]]:
+        return {(action, arn("sqs", f"{p}-{name}")) for action in actions}
+
+    def logs(function: str) -> set[tuple[str, str]]:
+        group = arn("logs", f"log-group:/aws/lambda/{p}-{function}:*")
+        return {("logs:CreateLogStream", group), ("logs:PutLogEvents", group)}
+
+    bus = {("events:PutEvents", arn("events", f"event-bus/{p}"))}
+    customer_key = Graph(run).run.named("customer-notifications-key").arn
+    assert customer_key
+    return {
+        "orders-api": logs("orders-api")
+        | XRAY
+        | bus
+        | table("catalog", "dynamodb:Scan", "dynamodb:BatchGetItem")
+        | table("inventory", "dynamodb:BatchGetItem")
+        | table("orders", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+        "order-status": logs("order-status")
+        | XRAY
+        | queue("order-status-queue", *CONSUME)
+        | table("orders", "dynamodb:UpdateItem", "dynamodb:GetItem")
+        | table("order-status-idempotency", *IDEMPOTENCY),
+        "billing": logs("billing")
+        | XRAY
+        | bus
+        | queue("billing-queue", *CONSUME)
+        | table("payments", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
+        | table("billing-idempotency", *IDEMPOTENCY),
+        "warehouse": logs("warehouse")
+        | XRAY
+        | bus
+        | queue("warehouse-queue", *CONSUME)
+        | table("inventory", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
+        | table("reservations", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
+        | table("warehouse-idempotency", *IDEMPOTENCY),
+        "email": logs("email")
+        | XRAY
+        | bus  # the on-success destination records results on the bus
+        | queue("email-dlq", "sqs:SendMessage")
+        | {("sns:Publish", arn("sns", f"{p}-customer-notifications"))}
+        | {("kms:GenerateDataKey", customer_key), ("kms:Decrypt", customer_key)}
+        | table("email-idempotency", *IDEMPOTENCY),
+    }
+
+
+def test_each_function_is_granted_exactly_what_it_needs(run: ProgramRun) -> None:
+    graph = Graph(run)
+    expected = expected_grants(run.stack, run)
+    functions = {f.outputs["name"].removeprefix(f"eventshop-{run.stack}-"): f for f in run.of_type(FUNCTION)}
+    assert set(functions) == set(expected)
+    for name, function in functions.items():
+        granted = graph.grants_of(function)
+        assert granted - expected[name] == set(), f"{name} is granted more than it needs"
+        assert expected[name] - granted == set(), f"{name} lacks grants it needs"
+
+
+@pytest.mark.parametrize(
+    ("function", "sources"),
+    [("orders-api", ["eventshop.orders"]), ("billing", ["eventshop.billing"]), ("warehouse", ["eventshop.warehouse"]), ("email", ["lambda"])],
+)
+def test_put_events_is_scoped_to_the_bus_and_the_producers_source(
+    run: ProgramRun, function: str, sources: list[str]
+) -> None:
+    graph = Graph(run)
+    fn = graph.by_physical_name(FUNCTION, f"eventshop-{run.stack}-{function}")
+    statements = [s for s in graph.role_policy_of(fn)["Statement"] if "events:PutEvents" in s["Action"]]
+    assert len(statements) == 1
+    assert statements[0]["Action"] == ["events:PutEvents"]
+    assert statements[0]["Resource"] == [arn("events", f"event-bus/eventshop-{run.stack}")]
+    assert statements[0]["Condition"] == {"StringEquals": {"events:source": sources}}
+
+
+def test_no_role_policy_allows_a_wildcard_action_or_an_unjustified_wildcard_resource(run: ProgramRun) -> None:
+    for policy in run.of_type(ROLE_POLICY):
+        for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            assert all("*" not in action for action in statement["Action"]), policy.name
+            if "*" in statement["Resource"]:
+                # X-Ray's write actions support no resource-level permissions.
+                assert set(statement["Action"]) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, policy.name
+
+
+def test_every_put_events_grant_names_a_source(run: ProgramRun) -> None:
+    for policy in run.of_type(ROLE_POLICY):
+        for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            if "events:PutEvents" in statement["Action"]:
+                assert statement["Resource"] == [arn("events", f"event-bus/eventshop-{run.stack}")], policy.name
+                assert statement["Condition"]["StringEquals"]["events:source"], policy.name
+
+
+def test_the_cart_route_may_put_only_cart_events(run: ProgramRun) -> None:
+    policy = json.loads(run.named("orders-api-cart-events-policy").inputs["policy"])
+    assert policy["Statement"] == [
+        {
+            "Sid": "Grant0",
+            "Effect": "Allow",
+            "Action": ["events:PutEvents"],
+            "Resource": [arn("events", f"event-bus/eventshop-{run.stack}")],
+            "Condition": {"StringEquals": {"events:source": ["eventshop.carts"]}},
+        }
+    ]
+    role = run.named("orders-api-cart-events-role").json_input("assumeRolePolicy")
+    assert role["Statement"][0]["Principal"] == {"Service": "apigateway.amazonaws.com"}

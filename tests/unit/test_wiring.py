@@ -1,0 +1,177 @@
+"""The architecture's wiring rules, checked once over every resource of both stacks."""
+
+from __future__ import annotations
+
+import json
+
+from devtools.program import ProgramRun
+from settings import Settings
+from tests.unit.graph import (
+    ALARM,
+    FUNCTION,
+    INVOKE_CONFIG,
+    LOG_GROUP,
+    MAPPING,
+    PERMISSION,
+    QUEUE,
+    RULE,
+    TARGET,
+    Graph,
+)
+
+
+def test_every_rule_has_a_target(run: ProgramRun) -> None:
+    graph = Graph(run)
+    rules = run.of_type(RULE)
+    assert rules, "the program declares no rules"
+    for rule in rules:
+        assert graph.targets_of(rule), f"rule {rule.name} has no target"
+
+
+def test_every_rule_pattern_names_a_source_and_detail_types(run: ProgramRun) -> None:
+    for rule in run.of_type(RULE):
+        pattern = rule.json_input("eventPattern")
+        assert pattern["source"] and all(s.startswith("eventshop.") for s in pattern["source"]), rule.name
+        assert pattern["detail-type"], f"rule {rule.name} matches every detail-type of its source"
+
+
+def test_every_target_has_a_retry_policy_and_a_dead_letter_queue(run: ProgramRun) -> None:
+    for target in run.of_type(TARGET):
+        retry = target.inputs.get("retryPolicy")
+        assert retry and retry["maximumRetryAttempts"] >= 0 and retry["maximumEventAgeInSeconds"] >= 60, target.name
+        dlq_arn = target.inputs["deadLetterConfig"]["arn"]
+        assert dlq_arn != target.inputs["arn"], f"{target.name} dead-letters into its own queue"
+        Graph(run).queue_by_arn(dlq_arn)
+
+
+def test_a_queue_target_may_be_sent_to_only_by_its_own_rules(run: ProgramRun) -> None:
+    graph = Graph(run)
+    queue_arns = {q.arn for q in run.of_type(QUEUE)}
+    queue_targets = [t for t in run.of_type(TARGET) if t.inputs["arn"] in queue_arns]
+    assert queue_targets
+    for queue_arn in {t.inputs["arn"] for t in queue_targets}:
+        queue = graph.queue_by_arn(queue_arn)
+        rule_arns = {graph.rule_of(t).arn for t in queue_targets if t.inputs["arn"] == queue_arn}
+        statements = graph.queue_policy_of(queue)["Statement"]
+        allows = [s for s in statements if s["Effect"] == "Allow"]
+        assert len(allows) == 1, f"{queue.name}: expected one Allow statement, got {allows}"
+        allow = allows[0]
+        assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+        assert allow["Action"] == ["sqs:SendMessage"]
+        assert allow["Resource"] == queue.arn
+        assert set(allow["Condition"]["ArnEquals"]["aws:SourceArn"]) == rule_arns, queue.name
+        deny = next(s for s in statements if s["Effect"] == "Deny")
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_a_lambda_target_has_a_permission_scoped_to_its_rule(run: ProgramRun) -> None:
+    graph = Graph(run)
+    function_arns = {f.arn for f in run.of_type(FUNCTION)}
+    lambda_targets = [t for t in run.of_type(TARGET) if t.inputs["arn"] in function_arns]
+    assert lambda_targets, "no rule invokes a function directly"
+    for target in lambda_targets:
+        function = graph.function_by_arn(target.inputs["arn"])
+        rule = graph.rule_of(target)
+        permissions = [
+            p
+            for p in run.of_type(PERMISSION)
+            if p.inputs["function"] == function.outputs["name"] and p.inputs["principal"] == "events.amazonaws.com"
+        ]
+        assert [p.inputs["sourceArn"] for p in permissions].count(rule.arn) == 1, target.name
+        assert all(p.inputs.get("sourceArn") for p in permissions), "an events permission without a source ARN"
+
+
+def test_every_event_invoked_function_has_an_on_failure_destination(run: ProgramRun) -> None:
+    graph = Graph(run)
+    invoked = {p.inputs["function"] for p in run.of_type(PERMISSION) if p.inputs["principal"] == "events.amazonaws.com"}
+    configs = {c.inputs["functionName"]: c for c in run.of_type(INVOKE_CONFIG)}
+    for function_name in invoked:
+        config = configs[function_name]
+        graph.queue_by_arn(config.inputs["destinationConfig"]["onFailure"]["destination"])
+        assert config.inputs["maximumRetryAttempts"] <= 2
+
+
+def test_every_queued_consumer_drains_its_queue_with_partial_batch_failures(
+    run: ProgramRun, settings: Settings
+) -> None:
+    graph = Graph(run)
+    mappings = run.of_type(MAPPING)
+    assert len(mappings) == 3
+    for mapping in mappings:
+        queue = graph.queue_by_arn(mapping.inputs["eventSourceArn"])
+        function = graph.function_by_arn(mapping.inputs["functionName"])
+        assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping.inputs["batchSize"] == settings.consumers.batch_size
+        assert mapping.inputs["maximumBatchingWindowInSeconds"] == settings.consumers.batching_window_seconds
+        assert mapping.inputs["scalingConfig"]["maximumConcurrency"] == settings.consumers.maximum_concurrency
+        redrive = json.loads(queue.inputs["redrivePolicy"])
+        assert redrive["maxReceiveCount"] == settings.consumers.max_receive_count
+        graph.queue_by_arn(redrive["deadLetterTargetArn"])
+        assert queue.inputs["visibilityTimeoutSeconds"] >= 6 * function.inputs["timeout"], queue.name
+
+
+def test_every_queue_is_encrypted(run: ProgramRun) -> None:
+    for queue in run.of_type(QUEUE):
+        assert queue.inputs.get("sqsManagedSseEnabled") is True or queue.inputs.get("kmsMasterKeyId"), queue.name
+
+
+def test_every_dead_letter_queue_has_an_alarm_on_the_ops_topic(run: ProgramRun) -> None:
+    graph = Graph(run)
+    alarm_topic = graph.by_physical_name("aws:sns/topic:Topic", f"eventshop-{run.stack}-alarms")
+    dlq_arns = graph.dead_letter_queue_arns()
+    assert len(dlq_arns) == 4
+    for arn in dlq_arns:
+        queue = graph.queue_by_arn(arn)
+        alarms = [
+            a
+            for a in run.of_type(ALARM)
+            if a.inputs["metricName"] == "ApproximateNumberOfMessagesVisible"
+            and a.inputs["dimensions"] == {"QueueName": queue.outputs["name"]}
+        ]
+        assert len(alarms) == 1, f"dead-letter queue {queue.name} has {len(alarms)} alarms"
+        assert alarms[0].inputs["alarmActions"] == [alarm_topic.arn]
+        assert alarms[0].inputs["threshold"] == 1
+
+
+def test_every_alarm_notifies_the_ops_topic(run: ProgramRun) -> None:
+    topic_arn = f"arn:aws:sns:eu-west-1:123456789012:eventshop-{run.stack}-alarms"
+    for alarm in run.of_type(ALARM):
+        assert alarm.inputs["alarmActions"] == [topic_arn], alarm.name
+        assert alarm.outputs["name"].startswith(f"eventshop-{run.stack}-"), "the topic policy only admits the prefix"
+
+
+def test_every_function_logs_to_its_own_group_with_the_stack_retention(run: ProgramRun, settings: Settings) -> None:
+    groups = {g.outputs["name"]: g for g in run.of_type(LOG_GROUP)}
+    for function in run.of_type(FUNCTION):
+        expected = f"/aws/lambda/{function.outputs['name']}"
+        assert function.inputs["loggingConfig"] == {"logGroup": expected, "logFormat": "JSON"}
+        assert groups[expected].inputs["retentionInDays"] == settings.log_retention_days
+
+
+def test_every_function_runs_arm64_python_with_powertools_and_tracing(run: ProgramRun, settings: Settings) -> None:
+    functions = run.of_type(FUNCTION)
+    assert len(functions) == 5
+    for function in functions:
+        assert function.inputs["architectures"] == ["arm64"]
+        assert function.inputs["runtime"] == "python3.13"
+        assert function.inputs["layers"] == [settings.powertools_layer_arn]
+        assert function.inputs["tracingConfig"] == {"mode": "Active"}
+        assert function.inputs["environment"]["variables"]["POWERTOOLS_LOG_LEVEL"] == settings.log_level
+        assert function.inputs["handler"].startswith("handlers.")
+
+
+def test_every_resource_is_tagged_through_its_service_provider(run: ProgramRun) -> None:
+    providers = {r.name: json.loads(r.inputs["defaultTags"])["tags"] for r in run.of_type("pulumi:providers:aws")}
+    assert set(providers) == {f"{s}-aws" for s in ("ops", "platform", "warehouse", "billing", "orders", "email")}
+    for name, tags in providers.items():
+        assert tags == {"environment": run.stack, "project": "eventshop", "service": name.removesuffix("-aws")}
+    for resource in run.custom_resources:
+        assert resource.provider is not None, f"{resource.name} uses the default provider and misses the tags"
+        assert resource.provider.split("::")[-2] in providers, resource.name
+
+
+def test_physical_names_carry_the_stack(run: ProgramRun) -> None:
+    named_types = (QUEUE, RULE, FUNCTION, "aws:dynamodb/table:Table", "aws:iam/role:Role", "aws:sns/topic:Topic")
+    for typ in named_types:
+        for resource in run.of_type(typ):
+            assert resource.outputs["name"].startswith(f"eventshop-{run.stack}-"), resource.name
