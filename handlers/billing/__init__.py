@@ -1,0 +1,1 @@
+"""Billing service: charges OrderPlaced through a simulated provider, emits PaymentSucceeded/Failed."""

@@ -1,0 +1,93 @@
+"""Customer messages: one renderer per detail-type, chosen from a dict."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.shared.wire import money
+
+#: SNS accepts subjects of at most 100 characters.
+MAX_SUBJECT_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str
+
+
+def _amount(detail: Mapping[str, Any], field: str) -> str:
+    return f"{money(detail[field])} {detail['currency']}"
+
+
+def _lines(detail: Mapping[str, Any]) -> str:
+    return "\n".join(f"  - {line.get('name', line['sku'])} x {line['quantity']}" for line in detail.get("items", []))
+
+
+def order_placed(detail: Mapping[str, Any]) -> Message:
+    return Message(
+        subject=f"We received your order {detail['orderId']}",
+        body=f"Thank you for your order {detail['orderId']}.\n\n{_lines(detail)}\n\n"
+        f"Total: {_amount(detail, 'total')}\nWe will let you know when it ships.",
+    )
+
+
+def payment_succeeded(detail: Mapping[str, Any]) -> Message:
+    return Message(
+        subject=f"Payment received for order {detail['orderId']}",
+        body=f"We charged {_amount(detail, 'amount')} for order {detail['orderId']} (payment {detail['paymentId']}).",
+    )
+
+
+def payment_failed(detail: Mapping[str, Any]) -> Message:
+    reason = str(detail.get("reason", "unknown")).replace("_", " ")
+    return Message(
+        subject=f"Payment failed for order {detail['orderId']}",
+        body=f"We could not charge {_amount(detail, 'amount')} for order {detail['orderId']}: {reason}.\n"
+        "Nothing was charged; please place the order again with another card.",
+    )
+
+
+def stock_reserved(detail: Mapping[str, Any]) -> Message:
+    return Message(
+        subject=f"Your order {detail['orderId']} is being prepared",
+        body=f"Every item of order {detail['orderId']} is reserved for you.",
+    )
+
+
+def out_of_stock(detail: Mapping[str, Any]) -> Message:
+    skus = ", ".join(str(sku) for sku in detail.get("unavailable", []))
+    return Message(
+        subject=f"Order {detail['orderId']} cancelled: out of stock",
+        body=f"Sorry, we cannot ship order {detail['orderId']}: out of stock ({skus}).\n"
+        "Any payment taken for it will be refunded.",
+    )
+
+
+def order_shipped(detail: Mapping[str, Any]) -> Message:
+    return Message(
+        subject=f"Your order {detail['orderId']} has shipped",
+        body=f"Order {detail['orderId']} is on its way ({detail.get('shippingSpeed', 'standard')} shipping).\n"
+        f"Tracking number: {detail.get('trackingId', 'not available yet')}",
+    )
+
+
+RENDERERS: Mapping[str, Callable[[Mapping[str, Any]], Message]] = {
+    "OrderPlaced": order_placed,
+    "PaymentSucceeded": payment_succeeded,
+    "PaymentFailed": payment_failed,
+    "StockReserved": stock_reserved,
+    "OutOfStock": out_of_stock,
+    "OrderShipped": order_shipped,
+}
+#: Detail fields each renderer needs (besides orderId), checked before rendering.
+REQUIRED_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "OrderPlaced": ("total", "currency"),
+    "PaymentSucceeded": ("amount", "currency", "paymentId"),
+    "PaymentFailed": ("amount", "currency"),
+    "StockReserved": (),
+    "OutOfStock": ("unavailable",),
+    "OrderShipped": (),
+}

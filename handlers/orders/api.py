@@ -1,0 +1,161 @@
+"""Orders REST API: ``GET /products``, ``POST /orders``, ``GET /orders/{orderId}``.
+
+Handler string ``handlers.orders.api.handler``. Environment: ``ORDERS_TABLE``, ``CATALOG_TABLE``,
+``INVENTORY_TABLE``, ``EVENT_BUS_NAME``, ``EVENT_SOURCE`` (``eventshop.orders``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+
+from handlers.orders import catalog, model
+from handlers.shared import wire
+from handlers.shared.events import EventPublisher, EventPublishError, OutgoingEvent, build_detail, utc_now
+from handlers.shared.validation import BodyValidator, load_contract
+
+logger = Logger()
+tracer = Tracer()
+dynamodb = boto3.resource("dynamodb")
+orders_table = dynamodb.Table(os.environ["ORDERS_TABLE"])
+catalog_table = dynamodb.Table(os.environ["CATALOG_TABLE"])
+INVENTORY_TABLE = os.environ["INVENTORY_TABLE"]
+publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"], os.environ["EVENT_SOURCE"])
+place_order_validator = BodyValidator(load_contract("api/place_order.json"))
+app = APIGatewayRestResolver(serializer=wire.dumps)
+
+CORRELATION_HEADER = "X-Correlation-Id"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def json_response(status_code: int, body: Any) -> Response[Any]:
+    return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def bad_request(message: str, errors: list[dict[str, str]]) -> Response[Any]:
+    return json_response(400, {"message": message, "errors": errors})
+
+
+def correlation_id_of(event: APIGatewayProxyEvent) -> str:
+    """The caller's ``X-Correlation-Id``, else the API Gateway request id."""
+    return event.headers.get(CORRELATION_HEADER) or event.request_context.request_id
+
+
+def with_correlation_id(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Put the correlation id on every log line, in the route's context and on the response."""
+    correlation_id = correlation_id_of(resolver.current_event)
+    logger.append_keys(correlation_id=correlation_id)
+    resolver.context["correlation_id"] = correlation_id
+    response = next_middleware(resolver)
+    response.headers[CORRELATION_HEADER] = correlation_id
+    return response
+
+
+app.use(middlewares=[with_correlation_id])
+
+
+@app.get("/products")
+@tracer.capture_method
+def list_products() -> Response[Any]:
+    return json_response(200, catalog.products(dynamodb, catalog_table, INVENTORY_TABLE))
+
+
+@app.get("/orders/<order_id>")
+@tracer.capture_method
+def get_order(order_id: str) -> Response[Any]:
+    order = orders_table.get_item(Key={"orderId": order_id}, ConsistentRead=True).get("Item")
+    if order is None:
+        return json_response(404, {"message": f"Order {order_id} not found"})
+    return json_response(200, model.public_view(order))
+
+
+@app.post("/orders")
+@tracer.capture_method
+def place_order() -> Response[Any]:
+    try:
+        body = wire.loads(app.current_event.decoded_body or "")
+    except ValueError:
+        return bad_request("Request body is not valid JSON", [{"field": "(body)", "message": "is not valid JSON"}])
+    errors = [error.as_dict() for error in place_order_validator.errors(body)]
+    key = app.current_event.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        errors.append({"field": IDEMPOTENCY_HEADER, "message": f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters"})
+    if errors:
+        return bad_request("Invalid request body", errors)
+    skus = [str(line["sku"]) for line in body["items"]]
+    try:
+        priced = model.price_lines(body["items"], catalog.batch_get(dynamodb, catalog_table.name, "sku", skus))
+    except model.PricingError as error:
+        return bad_request(error.message, error.errors)
+    order_id = model.order_id_for(body["customerId"], key)
+    logger.append_keys(order_id=order_id)
+    order = model.new_order_item(
+        order_id=order_id,
+        body=body,
+        priced=priced,
+        correlation_id=app.context["correlation_id"],
+        now=utc_now(),
+        fingerprint=model.request_fingerprint(body),
+    )
+    stored = save_new_order(order)
+    if stored["requestFingerprint"] != order["requestFingerprint"]:
+        message = f"{IDEMPOTENCY_HEADER} {key!r} was already used for a different request"
+        return json_response(409, {"message": message})
+    if not stored["published"]:
+        try:
+            publish_order_placed(stored, body["paymentToken"])
+        except EventPublishError:
+            logger.exception("OrderPlaced was not published; the order stays unpublished until a retry")
+            message = f"The order was saved but not yet confirmed; retry with the same {IDEMPOTENCY_HEADER}"
+            return json_response(503, {"message": message})
+    return json_response(202, {"orderId": order_id, "status": model.PLACED})
+
+
+@tracer.capture_method
+def save_new_order(order: dict[str, Any]) -> dict[str, Any]:
+    """Write ``order`` unless its id exists; return what is stored (the earlier attempt on a retry)."""
+    try:
+        orders_table.put_item(Item=order, ConditionExpression="attribute_not_exists(orderId)")
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        response = orders_table.get_item(Key={"orderId": order["orderId"]}, ConsistentRead=True)
+        existing: dict[str, Any] = response["Item"]
+        logger.info("Order already exists for this Idempotency-Key", extra={"published": existing["published"]})
+        return existing
+    return order
+
+
+@tracer.capture_method
+def publish_order_placed(order: dict[str, Any], payment_token: str) -> None:
+    """Put OrderPlaced for a stored order, then mark it published (a crash in between re-publishes on retry)."""
+    detail = build_detail(
+        model.ORDER_PLACED,
+        order_id=str(order["orderId"]),
+        customer_id=str(order["customerId"]),
+        email=str(order["email"]),
+        correlation_id=str(order["correlationId"]),
+        **model.order_placed_detail(order, payment_token),
+    )
+    publisher.publish(OutgoingEvent(model.ORDER_PLACED, detail))
+    orders_table.update_item(
+        Key={"orderId": order["orderId"]},
+        UpdateExpression="SET published = :true",
+        ExpressionAttributeValues={":true": True},
+    )
+    logger.info("Order placed", extra={"total": str(order["total"]), "lines": len(order["items"])})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,147 @@
+"""Order-status projector: applies lifecycle events from its SQS queue to the order's status and history.
+
+Handler string ``handlers.orders.projector.handler``. Environment: ``ORDERS_TABLE``, ``IDEMPOTENCY_TABLE``.
+
+Each event appends ``{status, at, event}`` to the history and sets the status, unless the status is
+final (``SHIPPED``, ``PAYMENT_FAILED``, ``CANCELLED``): then only the history grows. Both rules live in
+DynamoDB condition expressions, and ``appliedEventIds`` makes a redelivered event a no-op even after the
+Powertools idempotency record has expired.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
+
+from handlers.shared.events import OrderEvent, UnsupportedEventError, parse_sqs_record, utc_now
+from handlers.shared.runtime import idempotency_store, idempotent_on_event, process_sqs_batch, sqs_batch_processor
+
+logger = Logger()
+tracer = Tracer()
+orders_table = boto3.resource("dynamodb").Table(os.environ["ORDERS_TABLE"])
+deserializer = TypeDeserializer()
+persistence, idempotency_config = idempotency_store()
+processor = sqs_batch_processor()
+
+FINAL_STATUSES = ("SHIPPED", "PAYMENT_FAILED", "CANCELLED")
+#: The status each lifecycle event sets; ``None``: the event is recorded in the history only.
+STATUS_BY_DETAIL_TYPE: Mapping[str, str | None] = {
+    "OrderPlaced": "PLACED",
+    "PaymentSucceeded": "PAID",
+    "PaymentFailed": "PAYMENT_FAILED",
+    "StockReserved": "RESERVED",
+    "OutOfStock": "CANCELLED",
+    "OrderShipped": "SHIPPED",
+    "PaymentRefunded": None,
+}
+#: Attempts of the history-only write when the status changes between read and write.
+MAX_HISTORY_ATTEMPTS = 5
+
+
+class OrderNotFoundError(LookupError):
+    """The event is about an order the table does not hold (yet); the record is retried."""
+
+
+def _condition_failed(error: ClientError) -> bool:
+    return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
+
+
+def set_status(event: OrderEvent, status: str, at: str) -> dict[str, Any] | None:
+    """Set ``status`` and append to the history unless the status is final or the event was applied.
+
+    Returns ``None`` on success, else the order as it was when the condition failed (``{}`` if absent).
+    """
+    try:
+        orders_table.update_item(
+            Key={"orderId": event.order_id},
+            UpdateExpression="SET #status = :status, history = list_append(history, :entry) ADD appliedEventIds :ids",
+            ConditionExpression=(
+                "attribute_exists(orderId) AND NOT contains(appliedEventIds, :eventId) "
+                "AND NOT (#status IN (:final0, :final1, :final2))"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":status": status,
+                ":entry": [{"status": status, "at": at, "event": event.detail_type}],
+                ":ids": {event.event_id},
+                ":eventId": event.event_id,
+                **{f":final{index}": final for index, final in enumerate(FINAL_STATUSES)},
+            },
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if not _condition_failed(error):
+            raise
+        # The resource API does not deserialise the item returned with a failed condition.
+        return {name: deserializer.deserialize(value) for name, value in error.response.get("Item", {}).items()}
+    return None
+
+
+def append_history(event: OrderEvent, at: str, seen: dict[str, Any] | None) -> str:
+    """Append the event to the history, keeping the status; returns ``"applied"`` or ``"duplicate"``.
+
+    The entry records the status the order has; the write is conditional on that status being unchanged,
+    so a concurrent transition makes it re-read and try again.
+    """
+    for _ in range(MAX_HISTORY_ATTEMPTS):
+        order = seen if seen is not None else orders_table.get_item(Key={"orderId": event.order_id}).get("Item")
+        seen = None
+        if not order:
+            raise OrderNotFoundError(f"Order {event.order_id} not found for {event.detail_type} {event.event_id}")
+        if event.event_id in order.get("appliedEventIds", set()):
+            return "duplicate"
+        try:
+            orders_table.update_item(
+                Key={"orderId": event.order_id},
+                UpdateExpression="SET history = list_append(history, :entry) ADD appliedEventIds :ids",
+                ConditionExpression="#status = :seen AND NOT contains(appliedEventIds, :eventId)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":entry": [{"status": order["status"], "at": at, "event": event.detail_type}],
+                    ":ids": {event.event_id},
+                    ":eventId": event.event_id,
+                    ":seen": order["status"],
+                },
+            )
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+            continue
+        return "applied"
+    raise RuntimeError(f"Order {event.order_id} kept changing; {event.detail_type} will be retried")
+
+
+@idempotent_on_event(persistence, idempotency_config)
+@tracer.capture_method
+def project(*, event: OrderEvent) -> dict[str, str]:
+    """Apply one lifecycle event to its order; the result is stored for redeliveries."""
+    if event.detail_type not in STATUS_BY_DETAIL_TYPE:
+        raise UnsupportedEventError(f"The projector does not handle {event.detail_type} events")
+    status = STATUS_BY_DETAIL_TYPE[event.detail_type]
+    at = str(event.detail["metadata"].get("occurredAt") or utc_now())
+    seen = set_status(event, status, at) if status is not None else None
+    applied = status is not None and seen is None
+    outcome = "applied" if applied else append_history(event, at, seen)
+    logger.info("Event projected", extra={"detail_type": event.detail_type, "outcome": outcome})
+    return {"orderId": event.order_id, "eventId": event.event_id, "outcome": outcome}
+
+
+def record_handler(record: SQSRecord) -> dict[str, str]:
+    event = parse_sqs_record(record)
+    logger.append_keys(correlation_id=event.correlation_id, order_id=event.order_id, event_id=event.event_id)
+    return project(event=event)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_sqs_batch(event, context, record_handler, processor, idempotency_config)

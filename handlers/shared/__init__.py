@@ -1,0 +1,1 @@
+"""Code shared by every eventshop handler: JSON wire format, event envelope, request validation."""

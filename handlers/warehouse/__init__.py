@@ -1,0 +1,1 @@
+"""Warehouse service: reserves stock for OrderPlaced atomically, emits StockReserved/OutOfStock."""

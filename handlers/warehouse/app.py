@@ -1,0 +1,212 @@
+"""Warehouse: reserves every line of an OrderPlaced atomically and emits StockReserved or OutOfStock.
+
+Handler string ``handlers.warehouse.app.handler`` (SQS batch). Environment: ``INVENTORY_TABLE``,
+``RESERVATIONS_TABLE``, ``IDEMPOTENCY_TABLE``, ``EVENT_BUS_NAME``, ``EVENT_SOURCE`` (``eventshop.warehouse``).
+
+One TransactWriteItems per order: for each sku ``available = available - :q`` if ``available >= :q``, and
+the reservation put if ``attribute_not_exists(orderId)``. DynamoDB applies all or nothing, so concurrent
+orders never oversell. When the transaction is cancelled, ``CancellationReasons`` tell why: the
+reservation exists (a duplicate: its stored outcome is emitted again) or some skus are short (the
+decision OUT_OF_STOCK is stored, so a redelivery repeats it even if stock arrived meanwhile).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from handlers.shared.events import (
+    EventPublisher,
+    MalformedEventError,
+    OrderEvent,
+    OutgoingEvent,
+    UnsupportedEventError,
+    build_detail,
+    parse_sqs_record,
+    utc_now,
+)
+from handlers.shared.runtime import idempotency_store, idempotent_on_event, process_sqs_batch, sqs_batch_processor
+
+logger = Logger()
+tracer = Tracer()
+# A low-level client: thread-safe, and TransactWriteItems is a client call anyway.
+dynamodb = boto3.client("dynamodb")
+INVENTORY_TABLE = os.environ["INVENTORY_TABLE"]
+RESERVATIONS_TABLE = os.environ["RESERVATIONS_TABLE"]
+publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"], os.environ["EVENT_SOURCE"])
+persistence, idempotency_config = idempotency_store()
+processor = sqs_batch_processor()
+serializer = TypeSerializer()
+deserializer = TypeDeserializer()
+
+RESERVED = "RESERVED"
+OUT_OF_STOCK = "OUT_OF_STOCK"
+OUTCOME_BY_STATUS = {RESERVED: "StockReserved", OUT_OF_STOCK: "OutOfStock"}
+#: TransactWriteItems takes at most 100 actions: the lines plus the reservation.
+MAX_LINES = 99
+CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+class ReservationConflictError(RuntimeError):
+    """The transaction was cancelled for a reason other than a failed condition; the record is retried."""
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: serializer.serialize(value) for name, value in values.items()}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: deserializer.deserialize(value) for name, value in item.items()}
+
+
+def order_lines(event: OrderEvent) -> list[dict[str, Any]]:
+    """``[{sku, quantity}]`` with one line per sku (quantities of a repeated sku are added up)."""
+    merged: dict[str, int] = {}
+    for index, line in enumerate(event.detail["items"]):
+        if not isinstance(line, Mapping) or not line.get("sku") or not isinstance(line.get("quantity"), int):
+            raise MalformedEventError(f"Malformed OrderPlaced {event.event_id}: bad detail.items[{index}]")
+        if line["quantity"] < 1:
+            raise MalformedEventError(f"Malformed OrderPlaced {event.event_id}: detail.items[{index}].quantity < 1")
+        merged[str(line["sku"])] = merged.get(str(line["sku"]), 0) + int(line["quantity"])
+    if not 0 < len(merged) <= MAX_LINES:
+        raise MalformedEventError(f"Malformed OrderPlaced {event.event_id}: needs 1 to {MAX_LINES} skus")
+    return [{"sku": sku, "quantity": quantity} for sku, quantity in merged.items()]
+
+
+def reservation(
+    event: OrderEvent, status: str, lines: list[dict[str, Any]], unavailable: Sequence[str]
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "orderId": event.order_id,
+        "status": status,
+        "items": lines,
+        "customerId": str(event.detail["customerId"]),
+        "email": str(event.detail["email"]),
+        "correlationId": event.correlation_id,
+        "orderEventId": event.event_id,
+        "createdAt": utc_now(),
+    }
+    if unavailable:
+        row["unavailable"] = list(unavailable)
+    return row
+
+
+def reserve_transaction(event: OrderEvent, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The TransactItems: one conditional decrement per sku, then the reservation put."""
+    decrements: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "TableName": INVENTORY_TABLE,
+                "Key": {"sku": {"S": line["sku"]}},
+                "UpdateExpression": "SET available = available - :quantity",
+                "ConditionExpression": "available >= :quantity",
+                "ExpressionAttributeValues": {":quantity": {"N": str(line["quantity"])}},
+            }
+        }
+        for line in lines
+    ]
+    put = {
+        "Put": {
+            "TableName": RESERVATIONS_TABLE,
+            "Item": to_item(reservation(event, RESERVED, lines, ())),
+            "ConditionExpression": "attribute_not_exists(orderId)",
+        }
+    }
+    return [*decrements, put]
+
+
+def stored_reservation(order_id: str) -> dict[str, Any]:
+    response = dynamodb.get_item(TableName=RESERVATIONS_TABLE, Key={"orderId": {"S": order_id}}, ConsistentRead=True)
+    return from_item(response["Item"])
+
+
+def put_out_of_stock(event: OrderEvent, lines: list[dict[str, Any]], unavailable: list[str]) -> dict[str, Any]:
+    """Store the OUT_OF_STOCK decision unless the order already has a reservation row; return the row."""
+    row = reservation(event, OUT_OF_STOCK, lines, unavailable)
+    try:
+        dynamodb.put_item(
+            TableName=RESERVATIONS_TABLE, Item=to_item(row), ConditionExpression="attribute_not_exists(orderId)"
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return stored_reservation(event.order_id)
+    return row
+
+
+@tracer.capture_method
+def reserve(event: OrderEvent, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """Reserve ``lines`` for the order; return the reservation row that decides the outcome."""
+    try:
+        dynamodb.transact_write_items(TransactItems=reserve_transaction(event, lines))
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+        if len(reasons) != len(lines) + 1 or any(code not in (CONDITION_FAILED, "None") for code in reasons):
+            raise ReservationConflictError(f"Reservation of order {event.order_id} cancelled: {reasons}") from error
+        if reasons[-1] == CONDITION_FAILED:
+            logger.info("Reservation exists already; emitting its outcome again")
+            return stored_reservation(event.order_id)
+        unavailable = [line["sku"] for line, code in zip(lines, reasons, strict=False) if code == CONDITION_FAILED]
+        logger.info("Out of stock", extra={"unavailable": unavailable})
+        return put_out_of_stock(event, lines, unavailable)
+    return reservation(event, RESERVED, lines, ())
+
+
+def outcome_event(row: Mapping[str, Any]) -> OutgoingEvent:
+    """StockReserved or OutOfStock for a stored reservation row."""
+    detail_type = OUTCOME_BY_STATUS[str(row["status"])]
+    fields: dict[str, Any] = {
+        "items": [{"sku": str(line["sku"]), "quantity": int(line["quantity"])} for line in row["items"]]
+    }
+    if row["status"] == OUT_OF_STOCK:
+        fields["unavailable"] = [str(sku) for sku in row.get("unavailable", [])]
+    detail = build_detail(
+        detail_type,
+        order_id=str(row["orderId"]),
+        customer_id=str(row["customerId"]),
+        email=str(row["email"]),
+        correlation_id=str(row["correlationId"]),
+        **fields,
+    )
+    return OutgoingEvent(detail_type, detail)
+
+
+@idempotent_on_event(persistence, idempotency_config)
+@tracer.capture_method
+def reserve_order(*, event: OrderEvent) -> dict[str, str]:
+    """Reserve an OrderPlaced's stock once and emit the outcome (again, for an order already decided)."""
+    event.require("customerId", "email", "items")
+    row = reserve(event, order_lines(event))
+    outcome = outcome_event(row)
+    publisher.publish(outcome)
+    logger.info("Reservation outcome emitted", extra={"outcome": outcome.detail_type})
+    return {"orderId": event.order_id, "outcome": outcome.detail_type}
+
+
+HANDLERS: Mapping[str, Callable[..., dict[str, str]]] = {"OrderPlaced": reserve_order}
+
+
+def record_handler(record: SQSRecord) -> dict[str, str]:
+    event = parse_sqs_record(record)
+    logger.append_keys(correlation_id=event.correlation_id, order_id=event.order_id, event_id=event.event_id)
+    handle = HANDLERS.get(event.detail_type)
+    if handle is None:
+        raise UnsupportedEventError(f"The warehouse does not handle {event.detail_type} events")
+    return handle(event=event)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_sqs_batch(event, context, record_handler, processor, idempotency_config)

@@ -1,0 +1,114 @@
+"""Builders for the events the handlers receive: EventBridge envelopes, SQS batches, API Gateway requests."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from handlers.shared import wire
+from handlers.shared.events import SOURCES, build_detail
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+APPROVING_TOKEN = "tok_visa"
+
+
+def envelope(detail_type: str, detail: dict[str, Any], source: str | None = None) -> dict[str, Any]:
+    """An EventBridge envelope as a rule delivers it."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source or SOURCES[detail_type],
+        "account": ACCOUNT,
+        "time": "2024-05-01T12:00:00Z",
+        "region": REGION,
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def lifecycle_event(detail_type: str, order_id: str, **fields: Any) -> dict[str, Any]:
+    """An envelope for ``detail_type`` about ``order_id`` with the common detail fields."""
+    detail = build_detail(
+        detail_type,
+        order_id=order_id,
+        customer_id="cust-1",
+        email="ada@example.com",
+        correlation_id=f"corr-{order_id}",
+        **fields,
+    )
+    return envelope(detail_type, detail)
+
+
+def order_placed(
+    order_id: str = "order-1",
+    *,
+    lines: tuple[tuple[str, int, str], ...] = (("SKU-1", 2, "12.00"),),
+    payment_token: str = APPROVING_TOKEN,
+) -> dict[str, Any]:
+    """An OrderPlaced envelope; ``lines`` are ``(sku, quantity, unitPrice)``."""
+    items = [
+        {"sku": sku, "name": f"Product {sku}", "quantity": quantity, "unitPrice": Decimal(price)}
+        for sku, quantity, price in lines
+    ]
+    total = sum((item["unitPrice"] * item["quantity"] for item in items), Decimal(0))
+    return lifecycle_event(
+        "OrderPlaced", order_id, items=items, total=total, currency="EUR", paymentToken=payment_token
+    )
+
+
+def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
+    """An SQS batch whose records carry ``bodies`` (dicts are encoded with the wire format)."""
+    return {
+        "Records": [
+            {
+                "messageId": f"msg-{index}",
+                "receiptHandle": f"handle-{index}",
+                "body": body if isinstance(body, str) else wire.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1714564800000"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:consumer",
+                "awsRegion": REGION,
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
+def api_request(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    resource: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST (proxy) event; a non-string ``body`` is JSON-encoded."""
+    return {
+        "resource": resource or path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers or {},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": "api-request-1",
+            "resourcePath": resource or path,
+            "httpMethod": method,
+            "path": f"/test{path}",
+            "stage": "test",
+            "accountId": ACCOUNT,
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": body if body is None or isinstance(body, str) else json.dumps(body),
+        "isBase64Encoded": False,
+    }

@@ -1,0 +1,238 @@
+"""Fixtures for the handler tests: a moto account holding the shop's tables, bus, capture queue and topic.
+
+Handler modules create their AWS clients at import, so each handler fixture sets the function's
+environment first and then imports (or reloads) the module inside the ``mock_aws`` context.
+Every event put on the bus reaches the ``capture`` SQS queue through a rule, so tests read back
+what a handler emitted exactly as a downstream consumer would receive it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+BUS = "eventshop-test"
+
+TABLES = {
+    "catalog": "sku",
+    "inventory": "sku",
+    "orders": "orderId",
+    "payments": "orderId",
+    "reservations": "orderId",
+    "idempotency": "id",
+}
+
+
+@dataclass
+class FakeLambdaContext:
+    """The parts of the Lambda context Powertools reads."""
+
+    function_name: str = "eventshop-test-fn"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:eventshop-test-fn"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass
+class Shop:
+    """Names and clients of the moto resources, plus helpers to seed and read them."""
+
+    tables: dict[str, str]
+    capture_queue_url: str
+    outbox_queue_url: str
+    topic_arn: str
+    dynamodb: Any = field(repr=False)
+    sqs: Any = field(repr=False)
+
+    def table(self, name: str) -> Any:
+        return self.dynamodb.Table(self.tables[name])
+
+    def seed_product(self, sku: str, name: str, price: str, available: int, currency: str = "EUR") -> None:
+        self.table("catalog").put_item(Item={"sku": sku, "name": name, "price": Decimal(price), "currency": currency})
+        self.table("inventory").put_item(Item={"sku": sku, "available": available})
+
+    def available(self, sku: str) -> int:
+        return int(self.table("inventory").get_item(Key={"sku": sku}, ConsistentRead=True)["Item"]["available"])
+
+    def _drain(self, queue_url: str) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not batch:
+                return messages
+            for message in batch:
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            messages.extend(batch)
+
+    def emitted(self) -> list[dict[str, Any]]:
+        """Every envelope put on the bus since the last call (consumed)."""
+        return [json.loads(message["Body"]) for message in self._drain(self.capture_queue_url)]
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Every message published to the customer topic since the last call (raw SQS messages)."""
+        return self._drain(self.outbox_queue_url)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield
+
+
+def _create_table(client: Any, name: str, key: str) -> None:
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.fixture
+def shop(aws: None) -> Shop:
+    dynamodb_client = boto3.client("dynamodb")
+    tables = {role: f"eventshop-test-{role}" for role in TABLES}
+    for role, key in TABLES.items():
+        _create_table(dynamodb_client, tables[role], key)
+    dynamodb_client.update_time_to_live(
+        TableName=tables["idempotency"], TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
+    )
+
+    sqs = boto3.client("sqs")
+    events = boto3.client("events")
+    events.create_event_bus(Name=BUS)
+    capture_url = sqs.create_queue(QueueName="capture")["QueueUrl"]
+    capture_arn = sqs.get_queue_attributes(QueueUrl=capture_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(
+        Name="capture-all", EventBusName=BUS, EventPattern=json.dumps({"source": [{"prefix": "eventshop."}]})
+    )
+    events.put_targets(Rule="capture-all", EventBusName=BUS, Targets=[{"Id": "capture", "Arn": capture_arn}])
+
+    sns = boto3.client("sns")
+    topic_arn = sns.create_topic(Name="customer")["TopicArn"]
+    outbox_url = sqs.create_queue(QueueName="outbox")["QueueUrl"]
+    outbox_arn = sqs.get_queue_attributes(QueueUrl=outbox_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=outbox_arn, Attributes={"RawMessageDelivery": "true"})
+    return Shop(
+        tables=tables,
+        capture_queue_url=capture_url,
+        outbox_queue_url=outbox_url,
+        topic_arn=topic_arn,
+        dynamodb=boto3.resource("dynamodb"),
+        sqs=sqs,
+    )
+
+
+def load_handler(module_name: str, monkeypatch: pytest.MonkeyPatch, env: Mapping[str, str]) -> ModuleType:
+    """Import ``module_name`` with ``env`` set (reloading it, so its module-level clients are moto's)."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if module_name in sys.modules:
+        return importlib.reload(sys.modules[module_name])
+    return importlib.import_module(module_name)
+
+
+@pytest.fixture
+def api(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return load_handler(
+        "handlers.orders.api",
+        monkeypatch,
+        {
+            "POWERTOOLS_SERVICE_NAME": "orders",
+            "ORDERS_TABLE": shop.tables["orders"],
+            "CATALOG_TABLE": shop.tables["catalog"],
+            "INVENTORY_TABLE": shop.tables["inventory"],
+            "EVENT_BUS_NAME": BUS,
+            "EVENT_SOURCE": "eventshop.orders",
+        },
+    )
+
+
+@pytest.fixture
+def projector(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return load_handler(
+        "handlers.orders.projector",
+        monkeypatch,
+        {
+            "POWERTOOLS_SERVICE_NAME": "orders-projector",
+            "ORDERS_TABLE": shop.tables["orders"],
+            "IDEMPOTENCY_TABLE": shop.tables["idempotency"],
+        },
+    )
+
+
+@pytest.fixture
+def billing(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return load_handler(
+        "handlers.billing.app",
+        monkeypatch,
+        {
+            "POWERTOOLS_SERVICE_NAME": "billing",
+            "PAYMENTS_TABLE": shop.tables["payments"],
+            "IDEMPOTENCY_TABLE": shop.tables["idempotency"],
+            "EVENT_BUS_NAME": BUS,
+            "EVENT_SOURCE": "eventshop.billing",
+        },
+    )
+
+
+@pytest.fixture
+def warehouse(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return load_handler(
+        "handlers.warehouse.app",
+        monkeypatch,
+        {
+            "POWERTOOLS_SERVICE_NAME": "warehouse",
+            "INVENTORY_TABLE": shop.tables["inventory"],
+            "RESERVATIONS_TABLE": shop.tables["reservations"],
+            "IDEMPOTENCY_TABLE": shop.tables["idempotency"],
+            "EVENT_BUS_NAME": BUS,
+            "EVENT_SOURCE": "eventshop.warehouse",
+        },
+    )
+
+
+@pytest.fixture
+def email(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return load_handler(
+        "handlers.email.app",
+        monkeypatch,
+        {
+            "POWERTOOLS_SERVICE_NAME": "email",
+            "CUSTOMER_TOPIC_ARN": shop.topic_arn,
+            "IDEMPOTENCY_TABLE": shop.tables["idempotency"],
+        },
+    )
+
+
+@pytest.fixture
+def context() -> FakeLambdaContext:
+    return FakeLambdaContext()

@@ -1,0 +1,239 @@
+"""Orders API on moto: catalog, placing orders (validation, pricing, idempotency), reading orders."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from handlers.shared.events import EventPublishError, event_id
+from tests.handlers.builders import api_request
+from tests.handlers.conftest import FakeLambdaContext, Shop
+
+VALID_BODY = {
+    "customerId": "cust-1",
+    "email": "ada@example.com",
+    "cartId": "cart-9",
+    "items": [{"sku": "SKU-1", "quantity": 2}, {"sku": "SKU-2", "quantity": 1}],
+    "paymentToken": "tok_visa",
+}
+
+
+@pytest.fixture
+def catalog(shop: Shop) -> Shop:
+    shop.seed_product("SKU-1", "Espresso cup", "12.50", available=5)
+    shop.seed_product("SKU-2", "Grinder", "99.99", available=0)
+    return shop
+
+
+def call(api: ModuleType, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+    response = api.handler(event, FakeLambdaContext())
+    headers = {name: values[-1] for name, values in response["multiValueHeaders"].items()}
+    return response["statusCode"], headers, response["body"]
+
+
+def post_order(api: ModuleType, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    status, _, raw = call(api, api_request("POST", "/orders", body=body, headers=headers))
+    return status, json.loads(raw, parse_float=Decimal)
+
+
+def test_products_lists_catalog_prices_and_stock(api: ModuleType, catalog: Shop) -> None:
+    status, _, raw = call(api, api_request("GET", "/products"))
+
+    assert status == 200
+    assert json.loads(raw, parse_float=Decimal) == [
+        {"sku": "SKU-1", "name": "Espresso cup", "price": Decimal("12.50"), "currency": "EUR", "inStock": True},
+        {"sku": "SKU-2", "name": "Grinder", "price": Decimal("99.99"), "currency": "EUR", "inStock": False},
+    ]
+    assert '"price":12.50' in raw
+
+
+def test_place_order_prices_from_catalog_stores_and_publishes(api: ModuleType, catalog: Shop) -> None:
+    status, body = post_order(api, VALID_BODY, headers={"X-Correlation-Id": "corr-42"})
+
+    assert status == 202
+    assert body["status"] == "PLACED"
+    order_id = body["orderId"]
+    stored = catalog.table("orders").get_item(Key={"orderId": order_id})["Item"]
+    assert stored["status"] == "PLACED"
+    assert stored["published"] is True
+    assert stored["total"] == Decimal("124.99")
+    assert stored["cartId"] == "cart-9"
+    assert [entry["event"] for entry in stored["history"]] == ["OrderPlaced"]
+    [event] = catalog.emitted()
+    assert event["source"] == "eventshop.orders"
+    assert event["detail-type"] == "OrderPlaced"
+    detail = event["detail"]
+    assert detail["orderId"] == order_id
+    assert detail["items"] == [
+        {"sku": "SKU-1", "name": "Espresso cup", "quantity": 2, "unitPrice": 12.5},
+        {"sku": "SKU-2", "name": "Grinder", "quantity": 1, "unitPrice": 99.99},
+    ]
+    assert detail["total"] == 124.99
+    assert detail["paymentToken"] == "tok_visa"
+    assert detail["metadata"]["eventId"] == event_id(order_id, "OrderPlaced")
+    assert detail["metadata"]["correlationId"] == "corr-42"
+    assert detail["metadata"]["schemaVersion"] == "1"
+
+
+def test_place_order_uses_the_request_id_as_correlation_id_by_default(api: ModuleType, catalog: Shop) -> None:
+    status, headers, _ = call(api, api_request("POST", "/orders", body=VALID_BODY))
+
+    assert status == 202
+    assert headers["X-Correlation-Id"] == "api-request-1"
+    assert catalog.emitted()[0]["detail"]["metadata"]["correlationId"] == "api-request-1"
+
+
+def test_place_order_merges_repeated_skus(api: ModuleType, catalog: Shop) -> None:
+    body = {**VALID_BODY, "items": [{"sku": "SKU-1", "quantity": 1}, {"sku": "SKU-1", "quantity": 2}]}
+
+    status, _ = post_order(api, body)
+
+    assert status == 202
+    assert catalog.emitted()[0]["detail"]["items"] == [
+        {"sku": "SKU-1", "name": "Espresso cup", "quantity": 3, "unitPrice": 12.5}
+    ]
+
+
+def test_bad_body_names_every_bad_field(api: ModuleType, catalog: Shop) -> None:
+    body = {
+        "customerId": "",
+        "email": "not-an-email",
+        "items": [{"sku": "SKU-1", "quantity": 0}, {"sku": "SKU-2", "quantity": "2", "unitPrice": 0.01}],
+        "coupon": "FREE",
+    }
+
+    status, answer = post_order(api, body)
+
+    assert status == 400
+    assert answer["message"] == "Invalid request body"
+    errors = {error["field"]: error["message"] for error in answer["errors"]}
+    assert set(errors) == {
+        "customerId",
+        "email",
+        "items[0].quantity",
+        "items[1].quantity",
+        "items[1].unitPrice",
+        "paymentToken",
+        "coupon",
+    }
+    assert errors["paymentToken"] == "is required"
+    assert errors["coupon"] == "is not allowed"
+    assert errors["items[0].quantity"] == "must be bigger than or equal to 1"
+    assert errors["items[1].quantity"] == "must be integer"
+    assert catalog.emitted() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [("{not json", "(body)"), ("[1, 2]", "(body)"), ('{"items": "many"}', "items")],
+)
+def test_unparseable_or_wrongly_shaped_body_is_a_400(api: ModuleType, catalog: Shop, body: str, field: str) -> None:
+    status, answer = post_order(api, body)
+
+    assert status == 400
+    assert field in [error["field"] for error in answer["errors"]]
+
+
+def test_unknown_sku_is_a_400_naming_it(api: ModuleType, catalog: Shop) -> None:
+    body = {**VALID_BODY, "items": [{"sku": "SKU-1", "quantity": 1}, {"sku": "NOPE-7", "quantity": 1}]}
+
+    status, answer = post_order(api, body)
+
+    assert status == 400
+    assert answer["message"] == "Unknown SKU: NOPE-7"
+    assert answer["errors"] == [{"field": "items[1].sku", "message": "unknown sku 'NOPE-7'"}]
+    assert catalog.table("orders").scan()["Items"] == []
+    assert catalog.emitted() == []
+
+
+def test_retry_with_same_idempotency_key_returns_same_order_once(api: ModuleType, catalog: Shop) -> None:
+    headers = {"Idempotency-Key": "key-1"}
+
+    first = post_order(api, VALID_BODY, headers)
+    second = post_order(api, VALID_BODY, headers)
+
+    assert first[0] == second[0] == 202
+    assert first[1]["orderId"] == second[1]["orderId"]
+    assert len(catalog.table("orders").scan()["Items"]) == 1
+    assert len(catalog.emitted()) == 1
+
+
+def test_other_customer_with_same_key_gets_another_order(api: ModuleType, catalog: Shop) -> None:
+    headers = {"Idempotency-Key": "key-1"}
+
+    first = post_order(api, VALID_BODY, headers)
+    second = post_order(api, {**VALID_BODY, "customerId": "cust-2"}, headers)
+
+    assert first[1]["orderId"] != second[1]["orderId"]
+
+
+def test_retry_republishes_an_order_whose_publication_failed(
+    api: ModuleType, catalog: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = {"Idempotency-Key": "key-crash"}
+    real_publish = api.publisher.publish
+
+    def failing_publish(*events: Any) -> list[str]:
+        raise EventPublishError("PutEvents to bus eventshop-test failed for 1 of 1 entries: InternalFailure")
+
+    monkeypatch.setattr(api.publisher, "publish", failing_publish)
+    status, answer = post_order(api, VALID_BODY, headers)
+    assert status == 503
+    assert "retry with the same Idempotency-Key" in answer["message"]
+    [unpublished] = catalog.table("orders").scan()["Items"]
+    assert unpublished["published"] is False
+    assert catalog.emitted() == []
+
+    monkeypatch.setattr(api.publisher, "publish", real_publish)
+    status, answer = post_order(api, VALID_BODY, headers)
+
+    assert status == 202
+    assert answer["orderId"] == unpublished["orderId"]
+    [event] = catalog.emitted()
+    assert event["detail"]["orderId"] == unpublished["orderId"]
+    assert event["detail"]["metadata"]["eventId"] == event_id(unpublished["orderId"], "OrderPlaced")
+    assert catalog.table("orders").get_item(Key={"orderId": answer["orderId"]})["Item"]["published"] is True
+
+
+def test_idempotency_key_reused_for_another_body_is_a_409(api: ModuleType, catalog: Shop) -> None:
+    headers = {"Idempotency-Key": "key-2"}
+    post_order(api, VALID_BODY, headers)
+
+    status, answer = post_order(api, {**VALID_BODY, "items": [{"sku": "SKU-1", "quantity": 5}]}, headers)
+
+    assert status == 409
+    assert "key-2" in answer["message"]
+    assert len(catalog.emitted()) == 1
+
+
+def test_get_order_returns_status_items_and_history(api: ModuleType, catalog: Shop) -> None:
+    _, placed = post_order(api, VALID_BODY)
+    order_id = placed["orderId"]
+
+    status, _, raw = call(
+        api,
+        api_request("GET", f"/orders/{order_id}", resource="/orders/{orderId}", path_parameters={"orderId": order_id}),
+    )
+
+    assert status == 200
+    order = json.loads(raw, parse_float=Decimal)
+    assert order["orderId"] == order_id
+    assert order["status"] == "PLACED"
+    assert order["total"] == Decimal("124.99")
+    assert '"total":124.99' in raw
+    assert order["currency"] == "EUR"
+    assert [item["quantity"] for item in order["items"]] == [2, 1]
+    assert [(entry["status"], entry["event"]) for entry in order["history"]] == [("PLACED", "OrderPlaced")]
+
+
+def test_get_unknown_order_is_a_404(api: ModuleType, catalog: Shop) -> None:
+    status, _, raw = call(
+        api, api_request("GET", "/orders/nope", resource="/orders/{orderId}", path_parameters={"orderId": "nope"})
+    )
+
+    assert status == 404
+    assert json.loads(raw) == {"message": "Order nope not found"}
