@@ -1,0 +1,42 @@
+# eventshop: `make demo` runs the shop on the local cloud, `make test` runs every test.
+# Both create .venv and install the pinned requirements on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+ORDERS ?= 20
+
+.PHONY: install demo serve test unit lint diagram bench clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(INSTALLED)
+
+demo: $(INSTALLED)  ## place a mix of orders on the local cloud and wait until every one settles
+	$(BIN)/python -m localcloud demo --stack dev --orders $(ORDERS)
+
+serve: $(INSTALLED)  ## serve the dev stack's API on http://127.0.0.1:8080
+	$(BIN)/python -m localcloud serve --stack dev --port 8080
+
+test: $(INSTALLED)  ## every test: mocks, handlers on moto, policies, end to end on the local cloud
+	$(BIN)/python -m pytest -n 2 -q
+
+unit: $(INSTALLED)
+	$(BIN)/python -m pytest -q tests/unit
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+
+diagram: $(INSTALLED)  ## refresh the README's architecture diagram from the program
+	$(BIN)/python -m devtools.diagram --write
+
+bench: $(INSTALLED)  ## print stack, handler and local-cloud figures
+	$(BIN)/python -m devtools.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
