@@ -21,7 +21,7 @@ def envelope(detail_type: str, detail: dict[str, Any], source: str | None = None
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": detail_type,
-        "source": source or SOURCES[detail_type],
+        "source": source or SOURCES.get(detail_type, "eventshop.reminders"),
         "account": ACCOUNT,
         "time": "2024-05-01T12:00:00Z",
         "region": REGION,

@@ -1,0 +1,90 @@
+"""Email on moto: one SNS message per event id, with filterable attributes; malformed events raise."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from handlers.shared import wire
+from handlers.shared.events import MalformedEventError, UnsupportedEventError
+from tests.handlers.builders import lifecycle_event, order_placed
+from tests.handlers.conftest import FakeLambdaContext, Shop
+
+
+def as_invoked(envelope: dict[str, Any]) -> dict[str, Any]:
+    """The event as the Lambda runtime hands it over after an EventBridge invoke (numbers are floats)."""
+    invoked: dict[str, Any] = json.loads(wire.dumps(envelope))
+    return invoked
+
+
+def test_order_placed_is_rendered_and_published_with_attributes(
+    email: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    result = email.handler(as_invoked(order_placed("order-1", lines=(("SKU-1", 2, "12.25"),))), context)
+
+    [message] = shop.outbox()
+    assert result == {"orderId": "order-1", "detailType": "OrderPlaced", "messageId": result["messageId"]}
+    assert result["messageId"]
+    attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
+    assert attributes == {"detailType": "OrderPlaced", "email": "ada@example.com"}
+    assert "order-1" in message["Body"]
+    assert "Total: 24.50 EUR" in message["Body"]
+    assert "Product SKU-1 x 2" in message["Body"]
+
+
+@pytest.mark.parametrize(
+    ("detail_type", "fields", "expected"),
+    [
+        ("PaymentSucceeded", {"paymentId": "pay_1", "amount": Decimal("9.5"), "currency": "EUR"}, "charged 9.50 EUR"),
+        ("PaymentFailed", {"reason": "card_declined", "amount": Decimal(9), "currency": "EUR"}, "card declined"),
+        ("OutOfStock", {"items": [], "unavailable": ["SKU-2"]}, "out of stock (SKU-2)"),
+        ("OrderShipped", {"shippingSpeed": "express", "trackingId": "TRK-1"}, "Tracking number: TRK-1"),
+    ],
+)
+def test_each_customer_event_has_its_message(
+    email: ModuleType, shop: Shop, context: FakeLambdaContext, detail_type: str, fields: dict[str, Any], expected: str
+) -> None:
+    email.handler(as_invoked(lifecycle_event(detail_type, "order-2", **fields)), context)
+
+    [message] = shop.outbox()
+    assert expected in message["Body"]
+    assert message["MessageAttributes"]["detailType"]["StringValue"] == detail_type
+
+
+def test_redelivered_event_is_published_once(email: ModuleType, shop: Shop, context: FakeLambdaContext) -> None:
+    event = as_invoked(order_placed("order-3"))
+
+    first = email.handler(event, context)
+    second = email.handler(event, context)
+
+    assert second == first
+    assert len(shop.outbox()) == 1
+
+
+def test_malformed_event_raises_naming_what_is_missing(
+    email: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    event = as_invoked(order_placed("order-4"))
+    del event["detail"]["email"], event["detail"]["metadata"]["eventId"]
+
+    with pytest.raises(MalformedEventError, match=r"missing detail\.metadata\.eventId; missing detail\.email"):
+        email.handler(event, context)
+    assert shop.outbox() == []
+
+
+def test_missing_template_field_raises(email: ModuleType, shop: Shop, context: FakeLambdaContext) -> None:
+    event = as_invoked(lifecycle_event("PaymentSucceeded", "order-5", amount=Decimal(1), currency="EUR"))
+
+    with pytest.raises(MalformedEventError, match=r"missing detail\.paymentId"):
+        email.handler(event, context)
+    assert shop.outbox() == []
+
+
+def test_event_without_template_raises(email: ModuleType, shop: Shop, context: FakeLambdaContext) -> None:
+    with pytest.raises(UnsupportedEventError, match="no template for PaymentRefunded"):
+        email.handler(as_invoked(lifecycle_event("PaymentRefunded", "order-6", amount=Decimal(1))), context)
+    assert shop.outbox() == []
