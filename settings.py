@@ -195,9 +195,7 @@ class _Reader:
             return {}
         return parsed
 
-    def field(
-        self, key: str, parent: Mapping[str, Any], name: str, convert: Callable[[str, Any], T], default: T
-    ) -> T:
+    def field(self, key: str, parent: Mapping[str, Any], name: str, convert: Callable[[str, Any], T], default: T) -> T:
         full = f"{key}.{name}"
         if name not in parent:
             self._problem(full, "is required but missing")
@@ -301,9 +299,7 @@ def settings_from_config(stack: str, values: Mapping[str, str]) -> Settings:
         ),
         async_invoke=AsyncInvokeSettings(
             maximum_retry_attempts=read.int_field(async_key, async_invoke, "maximumRetryAttempts", 0, 2),
-            maximum_event_age_seconds=read.int_field(
-                async_key, async_invoke, "maximumEventAgeSeconds", 60, 21600
-            ),
+            maximum_event_age_seconds=read.int_field(async_key, async_invoke, "maximumEventAgeSeconds", 60, 21600),
         ),
         data=DataSettings(
             point_in_time_recovery=read.bool_field(data_key, data, "pointInTimeRecovery"),

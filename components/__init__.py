@@ -2,10 +2,11 @@
 
 from components.base import BusRef, Grant, Transforms
 from components.event_bus import EventBus, EventBusArgs
-from components.event_service import EventService, EventServiceArgs, Subscription
+from components.event_service import EventService, EventServiceArgs
 from components.function import FunctionArgs, LambdaFunction, Observability
 from components.notifying_topic import NotifyingTopic, NotifyingTopicArgs, Route, TopicSubscription
 from components.queued_consumer import Batching, QueuedConsumer, QueuedConsumerArgs
+from components.subscriptions import Subscription, TargetRetry
 from components.table import Table, TableArgs
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Subscription",
     "Table",
     "TableArgs",
+    "TargetRetry",
     "TopicSubscription",
     "Transforms",
 ]

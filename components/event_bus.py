@@ -23,8 +23,8 @@ class EventBusArgs:
 class EventBus(pulumi.ComponentResource):
     """A custom EventBridge bus with an archive of every event it receives.
 
-        bus = EventBus("bus", EventBusArgs(bus_name="eventshop-dev", archive_retention_days=7))
-        QueuedConsumer("billing", QueuedConsumerArgs(bus=bus.ref, ...))
+    bus = EventBus("bus", EventBusArgs(bus_name="eventshop-dev", archive_retention_days=7))
+    QueuedConsumer("billing", QueuedConsumerArgs(bus=bus.ref, ...))
     """
 
     bus: aws.cloudwatch.EventBus

@@ -67,7 +67,9 @@ def _validate(name: str, args: EventServiceArgs, transforms: Transforms | None) 
     validate_function_args(args.function, problems)
     check_transforms(transforms, EVENT_SERVICE_CHILDREN, problems)
     if not 0 <= args.retry.maximum_retry_attempts <= 2:
-        problems.append(f"retry.maximum_retry_attempts must be between 0 and 2, got {args.retry.maximum_retry_attempts}")
+        problems.append(
+            f"retry.maximum_retry_attempts must be between 0 and 2, got {args.retry.maximum_retry_attempts}"
+        )
     if not 60 <= args.retry.maximum_event_age_seconds <= 21600:
         problems.append(
             f"retry.maximum_event_age_seconds must be between 60 and 21600, got {args.retry.maximum_event_age_seconds}"
@@ -147,9 +149,7 @@ class EventService(pulumi.ComponentResource):
         self.alarms = create_delivery_alarms(
             self, name, args.bus, self.rules, self.dead_letter_queue, args.function.observability.alarm_topic_arn
         )
-        self.register_outputs(
-            {"function_arn": self.function.arn, "dead_letter_queue_arn": self.dead_letter_queue.arn}
-        )
+        self.register_outputs({"function_arn": self.function.arn, "dead_letter_queue_arn": self.dead_letter_queue.arn})
 
     def _destination_grants(self, args: EventServiceArgs) -> tuple[Grant, ...]:
         grants = [Grant(actions=("sqs:SendMessage",), resources=(self.dead_letter_queue.arn,))]

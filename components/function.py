@@ -180,9 +180,7 @@ class LambdaFunction(pulumi.ComponentResource):
         emitting = (put_events_grant(args.bus, args.emits),) if args.emits and args.bus else ()
         return (logging, XRAY_GRANT, *emitting, *args.grants)
 
-    def _create_function(
-        self, name: str, args: FunctionArgs, transforms: Transforms | None
-    ) -> aws.lambda_.Function:
+    def _create_function(self, name: str, args: FunctionArgs, transforms: Transforms | None) -> aws.lambda_.Function:
         environment: dict[str, pulumi.Input[str]] = {
             "POWERTOOLS_SERVICE_NAME": name,
             "POWERTOOLS_LOG_LEVEL": args.observability.log_level,
@@ -211,4 +209,3 @@ class LambdaFunction(pulumi.ComponentResource):
             **kwargs,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy, self.log_group]),
         )
-

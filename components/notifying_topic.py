@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -85,7 +85,7 @@ class NotifyingTopicArgs:
     alarm_name_prefix: str | None = None
     bus: BusRef | None = None
     routes: tuple[Route, ...] = ()
-    route_retry: TargetRetry = TargetRetry()
+    route_retry: TargetRetry = field(default_factory=TargetRetry)
     alarm_topic_arn: pulumi.Input[str] | None = None
 
 
@@ -152,7 +152,8 @@ class NotifyingTopic(pulumi.ComponentResource):
         self.key = self._create_key(name, args, transforms)
         self.topic = aws.sns.Topic(
             f"{name}-topic",
-            **apply_transform(transforms, "topic", {}) | {"name": physical_name(name), "kms_master_key_id": self.key.arn},
+            **apply_transform(transforms, "topic", {})
+            | {"name": physical_name(name), "kms_master_key_id": self.key.arn},
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.rules = (
@@ -178,7 +179,12 @@ class NotifyingTopic(pulumi.ComponentResource):
             self._subscribe_new_queue(name, subscriber, transforms)
         for subscription in args.subscriptions:
             self.subscriptions[subscription.key] = self._subscribe(
-                name, subscription.key, subscription.protocol, subscription.endpoint, subscription.filter_policy, transforms
+                name,
+                subscription.key,
+                subscription.protocol,
+                subscription.endpoint,
+                subscription.filter_policy,
+                transforms,
             )
         self._create_routes(name, args, transforms)
         self.register_outputs({"topic_arn": self.topic.arn, "key_arn": self.key.arn})
@@ -342,4 +348,6 @@ class NotifyingTopic(pulumi.ComponentResource):
             },
         )
         self.route_dead_letter_queue = dlq
-        self.route_alarms = create_delivery_alarms(self, f"{name}-routes", args.bus, self.rules, dlq, args.alarm_topic_arn)
+        self.route_alarms = create_delivery_alarms(
+            self, f"{name}-routes", args.bus, self.rules, dlq, args.alarm_topic_arn
+        )

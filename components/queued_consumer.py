@@ -146,9 +146,7 @@ class QueuedConsumer(pulumi.ComponentResource):
         self.event_source_mapping = self._create_mapping(name, args, transforms)
         self.alarms = [
             *create_delivery_alarms(self, name, args.bus, self.rules, self.dead_letter_queue, alarm_topic),
-            alarms.message_age_alarm(
-                f"{name}-age-alarm", self.queue, alarm_topic, self, args.max_message_age_seconds
-            ),
+            alarms.message_age_alarm(f"{name}-age-alarm", self.queue, alarm_topic, self, args.max_message_age_seconds),
         ]
         self.register_outputs(
             {

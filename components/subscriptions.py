@@ -49,9 +49,7 @@ class TargetRetry:
     maximum_event_age_seconds: int = 86400
 
 
-def validate_subscriptions(
-    subscriptions: Sequence[Subscription], retry: TargetRetry, problems: list[str]
-) -> None:
+def validate_subscriptions(subscriptions: Sequence[Subscription], retry: TargetRetry, problems: list[str]) -> None:
     if not subscriptions:
         problems.append("subscriptions is empty: nothing would ever be delivered")
     keys = [subscription.key for subscription in subscriptions]
@@ -63,9 +61,7 @@ def validate_subscriptions(
             )
         # A pattern with neither source nor detail-type matches every event on the bus.
         if not {"source", "detail-type"} & set(subscription.pattern):
-            problems.append(
-                f"subscription {subscription.key!r}: the pattern must constrain source or detail-type"
-            )
+            problems.append(f"subscription {subscription.key!r}: the pattern must constrain source or detail-type")
     if not 0 <= retry.maximum_retry_attempts <= 185:
         problems.append(f"target retry attempts must be between 0 and 185, got {retry.maximum_retry_attempts}")
     if not 60 <= retry.maximum_event_age_seconds <= 86400:
@@ -74,13 +70,10 @@ def validate_subscriptions(
         )
 
 
-def create_dead_letter_queue(
-    owner: pulumi.Resource, name: str, transforms: Transforms | None
-) -> aws.sqs.Queue:
+def create_dead_letter_queue(owner: pulumi.Resource, name: str, transforms: Transforms | None) -> aws.sqs.Queue:
     return aws.sqs.Queue(
         f"{name}-dlq",
-        **apply_transform(transforms, "dlq", defaults.dead_letter_queue_args())
-        | {"name": physical_name(name, "-dlq")},
+        **apply_transform(transforms, "dlq", defaults.dead_letter_queue_args()) | {"name": physical_name(name, "-dlq")},
         opts=pulumi.ResourceOptions(parent=owner),
     )
 
@@ -190,9 +183,7 @@ def create_delivery_alarms(
     return [
         alarms.dead_letter_alarm(f"{name}-dlq-alarm", dead_letter_queue, alarm_topic_arn, owner),
         *(
-            alarms.failed_invocations_alarm(
-                f"{name}-{key}-failed-alarm", rule, bus.name, alarm_topic_arn, owner
-            )
+            alarms.failed_invocations_alarm(f"{name}-{key}-failed-alarm", rule, bus.name, alarm_topic_arn, owner)
             for key, rule in rules.items()
         ),
     ]

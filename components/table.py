@@ -52,8 +52,8 @@ def to_attribute_value(value: Any) -> dict[str, Any]:
 class Table(pulumi.ComponentResource):
     """One DynamoDB table keyed by a string, seeded if asked.
 
-        orders = Table("orders", TableArgs(hash_key="orderId", protect=True))
-        Grant(("dynamodb:GetItem",), (orders.table.arn,))
+    orders = Table("orders", TableArgs(hash_key="orderId", protect=True))
+    Grant(("dynamodb:GetItem",), (orders.table.arn,))
     """
 
     table: aws.dynamodb.Table

@@ -1,8 +1,8 @@
 """Draws the shop as a Mermaid flowchart from what the program declares under mocks.
 
-    python -m devtools.diagram            print the diagram of the dev stack
-    python -m devtools.diagram --write    refresh the copy in README.md
-    python -m devtools.diagram --check    exit 1 if README.md's copy is stale
+python -m devtools.diagram            print the diagram of the dev stack
+python -m devtools.diagram --write    refresh the copy in README.md
+python -m devtools.diagram --check    exit 1 if README.md's copy is stale
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import json
 import re
 import sys
 from collections import defaultdict
-from pathlib import Path
 
 from devtools.program import ROOT, ProgramRun, RecordedResource, run_program
 
@@ -34,79 +33,112 @@ def _short(name: str, stack: str) -> str:
     return name.removeprefix(f"eventshop-{stack}-")
 
 
+class _Drawing:
+    """Collects nodes per service and edges, one kind of relation per method."""
+
+    def __init__(self, run: ProgramRun) -> None:
+        self.run = run
+        self.functions = {f.arn: f for f in run.of_type("aws:lambda/function:Function")}
+        self.queues = {q.arn: q for q in run.of_type("aws:sqs/queue:Queue")}
+        self.topics = {t.arn: t for t in run.of_type("aws:sns/topic:Topic")}
+        self.rules = {r.outputs["name"]: r for r in run.of_type("aws:cloudwatch/eventRule:EventRule")}
+        self.api = run.of_type("aws:apigateway/restApi:RestApi")
+        roles = {r.id: r for r in run.of_type("aws:iam/role:Role")}
+        # Each role policy with the function that assumes it (None: a service role such as the API's).
+        self.policies = [
+            (
+                next((f for f in self.functions.values() if f.inputs["role"] == roles[p.inputs["role"]].arn), None),
+                json.loads(p.inputs["policy"]),
+            )
+            for p in sorted(run.of_type("aws:iam/rolePolicy:RolePolicy"), key=lambda p: p.name)
+        ]
+        self.nodes: dict[str, set[str]] = defaultdict(set)
+        self.edges: set[str] = set()
+
+    def label(self, resource: RecordedResource, kind: str, shape: str) -> None:
+        text = f"{kind} {_short(resource.outputs['name'], self.run.stack)}"
+        opening, closing = shape.split("|")
+        self.nodes[_service_of(resource)].add(f'{_node_id(resource)}{opening}"{text}"{closing}')
+
+    def draw_nodes(self) -> None:
+        for function in self.functions.values():
+            self.label(function, "λ", "(|)")
+        for topic in self.topics.values():
+            self.label(topic, "SNS", "{{|}}")
+        for api in self.api:
+            self.label(api, "API Gateway", "[|]")
+
+    def draw_queue_consumers(self) -> None:
+        for mapping in self.run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
+            queue = self.queues[mapping.inputs["eventSourceArn"]]
+            self.label(queue, "SQS", "[[|]]")
+            self.edges.add(f"{_node_id(queue)} --> {_node_id(self.functions[mapping.inputs['functionName']])}")
+
+    def draw_producers(self) -> None:
+        """Whoever may put events on the bus, labelled with the sources it may use."""
+        for function, policy in self.policies:
+            for statement in policy["Statement"]:
+                if "events:PutEvents" not in statement["Action"]:
+                    continue
+                sources = ", ".join(statement.get("Condition", {}).get("StringEquals", {}).get("events:source", []))
+                producer = _node_id(function) if function else _node_id(self.api[0])
+                self.edges.add(f'{producer} -->|"{"results" if sources == "lambda" else sources}"| bus')
+
+    def draw_rules(self) -> None:
+        """Each rule, labelled with the detail-types it matches, to its target."""
+        for target in self.run.of_type("aws:cloudwatch/eventTarget:EventTarget"):
+            pattern = json.loads(self.rules[target.inputs["rule"]].inputs["eventPattern"])
+            arn = target.inputs["arn"]
+            destination = self.functions.get(arn) or self.queues.get(arn) or self.topics.get(arn)
+            if destination is not None:
+                self.edges.add(f'bus -->|"{", ".join(pattern.get("detail-type", []))}"| {_node_id(destination)}')
+
+    def draw_topics(self) -> None:
+        """Who publishes to each topic and where it delivers."""
+        for function, policy in self.policies:
+            for statement in policy["Statement"]:
+                if function and statement["Action"] == ["sns:Publish"]:
+                    self.edges.update(
+                        f"{_node_id(function)} --> {_node_id(self.topics[arn])}" for arn in statement["Resource"]
+                    )
+        for subscription in self.run.of_type("aws:sns/topicSubscription:TopicSubscription"):
+            topic = _node_id(self.topics[subscription.inputs["topic"]])
+            queue = self.queues.get(subscription.inputs["endpoint"])
+            if queue is not None:
+                self.label(queue, "SQS", "[[|]]")
+                self.edges.add(f"{topic} --> {_node_id(queue)}")
+            else:
+                protocol = subscription.inputs["protocol"]
+                self.edges.add(f'{topic} -->|"{protocol}"| {_node_id(subscription)}(("{protocol}"))')
+
+    def draw_api_routes(self) -> None:
+        invoked = {
+            p.inputs["function"]
+            for p in self.run.of_type("aws:lambda/permission:Permission")
+            if p.inputs["principal"] == "apigateway.amazonaws.com"
+        }
+        for function in self.functions.values():
+            if function.outputs["name"] in invoked:
+                self.edges.add(f"{_node_id(self.api[0])} --> {_node_id(function)}")
+
+    def render(self) -> str:
+        bus = self.run.of_type("aws:cloudwatch/eventBus:EventBus")[0]
+        lines = ["flowchart LR", f'    bus(("EventBridge {bus.outputs["name"]}"))']
+        for service in sorted(self.nodes):
+            lines += [f"    subgraph {service}", *(f"        {n}" for n in sorted(self.nodes[service])), "    end"]
+        lines += [f"    {edge}" for edge in sorted(self.edges)]
+        return "\n".join(lines) + "\n"
+
+
 def mermaid(run: ProgramRun) -> str:
-    stack = run.stack
-    functions = {f.arn: f for f in run.of_type("aws:lambda/function:Function")}
-    queues = {q.arn: q for q in run.of_type("aws:sqs/queue:Queue")}
-    topics = {t.arn: t for t in run.of_type("aws:sns/topic:Topic")}
-    rules = {r.outputs["name"]: r for r in run.of_type("aws:cloudwatch/eventRule:EventRule")}
-    bus = run.of_type("aws:cloudwatch/eventBus:EventBus")[0]
-    roles = {r.arn: r for r in run.of_type("aws:iam/role:Role")}
-    policies = {p.inputs["role"]: json.loads(p.inputs["policy"]) for p in run.of_type("aws:iam/rolePolicy:RolePolicy")}
-
-    nodes: dict[str, list[str]] = defaultdict(list)
-    edges: list[str] = []
-    bus_id = "bus"
-    api = run.of_type("aws:apigateway/restApi:RestApi")
-    for function in functions.values():
-        nodes[_service_of(function)].append(f'{_node_id(function)}("λ {_short(function.outputs["name"], stack)}")')
-    for topic in topics.values():
-        nodes[_service_of(topic)].append(f'{_node_id(topic)}{{{{"SNS {_short(topic.outputs["name"], stack)}"}}}}')
-    mapped = {m.inputs["eventSourceArn"]: m for m in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")}
-    for arn, mapping in sorted(mapped.items()):
-        queue = queues[arn]
-        nodes[_service_of(queue)].append(f'{_node_id(queue)}[["SQS {_short(queue.outputs["name"], stack)}"]]')
-        edges.append(f"{_node_id(queue)} --> {_node_id(functions[mapping.inputs['functionName']])}")
-    if api:
-        nodes["orders"].append(f'{_node_id(api[0])}["API Gateway {_short(api[0].outputs["name"], stack)}"]')
-
-    # Producers: whoever may put events on the bus, labelled with the sources it may use.
-    for role_name, policy in sorted(policies.items()):
-        for statement in policy["Statement"]:
-            if "events:PutEvents" not in statement["Action"]:
-                continue
-            sources = ", ".join(statement.get("Condition", {}).get("StringEquals", {}).get("events:source", []))
-            role = next(r for r in roles.values() if r.id == role_name)
-            producer = next((f for f in functions.values() if f.inputs["role"] == role.arn), None)
-            source_node = _node_id(producer) if producer else _node_id(api[0])
-            label = "results" if sources == "lambda" else sources
-            edges.append(f'{source_node} -->|"{label}"| {bus_id}')
-    # Consumers: each rule, labelled with the detail-types it matches, to its target.
-    for target in sorted(run.of_type("aws:cloudwatch/eventTarget:EventTarget"), key=lambda t: t.name):
-        pattern = json.loads(rules[target.inputs["rule"]].inputs["eventPattern"])
-        label = ", ".join(pattern.get("detail-type", []))
-        destination = functions.get(target.inputs["arn"]) or queues.get(target.inputs["arn"]) or topics.get(target.inputs["arn"])
-        if destination is not None:
-            edges.append(f'{bus_id} -->|"{label}"| {_node_id(destination)}')
-    # Publishers to topics and what the topics deliver to.
-    for role_name, policy in sorted(policies.items()):
-        role = next(r for r in roles.values() if r.id == role_name)
-        producer = next((f for f in functions.values() if f.inputs["role"] == role.arn), None)
-        for statement in policy["Statement"]:
-            if statement["Action"] == ["sns:Publish"] and producer:
-                for arn in statement["Resource"]:
-                    edges.append(f"{_node_id(producer)} --> {_node_id(topics[arn])}")
-    for subscription in sorted(run.of_type("aws:sns/topicSubscription:TopicSubscription"), key=lambda s: s.name):
-        topic = topics[subscription.inputs["topic"]]
-        endpoint = subscription.inputs["endpoint"]
-        if endpoint in queues:
-            queue = queues[endpoint]
-            nodes[_service_of(queue)].append(f'{_node_id(queue)}[["SQS {_short(queue.outputs["name"], stack)}"]]')
-            edges.append(f"{_node_id(topic)} --> {_node_id(queue)}")
-        else:
-            edges.append(f'{_node_id(topic)} -->|"{subscription.inputs["protocol"]}"| {_node_id(subscription)}(("{subscription.inputs["protocol"]}"))')
-    if api:
-        for function in functions.values():
-            if any(p.inputs["function"] == function.outputs["name"] and p.inputs["principal"] == "apigateway.amazonaws.com" for p in run.of_type("aws:lambda/permission:Permission")):
-                edges.append(f"{_node_id(api[0])} --> {_node_id(function)}")
-
-    lines = ["flowchart LR", f'    {bus_id}(("EventBridge {bus.outputs["name"]}"))']
-    for service in sorted(nodes):
-        lines.append(f"    subgraph {service}")
-        lines.extend(f"        {node}" for node in sorted(set(nodes[service])))
-        lines.append("    end")
-    lines.extend(f"    {edge}" for edge in sorted(set(edges)))
-    return "\n".join(lines) + "\n"
+    drawing = _Drawing(run)
+    drawing.draw_nodes()
+    drawing.draw_queue_consumers()
+    drawing.draw_producers()
+    drawing.draw_rules()
+    drawing.draw_topics()
+    drawing.draw_api_routes()
+    return drawing.render()
 
 
 def readme_block(diagram: str) -> str:

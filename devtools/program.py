@@ -138,8 +138,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         region, account = self.region, ACCOUNT_ID
         name = self.physical_name(args)
         inputs = args.inputs
-        token = _short_hash(args.name, 10)
+        suffix = _short_hash(args.name, 10)
         arn_prefix = f"arn:aws:{{}}:{region}:{account}"
+        api_id, stage = inputs.get("restApi"), inputs.get("stageName")
         shapes: dict[str, tuple[str, dict[str, Any]]] = {
             "aws:sqs/queue:Queue": (
                 f"https://sqs.{region}.amazonaws.com/{account}/{name}",
@@ -148,7 +149,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
                     "url": f"https://sqs.{region}.amazonaws.com/{account}/{name}",
                 },
             ),
-            "aws:sns/topic:Topic": (f"arn:aws:sns:{region}:{account}:{name}", {"arn": f"arn:aws:sns:{region}:{account}:{name}"}),
+            "aws:sns/topic:Topic": (
+                f"arn:aws:sns:{region}:{account}:{name}",
+                {"arn": f"arn:aws:sns:{region}:{account}:{name}"},
+            ),
             "aws:dynamodb/table:Table": (
                 name,
                 {
@@ -168,31 +172,40 @@ class RecordingMocks(pulumi.runtime.Mocks):
                     "version": "$LATEST",
                 },
             ),
-            "aws:iam/role:Role": (name, {"arn": f"arn:aws:iam::{account}:role/{name}", "uniqueId": f"AROA{token.upper()}"}),
+            "aws:iam/role:Role": (
+                name,
+                {"arn": f"arn:aws:iam::{account}:role/{name}", "uniqueId": f"AROA{suffix.upper()}"},
+            ),
             "aws:iam/rolePolicy:RolePolicy": (f"{inputs.get('role')}:{name}", {}),
             "aws:cloudwatch/eventBus:EventBus": (name, {"arn": f"arn:aws:events:{region}:{account}:event-bus/{name}"}),
             "aws:cloudwatch/eventRule:EventRule": self._rule(name, inputs),
-            "aws:cloudwatch/eventArchive:EventArchive": (name, {"arn": f"arn:aws:events:{region}:{account}:archive/{name}"}),
+            "aws:cloudwatch/eventArchive:EventArchive": (
+                name,
+                {"arn": f"arn:aws:events:{region}:{account}:archive/{name}"},
+            ),
             "aws:cloudwatch/logGroup:LogGroup": (name, {"arn": f"arn:aws:logs:{region}:{account}:log-group:{name}"}),
-            "aws:cloudwatch/metricAlarm:MetricAlarm": (name, {"arn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"}),
+            "aws:cloudwatch/metricAlarm:MetricAlarm": (
+                name,
+                {"arn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"},
+            ),
             "aws:kms/key:Key": (
-                f"{token}-key",
-                {"arn": f"arn:aws:kms:{region}:{account}:key/{token}-key", "keyId": f"{token}-key"},
+                f"{suffix}-key",
+                {"arn": f"arn:aws:kms:{region}:{account}:key/{suffix}-key", "keyId": f"{suffix}-key"},
             ),
             "aws:apigateway/restApi:RestApi": (
-                token,
+                suffix,
                 {
-                    "arn": f"arn:aws:apigateway:{region}::/restapis/{token}",
-                    "rootResourceId": f"{token[:6]}root",
-                    "executionArn": f"arn:aws:execute-api:{region}:{account}:{token}",
+                    "arn": f"arn:aws:apigateway:{region}::/restapis/{suffix}",
+                    "rootResourceId": f"{suffix[:6]}root",
+                    "executionArn": f"arn:aws:execute-api:{region}:{account}:{suffix}",
                 },
             ),
             "aws:apigateway/stage:Stage": (
-                f"ags-{inputs.get('restApi')}-{inputs.get('stageName')}",
+                f"ags-{api_id}-{stage}",
                 {
-                    "arn": f"arn:aws:apigateway:{region}::/restapis/{inputs.get('restApi')}/stages/{inputs.get('stageName')}",
-                    "invokeUrl": f"https://{inputs.get('restApi')}.execute-api.{region}.amazonaws.com/{inputs.get('stageName')}",
-                    "executionArn": f"arn:aws:execute-api:{region}:{account}:{inputs.get('restApi')}/{inputs.get('stageName')}",
+                    "arn": f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/{stage}",
+                    "invokeUrl": f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}",
+                    "executionArn": f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}",
                 },
             ),
         }
@@ -224,22 +237,24 @@ class RecordingMocks(pulumi.runtime.Mocks):
                     outputs=outputs,
                     id=resource_id,
                     provider=args.provider,
-                    custom=args.custom,
+                    custom=bool(args.custom),
                 )
             )
         return resource_id, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {
+        answers = {
+            "aws:index/getCallerIdentity:getCallerIdentity": {
                 "accountId": ACCOUNT_ID,
                 "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/eventshop",
                 "userId": "AIDAEVENTSHOP",
                 "id": ACCOUNT_ID,
-            }, []
-        if args.token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region, "id": self.region}, []
-        raise NotImplementedError(f"the program called {args.token}, which the mocks do not answer")
+            },
+            "aws:index/getRegion:getRegion": {"name": self.region, "region": self.region, "id": self.region},
+        }
+        if args.token not in answers:
+            raise NotImplementedError(f"the program called {args.token}, which the mocks do not answer")
+        return answers[args.token], []
 
 
 @contextlib.contextmanager
@@ -283,5 +298,6 @@ def run_callable(
         pulumi.runtime.settings.ROOT.set(None)
         pulumi.runtime.set_mocks(recorder, project="eventshop", stack=stack, preview=preview)
         pulumi.runtime.set_all_config(stack_config, [])
-        pulumi.runtime.test(program)()
+        run_to_completion: Callable[[], None] = pulumi.runtime.test(program)  # type: ignore[no-untyped-call]
+        run_to_completion()
     return recorder.run

@@ -35,7 +35,7 @@ class Billing(pulumi.ComponentResource):
                         "IDEMPOTENCY_TABLE": self.idempotency.table.name,
                     },
                     grants=(
-                        table_grant(self.payments, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+                        table_grant(self.payments, "dynamodb:PutItem", "dynamodb:GetItem"),
                         idempotency_grant(self.idempotency),
                     ),
                     emits=SOURCE,

@@ -7,6 +7,8 @@ Successful results are recorded on the bus; failures land in the DLQ.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pulumi
 
 from components import (
@@ -28,6 +30,8 @@ class Email(pulumi.ComponentResource):
         super().__init__("eventshop:services:Email", name, None, opts)
         notifications = ctx.settings.customer_notifications
         # The topic policy names the publishing role, which only exists once the function does.
+        publisher_role_arn: pulumi.Output[str]
+        resolve_publisher_role_arn: Callable[[pulumi.Output[str]], None]
         publisher_role_arn, resolve_publisher_role_arn = pulumi.deferred_output()
         self.customer_topic = NotifyingTopic(
             "customer-notifications",

@@ -290,4 +290,3 @@ class OrdersApi(pulumi.ComponentResource):
             opts=self._child(depends_on=[integration]),
         )
         self.methods += [method, integration, method_response, integration_response]
-

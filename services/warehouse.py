@@ -52,10 +52,9 @@ class Warehouse(pulumi.ComponentResource):
                         "IDEMPOTENCY_TABLE": self.idempotency.table.name,
                     },
                     grants=(
-                        table_grant(self.inventory, "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
-                        table_grant(
-                            self.reservations, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"
-                        ),
+                        # One transaction: decrement each line's stock and put the reservation.
+                        table_grant(self.inventory, "dynamodb:UpdateItem"),
+                        table_grant(self.reservations, "dynamodb:PutItem", "dynamodb:GetItem"),
                         idempotency_grant(self.idempotency),
                     ),
                     emits=SOURCE,

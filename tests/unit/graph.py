@@ -47,7 +47,8 @@ class Graph:
     def queue_policy_of(self, queue: RecordedResource) -> dict[str, Any]:
         policies = [p for p in self.run.of_type(QUEUE_POLICY) if p.inputs["queueUrl"] == queue.id]
         assert len(policies) == 1, f"queue {queue.name} has {len(policies)} policies"
-        return json.loads(policies[0].inputs["policy"])
+        document: dict[str, Any] = json.loads(policies[0].inputs["policy"])
+        return document
 
     def function_by_arn(self, arn: str) -> RecordedResource:
         return next(f for f in self.run.of_type(FUNCTION) if f.arn == arn)
@@ -56,7 +57,8 @@ class Graph:
         role = next(r for r in self.run.of_type(ROLE) if r.arn == function.inputs["role"])
         policies = [p for p in self.run.of_type(ROLE_POLICY) if p.inputs["role"] == role.id]
         assert len(policies) == 1, f"role {role.id} has {len(policies)} inline policies"
-        return json.loads(policies[0].inputs["policy"])
+        document: dict[str, Any] = json.loads(policies[0].inputs["policy"])
+        return document
 
     def grants_of(self, function: RecordedResource) -> set[tuple[str, str]]:
         """Every (action, resource) pair the function's role allows."""
@@ -70,8 +72,14 @@ class Graph:
 
     def dead_letter_queue_arns(self) -> set[str]:
         """Every queue something dead-letters into: redrive, target DLQ or async on-failure destination."""
-        arns = {json.loads(q.inputs["redrivePolicy"])["deadLetterTargetArn"] for q in self.run.of_type(QUEUE) if q.inputs.get("redrivePolicy")}
-        arns |= {t.inputs["deadLetterConfig"]["arn"] for t in self.run.of_type(TARGET) if t.inputs.get("deadLetterConfig")}
+        arns = {
+            json.loads(q.inputs["redrivePolicy"])["deadLetterTargetArn"]
+            for q in self.run.of_type(QUEUE)
+            if q.inputs.get("redrivePolicy")
+        }
+        arns |= {
+            t.inputs["deadLetterConfig"]["arn"] for t in self.run.of_type(TARGET) if t.inputs.get("deadLetterConfig")
+        }
         arns |= {c.inputs["destinationConfig"]["onFailure"]["destination"] for c in self.run.of_type(INVOKE_CONFIG)}
         return arns
 

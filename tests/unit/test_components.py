@@ -42,7 +42,9 @@ ORDER_PLACED = Subscription(key="placed", pattern={"source": ["shop.orders"], "d
 
 
 def function_args(**overrides: Any) -> FunctionArgs:
-    base = FunctionArgs(handler="handlers.billing.app.handler", source_dirs=("handlers/billing", "handlers/shared"), observability=OBS)
+    base = FunctionArgs(
+        handler="handlers.billing.app.handler", source_dirs=("handlers/billing", "handlers/shared"), observability=OBS
+    )
     return dataclasses.replace(base, **overrides)
 
 
@@ -106,7 +108,7 @@ class TestQueuedConsumer:
             function=function_args(grants=(Grant(actions=("dynamodb:*",), resources=("*",)),)),
         )
         with pytest.raises(ValueError, match="QueuedConsumer 'billing' has invalid arguments") as error:
-            run(lambda: QueuedConsumer("billing", args, transforms={"queeu": lambda kwargs: None}))
+            run(lambda: QueuedConsumer("billing", args, transforms={"queeu": lambda _kwargs: None}))
         message = str(error.value)
         for expected in (
             "subscriptions is empty",
@@ -134,8 +136,15 @@ class TestQueuedConsumer:
 
 class TestEventService:
     def test_each_rule_gets_a_target_with_retries_and_dlq_and_a_scoped_permission(self) -> None:
-        subscriptions = (ORDER_PLACED, Subscription(key="paid", pattern={"source": ["shop.billing"], "detail-type": ["Paid"]}))
-        result = run(lambda: EventService("email", EventServiceArgs(bus=BUS, subscriptions=subscriptions, function=function_args())))
+        subscriptions = (
+            ORDER_PLACED,
+            Subscription(key="paid", pattern={"source": ["shop.billing"], "detail-type": ["Paid"]}),
+        )
+        result = run(
+            lambda: EventService(
+                "email", EventServiceArgs(bus=BUS, subscriptions=subscriptions, function=function_args())
+            )
+        )
         for key in ("placed", "paid"):
             rule_arn = result.named(f"email-rule-{key}").arn
             permission = result.named(f"email-permission-{key}").inputs
@@ -151,7 +160,10 @@ class TestEventService:
 
     def test_failed_invocations_go_to_the_dlq_and_successes_to_the_bus_when_asked(self) -> None:
         args = EventServiceArgs(
-            bus=BUS, subscriptions=(ORDER_PLACED,), function=function_args(), on_success_to_bus=True,
+            bus=BUS,
+            subscriptions=(ORDER_PLACED,),
+            function=function_args(),
+            on_success_to_bus=True,
             retry=AsyncRetry(maximum_retry_attempts=1, maximum_event_age_seconds=120),
         )
         config = run(lambda: EventService("email", args)).named("email-invoke-config").inputs
@@ -162,14 +174,29 @@ class TestEventService:
         assert (config["maximumRetryAttempts"], config["maximumEventAgeInSeconds"]) == (1, 120)
 
     def test_without_on_success_there_is_no_success_destination_and_no_put_events_grant(self) -> None:
-        result = run(lambda: EventService("email", EventServiceArgs(bus=BUS, subscriptions=(ORDER_PLACED,), function=function_args())))
+        result = run(
+            lambda: EventService(
+                "email", EventServiceArgs(bus=BUS, subscriptions=(ORDER_PLACED,), function=function_args())
+            )
+        )
         assert "onSuccess" not in result.named("email-invoke-config").inputs["destinationConfig"]
         policy = result.named("email-policy").json_input("policy")
         assert all("events:PutEvents" not in s["Action"] for s in policy["Statement"])
 
     def test_async_retries_are_bounded_by_lambdas_limits(self) -> None:
-        args = EventServiceArgs(bus=BUS, subscriptions=(ORDER_PLACED,), function=function_args(), retry=AsyncRetry(maximum_retry_attempts=3, maximum_event_age_seconds=30))
-        with pytest.raises(ValueError, match=r"retry.maximum_retry_attempts must be between 0 and 2, got 3[\s\S]*maximum_event_age_seconds must be between 60 and 21600, got 30"):
+        args = EventServiceArgs(
+            bus=BUS,
+            subscriptions=(ORDER_PLACED,),
+            function=function_args(),
+            retry=AsyncRetry(maximum_retry_attempts=3, maximum_event_age_seconds=30),
+        )
+        with pytest.raises(
+            ValueError,
+            match=(
+                r"retry.maximum_retry_attempts must be between 0 and 2, got 3[\s\S]*"
+                r"maximum_event_age_seconds must be between 60 and 21600, got 30"
+            ),
+        ):
             run(lambda: EventService("email", args))
 
 
@@ -209,7 +236,10 @@ class TestNotifyingTopic:
             run(lambda: NotifyingTopic("news", NotifyingTopicArgs()))
 
     def test_a_queue_subscriber_accepts_only_this_topic(self) -> None:
-        args = NotifyingTopicArgs(publisher_role_arns=("arn:aws:iam::123456789012:role/sender",), queue_subscribers=(QueueSubscriber(key="outbox"),))
+        args = NotifyingTopicArgs(
+            publisher_role_arns=("arn:aws:iam::123456789012:role/sender",),
+            queue_subscribers=(QueueSubscriber(key="outbox"),),
+        )
         result = run(lambda: NotifyingTopic("news", args))
         topic_arn = result.named("news-topic").arn
         policy = result.named("news-outbox-queue-policy").json_input("policy")
@@ -223,31 +253,53 @@ class TestNotifyingTopic:
         args = NotifyingTopicArgs(
             bus=BUS,
             alarm_topic_arn=OBS.alarm_topic_arn,
-            routes=(Route(key="failed", pattern={"source": ["shop.flow"], "detail-type": ["Failed"]}, input_paths={"id": "$.detail.orderId"}, input_template='"Order <id> failed"'),),
+            routes=(
+                Route(
+                    key="failed",
+                    pattern={"source": ["shop.flow"], "detail-type": ["Failed"]},
+                    input_paths={"id": "$.detail.orderId"},
+                    input_template='"Order <id> failed"',
+                ),
+            ),
             route_retry=TargetRetry(maximum_retry_attempts=3, maximum_event_age_seconds=600),
         )
         result = run(lambda: NotifyingTopic("news", args))
         target = result.named("news-target-failed").inputs
-        assert target["inputTransformer"] == {"inputPaths": {"id": "$.detail.orderId"}, "inputTemplate": '"Order <id> failed"'}
+        assert target["inputTransformer"] == {
+            "inputPaths": {"id": "$.detail.orderId"},
+            "inputTemplate": '"Order <id> failed"',
+        }
         assert target["retryPolicy"] == {"maximumRetryAttempts": 3, "maximumEventAgeInSeconds": 600}
         assert target["deadLetterConfig"]["arn"].endswith("eventshop-test-news-routes-dlq")
         statements = {s["Sid"]: s for s in json.loads(result.named("news-topic-policy").inputs["policy"])["Statement"]}
-        assert statements["AllowOwnRoutes"]["Condition"] == {"ArnEquals": {"aws:SourceArn": [result.named("news-rule-failed").arn]}}
+        assert statements["AllowOwnRoutes"]["Condition"] == {
+            "ArnEquals": {"aws:SourceArn": [result.named("news-rule-failed").arn]}
+        }
         key_policy = result.named("news-key").json_input("policy")
         assert key_policy["Statement"][1]["Principal"] == {"Service": ["events.amazonaws.com"]}
 
     def test_subscriber_protocols_and_urls_are_checked(self) -> None:
         args = NotifyingTopicArgs(
             alarm_name_prefix="x-",
-            subscriptions=(TopicSubscription(key="a", protocol="sms", endpoint="+100"), TopicSubscription(key="b", protocol="https", endpoint="http://plain")),
+            subscriptions=(
+                TopicSubscription(key="a", protocol="sms", endpoint="+100"),
+                TopicSubscription(key="b", protocol="https", endpoint="http://plain"),
+            ),
         )
-        with pytest.raises(ValueError, match=r"protocol must be one of email, sqs, https, lambda, got 'sms'[\s\S]*https endpoints must start with https://"):
+        with pytest.raises(
+            ValueError,
+            match=r"protocol must be one of email, sqs, https, lambda, got 'sms'[\s\S]*https endpoints must start with https://",
+        ):
             run(lambda: NotifyingTopic("news", args))
 
 
 class TestTableAndBus:
     def test_a_table_is_on_demand_encrypted_and_recoverable_by_default(self) -> None:
-        table = run(lambda: Table("orders", TableArgs(hash_key="orderId", ttl_attribute="expiration"))).named("orders-table").inputs
+        table = (
+            run(lambda: Table("orders", TableArgs(hash_key="orderId", ttl_attribute="expiration")))
+            .named("orders-table")
+            .inputs
+        )
         assert table["billingMode"] == "PAY_PER_REQUEST"
         assert table["serverSideEncryption"] == {"enabled": True}
         assert table["pointInTimeRecovery"] == {"enabled": True}
@@ -289,7 +341,9 @@ def test_documented_defaults_match_the_code(args_class: type) -> None:
             continue
         documented = match.group(1)
         actual = field.default if field.default is not dataclasses.MISSING else None
-        expected = {"True": True, "False": False, "none": None}.get(documented, None if not documented.isdigit() else int(documented))
+        expected = {"True": True, "False": False, "none": None}.get(
+            documented, None if not documented.isdigit() else int(documented)
+        )
         if isinstance(actual, tuple | dict) and documented == "none":
             assert not actual, f"{args_class.__name__}.{field.name}"
         else:

@@ -87,5 +87,5 @@ def test_the_program_fails_before_declaring_anything_on_bad_settings() -> None:
 
 
 def test_a_stack_without_a_file_is_refused() -> None:
-    with pytest.raises(ValueError, match="stack 'staging' has no Pulumi.staging.yaml"):
+    with pytest.raises(ValueError, match=r"stack 'staging' has no Pulumi\.staging\.yaml"):
         load_stack_config("staging")

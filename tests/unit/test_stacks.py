@@ -29,7 +29,7 @@ def test_prod_tables_have_recovery_and_deletion_protection_and_dev_tables_do_not
 
 
 def test_only_dev_seeds_the_catalog_and_inventory(runs: dict[str, ProgramRun]) -> None:
-    catalog = json.loads((Graph(runs["dev"]).run.named("catalog-item-MUG-LOGO").inputs["item"]))
+    catalog = json.loads(Graph(runs["dev"]).run.named("catalog-item-MUG-LOGO").inputs["item"])
     assert catalog == {
         "sku": {"S": "MUG-LOGO"},
         "name": {"S": "Eventshop mug"},
@@ -80,7 +80,10 @@ def test_alarms_go_to_each_stacks_on_call_address(runs: dict[str, ProgramRun]) -
 
 def test_dev_logs_debug_and_prod_info(runs: dict[str, ProgramRun]) -> None:
     levels = {
-        s: {f.inputs["environment"]["variables"]["POWERTOOLS_LOG_LEVEL"] for f in runs[s].of_type("aws:lambda/function:Function")}
+        s: {
+            f.inputs["environment"]["variables"]["POWERTOOLS_LOG_LEVEL"]
+            for f in runs[s].of_type("aws:lambda/function:Function")
+        }
         for s in runs
     }
     assert levels == {"dev": {"DEBUG"}, "prod": {"INFO"}}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from devtools.program import ProgramRun
 from services.orders_api import load_contract
 from tests.unit.graph import FUNCTION, PERMISSION, TOPIC, TOPIC_POLICY, Graph
 
 
-def _topic_policy(run: ProgramRun, topic_name: str) -> dict[str, dict]:
+def _topic_policy(run: ProgramRun, topic_name: str) -> dict[str, dict[str, Any]]:
     topic = Graph(run).by_physical_name(TOPIC, f"eventshop-{run.stack}-{topic_name}")
     policy = next(p for p in run.of_type(TOPIC_POLICY) if p.inputs["arn"] == topic.arn)
     return {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
@@ -43,9 +44,7 @@ def test_only_the_stacks_own_alarms_may_publish_to_ops(run: ProgramRun) -> None:
 def test_api_function_may_be_invoked_only_through_its_three_routes(run: ProgramRun) -> None:
     api_id = run.named("orders-api-rest-api").id
     sources = sorted(
-        p.inputs["sourceArn"]
-        for p in run.of_type(PERMISSION)
-        if p.inputs["principal"] == "apigateway.amazonaws.com"
+        p.inputs["sourceArn"] for p in run.of_type(PERMISSION) if p.inputs["principal"] == "apigateway.amazonaws.com"
     )
     base = f"arn:aws:execute-api:eu-west-1:123456789012:{api_id}/v1"
     assert sources == [f"{base}/GET/orders/*", f"{base}/GET/products", f"{base}/POST/orders"]
