@@ -50,11 +50,11 @@ def order_placed(
     payment_token: str = APPROVING_TOKEN,
 ) -> dict[str, Any]:
     """An OrderPlaced envelope; ``lines`` are ``(sku, quantity, unitPrice)``."""
-    items = [
+    items: list[dict[str, Any]] = [
         {"sku": sku, "name": f"Product {sku}", "quantity": quantity, "unitPrice": Decimal(price)}
         for sku, quantity, price in lines
     ]
-    total = sum((item["unitPrice"] * item["quantity"] for item in items), Decimal(0))
+    total = sum((Decimal(price) * quantity for _, quantity, price in lines), Decimal(0))
     return lifecycle_event(
         "OrderPlaced", order_id, items=items, total=total, currency="EUR", paymentToken=payment_token
     )
