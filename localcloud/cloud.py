@@ -1,0 +1,673 @@
+"""The local cloud: the real program deployed into moto, the real handlers run when their triggers fire.
+
+    with LocalCloud.boot("dev") as cloud:
+        response = cloud.api.request("POST", "/orders", body={...})
+        cloud.wait_idle()
+
+``boot`` starts a fresh ``mock_aws`` context, deploys ``__main__.py`` into it through ``MotoMocks``, loads
+every function in its own sandbox, and starts the machinery moto lacks: SQS pollers for the event-source
+mappings, the asynchronous invoker (retries, maximum event age, destinations), the delivery of rule
+targets moto cannot deliver, and the clock that releases retries. Everything that waits, waits on the
+clock, so tests advance it instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import queue as queue_module
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from moto import mock_aws
+from moto.utilities.arns import parse_arn
+
+from devtools.program import ACCOUNT_ID, ROOT, ProgramRun, RecordedResource, load_stack_config, run_program
+from localcloud import iam, moto_patches
+from localcloud.clock import Clock
+from localcloud.functions import FunctionSpec, Invocation, LocalFunction
+from localcloud.provision import Clients, MotoMocks
+from localcloud.trace import Trace, order_id_of
+
+if TYPE_CHECKING:
+    from localcloud.api import LocalApi
+
+#: How long a poller long-polls an empty queue before checking whether the cloud is stopping.
+POLL_WAIT_SECONDS = 1
+#: Lambda's async retry back-off: the first retry after a minute, the second after two.
+ASYNC_RETRY_DELAYS = (60.0, 120.0)
+#: Messages a poller holds invisible while the function runs (the clock, not moto, releases them).
+HOLD_SECONDS = 12 * 60 * 60
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    name: str
+    url: str
+    arn: str
+    visibility_timeout: int
+    max_receive_count: int | None
+    dead_letter_arn: str | None
+
+
+@dataclass(frozen=True)
+class MappingSpec:
+    function: str
+    queue_arn: str
+    batch_size: int
+    window_seconds: int
+    maximum_concurrency: int
+    report_item_failures: bool
+
+
+@dataclass(frozen=True)
+class AsyncConfig:
+    maximum_retry_attempts: int = 2
+    maximum_event_age_seconds: int = 21600
+    on_success: str | None = None
+    on_failure: str | None = None
+
+
+@dataclass
+class Deployment:
+    """What the program deployed, read from the recorded resources (real moto ids and ARNs)."""
+
+    run: ProgramRun
+    region: str
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    queues: dict[str, QueueInfo] = field(default_factory=dict)
+    mappings: list[MappingSpec] = field(default_factory=list)
+    async_configs: dict[str, AsyncConfig] = field(default_factory=dict)
+    role_policies: dict[str, list[iam.Statement]] = field(default_factory=dict)
+    permissions: list[RecordedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, run: ProgramRun, region: str) -> Deployment:
+        deployment = cls(run=run, region=region)
+        for resource in run.of_type("aws:sqs/queue:Queue"):
+            redrive = resource.json_input("redrivePolicy") or {}
+            deployment.queues[resource.outputs["arn"]] = QueueInfo(
+                name=resource.outputs["name"],
+                url=resource.id,
+                arn=resource.outputs["arn"],
+                visibility_timeout=int(resource.inputs.get("visibilityTimeoutSeconds") or 30),
+                max_receive_count=int(redrive["maxReceiveCount"]) if redrive else None,
+                dead_letter_arn=redrive.get("deadLetterTargetArn"),
+            )
+        for resource in run.of_type("aws:lambda/function:Function"):
+            inputs = resource.inputs
+            spec = FunctionSpec(
+                name=resource.outputs["name"],
+                arn=resource.outputs["arn"],
+                handler=str(inputs["handler"]),
+                environment={k: str(v) for k, v in ((inputs.get("environment") or {}).get("variables") or {}).items()},
+                timeout_seconds=int(inputs.get("timeout") or 3),
+                memory_mb=int(inputs.get("memorySize") or 128),
+                role_arn=str(inputs["role"]),
+                log_group=str((inputs.get("loggingConfig") or {}).get("logGroup") or f"/aws/lambda/{resource.outputs['name']}"),
+            )
+            deployment.functions[spec.name] = spec
+        by_arn = {spec.arn: spec.name for spec in deployment.functions.values()}
+        for resource in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
+            inputs = resource.inputs
+            function_ref = str(inputs["functionName"])
+            deployment.mappings.append(
+                MappingSpec(
+                    function=by_arn.get(function_ref, function_ref),
+                    queue_arn=str(inputs["eventSourceArn"]),
+                    batch_size=int(inputs.get("batchSize") or 10),
+                    window_seconds=int(inputs.get("maximumBatchingWindowInSeconds") or 0),
+                    maximum_concurrency=int((inputs.get("scalingConfig") or {}).get("maximumConcurrency") or 2),
+                    report_item_failures="ReportBatchItemFailures" in (inputs.get("functionResponseTypes") or []),
+                )
+            )
+        for resource in run.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"):
+            inputs = resource.inputs
+            destinations = inputs.get("destinationConfig") or {}
+            function_ref = str(inputs["functionName"])
+            deployment.async_configs[by_arn.get(function_ref, function_ref)] = AsyncConfig(
+                maximum_retry_attempts=int(inputs.get("maximumRetryAttempts", 2)),
+                maximum_event_age_seconds=int(inputs.get("maximumEventAgeInSeconds", 21600)),
+                on_success=(destinations.get("onSuccess") or {}).get("destination"),
+                on_failure=(destinations.get("onFailure") or {}).get("destination"),
+            )
+        for resource in run.of_type("aws:iam/rolePolicy:RolePolicy"):
+            role_name = str(resource.inputs["role"]).rsplit("/", 1)[-1]
+            deployment.role_policies.setdefault(role_name, []).extend(iam.parse_policy(resource.inputs["policy"]))
+        deployment.permissions = run.of_type("aws:lambda/permission:Permission")
+        return deployment
+
+    def policies_by_principal(self) -> dict[str, list[iam.Statement]]:
+        """The statements each function's role (and each other role, by name) is allowed."""
+        policies = {name: list(statements) for name, statements in self.role_policies.items()}
+        for spec in self.functions.values():
+            policies[spec.name] = list(self.role_policies.get(spec.role_name, []))
+        return policies
+
+    def function_by_arn(self, arn: str) -> FunctionSpec:
+        name = arn.split(":function:", 1)[-1].split(":", 1)[0]
+        return self.functions[name]
+
+    def queue_by_name(self, name: str) -> QueueInfo:
+        for info in self.queues.values():
+            if info.name == name:
+                return info
+        raise KeyError(f"no queue named {name}")
+
+    def dead_letter_queues(self) -> list[QueueInfo]:
+        targets = {info.dead_letter_arn for info in self.queues.values() if info.dead_letter_arn}
+        targets |= {c.on_failure for c in self.async_configs.values() if c.on_failure and ":sqs:" in c.on_failure}
+        for target in self.run.of_type("aws:cloudwatch/eventTarget:EventTarget"):
+            if target.inputs.get("deadLetterConfig"):
+                targets.add(target.inputs["deadLetterConfig"]["arn"])
+        return [self.queues[arn] for arn in sorted(targets) if arn in self.queues]
+
+    def allows_invoke(self, function: FunctionSpec, principal: str, source_arn: str) -> bool:
+        for permission in self.permissions:
+            inputs = permission.inputs
+            if str(inputs.get("function")) not in (function.name, function.arn):
+                continue
+            if inputs.get("principal") == principal and inputs.get("sourceArn") in (None, source_arn):
+                return True
+        return False
+
+
+@dataclass
+class AsyncEvent:
+    function: str
+    payload: dict[str, Any]
+    first_seen: float
+    source: str
+    attempts: int = 0
+
+
+class LocalCloud:
+    """One deployed stack in one ``mock_aws`` context, with its runtime. Use ``LocalCloud.boot``."""
+
+    def __init__(self, stack: str, trace: Trace | None = None, clock: Clock | None = None) -> None:
+        self.stack = stack
+        config = load_stack_config(stack)
+        self.region = config.get("aws:region", "us-east-1")
+        self.account = ACCOUNT_ID
+        self.config = config
+        self.trace = trace or Trace()
+        self.clock = clock or Clock()
+        self.recorder = iam.CallRecorder(self.region, self.account)
+        self.runtime_lock = threading.RLock()
+        self._mock = mock_aws(
+            config={"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
+        )
+        self._threads: list[threading.Thread] = []
+        self._running = False
+        self._async_queue: queue_module.Queue[AsyncEvent | None] = queue_module.Queue()
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+        self.functions: dict[str, LocalFunction] = {}
+        self.unprovisioned: list[RecordedResource] = []
+        self.boot_seconds = 0.0
+        self._saved_env: dict[str, str | None] = {}
+        self.clients: Clients
+        self.deployment: Deployment
+        self.api: LocalApi
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    @classmethod
+    def boot(cls, stack: str, trace: Trace | None = None, clock: Clock | None = None) -> LocalCloud:
+        cloud = cls(stack, trace, clock)
+        cloud.start()
+        return cloud
+
+    def start(self) -> None:
+        started = time.perf_counter()
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        moto_patches.install()
+        iam.install(self.recorder)
+        for key, value in {"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}.items():
+            self._saved_env[key] = os.environ.get(key)
+            os.environ[key] = value
+        self._mock.start()
+        moto_patches.set_target_hook(self._deliver_to_target)
+        try:
+            self.clients = Clients(self.region)
+            mocks = MotoMocks(self.stack, self.region, self.clients)
+            run = run_program(self.stack, mocks=mocks, config=self.config)
+            self.unprovisioned = list(mocks.unprovisioned)
+            self.deployment = Deployment.read(run, self.region)
+            for spec in self.deployment.functions.values():
+                self.functions[spec.name] = LocalFunction(spec, self.region, self.runtime_lock, self.recorder)
+            from localcloud.api import LocalApi
+
+            self.api = LocalApi(self)
+        except BaseException:
+            self._stop_mock()
+            raise
+        types = sorted({resource.typ for resource in self.unprovisioned})
+        self.trace.add(
+            "deploy",
+            self.stack,
+            f"{len(run.custom_resources)} resources in moto, {len(self.functions)} functions"
+            + (f"; NOT provisioned (recorded only): {', '.join(types)}" if types else ""),
+        )
+        self._running = True
+        self.clock.start()
+        for mapping in self.deployment.mappings:
+            poller = QueuePoller(self, mapping)
+            for index in range(max(1, mapping.maximum_concurrency)):
+                self._spawn(poller.run, f"poller-{mapping.function}-{index}")
+        for index in range(2):
+            self._spawn(self._async_worker, f"async-invoker-{index}")
+        self.boot_seconds = time.perf_counter() - started
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        if not self._running:
+            return
+        self._running = False
+        for _ in range(len(self._threads)):
+            self._async_queue.put(None)
+        self.clock.stop()
+        for thread in self._threads:
+            thread.join(timeout=POLL_WAIT_SECONDS + 5)
+        self._stop_mock()
+
+    def _stop_mock(self) -> None:
+        moto_patches.set_target_hook(None)
+        self._mock.stop()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    def __enter__(self) -> LocalCloud:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    # --- busy tracking and waiting ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
+
+    def idle(self) -> bool:
+        """Nothing running, nothing queued, nothing visible in a mapped queue (parked retries excepted)."""
+        with self._busy_lock:
+            if self._busy or not self._async_queue.empty():
+                return False
+        sqs = self.clients("sqs")
+        for mapping in self.deployment.mappings:
+            info = self.deployment.queues[mapping.queue_arn]
+            attributes = sqs.get_queue_attributes(QueueUrl=info.url, AttributeNames=["ApproximateNumberOfMessages"])
+            if int(attributes["Attributes"]["ApproximateNumberOfMessages"]):
+                return False
+        with self._busy_lock:
+            return self._busy == 0 and self._async_queue.empty()
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Block until the cloud is idle (twice in a row); raise ``TimeoutError`` naming what is still busy."""
+        deadline = time.monotonic() + timeout
+        streak = 0
+        while time.monotonic() < deadline:
+            streak = streak + 1 if self.idle() else 0
+            if streak >= 2:
+                return
+            time.sleep(0.02)
+        raise TimeoutError(f"the local cloud was still busy after {timeout}s (busy={self._busy})")
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.02)
+        raise TimeoutError(f"{what} did not hold within {timeout}s")
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock (releases parked retries, fires schedules) and wait for what that started."""
+        self.clock.advance(seconds)
+        self.wait_idle()
+
+    def settle(self, max_rounds: int = 20) -> None:
+        """Run until idle, advancing the clock over parked retries until none is left (or rounds run out)."""
+        for _ in range(max_rounds):
+            self.wait_idle()
+            due = self.clock.next_due()
+            if due is None:
+                return
+            self.clock.advance(max(0.0, due - self.clock.now()) + 0.001)
+        self.wait_idle()
+
+    # --- rule targets moto does not deliver --------------------------------------------------------
+
+    def _deliver_to_target(self, rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
+        arn = parse_arn(target["Arn"])
+        order_id = order_id_of(event)
+        where = f"rule {rule.name}"
+        if arn.service == "lambda":
+            function = self.deployment.function_by_arn(target["Arn"])
+            if not self.deployment.allows_invoke(function, "events.amazonaws.com", rule.arn):
+                self.trace.add("dead-letter", where, f"no permission for events to invoke {function.name}", order_id)
+                self._to_target_dead_letter(target, event, "NO_PERMISSIONS")
+                return
+            self.trace.add("deliver", where, f"{event.get('detail-type')} -> {function.name} (async)", order_id)
+            self._async_queue.put(AsyncEvent(function.name, event, self.clock.now(), f"rule {rule.name}"))
+            return
+        self.trace.add("deliver", where, f"{event.get('detail-type')} -> {target['Arn']}", order_id)
+        self._spawn_delivery(target, event)
+
+    def _spawn_delivery(self, target: dict[str, Any], event: dict[str, Any]) -> None:
+        """SNS and Step Functions targets, delivered off the caller's thread (moto is mid-request)."""
+
+        def deliver() -> None:
+            try:
+                arn = parse_arn(target["Arn"])
+                body = json.dumps(event)
+                if arn.service == "sns":
+                    self.clients("sns").publish(TopicArn=target["Arn"], Message=body)
+                elif arn.service == "states":
+                    self.clients("stepfunctions").start_execution(
+                        stateMachineArn=target["Arn"], input=body, name=str(uuid.uuid4())
+                    )
+            except Exception as error:
+                self.trace.add("dead-letter", target["Arn"], f"delivery failed: {error}", order_id_of(event))
+                self._to_target_dead_letter(target, event, type(error).__name__)
+            finally:
+                with self._busy_lock:
+                    self._busy -= 1
+
+        with self._busy_lock:
+            self._busy += 1  # counted from now, so the cloud is never idle between the event and its delivery
+        threading.Thread(target=deliver, name="target-delivery", daemon=True).start()
+
+    def _to_target_dead_letter(self, target: Mapping[str, Any], event: Mapping[str, Any], code: str) -> None:
+        dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
+        if not dead_letter:
+            return
+        info = self.deployment.queues[dead_letter]
+        self.clients("sqs").send_message(
+            QueueUrl=info.url,
+            MessageBody=json.dumps(event),
+            MessageAttributes={
+                "ERROR_CODE": {"DataType": "String", "StringValue": code},
+                "RULE_ARN": {"DataType": "String", "StringValue": str(target["Arn"])},
+            },
+        )
+
+    # --- asynchronous invocation -----------------------------------------------------------------
+
+    def invoke_async(self, function: str, payload: dict[str, Any], source: str = "invoke") -> None:
+        """``InvocationType=Event``: queued, retried, sent to the function's destinations."""
+        self._async_queue.put(AsyncEvent(function, payload, self.clock.now(), source))
+
+    def _async_worker(self) -> None:
+        while True:
+            item = self._async_queue.get()
+            if item is None:
+                return
+            with self.busy():
+                try:
+                    self._run_async(item)
+                except Exception as error:  # the invoker must survive anything a destination does
+                    self.trace.add("error", item.function, f"async invoker: {type(error).__name__}: {error}")
+
+    def _run_async(self, item: AsyncEvent) -> None:
+        config = self.deployment.async_configs.get(item.function, AsyncConfig())
+        order_id = order_id_of(item.payload)
+        if self.clock.now() - item.first_seen > config.maximum_event_age_seconds:
+            self.trace.add("dead-letter", item.function, "maximum event age exceeded", order_id)
+            self._destination(item, config.on_failure, "EventAgeExceeded", None)
+            return
+        item.attempts += 1
+        function = self.functions[item.function]
+        self.trace.add("invoke", item.function, f"async attempt {item.attempts} ({item.source})", order_id)
+        result = function.invoke(item.payload)
+        if result.ok:
+            self.trace.add("result", item.function, f"ok in {result.duration_ms:.0f} ms", order_id)
+            self._destination(item, config.on_success, "Success", result)
+            return
+        self.trace.add("error", item.function, f"{result.error_type}: {result.error_message}", order_id)
+        if item.attempts <= config.maximum_retry_attempts:
+            delay = ASYNC_RETRY_DELAYS[min(item.attempts - 1, len(ASYNC_RETRY_DELAYS) - 1)]
+            self.trace.add("retry", item.function, f"retry {item.attempts} in {delay:.0f} s (clock)", order_id)
+            self.clock.call_later(delay, lambda: self._async_queue.put(item), f"async retry {item.function}")
+            return
+        self.trace.add("dead-letter", item.function, f"retries exhausted after {item.attempts} attempts", order_id)
+        self._destination(item, config.on_failure, "RetriesExhausted", result)
+
+    def _destination(self, item: AsyncEvent, destination: str | None, condition: str, result: Invocation | None) -> None:
+        if not destination:
+            return
+        function = self.deployment.functions[item.function]
+        record: dict[str, Any] = {
+            "version": "1.0",
+            "timestamp": dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).isoformat(timespec="milliseconds"),
+            "requestContext": {
+                "requestId": result.request_id if result else str(uuid.uuid4()),
+                "functionArn": f"{function.arn}:$LATEST",
+                "condition": condition,
+                "approximateInvokeCount": item.attempts,
+            },
+            "requestPayload": item.payload,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+        }
+        if result is not None:
+            if result.ok:
+                record["responsePayload"] = result.payload
+            else:
+                record["responseContext"]["functionError"] = "Unhandled"
+                record["responsePayload"] = result.error_payload()
+        arn = parse_arn(destination)
+        body = json.dumps(record, default=str)
+        # Lambda sends to destinations with the function's execution role: recorded as the function's calls.
+        with self.recorder.acting_as(function.name):
+            if arn.service == "sqs":
+                self.clients("sqs").send_message(QueueUrl=self.deployment.queues[destination].url, MessageBody=body)
+            elif arn.service == "events":
+                detail_type = f"Lambda Function Invocation Result - {'Success' if condition == 'Success' else 'Failure'}"
+                self.clients("events").put_events(
+                    Entries=[{"Source": "lambda", "DetailType": detail_type, "Detail": body, "EventBusName": destination}]
+                )
+            elif arn.service == "sns":
+                self.clients("sns").publish(TopicArn=destination, Message=body)
+            elif arn.service == "lambda":
+                self.invoke_async(self.deployment.function_by_arn(destination).name, record, "destination")
+        self.trace.add("destination", function.name, f"{condition} -> {destination}", order_id_of(item.payload))
+
+    # --- inspection ------------------------------------------------------------------------------
+
+    def queue_messages(self, queue_name: str) -> list[dict[str, Any]]:
+        return moto_patches.peek_queue(self.account, self.region, queue_name)
+
+    def dead_letters(self) -> dict[str, list[dict[str, Any]]]:
+        return {info.name: self.queue_messages(info.name) for info in self.deployment.dead_letter_queues()}
+
+    def outbox_queue(self) -> QueueInfo | None:
+        for info in self.deployment.queues.values():
+            if info.name.endswith("-customer-notifications-outbox"):
+                return info
+        return None
+
+    def outbox(self) -> list[dict[str, Any]]:
+        info = self.outbox_queue()
+        return self.queue_messages(info.name) if info else []
+
+    def function(self, name_suffix: str) -> LocalFunction:
+        """A function by its full name or by the part after ``eventshop-<stack>-``."""
+        for name, function in self.functions.items():
+            if name in (name_suffix, f"eventshop-{self.stack}-{name_suffix}"):
+                return function
+        raise KeyError(f"no function {name_suffix!r}; have {sorted(self.functions)}")
+
+    def missing_grants(self) -> list[iam.MissingGrant]:
+        return iam.check_calls(self.recorder.calls, self.deployment.policies_by_principal())
+
+
+class QueuePoller:
+    """Lambda's SQS poller for one event-source mapping: batch size, batching window, visibility timeout
+    (on the clock), partial batch responses, and redrive (moto moves a message past maxReceiveCount)."""
+
+    def __init__(self, cloud: LocalCloud, mapping: MappingSpec) -> None:
+        self.cloud = cloud
+        self.mapping = mapping
+        self.queue = cloud.deployment.queues[mapping.queue_arn]
+        self.function = cloud.functions[mapping.function]
+        self.sqs = cloud.clients("sqs")
+
+    def run(self) -> None:
+        while self.cloud.running:
+            try:
+                self.poll_once()
+            except Exception as error:  # keep polling, as Lambda does, but say so
+                if self.cloud.running:
+                    self.cloud.trace.add("error", self.function.spec.name, f"poller: {type(error).__name__}: {error}")
+                    time.sleep(0.1)
+
+    def _receive(self, wait: int) -> list[dict[str, Any]]:
+        with self.cloud.recorder.acting_as(self.function.spec.name):
+            response = self.sqs.receive_message(
+                QueueUrl=self.queue.url,
+                MaxNumberOfMessages=min(10, self.mapping.batch_size),
+                WaitTimeSeconds=wait,
+                VisibilityTimeout=HOLD_SECONDS,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+        messages: list[dict[str, Any]] = response.get("Messages", [])
+        return messages
+
+    def poll_once(self, wait: int = POLL_WAIT_SECONDS) -> int:
+        messages = self._receive(wait)
+        if not messages:
+            return 0
+        with self.cloud.busy():
+            window_end = time.monotonic() + self.mapping.window_seconds
+            while len(messages) < self.mapping.batch_size and time.monotonic() < window_end:
+                more = self._receive(0)
+                if not more:
+                    time.sleep(0.05)
+                messages.extend(more)
+            self._process(messages)
+        return len(messages)
+
+    def _process(self, messages: list[dict[str, Any]]) -> None:
+        name = self.function.spec.name
+        records = [self._record(message) for message in messages]
+        orders = sorted({order for order in (order_id_of(m["Body"]) for m in messages) if order})
+        self.cloud.trace.add(
+            "invoke", name, f"batch of {len(records)} from {self.queue.name}", orders[0] if len(orders) == 1 else None
+        )
+        result = self.function.invoke({"Records": records})
+        failed_ids = self._failed_ids(result, messages)
+        by_id = {message["MessageId"]: message for message in messages}
+        done = [message for message in messages if message["MessageId"] not in failed_ids]
+        for message in done:
+            self.cloud.trace.add("result", name, f"ok: {self._describe(message)}", order_id_of(message["Body"]))
+        if done:
+            with self.cloud.recorder.acting_as(name):
+                for start in range(0, len(done), 10):
+                    self.sqs.delete_message_batch(
+                        QueueUrl=self.queue.url,
+                        Entries=[
+                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+                        ],
+                    )
+        for message_id in failed_ids:
+            self._park(by_id[message_id], result)
+
+    def _failed_ids(self, result: Invocation, messages: list[dict[str, Any]]) -> list[str]:
+        every = [message["MessageId"] for message in messages]
+        if not result.ok:
+            return every
+        if not self.mapping.report_item_failures:
+            return []
+        payload = result.payload if isinstance(result.payload, Mapping) else {}
+        failures = payload.get("batchItemFailures") or []
+        known = set(every)
+        ids = [str(f.get("itemIdentifier")) for f in failures if isinstance(f, Mapping)]
+        if any(i not in known for i in ids):
+            return every  # Lambda treats a response naming an unknown id as a failure of the whole batch
+        return ids
+
+    def _park(self, message: dict[str, Any], result: Invocation) -> None:
+        """Leave a failed message invisible until its visibility timeout passes on the clock."""
+        name = self.function.spec.name
+        order_id = order_id_of(message["Body"])
+        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        reason = f"{result.error_type}: {result.error_message}" if not result.ok else "reported as failed"
+        self.cloud.trace.add("error", name, f"{self._describe(message)} failed (receive {receives}): {reason}", order_id)
+        limit = self.queue.max_receive_count
+        if limit is not None and receives >= limit:
+            self.cloud.trace.add(
+                "dead-letter", name, f"{self._describe(message)} -> DLQ after {receives} receives", order_id
+            )
+        else:
+            self.cloud.trace.add(
+                "retry", name, f"visible again in {self.queue.visibility_timeout} s (clock)", order_id
+            )
+
+        def release() -> None:
+            with self.cloud.recorder.acting_as(name), contextlib.suppress(Exception):
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+
+        self.cloud.clock.call_later(self.queue.visibility_timeout, release, f"release {message['MessageId']}")
+
+    @staticmethod
+    def _describe(message: Mapping[str, Any]) -> str:
+        try:
+            body = json.loads(message["Body"])
+        except ValueError:
+            return f"message {message['MessageId']}"
+        return str(body.get("detail-type") or f"message {message['MessageId']}")
+
+    def _record(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": dict(message.get("Attributes", {})),
+            "messageAttributes": {
+                key: {
+                    "stringValue": value.get("StringValue"),
+                    "binaryValue": value.get("BinaryValue"),
+                    "stringListValues": [],
+                    "binaryListValues": [],
+                    "dataType": value.get("DataType"),
+                }
+                for key, value in (message.get("MessageAttributes") or {}).items()
+            },
+            "md5OfBody": message.get("MD5OfBody"),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue.arn,
+            "awsRegion": self.cloud.region,
+        }

@@ -1,0 +1,139 @@
+"""Every change the local cloud makes to moto, in one place, pinned to the moto version it was written for.
+
+Four small patches, each undoing one gap listed in ``moto-notes.md``:
+
+1. Rule targets moto cannot deliver (Lambda, SNS, Step Functions) go to a hook the local cloud installs,
+   instead of raising ``NotImplementedError`` inside ``put_events`` and breaking every matching event.
+2. A disabled rule delivers nothing (moto delivers through it).
+3. SQS event-source mappings are stored but no longer fire synchronously inside ``send_message``: the
+   local cloud's pollers drain the queues as Lambda's pollers would.
+4. ``jsonpath_ng.ext.parse`` is cached: moto re-parses every input path for every delivered event, and
+   caching roughly doubles delivery throughput.
+
+Besides the patches, the few read-only peeks into moto's state (a queue's messages without receiving
+them) live here too, so an upgrade of moto has exactly one module to re-check.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import moto
+
+MOTO_VERSION = "5.2.5"
+
+#: ``(rule, target, event)`` for a target moto does not deliver itself; the event is already transformed.
+TargetHook = Callable[[Any, dict[str, Any], dict[str, Any]], None]
+
+_HOOKED_SERVICES = ("lambda", "sns", "states")
+_lock = threading.Lock()
+_installed = False
+_target_hook: TargetHook | None = None
+
+
+class UnsupportedMotoVersionError(RuntimeError):
+    """The patches were written against another moto; re-check them against ``moto-notes.md`` first."""
+
+
+def check_version(version: str = moto.__version__) -> None:
+    if version != MOTO_VERSION:
+        raise UnsupportedMotoVersionError(
+            f"localcloud patches moto {MOTO_VERSION}, but moto {version} is installed: "
+            "re-check localcloud/moto_patches.py against the new version and update MOTO_VERSION"
+        )
+
+
+def set_target_hook(hook: TargetHook | None) -> None:
+    """Where rule targets of type Lambda, SNS and Step Functions are delivered (one local cloud at a time)."""
+    global _target_hook  # noqa: PLW0603 - one process-wide hook, like the patch it serves
+    _target_hook = hook
+
+
+def install() -> None:
+    """Apply the patches once per process (idempotent)."""
+    global _installed  # noqa: PLW0603 - patches are process-wide by nature
+    with _lock:
+        if _installed:
+            return
+        check_version()
+        _patch_rule_targets()
+        _patch_event_source_mappings()
+        _patch_jsonpath_cache()
+        _installed = True
+
+
+def _patch_rule_targets() -> None:
+    from moto.events.models import EventTemplateParser, Rule
+    from moto.utilities.arns import parse_arn
+
+    original = Rule.send_to_targets
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        if getattr(self, "state", "ENABLED") == "DISABLED":
+            return
+        if not self.event_pattern.matches_event(original_event):
+            return
+        hooked = [t for t in self.targets if parse_arn(t["Arn"]).service in _HOOKED_SERVICES]
+        if len(hooked) < len(self.targets):
+            supported = copy.copy(self)
+            supported.targets = [t for t in self.targets if t not in hooked]
+            original(supported, original_event, transform_input)
+        for target in hooked:
+            if _target_hook is None:
+                raise NotImplementedError(f"no local-cloud hook delivers to {target['Arn']}")
+            transformer = target.get("InputTransformer", {})
+            event = EventTemplateParser.parse(
+                input_template=transformer.get("InputTemplate"),
+                input_paths_map=transformer.get("InputPathsMap", {}),
+                event=original_event,
+            )
+            _target_hook(self, target, event)
+
+    Rule.send_to_targets = send_to_targets
+
+
+def _patch_event_source_mappings() -> None:
+    from moto.awslambda.models import LambdaBackend
+    from moto.sqs.models import sqs_backends
+
+    original = LambdaBackend.create_event_source_mapping
+
+    def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
+        esm = original(self, spec)
+        for queue in sqs_backends[self.account_id][self.region_name].queues.values():
+            if queue.queue_arn == esm.event_source_arn:
+                queue.lambda_event_source_mappings.pop(esm.function_arn, None)
+        return esm
+
+    LambdaBackend.create_event_source_mapping = create_event_source_mapping
+
+
+def _patch_jsonpath_cache() -> None:
+    import jsonpath_ng.ext
+
+    if not hasattr(jsonpath_ng.ext.parse, "cache_info"):
+        jsonpath_ng.ext.parse = functools.lru_cache(maxsize=1024)(jsonpath_ng.ext.parse)
+
+
+def peek_queue(account: str, region: str, queue_name: str) -> list[dict[str, Any]]:
+    """Every message a queue holds (visible or in flight), without receiving it: ``[{messageId, body,
+    attributes, receiveCount}]``. Read-only; receive counts and visibility are left alone."""
+    from moto.sqs.models import sqs_backends
+
+    queue = sqs_backends[account][region].get_queue(queue_name)
+    return [
+        {
+            "messageId": message.id,
+            "body": message.body,
+            "attributes": {
+                name: value.get("string_value", value.get("StringValue"))
+                for name, value in (message.message_attributes or {}).items()
+            },
+            "receiveCount": message.approximate_receive_count,
+        }
+        for message in list(queue._messages)
+    ]
