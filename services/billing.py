@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components import QueuedConsumer, QueuedConsumerArgs
-from services import events
+from components import QueuedConsumer
 from services.context import ServiceContext, idempotency_grant, table_grant
 
 SOURCE = "eventshop.billing"
@@ -22,12 +21,9 @@ class Billing(pulumi.ComponentResource):
         self.idempotency = ctx.idempotency_table("billing", parent=self)
         self.consumer = QueuedConsumer(
             "billing",
-            QueuedConsumerArgs(
-                bus=ctx.bus,
-                subscriptions=events.subscriptions(*CONSUMES),
-                batching=ctx.batching,
-                max_receive_count=ctx.settings.consumers.max_receive_count,
-                function=ctx.function(
+            ctx.queued(
+                CONSUMES,
+                ctx.function(
                     "handlers.billing.app.handler",
                     "billing",
                     environment={

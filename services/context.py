@@ -15,10 +15,12 @@ from components import (
     FunctionArgs,
     Grant,
     Observability,
+    QueuedConsumerArgs,
     Table,
     TableArgs,
 )
 from components.event_service import AsyncRetry
+from services import events
 from settings import Settings
 
 # What Powertools' DynamoDB idempotency store does, and nothing more.
@@ -53,6 +55,16 @@ class ServiceContext:
         return AsyncRetry(
             maximum_retry_attempts=self.settings.async_invoke.maximum_retry_attempts,
             maximum_event_age_seconds=self.settings.async_invoke.maximum_event_age_seconds,
+        )
+
+    def queued(self, consumes: Sequence[str], function: FunctionArgs) -> QueuedConsumerArgs:
+        """A QueuedConsumer of the named detail-types, batching and redriving as the stack says."""
+        return QueuedConsumerArgs(
+            bus=self.bus,
+            subscriptions=events.subscriptions(*consumes),
+            batching=self.batching,
+            max_receive_count=self.settings.consumers.max_receive_count,
+            function=function,
         )
 
     def function(

@@ -12,8 +12,7 @@ from typing import Any
 
 import pulumi
 
-from components import LambdaFunction, QueuedConsumer, QueuedConsumerArgs, Table
-from services import events
+from components import LambdaFunction, QueuedConsumer, Table
 from services.context import ServiceContext, idempotency_grant, table_grant
 from services.orders_api import OrdersApi
 
@@ -75,12 +74,9 @@ class Orders(pulumi.ComponentResource):
         self.projector_idempotency = ctx.idempotency_table("order-status", parent=self)
         self.projector = QueuedConsumer(
             "order-status",
-            QueuedConsumerArgs(
-                bus=ctx.bus,
-                subscriptions=events.subscriptions(*PROJECTED),
-                batching=ctx.batching,
-                max_receive_count=ctx.settings.consumers.max_receive_count,
-                function=ctx.function(
+            ctx.queued(
+                PROJECTED,
+                ctx.function(
                     "handlers.orders.projector.handler",
                     "orders",
                     environment={

@@ -11,8 +11,7 @@ from typing import Any
 
 import pulumi
 
-from components import QueuedConsumer, QueuedConsumerArgs
-from services import events
+from components import QueuedConsumer
 from services.context import ServiceContext, idempotency_grant, table_grant
 
 SOURCE = "eventshop.warehouse"
@@ -38,12 +37,9 @@ class Warehouse(pulumi.ComponentResource):
         self.idempotency = ctx.idempotency_table("warehouse", parent=self)
         self.consumer = QueuedConsumer(
             "warehouse",
-            QueuedConsumerArgs(
-                bus=ctx.bus,
-                subscriptions=events.subscriptions(*CONSUMES),
-                batching=ctx.batching,
-                max_receive_count=ctx.settings.consumers.max_receive_count,
-                function=ctx.function(
+            ctx.queued(
+                CONSUMES,
+                ctx.function(
                     "handlers.warehouse.app.handler",
                     "warehouse",
                     environment={

@@ -26,8 +26,8 @@ from handlers.shared.events import (
     EventPublisher,
     OrderEvent,
     OutgoingEvent,
-    UnsupportedEventError,
     build_detail,
+    dispatch,
     parse_sqs_record,
     utc_now,
 )
@@ -124,10 +124,7 @@ HANDLERS: Mapping[str, Callable[..., dict[str, str]]] = {"OrderPlaced": bill_ord
 def record_handler(record: SQSRecord) -> dict[str, str]:
     event = parse_sqs_record(record)
     logger.append_keys(correlation_id=event.correlation_id, order_id=event.order_id, event_id=event.event_id)
-    handle = HANDLERS.get(event.detail_type)
-    if handle is None:
-        raise UnsupportedEventError(f"Billing does not handle {event.detail_type} events")
-    return handle(event=event)
+    return dispatch(event, HANDLERS, "Billing")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -213,3 +213,14 @@ class EventPublisher:
         return f"PutEvents to bus {self.bus_name} failed for {len(failures)} of {len(chunk)} entries: " + (
             "; ".join(failures)
         )
+
+
+Result = TypeVar("Result")
+
+
+def dispatch(event: OrderEvent, handlers: Mapping[str, Callable[..., Result]], consumer: str) -> Result:
+    """Runs the handler registered for the event's detail-type; an unexpected type is an error, not a no-op."""
+    handle = handlers.get(event.detail_type)
+    if handle is None:
+        raise UnsupportedEventError(f"{consumer} does not handle {event.detail_type} events")
+    return handle(event=event)

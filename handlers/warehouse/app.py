@@ -29,8 +29,8 @@ from handlers.shared.events import (
     MalformedEventError,
     OrderEvent,
     OutgoingEvent,
-    UnsupportedEventError,
     build_detail,
+    dispatch,
     parse_sqs_record,
     utc_now,
 )
@@ -200,10 +200,7 @@ HANDLERS: Mapping[str, Callable[..., dict[str, str]]] = {"OrderPlaced": reserve_
 def record_handler(record: SQSRecord) -> dict[str, str]:
     event = parse_sqs_record(record)
     logger.append_keys(correlation_id=event.correlation_id, order_id=event.order_id, event_id=event.event_id)
-    handle = HANDLERS.get(event.detail_type)
-    if handle is None:
-        raise UnsupportedEventError(f"The warehouse does not handle {event.detail_type} events")
-    return handle(event=event)
+    return dispatch(event, HANDLERS, "The warehouse")
 
 
 @logger.inject_lambda_context(clear_state=True)
