@@ -215,6 +215,9 @@ class LocalCloud:
         self.unprovisioned: list[RecordedResource] = []
         self.boot_seconds = 0.0
         self._saved_env: dict[str, str | None] = {}
+        self.gate = PollerGate()
+        self.pollers: list[QueuePoller] = []
+        self.async_outcomes: dict[str, dict[str, int]] = {}
         self.clients: Clients
         self.deployment: Deployment
         self.api: LocalApi
@@ -263,6 +266,7 @@ class LocalCloud:
         self.clock.start()
         for mapping in self.deployment.mappings:
             poller = QueuePoller(self, mapping)
+            self.pollers.append(poller)
             for index in range(max(1, mapping.maximum_concurrency)):
                 self._spawn(poller.run, f"poller-{mapping.function}-{index}")
         for index in range(2):
@@ -278,6 +282,7 @@ class LocalCloud:
         if not self._running:
             return
         self._running = False
+        self.gate.open()
         for _ in range(len(self._threads)):
             self._async_queue.put(None)
         self.clock.stop()
@@ -350,6 +355,15 @@ class LocalCloud:
                 return
             time.sleep(0.02)
         raise TimeoutError(f"{what} did not hold within {timeout}s")
+
+    @contextlib.contextmanager
+    def pollers_paused(self) -> Iterator[None]:
+        """Hold every SQS poller (messages pile up in the queues) until the block ends."""
+        self.gate.close(threads=sum(max(1, m.maximum_concurrency) for m in self.deployment.mappings))
+        try:
+            yield
+        finally:
+            self.gate.open()
 
     def advance(self, seconds: float) -> None:
         """Move the clock (releases parked retries, fires schedules) and wait for what that started."""
@@ -439,11 +453,17 @@ class LocalCloud:
                 except Exception as error:  # the invoker must survive anything a destination does
                     self.trace.add("error", item.function, f"async invoker: {type(error).__name__}: {error}")
 
+    def _count(self, function: str, outcome: str) -> None:
+        with self._busy_lock:
+            counts = self.async_outcomes.setdefault(function, {})
+            counts[outcome] = counts.get(outcome, 0) + 1
+
     def _run_async(self, item: AsyncEvent) -> None:
         config = self.deployment.async_configs.get(item.function, AsyncConfig())
         order_id = order_id_of(item.payload)
         if self.clock.now() - item.first_seen > config.maximum_event_age_seconds:
             self.trace.add("dead-letter", item.function, "maximum event age exceeded", order_id)
+            self._count(item.function, "failed")
             self._destination(item, config.on_failure, "EventAgeExceeded", None)
             return
         item.attempts += 1
@@ -452,6 +472,7 @@ class LocalCloud:
         result = function.invoke(item.payload)
         if result.ok:
             self.trace.add("result", item.function, f"ok in {result.duration_ms:.0f} ms", order_id)
+            self._count(item.function, "succeeded")
             self._destination(item, config.on_success, "Success", result)
             return
         self.trace.add("error", item.function, f"{result.error_type}: {result.error_message}", order_id)
@@ -461,6 +482,7 @@ class LocalCloud:
             self.clock.call_later(delay, lambda: self._async_queue.put(item), f"async retry {item.function}")
             return
         self.trace.add("dead-letter", item.function, f"retries exhausted after {item.attempts} attempts", order_id)
+        self._count(item.function, "failed")
         self._destination(item, config.on_failure, "RetriesExhausted", result)
 
     def _destination(self, item: AsyncEvent, destination: str | None, condition: str, result: Invocation | None) -> None:
@@ -510,6 +532,29 @@ class LocalCloud:
     def dead_letters(self) -> dict[str, list[dict[str, Any]]]:
         return {info.name: self.queue_messages(info.name) for info in self.deployment.dead_letter_queues()}
 
+    def archived_events(self) -> list[dict[str, Any]]:
+        """Every event the bus archive recorded (the program's EventArchive), oldest first."""
+        events: list[dict[str, Any]] = []
+        for archive in self.deployment.run.of_type("aws:cloudwatch/eventArchive:EventArchive"):
+            events += moto_patches.archived_events(self.account, self.region, archive.outputs["name"])
+        return events
+
+    def expected_deliveries(self, target_arn: str) -> int:
+        """How many deliveries the archived events owe ``target_arn``: one per (event, matching rule)."""
+        rules = {r.outputs["name"]: r.inputs.get("eventPattern") for r in self.deployment.run.of_type("aws:cloudwatch/eventRule:EventRule")}
+        owed = [
+            rules[str(t.inputs["rule"])]
+            for t in self.deployment.run.of_type("aws:cloudwatch/eventTarget:EventTarget")
+            if t.inputs.get("arn") == target_arn
+        ]
+        return sum(
+            1 for event in self.archived_events() for pattern in owed if moto_patches.pattern_matches(pattern, event)
+        )
+
+    def poller(self, function_suffix: str) -> QueuePoller:
+        name = self.function(function_suffix).spec.name
+        return next(poller for poller in self.pollers if poller.function.spec.name == name)
+
     def outbox_queue(self) -> QueueInfo | None:
         for info in self.deployment.queues.values():
             if info.name.endswith("-customer-notifications-outbox"):
@@ -531,6 +576,37 @@ class LocalCloud:
         return iam.check_calls(self.recorder.calls, self.deployment.policies_by_principal())
 
 
+class PollerGate:
+    """Lets tests hold every poller between receives, so messages pile up into one batch."""
+
+    def __init__(self) -> None:
+        self._open = True
+        self._waiting = 0
+        self._condition = threading.Condition()
+
+    def close(self, threads: int, timeout: float = 10.0) -> None:
+        """Close the gate and wait until ``threads`` pollers stand at it (none is mid-receive)."""
+        with self._condition:
+            self._open = False
+            if not self._condition.wait_for(lambda: self._waiting >= threads, timeout=timeout):
+                raise TimeoutError(f"only {self._waiting} of {threads} pollers stopped")
+
+    def open(self) -> None:
+        with self._condition:
+            self._open = True
+            self._condition.notify_all()
+
+    def pass_through(self, running: Callable[[], bool]) -> None:
+        with self._condition:
+            if self._open:
+                return
+            self._waiting += 1
+            self._condition.notify_all()
+            while not self._open and running():
+                self._condition.wait(0.2)
+            self._waiting -= 1
+
+
 class QueuePoller:
     """Lambda's SQS poller for one event-source mapping: batch size, batching window, visibility timeout
     (on the clock), partial batch responses, and redrive (moto moves a message past maxReceiveCount)."""
@@ -541,6 +617,9 @@ class QueuePoller:
         self.queue = cloud.deployment.queues[mapping.queue_arn]
         self.function = cloud.functions[mapping.function]
         self.sqs = cloud.clients("sqs")
+        #: Ids of the messages the function processed successfully (deleted from the queue).
+        self.processed: set[str] = set()
+        self._stats_lock = threading.Lock()
 
     def run(self) -> None:
         while self.cloud.running:
@@ -551,7 +630,9 @@ class QueuePoller:
                     self.cloud.trace.add("error", self.function.spec.name, f"poller: {type(error).__name__}: {error}")
                     time.sleep(0.1)
 
-    def _receive(self, wait: int) -> list[dict[str, Any]]:
+    def _receive(self, wait: int, through_gate: bool = True) -> list[dict[str, Any]]:
+        if through_gate:
+            self.cloud.gate.pass_through(lambda: self.cloud.running)
         with self.cloud.recorder.acting_as(self.function.spec.name):
             response = self.sqs.receive_message(
                 QueueUrl=self.queue.url,
@@ -564,14 +645,16 @@ class QueuePoller:
         messages: list[dict[str, Any]] = response.get("Messages", [])
         return messages
 
-    def poll_once(self, wait: int = POLL_WAIT_SECONDS) -> int:
-        messages = self._receive(wait)
+    def poll_once(self, wait: int = POLL_WAIT_SECONDS, through_gate: bool = True) -> int:
+        """Receive one batch and run the function on it; ``through_gate=False`` ignores a paused gate
+        (a test driving one batch by hand while the pollers are held)."""
+        messages = self._receive(wait, through_gate)
         if not messages:
             return 0
         with self.cloud.busy():
             window_end = time.monotonic() + self.mapping.window_seconds
             while len(messages) < self.mapping.batch_size and time.monotonic() < window_end:
-                more = self._receive(0)
+                more = self._receive(0, through_gate)
                 if not more:
                     time.sleep(0.05)
                 messages.extend(more)
@@ -583,12 +666,18 @@ class QueuePoller:
         records = [self._record(message) for message in messages]
         orders = sorted({order for order in (order_id_of(m["Body"]) for m in messages) if order})
         self.cloud.trace.add(
-            "invoke", name, f"batch of {len(records)} from {self.queue.name}", orders[0] if len(orders) == 1 else None
+            "invoke",
+            name,
+            f"batch of {len(records)} from {self.queue.name}",
+            orders[0] if len(orders) == 1 else None,
+            orders=orders,
         )
         result = self.function.invoke({"Records": records})
         failed_ids = self._failed_ids(result, messages)
         by_id = {message["MessageId"]: message for message in messages}
         done = [message for message in messages if message["MessageId"] not in failed_ids]
+        with self._stats_lock:
+            self.processed.update(message["MessageId"] for message in done)
         for message in done:
             self.cloud.trace.add("result", name, f"ok: {self._describe(message)}", order_id_of(message["Body"]))
         if done:

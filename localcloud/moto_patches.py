@@ -137,3 +137,21 @@ def peek_queue(account: str, region: str, queue_name: str) -> list[dict[str, Any
         }
         for message in list(queue._messages)
     ]
+
+
+def archived_events(account: str, region: str, archive_name: str) -> list[dict[str, Any]]:
+    """The events an EventBridge archive holds (moto keeps them in memory), oldest first."""
+    from moto.events.models import events_backends
+
+    archive = events_backends[account][region].archives.get(archive_name)
+    return [dict(event) for event in list(archive.events)] if archive is not None else []
+
+
+def pattern_matches(pattern: str | dict[str, Any] | None, event: dict[str, Any]) -> bool:
+    """EventBridge pattern matching as moto implements it (``test_event_pattern`` returns nothing)."""
+    import json
+
+    from moto.events.models import EventPattern
+
+    text = pattern if isinstance(pattern, str) or pattern is None else json.dumps(pattern)
+    return bool(EventPattern.load(text).matches_event(event))

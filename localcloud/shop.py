@@ -1,0 +1,98 @@
+"""The shop as a customer sees it through the local API, and what "settled" means for an order.
+
+Until the fulfillment workflow lands (it will emit OrderShipped, and SHIPPED will be the final state of a
+paid, reserved order), an order is *settled* once the order-status projector has applied both the
+billing outcome (PaymentSucceeded or PaymentFailed) and the warehouse outcome (StockReserved or
+OutOfStock) to it: its history holds one of each. It then rests at RESERVED or PAID (both succeeded, in
+whichever order they arrived), PAYMENT_FAILED or CANCELLED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from localcloud.api import ApiResponse, LocalApi
+
+BILLING_OUTCOMES = frozenset({"PaymentSucceeded", "PaymentFailed"})
+WAREHOUSE_OUTCOMES = frozenset({"StockReserved", "OutOfStock"})
+APPROVE = "tok_visa"
+DECLINE = "tok_decline"
+
+
+class ApiError(AssertionError):
+    """The API answered something other than what the caller expected."""
+
+
+def history_events(order: Mapping[str, Any]) -> list[str]:
+    return [str(entry.get("event")) for entry in order.get("history", [])]
+
+
+def is_settled(order: Mapping[str, Any] | None) -> bool:
+    """Both outcomes applied (see the module docstring); SHIPPED is settled too, once it exists."""
+    if not order:
+        return False
+    if order.get("status") == "SHIPPED":
+        return True
+    events = set(history_events(order))
+    return bool(events & BILLING_OUTCOMES) and bool(events & WAREHOUSE_OUTCOMES)
+
+
+def outcome(order: Mapping[str, Any]) -> str:
+    """The settled order's result: ``PAID+RESERVED``, ``PAYMENT_FAILED`` or ``CANCELLED``."""
+    status = str(order.get("status"))
+    return "PAID+RESERVED" if status in ("PAID", "RESERVED") else status
+
+
+@dataclass
+class Shopper:
+    """Calls the local API the way a client of the public contract would."""
+
+    api: LocalApi
+    customer_id: str = "cust-local"
+    email: str = "shopper@example.com"
+
+    def place_order(
+        self,
+        items: Sequence[tuple[str, int]] = (("MUG-LOGO", 1),),
+        token: str = APPROVE,
+        *,
+        customer_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
+        response = self.place_order_response(items, token, customer_id=customer_id, idempotency_key=idempotency_key)
+        if response.status != 202:
+            raise ApiError(f"POST /orders answered {response.status}: {response.body}")
+        return str(response.json()["orderId"])
+
+    def place_order_response(
+        self,
+        items: Sequence[tuple[str, int]] = (("MUG-LOGO", 1),),
+        token: str = APPROVE,
+        *,
+        customer_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> ApiResponse:
+        body = {
+            "customerId": customer_id or self.customer_id,
+            "email": self.email,
+            "items": [{"sku": sku, "quantity": quantity} for sku, quantity in items],
+            "paymentToken": token,
+        }
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self.api.request("POST", "/orders", body=body, headers=headers)
+
+    def order(self, order_id: str) -> dict[str, Any] | None:
+        response = self.api.request("GET", f"/orders/{order_id}")
+        if response.status == 404:
+            return None
+        if response.status != 200:
+            raise ApiError(f"GET /orders/{order_id} answered {response.status}: {response.body}")
+        found: dict[str, Any] = response.json()
+        return found
+
+    def add_to_cart(self, cart_id: str, sku: str, quantity: int = 1) -> ApiResponse:
+        body = {"customerId": self.customer_id, "email": self.email, "sku": sku, "quantity": quantity}
+        return self.api.request("POST", f"/carts/{cart_id}/items", body=body)
