@@ -728,6 +728,7 @@ class QueuePoller:
                 self.sqs.change_message_visibility(
                     QueueUrl=self.queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                 )
+            moto_patches.wake_pollers(self.cloud.account, self.cloud.region, self.queue.name)
 
         self.cloud.clock.call_later(self.queue.visibility_timeout, release, f"release {message['MessageId']}")
 

@@ -155,3 +155,12 @@ def pattern_matches(pattern: str | dict[str, Any] | None, event: dict[str, Any])
 
     text = pattern if isinstance(pattern, str) or pattern is None else json.dumps(pattern)
     return bool(EventPattern.load(text).matches_event(event))
+
+
+def wake_pollers(account: str, region: str, queue_name: str) -> None:
+    """Wake long-polling receivers of a queue (moto only wakes them on a send, not on a visibility change)."""
+    from moto.sqs.models import sqs_backends
+
+    queue = sqs_backends[account][region].get_queue(queue_name)
+    with queue._messages_lock:
+        queue._messages_lock.notify_all()
