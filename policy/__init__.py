@@ -1,0 +1,1 @@
+"""The eventshop CrossGuard policy pack; `policy.eventshop_policies` holds the policies."""

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+from devtools.program import ProgramRun, run_program
+from policy.eventshop_policies import POLICIES
+
+
+@pytest.fixture(autouse=True)
+def _no_engine_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine sets PULUMI_STACK for policy packs; tests decide it explicitly."""
+    monkeypatch.delenv("PULUMI_STACK", raising=False)
+
+
+def resource_policy(name: str) -> ResourceValidationPolicy:
+    (found,) = [policy for policy in POLICIES if policy.name == name]
+    assert isinstance(found, ResourceValidationPolicy)
+    return found
+
+
+def stack_policy(name: str) -> StackValidationPolicy:
+    (found,) = [policy for policy in POLICIES if policy.name == name]
+    assert isinstance(found, StackValidationPolicy)
+    return found
+
+
+@pytest.fixture(scope="session", params=["dev", "prod"])
+def program_run(request: pytest.FixtureRequest) -> ProgramRun:
+    return run_program(str(request.param))

@@ -1,0 +1,66 @@
+"""parliament (AWS's own action catalogue, offline) on every role policy the program declares.
+
+No finding is accepted on the program's policies. X-Ray's Resource "*" needs no exception:
+parliament knows xray:PutTraceSegments/PutTelemetryRecords accept nothing but "*", which
+`test_xray_star_is_not_a_finding` keeps true. Trust (assume-role) policies are not linted:
+they have a Principal and no Resource, which parliament's identity-policy checks call MALFORMED.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import parliament
+import pytest
+
+from devtools.program import ProgramRun
+
+
+def lint(policy: str | dict[str, Any]) -> list[tuple[str, Any]]:
+    text = policy if isinstance(policy, str) else json.dumps(policy)
+    analysed = parliament.analyze_policy_string(text, include_community_auditors=True)
+    return [(finding.issue, finding.detail) for finding in analysed.findings]
+
+
+def statement(action: str | list[str], resource: str | list[str], **extra: Any) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource, **extra}],
+    }
+
+
+TABLE = "arn:aws:dynamodb:eu-west-1:123456789012:table/eventshop-dev-orders"
+QUEUE = "arn:aws:sqs:eu-west-1:123456789012:eventshop-dev-billing-queue"
+
+
+def test_parliament_finds_nothing_in_any_role_policy(program_run: ProgramRun) -> None:
+    role_policies = program_run.of_type("aws:iam/rolePolicy:RolePolicy")
+    findings = {policy.name: lint(policy.inputs["policy"]) for policy in role_policies}
+
+    assert len(role_policies) == 6
+    assert {name: found for name, found in findings.items() if found} == {}
+
+
+def test_xray_star_is_not_a_finding() -> None:
+    assert lint(statement(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*")) == []
+
+
+@pytest.mark.parametrize(
+    ("bad_policy", "issue"),
+    [
+        pytest.param(statement("dynamodb:GetItems", TABLE), "UNKNOWN_ACTION", id="misspelt-action"),
+        pytest.param(statement("dynamo:GetItem", TABLE), "UNKNOWN_PREFIX", id="unknown-service"),
+        pytest.param(statement("dynamodb:GetItem", QUEUE), "RESOURCE_MISMATCH", id="table-action-on-a-queue"),
+        pytest.param(statement("dynamodb:GetItem", "*"), "RESOURCE_STAR", id="table-action-on-every-table"),
+        pytest.param(statement("dynamodb:*", TABLE), "RESOURCE_MISMATCH", id="every-action-of-a-service"),
+        pytest.param(statement("iam:PassRole", "*"), "PERMISSIONS_MANAGEMENT_ACTIONS", id="pass-any-role"),
+        pytest.param(
+            statement("sqs:SendMessage", QUEUE, Condition={"StringEquals": {"events:source": "x"}}),
+            "UNKNOWN_CONDITION_FOR_ACTION",
+            id="condition-the-action-ignores",
+        ),
+    ],
+)
+def test_parliament_flags_a_deliberately_bad_policy(bad_policy: dict[str, Any], issue: str) -> None:
+    assert issue in [found for found, _ in lint(bad_policy)]
