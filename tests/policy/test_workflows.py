@@ -1,0 +1,86 @@
+"""What the delivery workflows promise, read from the YAML (schema and zizmor: policy/check_workflows.sh)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+VERSION_COMMENT = re.compile(r"# v\d+\.\d+\.\d+$")
+
+
+def workflow(name: str) -> dict[str, Any]:
+    loaded = yaml.safe_load((WORKFLOWS / name).read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [step for step in job["steps"] if str(step.get("uses", "")).startswith(f"{action}@")]
+
+
+@pytest.mark.parametrize("name", ["pull-request.yml", "main.yml"])
+def test_every_action_is_pinned_to_a_commit_with_its_version_named(name: str) -> None:
+    lines = [line.strip() for line in (WORKFLOWS / name).read_text().splitlines() if "uses:" in line]
+    references = [line.split("uses:", 1)[1].split("#", 1)[0].strip() for line in lines]
+
+    assert lines
+    assert [reference for reference in references if not PINNED.match(reference)] == []
+    assert [line for line in lines if not VERSION_COMMENT.search(line)] == []
+
+
+@pytest.mark.parametrize("name", ["pull-request.yml", "main.yml"])
+def test_permissions_start_empty_and_only_aws_jobs_get_an_oidc_token(name: str) -> None:
+    loaded = workflow(name)
+
+    assert loaded["permissions"] == {}
+    for job_name, job in loaded["jobs"].items():
+        assumes_role = bool(steps_using(job, "aws-actions/configure-aws-credentials"))
+        comments = any(step.get("with", {}).get("comment-on-pr") for step in steps_using(job, "pulumi/actions"))
+        assert job["permissions"].get("id-token") == ("write" if assumes_role else None), job_name
+        assert job["permissions"].get("pull-requests") == ("write" if comments else None), job_name
+        assert all(step["with"]["persist-credentials"] is False for step in steps_using(job, "actions/checkout"))
+
+
+def test_pull_requests_preview_dev_and_prod_with_the_policy_pack_and_comment_the_diff() -> None:
+    preview = workflow("pull-request.yml")["jobs"]["preview"]
+    (pulumi,) = steps_using(preview, "pulumi/actions")
+
+    assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    assert preview["needs"] == "checks"
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["policyPacks"] == "policy"
+    assert pulumi["with"]["comment-on-pr"] is True
+
+
+def test_main_deploys_dev_then_prod_behind_the_protected_environment() -> None:
+    jobs = workflow("main.yml")["jobs"]
+    ups = {
+        name: steps_using(job, "pulumi/actions")[0]["with"] for name, job in jobs.items() if name.startswith("deploy")
+    }
+
+    assert {name: (up["command"], up["stack-name"], up["policyPacks"]) for name, up in ups.items()} == {
+        "deploy-dev": ("up", "dev", "policy"),
+        "deploy-prod": ("up", "prod", "policy"),
+    }
+    assert (jobs["deploy-dev"]["needs"], jobs["deploy-prod"]["needs"]) == ("checks", "deploy-dev")
+    assert jobs["deploy-prod"]["environment"] == "prod"
+
+
+def test_no_run_step_expands_an_expression() -> None:
+    """Expressions in `run:` are template injection waiting for an attacker-controlled value."""
+    runs = [
+        step["run"]
+        for name in ("pull-request.yml", "main.yml")
+        for job in workflow(name)["jobs"].values()
+        for step in job["steps"]
+        if "run" in step
+    ]
+
+    assert runs
+    assert [run for run in runs if "${{" in run] == []
