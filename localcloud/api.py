@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from localcloud import vtl
+from localcloud.provision import Context
 from localcloud.trace import order_id_of
 
 if TYPE_CHECKING:
@@ -124,8 +125,12 @@ class LocalApi:
         query: Mapping[str, str] | None = None,
     ) -> ApiResponse:
         """Answer a request; ``body`` may be text, bytes or anything JSON-serialisable."""
-        text = body if isinstance(body, str) else body.decode() if isinstance(body, bytes) else (
-            "" if body is None else json.dumps(body)
+        text = (
+            body
+            if isinstance(body, str)
+            else body.decode()
+            if isinstance(body, bytes)
+            else ("" if body is None else json.dumps(body))
         )
         headers = dict(headers or {})
         if text and not any(k.lower() == "content-type" for k in headers):
@@ -204,8 +209,8 @@ class LocalApi:
             return None
         try:
             document = json.loads(body) if body else None
-        except ValueError as error:
-            return f"[Invalid JSON in request body: {error.msg}]"
+        except json.JSONDecodeError as bad_json:
+            return f"[Invalid JSON in request body: {bad_json.msg}]"
         validator = jsonschema.Draft4Validator(self.models[model_name])
         errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
         if not errors:
@@ -315,7 +320,9 @@ class LocalApi:
         integration = route.integration
         match = _AWS_ACTION.match(str(integration.get("uri", "")))
         if match is None:
-            return self._gateway_response("DEFAULT_5XX", context, 500, f"unsupported AWS integration {integration.get('uri')}")
+            return self._gateway_response(
+                "DEFAULT_5XX", context, 500, f"unsupported AWS integration {integration.get('uri')}"
+            )
         templates = integration.get("requestTemplates") or {}
         template = templates.get(JSON) if isinstance(templates, Mapping) else None
         if template is None:
@@ -340,8 +347,6 @@ class LocalApi:
             return ApiResponse(200, response_text)
         response_templates = chosen.get("responseTemplates") or {}
         if isinstance(response_templates, str):
-            from localcloud.provision import Context
-
             response_templates = Context.mapping(response_templates)
         response_template = response_templates.get(JSON)
         output = (

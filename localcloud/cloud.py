@@ -25,20 +25,18 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from moto import mock_aws
 from moto.utilities.arns import parse_arn
 
 from devtools.program import ACCOUNT_ID, ROOT, ProgramRun, RecordedResource, load_stack_config, run_program
 from localcloud import iam, moto_patches
+from localcloud.api import LocalApi
 from localcloud.clock import Clock
 from localcloud.functions import FunctionSpec, Invocation, LocalFunction
 from localcloud.provision import Clients, MotoMocks
 from localcloud.trace import Trace, order_id_of
-
-if TYPE_CHECKING:
-    from localcloud.api import LocalApi
 
 #: How long a poller long-polls an empty queue before checking whether the cloud is stopping.
 POLL_WAIT_SECONDS = 1
@@ -113,7 +111,9 @@ class Deployment:
                 timeout_seconds=int(inputs.get("timeout") or 3),
                 memory_mb=int(inputs.get("memorySize") or 128),
                 role_arn=str(inputs["role"]),
-                log_group=str((inputs.get("loggingConfig") or {}).get("logGroup") or f"/aws/lambda/{resource.outputs['name']}"),
+                log_group=str(
+                    (inputs.get("loggingConfig") or {}).get("logGroup") or f"/aws/lambda/{resource.outputs['name']}"
+                ),
             )
             deployment.functions[spec.name] = spec
         by_arn = {spec.arn: spec.name for spec in deployment.functions.values()}
@@ -249,8 +249,6 @@ class LocalCloud:
             self.deployment = Deployment.read(run, self.region)
             for spec in self.deployment.functions.values():
                 self.functions[spec.name] = LocalFunction(spec, self.region, self.runtime_lock, self.recorder)
-            from localcloud.api import LocalApi
-
             self.api = LocalApi(self)
         except BaseException:
             self._stop_mock()
@@ -485,7 +483,9 @@ class LocalCloud:
         self._count(item.function, "failed")
         self._destination(item, config.on_failure, "RetriesExhausted", result)
 
-    def _destination(self, item: AsyncEvent, destination: str | None, condition: str, result: Invocation | None) -> None:
+    def _destination(
+        self, item: AsyncEvent, destination: str | None, condition: str, result: Invocation | None
+    ) -> None:
         if not destination:
             return
         function = self.deployment.functions[item.function]
@@ -514,9 +514,13 @@ class LocalCloud:
             if arn.service == "sqs":
                 self.clients("sqs").send_message(QueueUrl=self.deployment.queues[destination].url, MessageBody=body)
             elif arn.service == "events":
-                detail_type = f"Lambda Function Invocation Result - {'Success' if condition == 'Success' else 'Failure'}"
+                detail_type = (
+                    f"Lambda Function Invocation Result - {'Success' if condition == 'Success' else 'Failure'}"
+                )
                 self.clients("events").put_events(
-                    Entries=[{"Source": "lambda", "DetailType": detail_type, "Detail": body, "EventBusName": destination}]
+                    Entries=[
+                        {"Source": "lambda", "DetailType": detail_type, "Detail": body, "EventBusName": destination}
+                    ]
                 )
             elif arn.service == "sns":
                 self.clients("sns").publish(TopicArn=destination, Message=body)
@@ -541,7 +545,10 @@ class LocalCloud:
 
     def expected_deliveries(self, target_arn: str) -> int:
         """How many deliveries the archived events owe ``target_arn``: one per (event, matching rule)."""
-        rules = {r.outputs["name"]: r.inputs.get("eventPattern") for r in self.deployment.run.of_type("aws:cloudwatch/eventRule:EventRule")}
+        rules = {
+            r.outputs["name"]: r.inputs.get("eventPattern")
+            for r in self.deployment.run.of_type("aws:cloudwatch/eventRule:EventRule")
+        }
         owed = [
             rules[str(t.inputs["rule"])]
             for t in self.deployment.run.of_type("aws:cloudwatch/eventTarget:EventTarget")
@@ -686,7 +693,8 @@ class QueuePoller:
                     self.sqs.delete_message_batch(
                         QueueUrl=self.queue.url,
                         Entries=[
-                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                            for i, m in enumerate(done[start : start + 10])
                         ],
                     )
         for message_id in failed_ids:
@@ -712,16 +720,16 @@ class QueuePoller:
         order_id = order_id_of(message["Body"])
         receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         reason = f"{result.error_type}: {result.error_message}" if not result.ok else "reported as failed"
-        self.cloud.trace.add("error", name, f"{self._describe(message)} failed (receive {receives}): {reason}", order_id)
+        self.cloud.trace.add(
+            "error", name, f"{self._describe(message)} failed (receive {receives}): {reason}", order_id
+        )
         limit = self.queue.max_receive_count
         if limit is not None and receives >= limit:
             self.cloud.trace.add(
                 "dead-letter", name, f"{self._describe(message)} -> DLQ after {receives} receives", order_id
             )
         else:
-            self.cloud.trace.add(
-                "retry", name, f"visible again in {self.queue.visibility_timeout} s (clock)", order_id
-            )
+            self.cloud.trace.add("retry", name, f"visible again in {self.queue.visibility_timeout} s (clock)", order_id)
 
         def release() -> None:
             with self.cloud.recorder.acting_as(name), contextlib.suppress(Exception):

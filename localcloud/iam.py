@@ -20,11 +20,14 @@ import fnmatch
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.session
+
+#: (action, resource ARN, condition keys) of one authorisation.
+Authorisation = tuple[str, str, dict[str, str]]
 
 _principal: contextvars.ContextVar[str | None] = contextvars.ContextVar("localcloud_principal", default=None)
 
@@ -82,45 +85,49 @@ class CallRecorder:
         for action, resource, context in self.authorisations(prefix, model.name, params):
             self.record(principal, action, resource, **context)
 
-    # One entry per IAM authorisation a call needs (a transaction needs one per item).
-    def authorisations(
-        self, prefix: str, operation: str, params: Mapping[str, Any]
-    ) -> list[tuple[str, str, dict[str, str]]]:
-        region, account = self.region, self.account
-        if prefix == "dynamodb":
-            return self._dynamodb(operation, params)
-        if prefix == "events" and operation == "PutEvents":
-            return [
-                (
-                    "events:PutEvents",
-                    self._bus_arn(str(entry.get("EventBusName") or "default")),
-                    {"events:source": str(entry.get("Source", ""))},
-                )
-                for entry in params.get("Entries", [])
-            ]
-        if prefix == "sns":
-            target = params.get("TopicArn") or params.get("TargetArn") or "*"
-            return [(f"sns:{operation}", str(target), {})]
-        if prefix == "sqs":
-            # IAM authorises the batch calls with the single-message actions.
-            operation = operation.removesuffix("Batch")
-            url = str(params.get("QueueUrl", ""))
-            name = url.rstrip("/").rsplit("/", 1)[-1] if url else str(params.get("QueueName", "*"))
-            return [(f"sqs:{operation}", f"arn:aws:sqs:{region}:{account}:{name}", {})]
-        if prefix == "s3":
-            bucket, key = params.get("Bucket"), params.get("Key")
-            resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key else "")
-            return [(f"s3:{operation}", resource, {})]
-        if prefix == "states":
-            arn = params.get("stateMachineArn") or params.get("executionArn") or "*"
-            return [(f"states:{operation}", str(arn), {})]
-        if prefix == "scheduler":
-            group = params.get("GroupName") or "default"
-            name = params.get("Name", "*")
-            return [(f"scheduler:{operation}", f"arn:aws:scheduler:{region}:{account}:schedule/{group}/{name}", {})]
-        return [(f"{prefix}:{operation}", "*", {})]
+    def authorisations(self, prefix: str, operation: str, params: Mapping[str, Any]) -> list[Authorisation]:
+        """One entry per IAM authorisation a call needs (a transaction needs one per item)."""
+        resolve = _RESOLVERS.get(prefix)
+        if resolve is None:
+            return [(f"{prefix}:{operation}", "*", {})]
+        return resolve(self, operation, params)
 
-    def _dynamodb(self, operation: str, params: Mapping[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
+    def _events(self, operation: str, params: Mapping[str, Any]) -> list[Authorisation]:
+        if operation != "PutEvents":
+            return [(f"events:{operation}", "*", {})]
+        return [
+            (
+                "events:PutEvents",
+                self._bus_arn(str(entry.get("EventBusName") or "default")),
+                {"events:source": str(entry.get("Source", ""))},
+            )
+            for entry in params.get("Entries", [])
+        ]
+
+    def _sns(self, operation: str, params: Mapping[str, Any]) -> list[Authorisation]:
+        target = params.get("TopicArn") or params.get("TargetArn") or "*"
+        return [(f"sns:{operation}", str(target), {})]
+
+    def _sqs(self, operation: str, params: Mapping[str, Any]) -> list[Authorisation]:
+        # IAM authorises the batch calls with the single-message actions.
+        url = str(params.get("QueueUrl", ""))
+        name = url.rstrip("/").rsplit("/", 1)[-1] if url else str(params.get("QueueName", "*"))
+        return [(f"sqs:{operation.removesuffix('Batch')}", f"arn:aws:sqs:{self.region}:{self.account}:{name}", {})]
+
+    def _s3(self, operation: str, params: Mapping[str, Any]) -> list[Authorisation]:
+        bucket, key = params.get("Bucket"), params.get("Key")
+        return [(f"s3:{operation}", f"arn:aws:s3:::{bucket}" + (f"/{key}" if key else ""), {})]
+
+    def _states(self, operation: str, params: Mapping[str, Any]) -> list[Authorisation]:
+        arn = params.get("stateMachineArn") or params.get("executionArn") or "*"
+        return [(f"states:{operation}", str(arn), {})]
+
+    def _scheduler(self, operation: str, params: Mapping[str, Any]) -> list[Authorisation]:
+        group = params.get("GroupName") or "default"
+        resource = f"arn:aws:scheduler:{self.region}:{self.account}:schedule/{group}/{params.get('Name', '*')}"
+        return [(f"scheduler:{operation}", resource, {})]
+
+    def _dynamodb(self, operation: str, params: Mapping[str, Any]) -> list[Authorisation]:
         if operation in ("BatchGetItem", "BatchWriteItem"):
             return [(f"dynamodb:{operation}", self._table_arn(name), {}) for name in params.get("RequestItems", {})]
         if operation in ("TransactWriteItems", "TransactGetItems"):
@@ -131,7 +138,7 @@ class CallRecorder:
                 "ConditionCheck": "ConditionCheckItem",
                 "Get": "GetItem",
             }
-            found = []
+            found: list[Authorisation] = []
             for item in params.get("TransactItems", []):
                 for kind, spec in item.items():
                     found.append((f"dynamodb:{actions[kind]}", self._table_arn(str(spec["TableName"])), {}))
@@ -149,31 +156,53 @@ class CallRecorder:
         return f"arn:aws:events:{self.region}:{self.account}:event-bus/{name}"
 
 
-_installed_recorder: CallRecorder | None = None
-_install_lock = threading.Lock()
-_original_create_client = botocore.session.Session.create_client
+_RESOLVERS: dict[str, Callable[[CallRecorder, str, Mapping[str, Any]], list[Authorisation]]] = {
+    "dynamodb": CallRecorder._dynamodb,
+    "events": CallRecorder._events,
+    "sns": CallRecorder._sns,
+    "sqs": CallRecorder._sqs,
+    "s3": CallRecorder._s3,
+    "states": CallRecorder._states,
+    "scheduler": CallRecorder._scheduler,
+}
+
+
+@dataclass
+class _Installation:
+    """One recorder per process, like botocore's sessions; the hook is installed once."""
+
+    recorder: CallRecorder | None = None
+    hooked: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_installation = _Installation()
 
 
 def install(recorder: CallRecorder) -> None:
     """Hook every botocore client created from now on (any session) into ``recorder``."""
-    global _installed_recorder  # noqa: PLW0603 - one recorder per process, like botocore's sessions
-    with _install_lock:
-        _installed_recorder = recorder
-        if getattr(botocore.session.Session.create_client, "_localcloud", False):
+    with _installation.lock:
+        _installation.recorder = recorder
+        if _installation.hooked:
             return
+        original = botocore.session.Session.create_client
 
         def create_client(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
-            client = _original_create_client(self, *args, **kwargs)
+            client = original(self, *args, **kwargs)
             client.meta.events.register("before-parameter-build", _dispatch)
             return client
 
-        create_client._localcloud = True  # type: ignore[attr-defined]
-        botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+        _replace(botocore.session.Session, "create_client", create_client)
+        _installation.hooked = True
+
+
+def _replace(owner: object, attribute: str, replacement: Any) -> None:
+    setattr(owner, attribute, replacement)
 
 
 def _dispatch(params: Mapping[str, Any], model: Any, **kwargs: Any) -> None:
-    if _installed_recorder is not None:
-        _installed_recorder.on_call(params, model, **kwargs)
+    if _installation.recorder is not None:
+        _installation.recorder.on_call(params, model, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -197,13 +226,15 @@ class Statement:
             for key, expected in clauses.items():
                 values = expected if isinstance(expected, list) else [expected]
                 actual = context.get(key)
-                if operator == "StringEquals":
-                    if actual is None or actual not in values:
-                        return False
-                elif operator == "StringLike":
-                    if actual is None or not any(fnmatch.fnmatchcase(actual, str(v)) for v in values):
-                        return False
                 # Other operators (aws:SourceArn on resource policies, ...) are not in identity policies here.
+                if operator == "StringEquals":
+                    holds = actual is not None and actual in values
+                elif operator == "StringLike":
+                    holds = actual is not None and any(fnmatch.fnmatchcase(actual, str(v)) for v in values)
+                else:
+                    holds = True
+                if not holds:
+                    return False
         return True
 
 

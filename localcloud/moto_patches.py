@@ -18,11 +18,19 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import threading
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, cast
 
+import jsonpath_ng.ext
 import moto
+from moto.awslambda.models import LambdaBackend
+from moto.events.models import EventPattern, Rule, events_backends
+from moto.events.utils import EventMessageType, EventTemplateParser
+from moto.sqs.models import sqs_backends
+from moto.utilities.arns import parse_arn
 
 MOTO_VERSION = "5.2.5"
 
@@ -30,9 +38,18 @@ MOTO_VERSION = "5.2.5"
 TargetHook = Callable[[Any, dict[str, Any], dict[str, Any]], None]
 
 _HOOKED_SERVICES = ("lambda", "sns", "states")
-_lock = threading.Lock()
-_installed = False
-_target_hook: TargetHook | None = None
+
+
+@dataclass
+class _State:
+    """Process-wide, like the patches: whether they are in, and where hooked targets go."""
+
+    installed: bool = False
+    target_hook: TargetHook | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_state = _State()
 
 
 class UnsupportedMotoVersionError(RuntimeError):
@@ -49,26 +66,22 @@ def check_version(version: str = moto.__version__) -> None:
 
 def set_target_hook(hook: TargetHook | None) -> None:
     """Where rule targets of type Lambda, SNS and Step Functions are delivered (one local cloud at a time)."""
-    global _target_hook  # noqa: PLW0603 - one process-wide hook, like the patch it serves
-    _target_hook = hook
+    _state.target_hook = hook
 
 
 def install() -> None:
     """Apply the patches once per process (idempotent)."""
-    global _installed  # noqa: PLW0603 - patches are process-wide by nature
-    with _lock:
-        if _installed:
+    with _state.lock:
+        if _state.installed:
             return
         check_version()
         _patch_rule_targets()
         _patch_event_source_mappings()
         _patch_jsonpath_cache()
-        _installed = True
+        _state.installed = True
 
 
 def _patch_rule_targets() -> None:
-    from moto.events.models import EventTemplateParser, Rule
-    from moto.utilities.arns import parse_arn
 
     original = Rule.send_to_targets
 
@@ -83,7 +96,8 @@ def _patch_rule_targets() -> None:
             supported.targets = [t for t in self.targets if t not in hooked]
             original(supported, original_event, transform_input)
         for target in hooked:
-            if _target_hook is None:
+            hook = _state.target_hook
+            if hook is None:
                 raise NotImplementedError(f"no local-cloud hook delivers to {target['Arn']}")
             transformer = target.get("InputTransformer", {})
             event = EventTemplateParser.parse(
@@ -91,14 +105,12 @@ def _patch_rule_targets() -> None:
                 input_paths_map=transformer.get("InputPathsMap", {}),
                 event=original_event,
             )
-            _target_hook(self, target, event)
+            hook(self, target, event)
 
-    Rule.send_to_targets = send_to_targets
+    _replace(Rule, "send_to_targets", send_to_targets)
 
 
 def _patch_event_source_mappings() -> None:
-    from moto.awslambda.models import LambdaBackend
-    from moto.sqs.models import sqs_backends
 
     original = LambdaBackend.create_event_source_mapping
 
@@ -109,20 +121,25 @@ def _patch_event_source_mappings() -> None:
                 queue.lambda_event_source_mappings.pop(esm.function_arn, None)
         return esm
 
-    LambdaBackend.create_event_source_mapping = create_event_source_mapping
+    _replace(LambdaBackend, "create_event_source_mapping", create_event_source_mapping)
 
 
 def _patch_jsonpath_cache() -> None:
-    import jsonpath_ng.ext
 
-    if not hasattr(jsonpath_ng.ext.parse, "cache_info"):
-        jsonpath_ng.ext.parse = functools.lru_cache(maxsize=1024)(jsonpath_ng.ext.parse)
+    name = "parse"  # looked up by name: jsonpath_ng.ext does not re-export it for type checkers
+    parse = getattr(jsonpath_ng.ext, name)
+    if not hasattr(parse, "cache_info"):
+        _replace(jsonpath_ng.ext, name, functools.lru_cache(maxsize=1024)(parse))
+
+
+def _replace(owner: object, attribute: str, replacement: Any) -> None:
+    """Swap one attribute (a method or function) for its patched version."""
+    setattr(owner, attribute, replacement)
 
 
 def peek_queue(account: str, region: str, queue_name: str) -> list[dict[str, Any]]:
     """Every message a queue holds (visible or in flight), without receiving it: ``[{messageId, body,
     attributes, receiveCount}]``. Read-only; receive counts and visibility are left alone."""
-    from moto.sqs.models import sqs_backends
 
     queue = sqs_backends[account][region].get_queue(queue_name)
     return [
@@ -141,7 +158,6 @@ def peek_queue(account: str, region: str, queue_name: str) -> list[dict[str, Any
 
 def archived_events(account: str, region: str, archive_name: str) -> list[dict[str, Any]]:
     """The events an EventBridge archive holds (moto keeps them in memory), oldest first."""
-    from moto.events.models import events_backends
 
     archive = events_backends[account][region].archives.get(archive_name)
     return [dict(event) for event in list(archive.events)] if archive is not None else []
@@ -149,17 +165,13 @@ def archived_events(account: str, region: str, archive_name: str) -> list[dict[s
 
 def pattern_matches(pattern: str | dict[str, Any] | None, event: dict[str, Any]) -> bool:
     """EventBridge pattern matching as moto implements it (``test_event_pattern`` returns nothing)."""
-    import json
-
-    from moto.events.models import EventPattern
 
     text = pattern if isinstance(pattern, str) or pattern is None else json.dumps(pattern)
-    return bool(EventPattern.load(text).matches_event(event))
+    return bool(EventPattern.load(text).matches_event(cast(EventMessageType, event)))
 
 
 def wake_pollers(account: str, region: str, queue_name: str) -> None:
     """Wake long-polling receivers of a queue (moto only wakes them on a send, not on a visibility change)."""
-    from moto.sqs.models import sqs_backends
 
     queue = sqs_backends[account][region].get_queue(queue_name)
     with queue._messages_lock:

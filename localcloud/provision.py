@@ -11,6 +11,7 @@ one function and one dict entry.
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import json
 import threading
@@ -26,6 +27,8 @@ from botocore.config import Config
 from devtools.program import ACCOUNT_ID, RecordedResource, RecordingMocks
 
 Outputs = dict[str, Any]
+#: moto accepts any credentials; these never leave the process.
+MOTO_KEY = "testing"
 Provisioned = tuple[str, Outputs]
 
 
@@ -39,9 +42,8 @@ class Clients:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
-        self.session = boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=self.region  # noqa: S106
-        )
+        key = MOTO_KEY
+        self.session = boto3.Session(aws_access_key_id=key, aws_secret_access_key=key, region_name=self.region)
 
     def __call__(self, service: str) -> Any:
         with self._lock:
@@ -75,7 +77,15 @@ class Context:
         return dict(value or {})
 
 
-Provisioner = Callable[[Context, str, Mapping[str, Any]], Provisioned]
+@dataclass(frozen=True)
+class Declared:
+    """A resource as the program declared it: its physical name and its raw (camelCase) inputs."""
+
+    name: str
+    inputs: Mapping[str, Any]
+
+
+Provisioner = Callable[[Context, Declared], Provisioned]
 
 
 def _int(value: Any) -> int:
@@ -85,12 +95,15 @@ def _int(value: Any) -> int:
 # --- EventBridge -----------------------------------------------------------------------------------
 
 
-def event_bus(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def event_bus(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
     arn = ctx.client("events").create_event_bus(Name=name)["EventBusArn"]
     return name, {"arn": arn}
 
 
-def event_archive(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def event_archive(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     kwargs: dict[str, Any] = {"ArchiveName": name, "EventSourceArn": inputs["eventSourceArn"]}
     if inputs.get("description"):
         kwargs["Description"] = inputs["description"]
@@ -102,7 +115,9 @@ def event_archive(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisi
     return name, {"arn": arn}
 
 
-def event_rule(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def event_rule(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     bus = str(inputs.get("eventBusName") or "default")
     kwargs: dict[str, Any] = {"Name": name, "EventBusName": bus, "State": inputs.get("state") or "ENABLED"}
     if inputs.get("eventPattern"):
@@ -117,7 +132,9 @@ def event_rule(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisione
     return (name if bus == "default" else f"{bus}/{name}"), {"arn": arn}
 
 
-def event_target(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def event_target(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     bus = str(inputs.get("eventBusName") or "default")
     target_id = str(inputs.get("targetId") or name)
     target: dict[str, Any] = {"Id": target_id, "Arn": inputs["arn"]}
@@ -170,7 +187,9 @@ def _attribute(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def queue(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def queue(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     attributes = {
         aws_key: _attribute(inputs[key]) for key, aws_key in _QUEUE_ATTRIBUTES.items() if inputs.get(key) is not None
     }
@@ -180,7 +199,8 @@ def queue(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
     return url, {"arn": arn, "url": url}
 
 
-def queue_policy(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def queue_policy(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     url = str(inputs["queueUrl"])
     ctx.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": ctx.json_text(inputs["policy"])})
     return url, {}
@@ -189,7 +209,9 @@ def queue_policy(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisio
 # --- DynamoDB --------------------------------------------------------------------------------------
 
 
-def table(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def table(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     keys = [{"AttributeName": inputs["hashKey"], "KeyType": "HASH"}]
     if inputs.get("rangeKey"):
         keys.append({"AttributeName": inputs["rangeKey"], "KeyType": "RANGE"})
@@ -217,7 +239,8 @@ def table(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
     return name, outputs
 
 
-def table_item(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def table_item(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     item = json.loads(inputs["item"]) if isinstance(inputs["item"], str) else inputs["item"]
     ctx.client("dynamodb").put_item(TableName=inputs["tableName"], Item=item)
     key = item[inputs["hashKey"]]
@@ -227,14 +250,20 @@ def table_item(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisione
 # --- IAM, logs, alarms, KMS ------------------------------------------------------------------------
 
 
-def role(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def role(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     created = ctx.client("iam").create_role(
-        RoleName=name, AssumeRolePolicyDocument=ctx.json_text(inputs["assumeRolePolicy"]), Path=inputs.get("path") or "/"
+        RoleName=name,
+        AssumeRolePolicyDocument=ctx.json_text(inputs["assumeRolePolicy"]),
+        Path=inputs.get("path") or "/",
     )["Role"]
     return name, {"arn": created["Arn"], "uniqueId": created["RoleId"]}
 
 
-def role_policy(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def role_policy(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     role_name = str(inputs["role"]).rsplit("/", 1)[-1]
     ctx.client("iam").put_role_policy(
         RoleName=role_name, PolicyName=name, PolicyDocument=ctx.json_text(inputs["policy"])
@@ -242,7 +271,9 @@ def role_policy(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provision
     return f"{role_name}:{name}", {}
 
 
-def log_group(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def log_group(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     logs = ctx.client("logs")
     logs.create_log_group(logGroupName=name)
     if inputs.get("retentionInDays"):
@@ -263,9 +294,15 @@ _ALARM_FIELDS = {
 }
 
 
-def metric_alarm(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def metric_alarm(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     kwargs: dict[str, Any] = {key: inputs[src] for src, key in _ALARM_FIELDS.items() if inputs.get(src) is not None}
-    for src, key in (("period", "Period"), ("evaluationPeriods", "EvaluationPeriods"), ("datapointsToAlarm", "DatapointsToAlarm")):
+    for src, key in (
+        ("period", "Period"),
+        ("evaluationPeriods", "EvaluationPeriods"),
+        ("datapointsToAlarm", "DatapointsToAlarm"),
+    ):
         if inputs.get(src) is not None:
             kwargs[key] = _int(inputs[src])
     kwargs["Threshold"] = float(inputs.get("threshold") or 0)
@@ -297,7 +334,9 @@ def _metric_query(query: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def kms_key(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def kms_key(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     kms = ctx.client("kms")
     kwargs: dict[str, Any] = {"Description": inputs.get("description") or name}
     if inputs.get("policy"):
@@ -311,20 +350,24 @@ def kms_key(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
 # --- SNS -------------------------------------------------------------------------------------------
 
 
-def topic(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def topic(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     attributes = {"KmsMasterKeyId": str(inputs["kmsMasterKeyId"])} if inputs.get("kmsMasterKeyId") else {}
     arn = ctx.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
     return arn, {"arn": arn}
 
 
-def topic_policy(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def topic_policy(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     ctx.client("sns").set_topic_attributes(
         TopicArn=inputs["arn"], AttributeName="Policy", AttributeValue=ctx.json_text(inputs["policy"])
     )
     return str(inputs["arn"]), {}
 
 
-def topic_subscription(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def topic_subscription(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     attributes: dict[str, str] = {}
     if inputs.get("rawMessageDelivery"):
         attributes["RawMessageDelivery"] = "true"
@@ -343,21 +386,19 @@ def topic_subscription(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Pr
 
 # --- Lambda ----------------------------------------------------------------------------------------
 
-_STUB_CODE: bytes | None = None
 
-
+@functools.cache
 def _stub_zip() -> bytes:
     """moto stores a package; the real code runs in process from the project, by its handler path."""
-    global _STUB_CODE  # noqa: PLW0603 - built once
-    if _STUB_CODE is None:
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as bundle:
-            bundle.writestr("README.txt", "localcloud runs this function in process from the project tree\n")
-        _STUB_CODE = buffer.getvalue()
-    return _STUB_CODE
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr("README.txt", "localcloud runs this function in process from the project tree\n")
+    return buffer.getvalue()
 
 
-def function(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def function(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     kwargs: dict[str, Any] = {
         "FunctionName": name,
         "Runtime": inputs.get("runtime") or "python3.13",
@@ -382,7 +423,9 @@ def function(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
     }
 
 
-def permission(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def permission(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     statement_id = str(inputs.get("statementId") or name)
     kwargs: dict[str, Any] = {
         "FunctionName": inputs["function"],
@@ -396,7 +439,8 @@ def permission(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisione
     return statement_id, {"statementId": statement_id}
 
 
-def event_source_mapping(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def event_source_mapping(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     kwargs: dict[str, Any] = {
         "EventSourceArn": inputs["eventSourceArn"],
         "FunctionName": inputs["functionName"],
@@ -410,7 +454,8 @@ def event_source_mapping(ctx: Context, name: str, inputs: Mapping[str, Any]) -> 
     return created["UUID"], {"uuid": created["UUID"], "functionArn": created["FunctionArn"]}
 
 
-def invoke_config(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def invoke_config(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     kwargs: dict[str, Any] = {"FunctionName": inputs["functionName"]}
     if inputs.get("maximumRetryAttempts") is not None:
         kwargs["MaximumRetryAttempts"] = _int(inputs["maximumRetryAttempts"])
@@ -431,7 +476,9 @@ def invoke_config(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisi
 # --- API Gateway -----------------------------------------------------------------------------------
 
 
-def rest_api(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def rest_api(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     apigateway = ctx.client("apigateway")
     created = apigateway.create_rest_api(name=name, description=inputs.get("description") or "")
     api_id = created["id"]
@@ -445,14 +492,16 @@ def rest_api(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
     }
 
 
-def api_resource(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def api_resource(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     created = ctx.client("apigateway").create_resource(
         restApiId=inputs["restApi"], parentId=inputs["parentId"], pathPart=inputs["pathPart"]
     )
     return created["id"], {"path": created["path"]}
 
 
-def api_model(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def api_model(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     created = ctx.client("apigateway").create_model(
         restApiId=inputs["restApi"],
         name=inputs["name"],
@@ -462,7 +511,9 @@ def api_model(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned
     return created["id"], {}
 
 
-def request_validator(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def request_validator(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    inputs = resource.inputs
     created = ctx.client("apigateway").create_request_validator(
         restApiId=inputs["restApi"],
         name=name,
@@ -472,7 +523,8 @@ def request_validator(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Pro
     return created["id"], {}
 
 
-def api_method(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def api_method(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     kwargs: dict[str, Any] = {
         "restApiId": inputs["restApi"],
         "resourceId": inputs["resourceId"],
@@ -489,7 +541,8 @@ def api_method(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisione
     return f"agm-{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}", {}
 
 
-def api_integration(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def api_integration(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     kwargs: dict[str, Any] = {
         "restApiId": inputs["restApi"],
         "resourceId": inputs["resourceId"],
@@ -509,7 +562,8 @@ def api_integration(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provi
     return f"agi-{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}", {}
 
 
-def method_response(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def method_response(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     ctx.client("apigateway").put_method_response(
         restApiId=inputs["restApi"],
         resourceId=inputs["resourceId"],
@@ -519,7 +573,8 @@ def method_response(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provi
     return f"agmr-{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}-{inputs['statusCode']}", {}
 
 
-def integration_response(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def integration_response(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     kwargs: dict[str, Any] = {
         "restApiId": inputs["restApi"],
         "resourceId": inputs["resourceId"],
@@ -534,7 +589,8 @@ def integration_response(ctx: Context, name: str, inputs: Mapping[str, Any]) -> 
     return f"agir-{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}-{inputs['statusCode']}", {}
 
 
-def gateway_response(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def gateway_response(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     kwargs: dict[str, Any] = {"restApiId": inputs["restApiId"], "responseType": inputs["responseType"]}
     if inputs.get("statusCode"):
         kwargs["statusCode"] = str(inputs["statusCode"])
@@ -544,12 +600,14 @@ def gateway_response(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Prov
     return f"aggr-{inputs['restApiId']}-{inputs['responseType']}", {}
 
 
-def deployment(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def deployment(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     created = ctx.client("apigateway").create_deployment(restApiId=inputs["restApi"])
     return created["id"], {}
 
 
-def stage(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def stage(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
     api_id, stage_name = inputs["restApi"], inputs["stageName"]
     ctx.client("apigateway").create_stage(
         restApiId=api_id,
@@ -564,13 +622,22 @@ def stage(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
     }
 
 
-def method_settings(ctx: Context, name: str, inputs: Mapping[str, Any]) -> Provisioned:
+def method_settings(ctx: Context, resource: Declared) -> Provisioned:
     """Throttling and metrics are stage settings moto stores but the local API does not enforce."""
+    inputs = resource.inputs
     settings = inputs.get("settings") or {}
-    path = str(inputs["methodPath"]).replace("*/*", "*/*")
+    path = str(inputs["methodPath"])
     operations = [
-        {"op": "replace", "path": f"/{path}/throttling/rateLimit", "value": str(settings.get("throttlingRateLimit", 0))},
-        {"op": "replace", "path": f"/{path}/throttling/burstLimit", "value": str(_int(settings.get("throttlingBurstLimit", 0)))},
+        {
+            "op": "replace",
+            "path": f"/{path}/throttling/rateLimit",
+            "value": str(settings.get("throttlingRateLimit", 0)),
+        },
+        {
+            "op": "replace",
+            "path": f"/{path}/throttling/burstLimit",
+            "value": str(_int(settings.get("throttlingBurstLimit", 0))),
+        },
     ]
     ctx.client("apigateway").update_stage(
         restApiId=inputs["restApi"], stageName=inputs["stageName"], patchOperations=operations
@@ -639,7 +706,7 @@ class MotoMocks(RecordingMocks):
         name = self.physical_name(args)
         try:
             with self._provision_lock:
-                resource_id, extra = provisioner(self.context, name, args.inputs)
+                resource_id, extra = provisioner(self.context, Declared(name, args.inputs))
         except Exception as error:
             message = f"{args.typ} {args.name!r}: {type(error).__name__}: {error}"
             self.errors.append(message)

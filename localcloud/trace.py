@@ -53,11 +53,10 @@ def order_id_of(payload: Any) -> str | None:
         return None
     for candidate in (payload.get("detail"), payload.get("requestPayload"), payload):
         if isinstance(candidate, Mapping):
-            if isinstance(candidate.get("detail"), Mapping):
-                candidate = candidate["detail"]
+            inner = candidate["detail"] if isinstance(candidate.get("detail"), Mapping) else candidate
             for key in ("orderId", "cartId"):
-                if isinstance(candidate.get(key), str):
-                    return str(candidate[key])
+                if isinstance(inner.get(key), str):
+                    return str(inner[key])
     return None
 
 
@@ -71,9 +70,7 @@ class Trace:
         self._limit = limit
         self.counts: Counter[str] = Counter()
 
-    def add(
-        self, kind: str, where: str, message: str, order_id: str | None = None, **data: Any
-    ) -> TraceEntry:
+    def add(self, kind: str, where: str, message: str, order_id: str | None = None, **data: Any) -> TraceEntry:
         entry = TraceEntry(time.time(), kind, where, message, order_id, data)
         with self._lock:
             self.counts[kind] += 1

@@ -12,7 +12,7 @@ import functools
 import json
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import airspeed
@@ -94,35 +94,22 @@ class Input:
         return json_path(self._document(), path)
 
 
-class Util:
-    """``$util``."""
+def _escape_javascript(text: Any) -> str:
+    return json.dumps(str(text))[1:-1].replace("'", "\\'")
 
-    @staticmethod
-    def escapeJavaScript(text: Any) -> str:  # noqa: N802 - API Gateway's name
-        return json.dumps(str(text))[1:-1].replace("'", "\\'")
 
-    @staticmethod
-    def parseJson(text: str) -> Any:  # noqa: N802 - API Gateway's name
-        return json.loads(text)
-
-    @staticmethod
-    def urlEncode(text: str) -> str:  # noqa: N802 - API Gateway's name
-        return urllib.parse.quote(str(text), safe="")
-
-    @staticmethod
-    def urlDecode(text: str) -> str:  # noqa: N802 - API Gateway's name
-        return urllib.parse.unquote(str(text))
-
-    @staticmethod
-    def base64Encode(text: str) -> str:  # noqa: N802 - API Gateway's name
-        return base64.b64encode(str(text).encode()).decode()
-
-    @staticmethod
-    def base64Decode(text: str) -> str:  # noqa: N802 - API Gateway's name
-        return base64.b64decode(str(text)).decode()
+#: ``$util``, under API Gateway's (camelCase) names.
+UTIL: Mapping[str, Callable[..., Any]] = {
+    "escapeJavaScript": _escape_javascript,
+    "parseJson": json.loads,
+    "urlEncode": lambda text: urllib.parse.quote(str(text), safe=""),
+    "urlDecode": lambda text: urllib.parse.unquote(str(text)),
+    "base64Encode": lambda text: base64.b64encode(str(text).encode()).decode(),
+    "base64Decode": lambda text: base64.b64decode(str(text)).decode(),
+}
 
 
 def render(template: str, input_: Input, context: dict[str, Any]) -> str:
     """Render a mapping template; ``context`` is mutated by ``#set($context....)`` as on API Gateway."""
-    rendered: str = compile_template(template).merge({"input": input_, "util": Util(), "context": context})
+    rendered: str = compile_template(template).merge({"input": input_, "util": dict(UTIL), "context": context})
     return rendered

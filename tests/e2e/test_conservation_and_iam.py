@@ -44,7 +44,9 @@ def mixed_run(cloud: LocalCloud, shopper: Shopper) -> dict[str, str]:
     return placed
 
 
-def test_every_order_but_the_dead_lettered_one_settles(cloud: LocalCloud, shopper: Shopper, mixed_run: dict[str, str]) -> None:
+def test_every_order_but_the_dead_lettered_one_settles(
+    cloud: LocalCloud, shopper: Shopper, mixed_run: dict[str, str]
+) -> None:
     statuses = {key: (shopper.order(order_id) or {}) for key, order_id in mixed_run.items()}
 
     assert [key for key, order in statuses.items() if not is_settled(order)] == ["doomed"]
@@ -53,11 +55,15 @@ def test_every_order_but_the_dead_lettered_one_settles(cloud: LocalCloud, shoppe
     assert statuses["sold-out"]["status"] == "CANCELLED"
     posters = sorted(statuses[f"poster-{i}"]["status"] for i in range(4))
     assert posters.count("CANCELLED") == 1, f"3 posters in stock, 4 ordered: {posters}"
-    inventory = cloud.clients("dynamodb").get_item(TableName="eventshop-dev-inventory", Key={"sku": {"S": "POSTER-LIMITED"}})
+    inventory = cloud.clients("dynamodb").get_item(
+        TableName="eventshop-dev-inventory", Key={"sku": {"S": "POSTER-LIMITED"}}
+    )
     assert inventory["Item"]["available"] == {"N": "0"}
 
 
-def test_every_message_delivered_to_a_queue_was_processed_or_dead_lettered(cloud: LocalCloud, mixed_run: dict[str, str]) -> None:
+def test_every_message_delivered_to_a_queue_was_processed_or_dead_lettered(
+    cloud: LocalCloud, mixed_run: dict[str, str]
+) -> None:
     dead = cloud.dead_letters()
     for poller in cloud.pollers:
         queue = poller.queue
@@ -148,4 +154,9 @@ def test_a_grant_for_another_event_source_does_not_cover_the_call() -> None:
     assert [str(m) for m in iam.check_calls([call], {"fn": statement})] == [
         "fn called events:PutEvents on arn:aws:events:eu-west-1:1:event-bus/shop without a grant (events:source=x)"
     ]
-    assert iam.check_calls([call], {"fn": iam.parse_policy({"Statement": {"Effect": "Allow", "Action": "events:*", "Resource": "*"}})}) == []
+    assert (
+        iam.check_calls(
+            [call], {"fn": iam.parse_policy({"Statement": {"Effect": "Allow", "Action": "events:*", "Resource": "*"}})}
+        )
+        == []
+    )

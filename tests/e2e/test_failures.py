@@ -35,7 +35,11 @@ def test_a_message_that_keeps_failing_is_retried_then_dead_lettered_and_its_batc
 
     cloud.settle()
 
-    batches = [e for e in cloud.trace.entries(kind="invoke") if e.where.endswith("-billing") and doomed in e.data.get("orders", [])]
+    batches = [
+        e
+        for e in cloud.trace.entries(kind="invoke")
+        if e.where.endswith("-billing") and doomed in e.data.get("orders", [])
+    ]
     assert len(batches) == 3, "received maxReceiveCount (3) times"
     assert set(order_ids) <= set(batches[0].data["orders"])
     for order_id in order_ids:
@@ -91,7 +95,8 @@ def test_a_duplicate_delivery_has_one_effect(cloud: LocalCloud, shopper: Shopper
 
     for consumer in ("billing", "warehouse", "order-status"):
         sqs.send_message(
-            QueueUrl=cloud.deployment.queue_by_name(f"eventshop-dev-{consumer}-queue").url, MessageBody=json.dumps(placed)
+            QueueUrl=cloud.deployment.queue_by_name(f"eventshop-dev-{consumer}-queue").url,
+            MessageBody=json.dumps(placed),
         )
     cloud.invoke_async(cloud.function("email").spec.name, placed, "duplicate")
     cloud.wait_idle()

@@ -47,9 +47,7 @@ def test_sold_out_item_cancels_the_order(cloud: LocalCloud, shopper: Shopper) ->
     assert "OutOfStock" in {message["attributes"]["detailType"] for message in emails}
 
 
-def test_malformed_body_is_refused_at_the_edge_and_nothing_reaches_the_bus(
-    cloud: LocalCloud, shopper: Shopper
-) -> None:
+def test_malformed_body_is_refused_at_the_edge_and_nothing_reaches_the_bus(cloud: LocalCloud, shopper: Shopper) -> None:
     cloud.wait_idle()
     events_before = len(cloud.archived_events())
     function_runs_before = cloud.function("orders-api").invocations
