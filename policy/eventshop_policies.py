@@ -91,22 +91,48 @@ UNKNOWN: Final = _Unknown()
 def value_at(props: Mapping[str, Any], *path: str | int) -> Any:
     """The value at `path`, None when absent, UNKNOWN when only the deployment will tell.
 
-    JSON text met on the way (redrive policies, IAM documents, provider default tags) is parsed.
+    JSON text met on the way (redrive policies, IAM documents, provider default tags) is parsed,
+    and the value comes back as plain data (see `plain`), safe to iterate.
     """
     current: Any = props
     for key in path:
         if isinstance(current, str):
             current = _parse_json(current)
+        indexable = isinstance(current, Mapping) or (isinstance(current, Sequence) and isinstance(key, int))
+        if not indexable:
+            return None
         try:
-            indexable = isinstance(current, Mapping) or (isinstance(current, Sequence) and isinstance(key, int))
-            if not indexable:
-                return None
             current = current[key]
         except (KeyError, IndexError):
             return None
         except UnknownValueError:
             return UNKNOWN
-    return current
+    return plain(current)
+
+
+def plain(value: Any) -> Any:
+    """The engine's property proxies as dicts and lists, with UNKNOWN where a value is unknown.
+
+    The proxies raise on reading an unknown value, which would also abort `list(...)` or
+    `.values()` half-way; plain data lets every rule treat "unknown" as a value of its own.
+    """
+    if isinstance(value, Mapping):
+        result: dict[str, Any] = {}
+        for key in value:
+            try:
+                result[key] = plain(value[key])
+            except UnknownValueError:
+                result[key] = UNKNOWN
+        return result
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        items: list[Any] = []
+        for index in range(len(value)):
+            try:
+                items.append(plain(value[index]))
+            except UnknownValueError:
+                items.append(UNKNOWN)
+        return items
+    return value
 
 
 def _parse_json(text: str) -> Any:
@@ -407,7 +433,7 @@ DEAD_LETTER_REFERENCES: Final = (
 def identifiers(resource: PolicyResource) -> set[str]:
     """The known strings other resources use to point at this one."""
     found = set()
-    for key in ("arn", "name", "id", "url"):
+    for key in ("arn", "name", "id", "url", "bucket"):
         value = value_at(resource.props, key)
         if isinstance(value, str) and value:
             found.add(value)

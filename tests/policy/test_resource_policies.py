@@ -270,3 +270,11 @@ def test_production_environments_come_from_the_policy_config() -> None:
     args = resource_args(TABLE, UNSAFE_TABLE, environment="staging", config={"productionEnvironments": ["staging"]})
 
     assert len(violations(resource_policy("prod-table-durability"), args)) == 2
+
+
+def test_an_unknown_list_element_is_not_mistaken_for_a_violation() -> None:
+    function = resource_args(FUNCTION, {"architectures": [UNKNOWN]})
+    role = resource_args(ROLE, {"inlinePolicies": [{"name": UNKNOWN, "policy": UNKNOWN}]})
+
+    assert violations(resource_policy("lambda-arm64"), function) == []
+    assert violations(resource_policy("iam-no-wildcards"), role) == []
