@@ -74,6 +74,10 @@ STAR_RESOURCE_ACTIONS: Final = frozenset(
 ASYNC_INVOKERS: Final = frozenset({"events.amazonaws.com", "sns.amazonaws.com", "s3.amazonaws.com"})
 """Service principals that invoke Lambda asynchronously: a failure is lost unless a destination catches it."""
 
+DELIVERY_PROTOCOLS_WITH_DLQ: Final = frozenset({"http", "https", "lambda", "sqs", "firehose"})
+"""Subscription protocols delivering to an application endpoint: SNS discards what it cannot deliver
+once its delivery policy is spent (an hour at most for HTTP/S) unless a DLQ is attached."""
+
 PRODUCTION_ENVIRONMENTS: Final = ("prod",)
 PUBLIC_ACCESS_FLAGS: Final = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
@@ -309,6 +313,19 @@ def validate_target_retry_and_dlq(args: ResourceValidationArgs, report_violation
         report_violation(
             "The rule target has no dead-letter queue: events EventBridge cannot deliver are dropped. "
             "Set dead_letter_config={'arn': <an SQS queue ARN>} and let events.amazonaws.com send to that queue.",
+            None,
+        )
+
+
+def validate_subscription_dlq(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != TOPIC_SUBSCRIPTION:
+        return
+    protocol = value_at(args.props, "protocol")
+    if protocol in DELIVERY_PROTOCOLS_WITH_DLQ and value_at(args.props, "redrivePolicy") is None:
+        report_violation(
+            f"The {protocol} subscription has no dead-letter queue: once SNS's delivery retries are spent the "
+            "message is discarded. Set redrive_policy={deadLetterTargetArn: <SQS queue ARN>} and let "
+            "sns.amazonaws.com send to that queue (with an alarm on it, like every DLQ).",
             None,
         )
 
@@ -688,6 +705,12 @@ RESOURCE_POLICIES: Final = (
         description='Identity policies grant no wildcard actions and no Resource "*" beyond the actions that need it.',
         enforcement_level=MANDATORY,
         validate=validate_no_wildcards,
+    ),
+    ResourceValidationPolicy(
+        name="sns-subscription-dlq",
+        description="SNS subscriptions to application endpoints (HTTP/S, Lambda, SQS, Firehose) have a DLQ.",
+        enforcement_level=ADVISORY,
+        validate=validate_subscription_dlq,
     ),
     ResourceValidationPolicy(
         name="log-group-retention",

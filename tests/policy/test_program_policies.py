@@ -20,10 +20,17 @@ def test_program_violates_no_mandatory_policy(program_run: ProgramRun) -> None:
     assert mandatory == [], f"stack {program_run.stack}:\n" + "\n".join(mandatory)
 
 
-def test_program_violates_no_advisory_policy_either(program_run: ProgramRun) -> None:
-    advisory = [str(f) for f in findings_for(program_run) if f.level != EnforcementLevel.MANDATORY]
+KNOWN_ADVISORY_FINDINGS = {
+    # Reported to the program's owners; remove an entry when its gap is closed.
+    "dev": [("sns-subscription-dlq", "customer-notifications-sub-outbox")],
+    "prod": [("sns-subscription-dlq", "customer-notifications-sub-https-0")],
+}
 
-    assert advisory == [], f"stack {program_run.stack}:\n" + "\n".join(advisory)
+
+def test_program_advisory_findings_are_exactly_the_known_gaps(program_run: ProgramRun) -> None:
+    advisory = [(f.policy, f.resource) for f in findings_for(program_run) if f.level != EnforcementLevel.MANDATORY]
+
+    assert advisory == KNOWN_ADVISORY_FINDINGS[program_run.stack]
 
 
 def test_program_gives_the_stack_policies_something_to_check(program_run: ProgramRun) -> None:
@@ -46,10 +53,11 @@ def test_program_gives_the_stack_policies_something_to_check(program_run: Progra
 def test_pack_policies_have_unique_names_and_explicit_levels() -> None:
     names = [policy.name for policy in POLICIES]
 
-    assert len(names) == len(set(names)) == len(RESOURCE_POLICIES) + len(STACK_POLICIES) == 17
+    assert len(names) == len(set(names)) == len(RESOURCE_POLICIES) + len(STACK_POLICIES) == 18
     assert {policy.name: policy.enforcement_level for policy in POLICIES if policy.enforcement_level is None} == {}
     assert [policy.name for policy in POLICIES if policy.enforcement_level == EnforcementLevel.ADVISORY] == [
-        "lambda-arm64"
+        "sns-subscription-dlq",
+        "lambda-arm64",
     ]
 
 

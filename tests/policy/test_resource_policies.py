@@ -20,6 +20,7 @@ from policy.eventshop_policies import (
     ROLE_POLICY,
     TABLE,
     TOPIC,
+    TOPIC_SUBSCRIPTION,
 )
 from tests.policy.conftest import resource_policy
 from tests.policy.support import UNKNOWN, resource_args, violations
@@ -152,6 +153,18 @@ CASES = {
         {"inlinePolicies": [{"name": "p", "policy": document(allow(["sqs:SendMessage"], [QUEUE_ARN]))}]},
         "NotAction",
     ),
+    "https-subscription-without-dead-letter-queue": Case(
+        "sns-subscription-dlq",
+        TOPIC_SUBSCRIPTION,
+        {"protocol": "https", "endpoint": "https://hooks.example.com", "topic": "t"},
+        {
+            "protocol": "https",
+            "endpoint": "https://hooks.example.com",
+            "topic": "t",
+            "redrivePolicy": json.dumps({"deadLetterTargetArn": DLQ_ARN}),
+        },
+        "https subscription has no dead-letter queue",
+    ),
     "log-group-without-retention": Case(
         "log-group-retention",
         LOG_GROUP,
@@ -278,3 +291,9 @@ def test_an_unknown_list_element_is_not_mistaken_for_a_violation() -> None:
 
     assert violations(resource_policy("lambda-arm64"), function) == []
     assert violations(resource_policy("iam-no-wildcards"), role) == []
+
+
+def test_email_subscription_needs_no_dead_letter_queue() -> None:
+    email = resource_args(TOPIC_SUBSCRIPTION, {"protocol": "email", "endpoint": "oncall@example.com", "topic": "t"})
+
+    assert violations(resource_policy("sns-subscription-dlq"), email) == []
