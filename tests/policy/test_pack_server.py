@@ -1,0 +1,155 @@
+"""The pack as the Pulumi engine runs it: the `pulumi.policy` entry point, given the pack directory,
+serving the analyzer gRPC protocol in a process of its own, asked about single resources and about
+the whole program's stack."""
+
+from __future__ import annotations
+
+import io
+import json
+import multiprocessing
+import multiprocessing.queues
+import os
+import runpy
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from devtools.program import ProgramRun
+from policy.eventshop_policies import POLICIES, QUEUE, TABLE
+from tests.policy.support import urn
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
+
+
+class _PortStream(io.RawIOBase):
+    """The pack's stdout: it writes the port it listens on there, as the engine expects."""
+
+    def __init__(self, sink: multiprocessing.queues.Queue[bytes]) -> None:
+        super().__init__()
+        self.sink = sink
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.sink.put(bytes(data))
+        return len(data)
+
+
+def _serve_pack(sink: multiprocessing.queues.Queue[bytes]) -> None:
+    """What the engine's `pulumi-analyzer-policy-python` does: `python -m pulumi.policy <engine> <pack dir>`."""
+    sys.stdout = io.TextIOWrapper(_PortStream(sink), write_through=True)
+    sys.argv = ["pulumi.policy", "127.0.0.1:1", str(POLICY_DIR)]
+    os.chdir(POLICY_DIR)
+    runpy.run_module("pulumi.policy", run_name="__main__", alter_sys=True)
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    context = multiprocessing.get_context("spawn")
+    sink: multiprocessing.queues.Queue[bytes] = context.Queue()
+    process = context.Process(target=_serve_pack, args=(sink,), daemon=True)
+    process.start()
+    try:
+        port = int(sink.get(timeout=60).decode().strip())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=20)
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+    finally:
+        process.terminate()
+        process.join(timeout=10)
+
+
+def struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    json_format.ParseDict(json.loads(json.dumps(props, default=lambda item: f"<{type(item).__name__}>")), message)
+    return message
+
+
+def diagnostics(response: analyzer_pb2.AnalyzeResponse) -> list[tuple[str, int]]:
+    return [(diagnostic.policyName, diagnostic.enforcementLevel) for diagnostic in response.diagnostics]
+
+
+def test_pack_announces_every_policy_with_its_enforcement_level(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
+
+    levels = {policy.name: analyzer_pb2.EnforcementLevel.Name(policy.enforcementLevel) for policy in info.policies}
+    assert info.name == "eventshop-guardrails"
+    assert levels == {policy.name: str(getattr(policy.enforcement_level, "value", "")).upper() for policy in POLICIES}
+
+
+def test_engine_request_for_an_unencrypted_queue_gets_a_mandatory_diagnostic(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    request = analyzer_pb2.AnalyzeRequest(type=QUEUE, properties=struct({"name": "q"}), urn=urn(QUEUE, "q"), name="q")
+
+    assert diagnostics(analyzer.Analyze(request)) == [("sqs-queue-encrypted", analyzer_pb2.MANDATORY)]
+
+
+def test_engine_request_for_a_prod_table_reads_the_environment_from_the_provider(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    provider = analyzer_pb2.AnalyzerProviderResource(
+        type="pulumi:providers:aws",
+        properties=struct({"defaultTags": json.dumps({"tags": {"environment": "prod"}})}),
+        urn=urn("pulumi:providers:aws", "aws"),
+        name="aws",
+    )
+    table = {"serverSideEncryption": {"enabled": True}, "deletionProtectionEnabled": False}
+    request = analyzer_pb2.AnalyzeRequest(
+        type=TABLE, properties=struct(table), urn=urn(TABLE, "t"), name="t", provider=provider
+    )
+
+    assert diagnostics(analyzer.Analyze(request)) == [("prod-table-durability", analyzer_pb2.MANDATORY)] * 2
+
+
+def test_engine_stack_request_for_the_whole_program_has_no_mandatory_diagnostic(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub, program_run: ProgramRun
+) -> None:
+    resources = [
+        analyzer_pb2.AnalyzerResource(
+            type=resource.typ,
+            properties=struct(resource.outputs),
+            urn=urn(resource.typ, resource.name, program_run.stack),
+            name=resource.name,
+        )
+        for resource in program_run.custom_resources
+    ]
+
+    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources))
+
+    assert len(resources) > 100
+    assert [d for d in diagnostics(response) if d[1] == analyzer_pb2.MANDATORY] == []
+
+
+def test_engine_stack_request_reports_an_unalarmed_dead_letter_queue_by_urn(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    arn = "arn:aws:sqs:eu-west-1:123456789012:work-dlq"
+    queues = [
+        (
+            "work",
+            {
+                "name": "work",
+                "arn": "arn:aws:sqs:eu-west-1:123456789012:work",
+                "sqsManagedSseEnabled": True,
+                "redrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 3}),
+            },
+        ),
+        ("work-dlq", {"name": "work-dlq", "arn": arn, "sqsManagedSseEnabled": True}),
+    ]
+    resources = [
+        analyzer_pb2.AnalyzerResource(type=QUEUE, properties=struct(props), urn=urn(QUEUE, name), name=name)
+        for name, props in queues
+    ]
+
+    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources))
+
+    alarmed = [d.urn for d in response.diagnostics if d.policyName == "dead-letter-queues-alarmed"]
+    assert alarmed == [urn(QUEUE, "work-dlq")]
