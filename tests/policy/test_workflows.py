@@ -84,3 +84,13 @@ def test_no_run_step_expands_an_expression() -> None:
 
     assert runs
     assert [run for run in runs if "${{" in run] == []
+
+
+@pytest.mark.parametrize("name", ["pull-request.yml", "main.yml"])
+def test_jobs_holding_cloud_credentials_install_only_the_programs_requirements(name: str) -> None:
+    for job_name, job in workflow(name)["jobs"].items():
+        if not steps_using(job, "aws-actions/configure-aws-credentials"):
+            continue
+        runs = "\n".join(step["run"] for step in job["steps"] if "run" in step)
+        assert "-r requirements.txt" in runs, job_name
+        assert "make install" not in runs and "requirements-dev" not in runs, job_name
