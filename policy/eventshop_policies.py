@@ -220,7 +220,8 @@ def validate_no_wildcards(args: ResourceValidationArgs, report_violation: Report
             )
         resources = as_list(value_at(statement, "Resource"))
         if "*" in resources:
-            over_broad = sorted(action for action in actions if action not in STAR_RESOURCE_ACTIONS)
+            allowed = {action.lower() for action in STAR_RESOURCE_ACTIONS}
+            over_broad = sorted(action for action in actions if action.lower() not in allowed)
             if over_broad:
                 report_violation(
                     f'{where}: Resource "*" for {over_broad}. Name the ARNs of the resources; only '
@@ -249,7 +250,8 @@ def validate_put_events_scoped(args: ResourceValidationArgs, report_violation: R
             )
         conditions = value_at(statement, "Condition")
         scoped = isinstance(conditions, Mapping) and any(
-            isinstance(block, Mapping) and "events:source" in block for block in conditions.values()
+            isinstance(block, Mapping) and any(str(key).lower() == "events:source" for key in block)
+            for block in conditions.values()
         )
         if not scoped:
             report_violation(
@@ -362,9 +364,9 @@ def tls_only(document: Mapping[str, Any], service: str) -> bool:
         principal = value_at(statement, "Principal")
         everyone = principal == "*" or (isinstance(principal, Mapping) and as_list(value_at(principal, "AWS")) == ["*"])
         actions = [action for action in as_list(value_at(statement, "Action")) if isinstance(action, str)]
-        all_actions = any(action in ("*", f"{service}:*") for action in actions)
-        secure = value_at(statement, "Condition", "Bool", "aws:SecureTransport")
-        if everyone and all_actions and str(secure).lower() == "false":
+        all_actions = any(action.lower() in ("*", f"{service}:*") for action in actions)
+        secure = as_list(value_at(statement, "Condition", "Bool", "aws:SecureTransport"))
+        if everyone and all_actions and [str(value).lower() for value in secure] == ["false"]:
             return True
     return False
 

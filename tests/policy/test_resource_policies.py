@@ -297,3 +297,29 @@ def test_email_subscription_needs_no_dead_letter_queue() -> None:
     email = resource_args(TOPIC_SUBSCRIPTION, {"protocol": "email", "endpoint": "oncall@example.com", "topic": "t"})
 
     assert violations(resource_policy("sns-subscription-dlq"), email) == []
+
+
+def test_iam_names_are_compared_case_insensitively_as_aws_does() -> None:
+    xray = resource_args(ROLE_POLICY, {"policy": document(allow(["XRay:PutTraceSegments"], ["*"]))})
+    put_events = resource_args(
+        ROLE_POLICY,
+        {"policy": document(allow(["events:PutEvents"], [BUS], Condition={"StringEquals": {"Events:Source": ["x"]}}))},
+    )
+
+    assert violations(resource_policy("iam-no-wildcards"), xray) == []
+    assert violations(resource_policy("iam-put-events-scoped"), put_events) == []
+
+
+def test_tls_deny_written_with_a_list_condition_and_upper_case_service_passes() -> None:
+    deny = {
+        **deny_plain_http("sqs", QUEUE_ARN),
+        "Action": ["SQS:*"],
+        "Condition": {"Bool": {"aws:SecureTransport": ["false"]}},
+    }
+
+    assert (
+        violations(
+            resource_policy("tls-only-resource-policies"), resource_args(QUEUE_POLICY, {"policy": document(deny)})
+        )
+        == []
+    )
