@@ -16,6 +16,7 @@ from policy.eventshop_policies import (
     MANAGED_POLICY,
     QUEUE,
     QUEUE_POLICY,
+    RESOURCE_POLICIES,
     ROLE,
     ROLE_POLICY,
     TABLE,
@@ -323,3 +324,9 @@ def test_tls_deny_written_with_a_list_condition_and_upper_case_service_passes() 
         )
         == []
     )
+
+
+def test_every_resource_policy_has_a_violating_and_a_passing_case_here() -> None:
+    covered = {case.policy for case in CASES.values()} | {"prod-table-durability"}
+
+    assert covered == {policy.name for policy in RESOURCE_POLICIES}

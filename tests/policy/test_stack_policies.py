@@ -307,3 +307,18 @@ def test_function_with_its_declared_log_group_passes() -> None:
     group = stack_resource(LOG_GROUP, "logs", {"name": f"/aws/lambda/{FUNCTION_NAME}", "retentionInDays": 7})
 
     assert stack_violations(stack_policy("lambda-log-group-managed"), [function(), group]) == []
+
+
+def test_bucket_with_inline_default_encryption_passes() -> None:
+    inline = stack_resource(
+        BUCKET,
+        "legacy",
+        {
+            "bucket": "legacy",
+            "serverSideEncryptionConfiguration": {
+                "rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+            },
+        },
+    )
+
+    assert stack_violations(stack_policy("s3-bucket-encrypted"), [inline]) == []
