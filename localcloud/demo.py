@@ -76,7 +76,7 @@ def peak_rss_mb() -> float:
 
 
 def settled_orders(cloud: LocalCloud, order_ids: set[str]) -> dict[str, dict[str, Any]]:
-    """The settled orders among ``order_ids``, read straight from the orders table (one scan)."""
+    """The settled orders among ``order_ids``, read straight from the orders table (BatchGetItem)."""
     table = next(
         r.outputs["name"]
         for r in cloud.deployment.run.of_type("aws:dynamodb/table:Table")
@@ -84,12 +84,19 @@ def settled_orders(cloud: LocalCloud, order_ids: set[str]) -> dict[str, dict[str
     )
     deserializer = TypeDeserializer()
     found: dict[str, dict[str, Any]] = {}
-    paginator = cloud.clients("dynamodb").get_paginator("scan")
-    for page in paginator.paginate(TableName=table, ConsistentRead=True):
-        for raw in page["Items"]:
-            item = {key: deserializer.deserialize(value) for key, value in raw.items()}
-            if item["orderId"] in order_ids and is_settled(item):
-                found[str(item["orderId"])] = item
+    wanted = sorted(order_ids)
+    dynamodb = cloud.clients("dynamodb")
+    for start in range(0, len(wanted), 100):
+        request: dict[str, Any] = {
+            table: {"Keys": [{"orderId": {"S": order_id}} for order_id in wanted[start : start + 100]]}
+        }
+        while request:
+            response = dynamodb.batch_get_item(RequestItems=request)
+            for raw in response["Responses"].get(table, []):
+                item = {key: deserializer.deserialize(value) for key, value in raw.items()}
+                if is_settled(item):
+                    found[str(item["orderId"])] = item
+            request = response.get("UnprocessedKeys") or {}
     return found
 
 
@@ -147,7 +154,7 @@ def run_mix(
             due = cloud.clock.next_due()
             if due is not None and cloud.idle():
                 cloud.clock.advance(max(0.0, due - cloud.clock.now()) + 0.001)
-            time.sleep(0.1)
+            time.sleep(0.25)
     result.settle_seconds = time.perf_counter() - started
     result.unsettled = sorted(pending)
     for order_id, order in settled.items():

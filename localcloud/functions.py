@@ -149,6 +149,8 @@ class LocalFunction:
         self.modules: dict[str, ModuleType] = {}
         self.module, self.entry = self._load()
         self.invocations = 0
+        #: Seconds spent running the handler, over every invocation.
+        self.busy_seconds = 0.0
 
     def _load(self) -> tuple[ModuleType, Callable[..., Any]]:
         module_name, _, attribute = self.spec.handler.rpartition(".")
@@ -198,6 +200,7 @@ class LocalFunction:
                     (time.perf_counter() - started) * 1000,
                 )
             duration = (time.perf_counter() - started) * 1000
+            self.busy_seconds += duration / 1000
         if duration > self.spec.timeout_seconds * 1000:
             message = f"Task timed out after {self.spec.timeout_seconds:.2f} seconds"
             return Invocation(self.spec.name, context.aws_request_id, False, None, "TimeoutError", message, duration)

@@ -7,8 +7,9 @@ Four small patches, each undoing one gap listed in ``moto-notes.md``:
 2. A disabled rule delivers nothing (moto delivers through it).
 3. SQS event-source mappings are stored but no longer fire synchronously inside ``send_message``: the
    local cloud's pollers drain the queues as Lambda's pollers would.
-4. ``jsonpath_ng.ext.parse`` is cached: moto re-parses every input path for every delivered event, and
-   caching roughly doubles delivery throughput.
+4. Two pure functions moto calls on every request are cached: ``jsonpath_ng.ext.parse`` (moto re-parses
+   every input path for every delivered event; caching roughly doubles delivery throughput) and
+   ``camelcase_to_underscores`` (every action name and, per send and receive, every queue attribute name).
 
 Besides the patches, the few read-only peeks into moto's state (a queue's messages without receiving
 them) live here too, so an upgrade of moto has exactly one module to re-check.
@@ -26,6 +27,9 @@ from typing import Any, cast
 
 import jsonpath_ng.ext
 import moto
+import moto.core.responses
+import moto.core.utils
+import moto.sqs.models
 from moto.awslambda.models import LambdaBackend
 from moto.events.models import EventPattern, Rule, events_backends
 from moto.events.utils import EventMessageType, EventTemplateParser
@@ -78,6 +82,7 @@ def install() -> None:
         _patch_rule_targets()
         _patch_event_source_mappings()
         _patch_jsonpath_cache()
+        _patch_name_conversion_cache()
         _state.installed = True
 
 
@@ -130,6 +135,16 @@ def _patch_jsonpath_cache() -> None:
     parse = getattr(jsonpath_ng.ext, name)
     if not hasattr(parse, "cache_info"):
         _replace(jsonpath_ng.ext, name, functools.lru_cache(maxsize=1024)(parse))
+
+
+def _patch_name_conversion_cache() -> None:
+    convert = moto.core.utils.camelcase_to_underscores
+    if hasattr(convert, "cache_info"):
+        return
+    cached = functools.lru_cache(maxsize=4096)(convert)
+    for module in (moto.core.utils, moto.core.responses, moto.sqs.models):
+        if getattr(module, "camelcase_to_underscores", None) is convert:
+            _replace(module, "camelcase_to_underscores", cached)
 
 
 def _replace(owner: object, attribute: str, replacement: Any) -> None:
