@@ -28,7 +28,11 @@ EVENT_TYPES = {
         EventType("PaymentRefunded", "eventshop.billing", "Billing"),
         EventType("StockReserved", "eventshop.warehouse", "Warehouse"),
         EventType("OutOfStock", "eventshop.warehouse", "Warehouse"),
+        EventType("StockReleased", "eventshop.warehouse", "Warehouse (compensation)"),
         EventType("OrderShipped", "eventshop.fulfillment", "Fulfillment state machine"),
+        EventType("FulfillmentFailed", "eventshop.fulfillment", "Fulfillment state machine (Catch)"),
+        EventType("CartReminderDue", "eventshop.reminders", "EventBridge Scheduler one-time schedule"),
+        EventType("Object Created", "aws.s3", "S3 invoices bucket (forwarded from the default bus)"),
     )
 }
 

@@ -30,7 +30,12 @@ SOURCES: Mapping[str, str] = {
     "PaymentRefunded": "eventshop.billing",
     "StockReserved": "eventshop.warehouse",
     "OutOfStock": "eventshop.warehouse",
+    "StockReleased": "eventshop.warehouse",
     "OrderShipped": "eventshop.fulfillment",
+    "FulfillmentFailed": "eventshop.fulfillment",
+    "ItemAddedToCart": "eventshop.carts",
+    "CartReminderDue": "eventshop.reminders",
+    "Object Created": "aws.s3",
 }
 #: PutEvents accepts at most this many entries per call.
 MAX_ENTRIES_PER_PUT = 10
@@ -68,7 +73,13 @@ class OrderEvent:
 
     @property
     def order_id(self) -> str:
+        if not self.detail.get("orderId"):
+            raise MalformedEventError(f"Malformed {self.detail_type} event {self.event_id}: missing detail.orderId")
         return str(self.detail["orderId"])
+
+    @property
+    def cart_id(self) -> str | None:
+        return str(self.detail["cartId"]) if self.detail.get("cartId") else None
 
     @property
     def event_id(self) -> str:
@@ -128,7 +139,10 @@ def parse_event(raw: Mapping[str, Any], required: Sequence[str] = ()) -> OrderEv
     if not isinstance(detail, Mapping):
         problems.append("missing detail")
     else:
-        for path in ("orderId", "metadata.eventId", *required):
+        # Order events are about an order; cart events (ItemAddedToCart, CartReminderDue) about a cart.
+        if _lookup(detail, "orderId") is None and _lookup(detail, "cartId") is None:
+            problems.append("missing detail.orderId (or detail.cartId for a cart event)")
+        for path in ("metadata.eventId", *required):
             if _lookup(detail, path) is None:
                 problems.append(f"missing detail.{path}")
     if problems:

@@ -44,7 +44,8 @@ def test_parse_event_names_every_missing_part() -> None:
         parse_event({"id": "evt-1", "source": "eventshop.orders", "detail": {"metadata": {}}})
 
     assert str(raised.value) == (
-        "Malformed event (id evt-1): missing detail-type; missing detail.orderId; missing detail.metadata.eventId"
+        "Malformed event (id evt-1): missing detail-type; missing detail.orderId (or detail.cartId for a cart event); "
+        "missing detail.metadata.eventId"
     )
 
 
@@ -128,3 +129,17 @@ def test_valid_bodies_pass_both_validators() -> None:
         fastjsonschema.compile(schema)(json.loads(json.dumps(body)))
         jsonschema.Draft4Validator(schema).validate(body)
         assert BodyValidator(schema).errors(body) == []
+
+
+def test_a_cart_event_is_about_a_cart_not_an_order() -> None:
+    event = parse_event(
+        {
+            "id": "evt-2",
+            "detail-type": "ItemAddedToCart",
+            "source": "eventshop.carts",
+            "detail": {"cartId": "cart-9", "customerId": "c", "metadata": {"eventId": "e-2"}},
+        }
+    )
+    assert event.cart_id == "cart-9"
+    with pytest.raises(MalformedEventError, match=r"ItemAddedToCart event e-2: missing detail\.orderId"):
+        _ = event.order_id
