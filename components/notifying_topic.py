@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import defaults
+from components import alarms, defaults
 from components.base import (
     BusRef,
     Grant,
@@ -37,6 +37,8 @@ from components.subscriptions import (
 
 NOTIFYING_TOPIC_CHILDREN = ("key", "topic", "subscription", "queue", "rule", "target", "dlq")
 PROTOCOLS = ("email", "sqs", "https", "lambda")
+# SNS drops what it cannot deliver to these after its retries unless the subscription has a DLQ.
+APPLICATION_PROTOCOLS = ("sqs", "https", "lambda")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 
 
@@ -76,7 +78,8 @@ class NotifyingTopicArgs:
     publisher_role_arns: IAM roles allowed to publish, default none.
     alarm_name_prefix: CloudWatch alarms whose names start with it may publish, default none.
     bus and routes: bus events routed to the topic, default none. route_retry: default `TargetRetry()`.
-    alarm_topic_arn: where the routes' DLQ alarm goes (required with routes).
+    alarm_topic_arn: where the routes' and deliveries' DLQ alarms go (required with routes; by default the
+    delivery DLQ alarm notifies this topic itself).
     """
 
     subscriptions: tuple[TopicSubscription, ...] = ()
@@ -130,6 +133,7 @@ class NotifyingTopic(pulumi.ComponentResource):
 
     Publishers: the roles in `publisher_role_arns` (grant them `publish_grants()` too), CloudWatch alarms
     named with `alarm_name_prefix`, and EventBridge on behalf of this topic's own routes. Plain HTTP is refused.
+    Subscriptions to application endpoints (SQS, HTTPS, Lambda) dead-letter what SNS cannot deliver.
     """
 
     key: aws.kms.Key
@@ -175,6 +179,7 @@ class NotifyingTopic(pulumi.ComponentResource):
         )
         self.queues = {}
         self.subscriptions = {}
+        self.delivery_dead_letter_queue = self._create_delivery_dlq(name, args, transforms)
         for subscriber in args.queue_subscribers:
             self._subscribe_new_queue(name, subscriber, transforms)
         for subscription in args.subscriptions:
@@ -284,6 +289,10 @@ class NotifyingTopic(pulumi.ComponentResource):
         depends_on: list[pulumi.Resource] | None = None,
     ) -> aws.sns.TopicSubscription:
         kwargs: dict[str, Any] = {"topic": self.topic.arn, "protocol": protocol, "endpoint": endpoint}
+        if protocol in APPLICATION_PROTOCOLS and self.delivery_dead_letter_queue is not None:
+            kwargs["redrive_policy"] = pulumi.Output.json_dumps(
+                {"deadLetterTargetArn": self.delivery_dead_letter_queue.arn}
+            )
         if filter_policy:
             kwargs["filter_policy"] = json.dumps(filter_policy, sort_keys=True)
             kwargs["filter_policy_scope"] = "MessageAttributes"
@@ -294,6 +303,36 @@ class NotifyingTopic(pulumi.ComponentResource):
             **apply_transform(transforms, "subscription", kwargs),
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
         )
+
+    def _create_delivery_dlq(
+        self, name: str, args: NotifyingTopicArgs, transforms: Transforms | None
+    ) -> aws.sqs.Queue | None:
+        """Where SNS puts a message it could not deliver to an application endpoint, with an alarm."""
+        if not (args.queue_subscribers or any(s.protocol in APPLICATION_PROTOCOLS for s in args.subscriptions)):
+            return None
+        dlq = create_dead_letter_queue(self, f"{name}-delivery", transforms)
+        aws.sqs.QueuePolicy(
+            f"{name}-delivery-dlq-policy",
+            queue_url=dlq.id,
+            policy=resource_policy(
+                [
+                    PolicyStatement(
+                        sid="AllowThisTopicToDeadLetter",
+                        effect="Allow",
+                        principal={"Service": "sns.amazonaws.com"},
+                        actions=("sqs:SendMessage",),
+                        resources=(dlq.arn,),
+                        conditions={"ArnEquals": {"aws:SourceArn": self.topic.arn}},
+                    ),
+                    deny_insecure_transport([dlq.arn], "sqs:*"),
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        alarms.dead_letter_alarm(
+            f"{name}-delivery-dlq-alarm", dlq, args.alarm_topic_arn or self.topic.arn, self
+        )
+        return dlq
 
     def _subscribe_new_queue(self, name: str, subscriber: QueueSubscriber, transforms: Transforms | None) -> None:
         queue = aws.sqs.Queue(

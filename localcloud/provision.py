@@ -371,6 +371,8 @@ def topic_subscription(ctx: Context, resource: Declared) -> Provisioned:
     attributes: dict[str, str] = {}
     if inputs.get("rawMessageDelivery"):
         attributes["RawMessageDelivery"] = "true"
+    if inputs.get("redrivePolicy"):
+        attributes["RedrivePolicy"] = ctx.json_text(inputs["redrivePolicy"])
     if inputs.get("filterPolicy"):
         attributes["FilterPolicy"] = ctx.json_text(inputs["filterPolicy"])
         attributes["FilterPolicyScope"] = inputs.get("filterPolicyScope") or "MessageAttributes"

@@ -37,6 +37,7 @@ class Email(pulumi.ComponentResource):
             "customer-notifications",
             NotifyingTopicArgs(
                 publisher_role_arns=(publisher_role_arn,),
+                alarm_topic_arn=ctx.alarm_topic_arn,
                 queue_subscribers=(QueueSubscriber(key="outbox"),) if notifications.outbox_queue else (),
                 subscriptions=(
                     *(

@@ -22,8 +22,8 @@ def test_program_violates_no_mandatory_policy(program_run: ProgramRun) -> None:
 
 KNOWN_ADVISORY_FINDINGS = {
     # Reported to the program's owners; remove an entry when its gap is closed.
-    "dev": [("sns-subscription-dlq", "customer-notifications-sub-outbox")],
-    "prod": [("sns-subscription-dlq", "customer-notifications-sub-https-0")],
+    "dev": [],
+    "prod": [],
 }
 
 

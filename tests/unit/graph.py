@@ -81,6 +81,11 @@ class Graph:
             t.inputs["deadLetterConfig"]["arn"] for t in self.run.of_type(TARGET) if t.inputs.get("deadLetterConfig")
         }
         arns |= {c.inputs["destinationConfig"]["onFailure"]["destination"] for c in self.run.of_type(INVOKE_CONFIG)}
+        arns |= {
+            json.loads(s.inputs["redrivePolicy"])["deadLetterTargetArn"]
+            for s in self.run.of_type(SUBSCRIPTION)
+            if s.inputs.get("redrivePolicy")
+        }
         return arns
 
     def queue_by_arn(self, arn: str) -> RecordedResource:

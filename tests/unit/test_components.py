@@ -249,6 +249,22 @@ class TestNotifyingTopic:
         subscription = result.named("news-sub-outbox").inputs
         assert subscription["rawMessageDelivery"] is True and subscription["protocol"] == "sqs"
 
+    def test_application_subscribers_dead_letter_and_email_ones_cannot(self) -> None:
+        args = NotifyingTopicArgs(
+            alarm_name_prefix="x-",
+            subscriptions=(
+                TopicSubscription(key="hook", protocol="https", endpoint="https://example.com/hook"),
+                TopicSubscription(key="mail", protocol="email", endpoint="ops@example.com"),
+            ),
+        )
+        result = run(lambda: NotifyingTopic("news", args))
+        dlq = result.named("news-delivery-dlq")
+        assert result.named("news-sub-hook").json_input("redrivePolicy") == {"deadLetterTargetArn": dlq.arn}
+        assert "redrivePolicy" not in result.named("news-sub-mail").inputs
+        alarm = result.named("news-delivery-dlq-alarm").inputs
+        assert alarm["dimensions"] == {"QueueName": dlq.outputs["name"]}
+        assert alarm["alarmActions"] == [result.named("news-topic").arn]
+
     def test_routes_reshape_bus_events_onto_the_topic_with_retries_and_a_dlq(self) -> None:
         args = NotifyingTopicArgs(
             bus=BUS,

@@ -15,6 +15,7 @@ from tests.unit.graph import (
     PERMISSION,
     QUEUE,
     RULE,
+    SUBSCRIPTION,
     TARGET,
     Graph,
 )
@@ -119,7 +120,7 @@ def test_every_dead_letter_queue_has_an_alarm_on_the_ops_topic(run: ProgramRun) 
     graph = Graph(run)
     alarm_topic = graph.by_physical_name("aws:sns/topic:Topic", f"eventshop-{run.stack}-alarms")
     dlq_arns = graph.dead_letter_queue_arns()
-    assert len(dlq_arns) == 4
+    assert len(dlq_arns) == 5  # billing, warehouse, order-status, email, customer-notification deliveries
     for arn in dlq_arns:
         queue = graph.queue_by_arn(arn)
         alarms = [
@@ -131,6 +132,19 @@ def test_every_dead_letter_queue_has_an_alarm_on_the_ops_topic(run: ProgramRun) 
         assert len(alarms) == 1, f"dead-letter queue {queue.name} has {len(alarms)} alarms"
         assert alarms[0].inputs["alarmActions"] == [alarm_topic.arn]
         assert alarms[0].inputs["threshold"] == 1
+
+
+def test_what_sns_cannot_deliver_to_an_application_endpoint_is_dead_lettered(run: ProgramRun) -> None:
+    graph = Graph(run)
+    for subscription in run.of_type(SUBSCRIPTION):
+        if subscription.inputs["protocol"] == "email":
+            assert "redrivePolicy" not in subscription.inputs, subscription.name
+            continue
+        dlq = graph.queue_by_arn(json.loads(subscription.inputs["redrivePolicy"])["deadLetterTargetArn"])
+        assert dlq.outputs["name"] == f"eventshop-{run.stack}-customer-notifications-delivery-dlq"
+        allow = graph.queue_policy_of(dlq)["Statement"][0]
+        assert allow["Principal"] == {"Service": "sns.amazonaws.com"}
+        assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": subscription.inputs["topic"]}}
 
 
 def test_every_alarm_notifies_the_ops_topic(run: ProgramRun) -> None:
