@@ -1,13 +1,16 @@
 """Every change the local cloud makes to moto, in one place, pinned to the moto version it was written for.
 
-Four small patches, each undoing one gap listed in ``moto-notes.md``:
+Five small patches, each undoing one gap listed in ``moto-notes.md``:
 
 1. Rule targets moto cannot deliver (Lambda, SNS, Step Functions) go to a hook the local cloud installs,
    instead of raising ``NotImplementedError`` inside ``put_events`` and breaking every matching event.
 2. A disabled rule delivers nothing (moto delivers through it).
 3. SQS event-source mappings are stored but no longer fire synchronously inside ``send_message``: the
    local cloud's pollers drain the queues as Lambda's pollers would.
-4. Two pure functions moto calls on every request are cached: ``jsonpath_ng.ext.parse`` (moto re-parses
+4. A queue's attributes are computed on access: moto rebuilds all of them (counting every message the
+   queue holds, three times) on each send and receive just to read one, which made a growing outbox
+   queue cost quadratic time. Same values, computed only for the attribute asked for.
+5. Two pure functions moto calls on every request are cached: ``jsonpath_ng.ext.parse`` (moto re-parses
    every input path for every delivered event; caching roughly doubles delivery throughput) and
    ``camelcase_to_underscores`` (every action name and, per send and receive, every queue attribute name).
 
@@ -21,7 +24,7 @@ import copy
 import functools
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -83,6 +86,7 @@ def install() -> None:
         _patch_event_source_mappings()
         _patch_jsonpath_cache()
         _patch_name_conversion_cache()
+        _patch_lazy_queue_attributes()
         _state.installed = True
 
 
@@ -145,6 +149,50 @@ def _patch_name_conversion_cache() -> None:
     for module in (moto.core.utils, moto.core.responses, moto.sqs.models):
         if getattr(module, "camelcase_to_underscores", None) is convert:
             _replace(module, "camelcase_to_underscores", cached)
+
+
+class LazyQueueAttributes(Mapping[str, Any]):
+    """``Queue.attributes`` as moto 5.2.5 computes it, one attribute at a time."""
+
+    def __init__(self, queue: Any) -> None:
+        self._queue = queue
+
+    def _names(self) -> list[str]:
+        queue = self._queue
+        names = list(queue.BASE_ATTRIBUTES)
+        if queue.fifo_queue:
+            names += queue.FIFO_ATTRIBUTES
+        if queue.kms_master_key_id:
+            names += queue.KMS_ATTRIBUTES
+        return names
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._names():
+            raise KeyError(name)
+        queue = self._queue
+        if name == "Policy" and queue.policy:
+            return queue.policy
+        if name == "RedrivePolicy" and queue.redrive_policy:
+            return json.dumps(queue.redrive_policy)
+        value = getattr(queue, moto.core.utils.camelcase_to_underscores(name))
+        return str(value).lower() if isinstance(value, bool) else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+def _patch_lazy_queue_attributes() -> None:
+    queue_class = moto.sqs.models.Queue
+    _replace(queue_class, "attributes", property(LazyQueueAttributes))
+    original = moto.sqs.models.SQSBackend.get_queue_attributes
+
+    def get_queue_attributes(self: Any, queue_name: str, attribute_names: list[str]) -> dict[str, Any]:
+        return dict(original(self, queue_name, attribute_names))
+
+    _replace(moto.sqs.models.SQSBackend, "get_queue_attributes", get_queue_attributes)
 
 
 def _replace(owner: object, attribute: str, replacement: Any) -> None:
