@@ -145,16 +145,23 @@ def run_mix(
     pending = set(result.orders)
     settled: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + timeout
+    quiet = 0
     while pending and time.monotonic() < deadline:
         settled.update(settled_orders(cloud, pending))
         pending -= set(settled)
         if on_progress is not None:
             on_progress(count, len(settled))
-        if pending:
-            due = cloud.clock.next_due()
-            if due is not None and cloud.idle():
-                cloud.clock.advance(max(0.0, due - cloud.clock.now()) + 0.001)
-            time.sleep(0.25)
+        if not pending:
+            break
+        due = cloud.clock.next_due()
+        idle = cloud.idle()
+        if idle and due is not None:
+            cloud.clock.advance(max(0.0, due - cloud.clock.now()) + 0.001)
+        # Idle with nothing parked on the clock, twice in a row: nothing more can happen, stop waiting.
+        quiet = quiet + 1 if idle and due is None else 0
+        if quiet >= 2:
+            break
+        time.sleep(0.25)
     result.settle_seconds = time.perf_counter() - started
     result.unsettled = sorted(pending)
     for order_id, order in settled.items():

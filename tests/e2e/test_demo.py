@@ -1,0 +1,37 @@
+"""The demo's run and its books: a clean mix passes, a message that never gets processed fails the run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from localcloud.cloud import LocalCloud
+from localcloud.demo import MIX, run_mix
+
+
+def test_a_clean_mix_settles_with_the_expected_outcomes_and_balanced_books(cloud: LocalCloud) -> None:
+    result = run_mix(cloud, len(MIX))
+
+    assert result.ok, (result.unsettled, result.unexpected, result.lost, result.missing_grants)
+    assert dict(result.outcomes) == {"PAID+RESERVED": 7, "PAYMENT_FAILED": 2, "CANCELLED": 1}
+    assert result.dead_lettered == 0
+    assert result.notifications == 2 * len(MIX) + 1  # placed + payment outcome each, + one out-of-stock
+
+
+def test_an_order_whose_message_is_dead_lettered_fails_the_run(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse = cloud.function("warehouse").module
+
+    def always_fails(*, event: Any) -> Any:
+        raise RuntimeError(f"warehouse unavailable for {event.order_id}")
+
+    monkeypatch.setattr(warehouse, "HANDLERS", {"OrderPlaced": always_fails})
+
+    result = run_mix(cloud, 1)
+
+    assert not result.ok
+    assert len(result.unsettled) == 1
+    assert result.dead_lettered == 1
+    assert result.lost == []
