@@ -32,8 +32,9 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 
-diagram: $(INSTALLED)  ## refresh the README's architecture diagram from the program
+diagram: $(INSTALLED)  ## refresh the README's architecture diagram and docs/events.md from the program
 	$(BIN)/python -m devtools.diagram --write
+	$(BIN)/python -m devtools.event_catalog --write
 
 bench: $(INSTALLED)  ## print stack, handler and local-cloud figures
 	$(BIN)/python -m devtools.bench

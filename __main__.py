@@ -8,6 +8,7 @@ import pulumi
 from components import EventBus, EventBusArgs
 from services.billing import Billing
 from services.context import ServiceContext, service_provider
+from services.contracts import Contracts
 from services.email import Email
 from services.ops import Ops
 from services.orders import Orders
@@ -28,6 +29,7 @@ platform = EventBus(
     EventBusArgs(bus_name=settings.bus_name, archive_retention_days=settings.archive_retention_days),
     opts=provided("platform"),
 )
+contracts = Contracts("contracts", settings, opts=provided("contracts"))
 context = ServiceContext(settings=settings, bus=platform.ref, alarm_topic_arn=ops.alarm_topic_arn)
 
 warehouse = Warehouse("warehouse", context, catalog, opts=provided("warehouse"))
@@ -39,3 +41,4 @@ pulumi.export("api_url", orders.api.url)
 pulumi.export("event_bus_name", platform.bus.name)
 pulumi.export("alarm_topic_arn", ops.alarm_topic_arn)
 pulumi.export("customer_topic_arn", email.customer_topic.topic.arn)
+pulumi.export("schema_registry_name", contracts.registry.name)

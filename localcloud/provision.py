@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import jsonschema
 import pulumi
 from botocore.config import Config
 
@@ -60,6 +61,8 @@ class Context:
         self.client = clients
         self.region = region
         self.account = account
+        #: EventBridge Schema Registry, which moto does not implement: registry -> schema name -> content.
+        self.schema_registries: dict[str, dict[str, str]] = {}
 
     @staticmethod
     def json_text(value: Any) -> str:
@@ -647,6 +650,43 @@ def method_settings(ctx: Context, resource: Declared) -> Provisioned:
     return f"{inputs['restApi']}-{inputs['stageName']}-{path}", {}
 
 
+# --- EventBridge Schema Registry (not in moto: checked and recorded here) ------------------------------
+
+SCHEMA_TYPES = {"JSONSchemaDraft4": jsonschema.Draft4Validator, "OpenApi3": None}
+
+
+def schema_registry(ctx: Context, resource: Declared) -> Provisioned:
+    name = resource.name
+    if name in ctx.schema_registries:
+        raise ValueError(f"registry {name} already exists")
+    ctx.schema_registries[name] = {}
+    return name, {"arn": f"arn:aws:schemas:{ctx.region}:{ctx.account}:registry/{name}"}
+
+
+def schema(ctx: Context, resource: Declared) -> Provisioned:
+    """What the registry would refuse is refused here: no registry, an unknown type, content that is no schema."""
+    name = resource.name
+    inputs = resource.inputs
+    registry = str(inputs["registryName"])
+    if registry not in ctx.schema_registries:
+        raise ValueError(f"registry {registry} does not exist")
+    if inputs["type"] not in SCHEMA_TYPES:
+        raise ValueError(f"schema type {inputs['type']} is not one of {', '.join(SCHEMA_TYPES)}")
+    content = ctx.json_text(inputs["content"])
+    document = json.loads(content)
+    validator = SCHEMA_TYPES[inputs["type"]]
+    if validator is not None:
+        validator.check_schema(document)
+    schemas = ctx.schema_registries[registry]
+    if name in schemas:
+        raise ValueError(f"schema {name} already exists in registry {registry}")
+    schemas[name] = content
+    return f"{name}/{registry}", {
+        "arn": f"arn:aws:schemas:{ctx.region}:{ctx.account}:schema/{registry}/{name}",
+        "version": "1",
+    }
+
+
 PROVISIONERS: dict[str, Provisioner] = {
     "aws:cloudwatch/eventBus:EventBus": event_bus,
     "aws:cloudwatch/eventArchive:EventArchive": event_archive,
@@ -680,6 +720,8 @@ PROVISIONERS: dict[str, Provisioner] = {
     "aws:apigateway/deployment:Deployment": deployment,
     "aws:apigateway/stage:Stage": stage,
     "aws:apigateway/methodSettings:MethodSettings": method_settings,
+    "aws:schemas/registry:Registry": schema_registry,
+    "aws:schemas/schema:Schema": schema,
 }
 
 

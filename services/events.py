@@ -36,6 +36,17 @@ EVENT_TYPES = {
     )
 }
 
+#: Detail-types no rule consumes yet, each on purpose and with the reason. The contract tests fail for a
+#: produced detail-type that has no consumer rule and is not listed here, and for a listed one that a
+#: rule consumes: wiring a consumer means removing its entry.
+UNCONSUMED: dict[str, str] = {
+    "ItemAddedToCart": "cart reminders (Reminders service) arrive with the orchestration work",
+    "StockReleased": "saga compensation: the projector does not record releases yet",
+    "FulfillmentFailed": "the fulfillment workflow and its failure handling arrive with the orchestration work",
+    "CartReminderDue": "Email's reminder consumer arrives with the cart reminders",
+    "Object Created": "the invoice bucket's forwarding rule and Email's invoice mail arrive with the invoices",
+}
+
 
 def source_of(detail_type: str) -> str:
     return EVENT_TYPES[detail_type].source

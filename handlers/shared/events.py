@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.shared import wire
+from handlers.shared.event_contracts import validate_detail
 
 SCHEMA_VERSION = "1"
 #: Namespace of every id eventshop derives with uuid5 (event ids, idempotent order ids).
@@ -196,7 +197,11 @@ class EventPublisher:
 
         Raises ``EventPublishError`` naming each failed entry's detail-type, order and error code
         when EventBridge reports ``FailedEntryCount`` > 0 (the caller fails, so the input is retried).
+        Every detail is checked against its detail-type's contract first: ``EventContractError`` names the
+        detail-type and the bad field, and nothing of the call is put.
         """
+        for event in events:
+            validate_detail(event.detail_type, event.detail)
         ids: list[str] = []
         for start in range(0, len(events), MAX_ENTRIES_PER_PUT):
             chunk = events[start : start + MAX_ENTRIES_PER_PUT]

@@ -35,11 +35,12 @@ def mixed_run(cloud: LocalCloud, shopper: Shopper) -> dict[str, str]:
                 raise RuntimeError("warehouse is on fire")
             return original(event=event)
 
-        warehouse.HANDLERS = {"OrderPlaced": failing}
+        patch = pytest.MonkeyPatch()
+        patch.setattr(warehouse, "HANDLERS", {"OrderPlaced": failing})
     try:
         cloud.settle()
     finally:
-        warehouse.HANDLERS = {"OrderPlaced": original}
+        patch.undo()
     placed["doomed"] = doomed
     return placed
 

@@ -70,3 +70,36 @@ def test_due_timers_fire_when_the_clock_is_advanced_and_not_before() -> None:
     clock.advance(1.5)
     assert fired == ["retry"]
     assert clock.pending == 0
+
+
+def _registry_program(content: str, schema_type: str = "JSONSchemaDraft4") -> None:
+    registry = aws.schemas.Registry("registry", name="parts-registry")
+    aws.schemas.Schema(
+        "schema", registry_name=registry.name, name="eventshop.orders@OrderPlaced", type=schema_type, content=content
+    )
+
+
+def test_schema_registry_and_schemas_are_checked_and_recorded_without_moto() -> None:
+    content = '{"$schema": "http://json-schema.org/draft-04/schema#", "type": "object", "required": ["orderId"]}'
+
+    with mock_aws():
+        mocks = MotoMocks("parts", "eu-west-1", Clients("eu-west-1"))
+        run = run_callable(lambda: _registry_program(content), "parts", mocks=mocks, config={"aws:region": "eu-west-1"})
+
+    assert mocks.unprovisioned == []
+    assert mocks.context.schema_registries == {"parts-registry": {"eventshop.orders@OrderPlaced": content}}
+    assert run.named("schema").outputs["arn"] == (
+        "arn:aws:schemas:eu-west-1:123456789012:schema/parts-registry/eventshop.orders@OrderPlaced"
+    )
+
+
+def test_a_schema_that_is_not_draft_4_is_refused_naming_the_resource() -> None:
+    content = '{"type": "object", "required": "orderId"}'
+
+    with mock_aws():
+        mocks = MotoMocks("parts", "eu-west-1", Clients("eu-west-1"))
+        with pytest.raises(Exception, match="required"):
+            run_callable(lambda: _registry_program(content), "parts", mocks=mocks, config={"aws:region": "eu-west-1"})
+
+    assert len(mocks.errors) == 1
+    assert mocks.errors[0].startswith("aws:schemas/schema:Schema 'schema': SchemaError:")

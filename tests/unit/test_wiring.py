@@ -176,7 +176,9 @@ def test_every_function_runs_arm64_python_with_powertools_and_tracing(run: Progr
 
 def test_every_resource_is_tagged_through_its_service_provider(run: ProgramRun) -> None:
     providers = {r.name: json.loads(r.inputs["defaultTags"])["tags"] for r in run.of_type("pulumi:providers:aws")}
-    assert set(providers) == {f"{s}-aws" for s in ("ops", "platform", "warehouse", "billing", "orders", "email")}
+    assert set(providers) == {
+        f"{s}-aws" for s in ("ops", "platform", "contracts", "warehouse", "billing", "orders", "email")
+    }
     for name, tags in providers.items():
         assert tags == {"environment": run.stack, "project": "eventshop", "service": name.removesuffix("-aws")}
     for resource in run.custom_resources:

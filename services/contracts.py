@@ -1,0 +1,65 @@
+"""Contracts: the event contracts in the stack's EventBridge Schema Registry, one schema per detail-type.
+
+The schemas are the files the producers validate against (``handlers/shared/contracts/events``), deployed
+as they are, so the registry, the code and ``docs/events.md`` cannot disagree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from services.events import EVENT_TYPES
+from settings import Settings
+
+#: Relative to the project root, like the API's request contracts (the program runs from there).
+EVENT_CONTRACTS = Path("handlers/shared/contracts/events")
+SCHEMA_TYPE = "JSONSchemaDraft4"
+
+
+def contract_name(detail_type: str) -> str:
+    """The file stem of a detail-type's schema: ``Object Created`` -> ``ObjectCreated``."""
+    return "".join(detail_type.split())
+
+
+def schema_file(detail_type: str) -> Path:
+    return EVENT_CONTRACTS / f"{contract_name(detail_type)}.json"
+
+
+def schema_name(detail_type: str) -> str:
+    """The registry's name for a detail-type, as EventBridge schema discovery names them (``aws.s3@ObjectCreated``)."""
+    return f"{EVENT_TYPES[detail_type].source}@{contract_name(detail_type)}"
+
+
+class Contracts(pulumi.ComponentResource):
+    """The stack's schema registry with one ``JSONSchemaDraft4`` schema per catalogued detail-type.
+
+    contracts = Contracts("contracts", settings, opts=provided("contracts"))
+    contracts.registry.name                  # eventshop-<stack>
+    contracts.schemas["OrderPlaced"].name    # eventshop.orders@OrderPlaced
+    """
+
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eventshop:services:Contracts", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.registry = aws.schemas.Registry(
+            f"{name}-registry",
+            name=settings.prefix,
+            description=f"Event contracts of the {settings.stack} stack's bus (one schema per detail-type)",
+            opts=child,
+        )
+        self.schemas: dict[str, aws.schemas.Schema] = {
+            detail_type: aws.schemas.Schema(
+                f"{name}-schema-{contract_name(detail_type)}",
+                registry_name=self.registry.name,
+                name=schema_name(detail_type),
+                type=SCHEMA_TYPE,
+                content=schema_file(detail_type).read_text(encoding="utf-8"),
+                description=f"The detail of {detail_type} ({event.source}, produced by {event.producer})",
+                opts=child,
+            )
+            for detail_type, event in EVENT_TYPES.items()
+        }
+        self.register_outputs({"registry_name": self.registry.name})

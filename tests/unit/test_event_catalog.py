@@ -1,0 +1,37 @@
+"""docs/events.md is the program's event catalog, not a page that drifted."""
+
+from __future__ import annotations
+
+from devtools.event_catalog import PAGE, consumers, render
+from devtools.program import ProgramRun
+from services.events import EVENT_TYPES, UNCONSUMED
+
+
+def test_the_event_catalog_page_is_generated_from_the_dev_stack(runs: dict[str, ProgramRun]) -> None:
+    assert PAGE.read_text() == render(runs["dev"]), "docs/events.md is stale: run `make diagram`"
+
+
+def test_consumers_come_from_the_rules_targets_and_their_service(runs: dict[str, ProgramRun]) -> None:
+    found = consumers(runs["dev"])
+
+    assert found["OrderPlaced"] == [
+        "billing: `billing-queue` (SQS)",
+        "email: `email` (Lambda)",
+        "orders: `order-status-queue` (SQS)",
+        "warehouse: `warehouse-queue` (SQS)",
+    ]
+    assert set(found) | set(UNCONSUMED) == set(EVENT_TYPES)
+
+
+def test_each_detail_type_row_links_its_schema_and_sample_and_names_required_fields(
+    runs: dict[str, ProgramRun],
+) -> None:
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in render(runs["dev"]).splitlines()}
+
+    assert set(EVENT_TYPES) <= set(rows)
+    assert "[ObjectCreated.json](../handlers/shared/contracts/events/ObjectCreated.json)" in rows["Object Created"]
+    assert "[sample](../handlers/shared/contracts/events/samples/ObjectCreated.json)" in rows["Object Created"]
+    assert "`bucket.{name}`, `object.{key}`" in rows["Object Created"]
+    assert "`items[].{sku, quantity}`" in rows["StockReserved"]
+    assert f"none yet: {UNCONSUMED['StockReleased']}" in rows["StockReleased"]
+    assert rows["PaymentRefunded"].startswith("| PaymentRefunded | `eventshop.billing` | Billing | orders:")
