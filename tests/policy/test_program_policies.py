@@ -20,7 +20,7 @@ def test_program_violates_no_mandatory_policy(program_run: ProgramRun) -> None:
     assert mandatory == [], f"stack {program_run.stack}:\n" + "\n".join(mandatory)
 
 
-KNOWN_ADVISORY_FINDINGS = {
+KNOWN_ADVISORY_FINDINGS: dict[str, list[tuple[str, str]]] = {
     # Reported to the program's owners; remove an entry when its gap is closed.
     "dev": [],
     "prod": [],
