@@ -59,6 +59,7 @@ class RunResult:
     boot_seconds: float = 0.0
     accept_seconds: float = 0.0
     settle_seconds: float = 0.0
+    cpu_seconds: float = 0.0
     peak_rss_mb: float = 0.0
 
     @property
@@ -130,6 +131,7 @@ def run_mix(
     result = RunResult(boot_seconds=cloud.boot_seconds)
     shopper = Shopper(cloud.api, customer_id="demo", email="demo@example.com")
     started = time.perf_counter()
+    cpu_started = time.process_time()
     expected: dict[str, str] = {}
     for index in range(count):
         kind, items, token = MIX[index % len(MIX)]
@@ -163,6 +165,7 @@ def run_mix(
             break
         time.sleep(0.25)
     result.settle_seconds = time.perf_counter() - started
+    result.cpu_seconds = time.process_time() - cpu_started
     result.unsettled = sorted(pending)
     for order_id, order in settled.items():
         got = outcome(order)
@@ -194,6 +197,10 @@ def summary_table(result: RunResult, title: str) -> Table:
     table.add_row("all orders accepted in", f"{result.accept_seconds:.1f} s")
     table.add_row("all orders settled in", f"{result.settle_seconds:.1f} s")
     table.add_row("orders/s (end to end)", f"{result.orders_per_second:.1f}")
+    # On a shared machine wall time varies with the neighbours; CPU time per order does not.
+    table.add_row("CPU time (all threads)", f"{result.cpu_seconds:.1f} s")
+    per_order = result.cpu_seconds / len(result.orders) * 1000 if result.orders else 0.0
+    table.add_row("CPU per order", f"{per_order:.0f} ms")
     table.add_row("peak memory", f"{result.peak_rss_mb:.0f} MiB")
     return table
 

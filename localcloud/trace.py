@@ -78,7 +78,7 @@ class Trace:
                 self._entries.append(entry)
         if self._console is not None:
             stamp = time.strftime("%H:%M:%S", time.localtime(entry.at))
-            order = f" [dim]{order_id}[/dim]" if order_id else ""
+            order = f" [dim]{order_id[:8]}[/dim]" if order_id else ""
             style = _STYLES.get(kind, "white")
             self._console.print(
                 f"[dim]{stamp}[/dim] [{style}]{kind:<11}[/{style}] [bold]{where}[/bold]{order} {escape(message)}",
