@@ -38,6 +38,7 @@ diagram: $(INSTALLED)  ## refresh the README's architecture diagram and docs/eve
 
 bench: $(INSTALLED)  ## print stack, handler and local-cloud figures
 	$(BIN)/python -m devtools.bench
+	$(BIN)/python -m localcloud bench --orders 500
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
