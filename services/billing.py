@@ -1,6 +1,7 @@
 """Billing: charges each placed order once and records the payment.
 
-Consumes OrderPlaced (queued). Emits PaymentSucceeded / PaymentFailed (source eventshop.billing).
+Consumes OrderPlaced and OutOfStock (queued). Emits PaymentSucceeded / PaymentFailed, and PaymentRefunded
+when OutOfStock compensates a captured payment (source eventshop.billing).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from components import QueuedConsumer
 from services.context import ServiceContext, idempotency_grant, table_grant
 
 SOURCE = "eventshop.billing"
-CONSUMES = ("OrderPlaced",)
+CONSUMES = ("OrderPlaced", "OutOfStock")
 
 
 class Billing(pulumi.ComponentResource):
@@ -31,7 +32,8 @@ class Billing(pulumi.ComponentResource):
                         "IDEMPOTENCY_TABLE": self.idempotency.table.name,
                     },
                     grants=(
-                        table_grant(self.payments, "dynamodb:PutItem", "dynamodb:GetItem"),
+                        # UpdateItem: the refund's conditional CAPTURED -> REFUNDED.
+                        table_grant(self.payments, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
                         idempotency_grant(self.idempotency),
                     ),
                     emits=SOURCE,

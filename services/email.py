@@ -22,7 +22,7 @@ from components.notifying_topic import QueueSubscriber
 from services import events
 from services.context import ServiceContext, idempotency_grant
 
-CONSUMES = ("OrderPlaced", "PaymentSucceeded", "PaymentFailed", "OutOfStock", "OrderShipped")
+CONSUMES = ("OrderPlaced", "PaymentSucceeded", "PaymentFailed", "PaymentRefunded", "OutOfStock", "OrderShipped")
 
 
 class Email(pulumi.ComponentResource):

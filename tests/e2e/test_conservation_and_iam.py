@@ -17,8 +17,9 @@ from localcloud.shop import DECLINE, Shopper, is_settled
 def mixed_run(cloud: LocalCloud, shopper: Shopper) -> dict[str, str]:
     """Approved, declined, sold-out and limited-stock orders, a cart item, and one order whose billing
     record always fails."""
-    warehouse = cloud.function("warehouse").module
-    original: Callable[..., Any] = warehouse.HANDLERS["OrderPlaced"]
+    warehouse: Any = cloud.function("warehouse").module
+    handlers: dict[str, Callable[..., Any]] = dict(warehouse.HANDLERS)
+    original = handlers["OrderPlaced"]
     placed = {
         "approved": shopper.place_order([("MUG-LOGO", 1)]),
         "declined": shopper.place_order([("TSHIRT-BLACK-M", 1)], token=DECLINE),
@@ -35,11 +36,11 @@ def mixed_run(cloud: LocalCloud, shopper: Shopper) -> dict[str, str]:
                 raise RuntimeError("warehouse is on fire")
             return original(event=event)
 
-        warehouse.HANDLERS = {"OrderPlaced": failing}
+        warehouse.HANDLERS = {**handlers, "OrderPlaced": failing}
     try:
         cloud.settle()
     finally:
-        warehouse.HANDLERS = {"OrderPlaced": original}
+        warehouse.HANDLERS = handlers
     placed["doomed"] = doomed
     return placed
 

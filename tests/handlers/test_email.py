@@ -42,6 +42,11 @@ def test_order_placed_is_rendered_and_published_with_attributes(
         ("PaymentSucceeded", {"paymentId": "pay_1", "amount": Decimal("9.5"), "currency": "EUR"}, "charged 9.50 EUR"),
         ("PaymentFailed", {"reason": "card_declined", "amount": Decimal(9), "currency": "EUR"}, "card declined"),
         ("OutOfStock", {"items": [], "unavailable": ["SKU-2"]}, "out of stock (SKU-2)"),
+        (
+            "PaymentRefunded",
+            {"paymentId": "pay_1", "amount": Decimal("9.5"), "currency": "EUR", "reason": "out_of_stock"},
+            "refunded 9.50 EUR",
+        ),
         ("OrderShipped", {"shippingSpeed": "express", "trackingId": "TRK-1"}, "Tracking number: TRK-1"),
     ],
 )
@@ -85,6 +90,6 @@ def test_missing_template_field_raises(email: ModuleType, shop: Shop, context: F
 
 
 def test_event_without_template_raises(email: ModuleType, shop: Shop, context: FakeLambdaContext) -> None:
-    with pytest.raises(UnsupportedEventError, match="no template for PaymentRefunded"):
-        email.handler(as_invoked(lifecycle_event("PaymentRefunded", "order-6", amount=Decimal(1))), context)
+    with pytest.raises(UnsupportedEventError, match="no template for StockReleased"):
+        email.handler(as_invoked(lifecycle_event("StockReleased", "order-6", items=[])), context)
     assert shop.outbox() == []

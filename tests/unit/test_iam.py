@@ -52,14 +52,14 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | XRAY
         | bus
         | queue("billing-queue", *CONSUME)
-        | table("payments", "dynamodb:PutItem", "dynamodb:GetItem")
+        | table("payments", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
         | table("billing-idempotency", *IDEMPOTENCY),
         "warehouse": logs("warehouse")
         | XRAY
         | bus
         | queue("warehouse-queue", *CONSUME)
         | table("inventory", "dynamodb:UpdateItem")
-        | table("reservations", "dynamodb:PutItem", "dynamodb:GetItem")
+        | table("reservations", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
         | table("warehouse-idempotency", *IDEMPOTENCY),
         "email": logs("email")
         | XRAY
