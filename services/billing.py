@@ -1,18 +1,22 @@
 """Billing: charges each placed order once and records the payment.
 
 Consumes OrderPlaced and OutOfStock (queued). Emits PaymentSucceeded / PaymentFailed, and PaymentRefunded
-when OutOfStock compensates a captured payment (source eventshop.billing).
+when OutOfStock compensates a captured payment (source eventshop.billing). Writes an invoice document
+``invoices/<orderId>.json`` for every captured payment to the invoices bucket, whose Object Created events
+go to EventBridge.
 """
 
 from __future__ import annotations
 
 import pulumi
 
-from components import QueuedConsumer
+from components import Bucket, BucketArgs, Grant, QueuedConsumer
 from services.context import ServiceContext, idempotency_grant, table_grant
 
 SOURCE = "eventshop.billing"
 CONSUMES = ("OrderPlaced", "OutOfStock")
+#: Billing writes invoices under this prefix only, and may write nowhere else in the bucket.
+INVOICE_PREFIX = "invoices/"
 
 
 class Billing(pulumi.ComponentResource):
@@ -20,6 +24,15 @@ class Billing(pulumi.ComponentResource):
         super().__init__("eventshop:services:Billing", name, None, opts)
         self.payments = ctx.table("payments", "orderId", parent=self)
         self.idempotency = ctx.idempotency_table("billing", parent=self)
+        self.invoices = Bucket(
+            "invoices",
+            BucketArgs(
+                expiration_days=ctx.settings.invoices.retention_days,
+                eventbridge=True,
+                protect=ctx.settings.data.protect,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.consumer = QueuedConsumer(
             "billing",
             ctx.queued(
@@ -30,15 +43,22 @@ class Billing(pulumi.ComponentResource):
                     environment={
                         "PAYMENTS_TABLE": self.payments.table.name,
                         "IDEMPOTENCY_TABLE": self.idempotency.table.name,
+                        "INVOICES_BUCKET": self.invoices.bucket.bucket,
                     },
                     grants=(
                         # UpdateItem: the refund's conditional CAPTURED -> REFUNDED.
                         table_grant(self.payments, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
                         idempotency_grant(self.idempotency),
+                        Grant(
+                            actions=("s3:PutObject",),
+                            resources=(self.invoices.bucket.arn.apply(lambda arn: f"{arn}/{INVOICE_PREFIX}*"),),
+                        ),
                     ),
                     emits=SOURCE,
                 ),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"payments_table": self.payments.table.name})
+        self.register_outputs(
+            {"payments_table": self.payments.table.name, "invoices_bucket": self.invoices.bucket.bucket}
+        )

@@ -1,7 +1,11 @@
 """Billing: charges each OrderPlaced once and emits PaymentSucceeded or PaymentFailed; refunds on OutOfStock.
 
 Handler string ``handlers.billing.app.handler`` (SQS batch). Environment: ``PAYMENTS_TABLE``,
-``IDEMPOTENCY_TABLE``, ``EVENT_BUS_NAME``, ``EVENT_SOURCE`` (``eventshop.billing``).
+``IDEMPOTENCY_TABLE``, ``INVOICES_BUCKET``, ``EVENT_BUS_NAME``, ``EVENT_SOURCE`` (``eventshop.billing``).
+
+A captured payment gets an invoice document ``invoices/<orderId>.json`` in the invoices bucket before
+PaymentSucceeded is emitted. The document is built from the stored payment row only (no clock), so a
+redelivery writes the same bytes again: same ETag, so consumers keyed on bucket + key + ETag see it once.
 
 Idempotent per order twice over: Powertools idempotency on the incoming event id, and a conditional put
 of the payment row (``attribute_not_exists(orderId)``). When the row exists already, the outcome stored
@@ -18,6 +22,7 @@ is refunded at once and nothing is announced, so no money stays captured in eith
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -45,6 +50,9 @@ from handlers.shared.wire import money
 logger = Logger()
 tracer = Tracer()
 payments_table = boto3.resource("dynamodb").Table(os.environ["PAYMENTS_TABLE"])
+s3 = boto3.client("s3")
+INVOICES_BUCKET = os.environ["INVOICES_BUCKET"]
+INVOICE_PREFIX = "invoices/"
 publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"], os.environ["EVENT_SOURCE"])
 persistence, idempotency_config = idempotency_store()
 processor = sqs_batch_processor()
@@ -129,6 +137,40 @@ def charge_once(event: OrderEvent) -> tuple[dict[str, Any], bool]:
     return payment, is_new
 
 
+def invoice_key(order_id: str) -> str:
+    return f"{INVOICE_PREFIX}{order_id}.json"
+
+
+def invoice_document(payment: Mapping[str, Any]) -> dict[str, Any]:
+    """The invoice for a captured payment, from the stored row only (deterministic bytes)."""
+    return {
+        "invoiceNumber": f"INV-{payment['orderId']}",
+        "orderId": str(payment["orderId"]),
+        "customerId": str(payment["customerId"]),
+        "email": str(payment["email"]),
+        "paymentId": str(payment["paymentId"]),
+        "amount": str(money(payment["amount"])),
+        "currency": str(payment["currency"]),
+        "issuedAt": str(payment["createdAt"]),
+    }
+
+
+@tracer.capture_method
+def write_invoice(payment: Mapping[str, Any]) -> str:
+    """Put the invoice document for a captured payment; return its key."""
+    key = invoice_key(str(payment["orderId"]))
+    s3.put_object(
+        Bucket=INVOICES_BUCKET,
+        Key=key,
+        Body=json.dumps(invoice_document(payment), sort_keys=True).encode(),
+        ContentType="application/json",
+        # Lets a reader of the object (the invoice-ready mail) find the order without parsing the body;
+        # the customer's address stays out of the key, which appears in S3 events and access logs.
+        Metadata={"order-id": str(payment["orderId"]), "correlation-id": str(payment["correlationId"])},
+    )
+    return key
+
+
 def outcome_event(payment: Mapping[str, Any]) -> OutgoingEvent:
     """PaymentSucceeded or PaymentFailed for a stored payment row."""
     detail_type = OUTCOME_BY_STATUS[str(payment["status"])]
@@ -158,6 +200,8 @@ def bill_order(*, event: OrderEvent) -> dict[str, str]:
         # CANCELLED (out of stock before the charge) or REFUNDED: the saga is past the charge.
         logger.info("Order not charged: already compensated", extra={"payment_status": payment["status"]})
         return {"orderId": event.order_id, "outcome": "none", "paymentStatus": str(payment["status"])}
+    if payment["status"] == CAPTURED:
+        write_invoice(payment)
     outcome = outcome_event(payment)
     publisher.publish(outcome)
     logger.info(

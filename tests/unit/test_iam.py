@@ -53,7 +53,8 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | bus
         | queue("billing-queue", *CONSUME)
         | table("payments", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
-        | table("billing-idempotency", *IDEMPOTENCY),
+        | table("billing-idempotency", *IDEMPOTENCY)
+        | {("s3:PutObject", f"arn:aws:s3:::{p}-invoices/invoices/*")},
         "warehouse": logs("warehouse")
         | XRAY
         | bus
