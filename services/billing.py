@@ -8,9 +8,13 @@ go to EventBridge.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 from components import Bucket, BucketArgs, Grant, QueuedConsumer
+from components.base import physical_name
+from components.event_forwarder import EventForwarder, EventForwarderArgs
 from services.context import ServiceContext, idempotency_grant, table_grant
 
 SOURCE = "eventshop.billing"
@@ -19,17 +23,39 @@ CONSUMES = ("OrderPlaced", "OutOfStock")
 INVOICE_PREFIX = "invoices/"
 
 
+def invoice_created_pattern(bucket_name: str) -> dict[str, Any]:
+    """S3's Object Created events for new invoices in ``bucket_name`` (on the default or the shop bus)."""
+    return {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [bucket_name]}, "object": {"key": [{"prefix": INVOICE_PREFIX}]}},
+    }
+
+
 class Billing(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: ServiceContext, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eventshop:services:Billing", name, None, opts)
         self.payments = ctx.table("payments", "orderId", parent=self)
         self.idempotency = ctx.idempotency_table("billing", parent=self)
+        # A plain string, known before deployment: rule patterns filter on it.
+        self.invoices_bucket_name = physical_name("invoices")
         self.invoices = Bucket(
             "invoices",
             BucketArgs(
                 expiration_days=ctx.settings.invoices.retention_days,
                 eventbridge=True,
                 protect=ctx.settings.data.protect,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # S3 sends its events to the default bus only; this rule brings the invoices' ones to the shop bus.
+        self.invoice_events = EventForwarder(
+            "invoices-forward",
+            EventForwarderArgs(
+                to_bus=ctx.bus,
+                pattern=invoice_created_pattern(self.invoices_bucket_name),
+                sources=("aws.s3",),
+                alarm_topic_arn=ctx.alarm_topic_arn,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

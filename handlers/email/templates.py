@@ -82,6 +82,15 @@ def order_shipped(detail: Mapping[str, Any]) -> Message:
     )
 
 
+def invoice_ready(document: Mapping[str, Any]) -> Message:
+    """From the invoice document itself (not an event detail)."""
+    return Message(
+        subject=f"Your invoice for order {document['orderId']} is ready",
+        body=f"Your invoice {document.get('invoiceNumber', '')} for order {document['orderId']} "
+        f"({money(document['amount'])} {document['currency']}) is ready.",
+    )
+
+
 RENDERERS: Mapping[str, Callable[[Mapping[str, Any]], Message]] = {
     "OrderPlaced": order_placed,
     "PaymentSucceeded": payment_succeeded,

@@ -21,7 +21,11 @@ def test_approved_order_is_paid_and_reserved_and_the_customer_is_told(cloud: Loc
     assert sorted(history_events(order)[1:]) == ["PaymentSucceeded", "StockReserved"]
     assert str(order["total"]) == "22.0"
     emails = messages_about(cloud.outbox(), order_id)
-    assert sorted(message["attributes"]["detailType"] for message in emails) == ["OrderPlaced", "PaymentSucceeded"]
+    assert sorted(message["attributes"]["detailType"] for message in emails) == [
+        "InvoiceReady",
+        "OrderPlaced",
+        "PaymentSucceeded",
+    ]
     assert all(message["attributes"]["email"] == shopper.email for message in emails)
     invoice = cloud.clients("s3").get_object(Bucket="eventshop-dev-invoices", Key=f"invoices/{order_id}.json")
     document = json.loads(invoice["Body"].read())

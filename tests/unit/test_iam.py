@@ -68,7 +68,8 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | queue("email-dlq", "sqs:SendMessage")
         | {("sns:Publish", arn("sns", f"{p}-customer-notifications"))}
         | {("kms:GenerateDataKey", customer_key), ("kms:Decrypt", customer_key)}
-        | table("email-idempotency", *IDEMPOTENCY),
+        | table("email-idempotency", *IDEMPOTENCY)
+        | {("s3:GetObject", f"arn:aws:s3:::{p}-invoices/invoices/*")},
     }
 
 
