@@ -66,6 +66,10 @@ def test_sold_out_item_cancels_the_order(cloud: LocalCloud, shopper: Shopper) ->
     assert refunded["detail"]["reason"] == "out_of_stock"
     payment = cloud.clients("dynamodb").get_item(TableName="eventshop-dev-payments", Key={"orderId": {"S": order_id}})
     assert payment["Item"]["status"]["S"] == "REFUNDED"
+    reservation = cloud.clients("dynamodb").get_item(
+        TableName="eventshop-dev-reservations", Key={"orderId": {"S": order_id}}
+    )["Item"]
+    assert reservation["status"]["S"] == "OUT_OF_STOCK", "no stock is held for a cancelled order"
     assert "PaymentRefunded" in {message["attributes"]["detailType"] for message in emails}
 
 
