@@ -63,6 +63,13 @@ class DataSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class InvoiceSettings:
+    """The invoices bucket: how long an invoice document is kept."""
+
+    retention_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApiSettings:
     """Stage-wide throttling of the public API."""
 
@@ -97,6 +104,7 @@ class Settings:
     api: ApiSettings
     customer_notifications: CustomerNotificationSettings
     seed_catalog: bool
+    invoices: InvoiceSettings
 
     @property
     def prefix(self) -> str:
@@ -279,6 +287,9 @@ def settings_from_config(stack: str, values: Mapping[str, str]) -> Settings:
     notify_key = f"{_NS}:customerNotifications"
     notify = read.obj(notify_key)
     read.unknown_fields(notify_key, notify, {"outboxQueue", "emailSubscribers", "httpsSubscribers"})
+    invoices_key = f"{_NS}:invoices"
+    invoices = read.obj(invoices_key)
+    read.unknown_fields(invoices_key, invoices, {"retentionDays"})
 
     settings = Settings(
         project=PROJECT,
@@ -316,6 +327,8 @@ def settings_from_config(stack: str, values: Mapping[str, str]) -> Settings:
             https_subscribers=read.list_field(notify_key, notify, "httpsSubscribers", _HTTPS_URL, "an https URL"),
         ),
         seed_catalog=read.boolean(f"{_NS}:seedCatalog"),
+        # Up to 10 years: invoices are kept as long as the law of the shop's country asks.
+        invoices=InvoiceSettings(retention_days=read.int_field(invoices_key, invoices, "retentionDays", 1, 3653)),
     )
     if not read.problems and not (
         settings.customer_notifications.outbox_queue
@@ -342,6 +355,7 @@ SETTING_KEYS = (
     f"{_NS}:api",
     f"{_NS}:customerNotifications",
     f"{_NS}:seedCatalog",
+    f"{_NS}:invoices",
 )
 
 

@@ -1,6 +1,7 @@
 """Reusable, domain-free building blocks: one pattern per component, secure by default."""
 
 from components.base import BusRef, Grant, Transforms
+from components.bucket import Bucket, BucketArgs
 from components.event_bus import EventBus, EventBusArgs
 from components.event_service import EventService, EventServiceArgs
 from components.function import FunctionArgs, LambdaFunction, Observability
@@ -11,6 +12,8 @@ from components.table import Table, TableArgs
 
 __all__ = [
     "Batching",
+    "Bucket",
+    "BucketArgs",
     "BusRef",
     "EventBus",
     "EventBusArgs",

@@ -45,13 +45,17 @@ class _Drawing:
         self.api = run.of_type("aws:apigateway/restApi:RestApi")
         roles = {r.id: r for r in run.of_type("aws:iam/role:Role")}
         # Each role policy with the function that assumes it (None: a service role such as the API's).
+        # Roles EventBridge assumes (bus-to-bus forwarding) are drawn as rules, not as producers.
         self.policies = [
             (
                 next((f for f in self.functions.values() if f.inputs["role"] == roles[p.inputs["role"]].arn), None),
                 json.loads(p.inputs["policy"]),
             )
             for p in sorted(run.of_type("aws:iam/rolePolicy:RolePolicy"), key=lambda p: p.name)
+            if "events.amazonaws.com" not in json.dumps(roles[p.inputs["role"]].inputs["assumeRolePolicy"])
         ]
+        self.bus_arns = {b.arn for b in run.of_type("aws:cloudwatch/eventBus:EventBus")}
+        self.forwards = False
         self.nodes: dict[str, set[str]] = defaultdict(set)
         self.edges: set[str] = set()
 
@@ -90,7 +94,11 @@ class _Drawing:
             pattern = json.loads(self.rules[target.inputs["rule"]].inputs["eventPattern"])
             arn = target.inputs["arn"]
             destination = self.functions.get(arn) or self.queues.get(arn) or self.topics.get(arn)
-            if destination is not None:
+            if arn in self.bus_arns:
+                # A rule on the default bus forwarding AWS service events to the shop bus.
+                self.forwards = True
+                self.edges.add(f'default_bus -->|"{", ".join(pattern.get("detail-type", []))}"| bus')
+            elif destination is not None:
                 self.edges.add(f'bus -->|"{", ".join(pattern.get("detail-type", []))}"| {_node_id(destination)}')
 
     def draw_topics(self) -> None:
@@ -124,6 +132,8 @@ class _Drawing:
     def render(self) -> str:
         bus = self.run.of_type("aws:cloudwatch/eventBus:EventBus")[0]
         lines = ["flowchart LR", f'    bus(("EventBridge {bus.outputs["name"]}"))']
+        if self.forwards:
+            lines.append('    default_bus(("EventBridge default"))')
         for service in sorted(self.nodes):
             lines += [f"    subgraph {service}", *(f"        {n}" for n in sorted(self.nodes[service])), "    end"]
         lines += [f"    {edge}" for edge in sorted(self.edges)]

@@ -179,6 +179,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:iam/rolePolicy:RolePolicy": (f"{inputs.get('role')}:{name}", {}),
             "aws:cloudwatch/eventBus:EventBus": (name, {"arn": f"arn:aws:events:{region}:{account}:event-bus/{name}"}),
             "aws:cloudwatch/eventRule:EventRule": self._rule(name, inputs),
+            "aws:s3/bucket:Bucket": (
+                str(inputs.get("bucket")),
+                {"arn": f"arn:aws:s3:::{inputs.get('bucket')}", "bucket": str(inputs.get("bucket"))},
+            ),
             "aws:cloudwatch/eventArchive:EventArchive": (
                 name,
                 {"arn": f"arn:aws:events:{region}:{account}:archive/{name}"},

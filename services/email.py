@@ -2,7 +2,9 @@
 
 Consumes the customer-facing events directly (EventService) and publishes each rendered message to the
 customer topic: in dev an outbox queue subscribes, in prod the configured email / HTTPS subscribers.
-Successful results are recorded on the bus; failures land in the DLQ.
+Successful results are recorded on the bus; failures land in the DLQ. Also consumes S3's Object Created
+events for new invoices (forwarded to the shop bus by Billing's forwarder) and sends "your invoice is
+ready", reading the invoice document for the customer's address.
 """
 
 from __future__ import annotations
@@ -14,19 +16,24 @@ import pulumi
 from components import (
     EventService,
     EventServiceArgs,
+    Grant,
     NotifyingTopic,
     NotifyingTopicArgs,
+    Subscription,
     TopicSubscription,
 )
 from components.notifying_topic import QueueSubscriber
 from services import events
+from services.billing import INVOICE_PREFIX, Billing, invoice_created_pattern
 from services.context import ServiceContext, idempotency_grant
 
-CONSUMES = ("OrderPlaced", "PaymentSucceeded", "PaymentFailed", "OutOfStock", "OrderShipped")
+CONSUMES = ("OrderPlaced", "PaymentSucceeded", "PaymentFailed", "PaymentRefunded", "OutOfStock", "OrderShipped")
 
 
 class Email(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: ServiceContext, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, ctx: ServiceContext, billing: Billing, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("eventshop:services:Email", name, None, opts)
         notifications = ctx.settings.customer_notifications
         # The topic policy names the publishing role, which only exists once the function does.
@@ -57,7 +64,11 @@ class Email(pulumi.ComponentResource):
             "email",
             EventServiceArgs(
                 bus=ctx.bus,
-                subscriptions=events.subscriptions(*CONSUMES),
+                subscriptions=(
+                    *events.subscriptions(*CONSUMES),
+                    # "Your invoice is ready": the invoices' Object Created events, forwarded to the shop bus.
+                    Subscription(key="invoices", pattern=invoice_created_pattern(billing.invoices_bucket_name)),
+                ),
                 retry=ctx.async_retry,
                 on_success_to_bus=True,
                 function=ctx.function(
@@ -67,7 +78,16 @@ class Email(pulumi.ComponentResource):
                         "CUSTOMER_TOPIC_ARN": self.customer_topic.topic.arn,
                         "IDEMPOTENCY_TABLE": self.idempotency.table.name,
                     },
-                    grants=(*self.customer_topic.publish_grants(), idempotency_grant(self.idempotency)),
+                    grants=(
+                        *self.customer_topic.publish_grants(),
+                        idempotency_grant(self.idempotency),
+                        # The S3 event has no customer: the invoice document names them (kept out of the
+                        # key and the object metadata, which S3 events and access logs expose).
+                        Grant(
+                            actions=("s3:GetObject",),
+                            resources=(billing.invoices.bucket.arn.apply(lambda arn: f"{arn}/{INVOICE_PREFIX}*"),),
+                        ),
+                    ),
                 ),
             ),
             opts=pulumi.ResourceOptions(parent=self),

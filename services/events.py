@@ -41,10 +41,8 @@ EVENT_TYPES = {
 #: rule consumes: wiring a consumer means removing its entry.
 UNCONSUMED: dict[str, str] = {
     "ItemAddedToCart": "cart reminders (Reminders service) arrive with the orchestration work",
-    "StockReleased": "saga compensation: the projector does not record releases yet",
     "FulfillmentFailed": "the fulfillment workflow and its failure handling arrive with the orchestration work",
     "CartReminderDue": "Email's reminder consumer arrives with the cart reminders",
-    "Object Created": "the invoice bucket's forwarding rule and Email's invoice mail arrive with the invoices",
 }
 
 

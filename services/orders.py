@@ -24,6 +24,7 @@ PROJECTED = (
     "PaymentRefunded",
     "StockReserved",
     "OutOfStock",
+    "StockReleased",
     "OrderShipped",
 )
 

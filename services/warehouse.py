@@ -1,6 +1,7 @@
 """Warehouse: reserves stock for each placed order with conditional writes, never overselling.
 
-Consumes OrderPlaced (queued). Emits StockReserved / OutOfStock (source eventshop.warehouse).
+Consumes OrderPlaced and PaymentFailed (queued). Emits StockReserved / OutOfStock, and StockReleased when
+PaymentFailed compensates a reservation (source eventshop.warehouse).
 Owns the inventory table, which the Orders API reads to show what is in stock.
 """
 
@@ -15,7 +16,7 @@ from components import QueuedConsumer
 from services.context import ServiceContext, idempotency_grant, table_grant
 
 SOURCE = "eventshop.warehouse"
-CONSUMES = ("OrderPlaced",)
+CONSUMES = ("OrderPlaced", "PaymentFailed")
 
 
 class Warehouse(pulumi.ComponentResource):
@@ -48,9 +49,10 @@ class Warehouse(pulumi.ComponentResource):
                         "IDEMPOTENCY_TABLE": self.idempotency.table.name,
                     },
                     grants=(
-                        # One transaction: decrement each line's stock and put the reservation.
+                        # One transaction: decrement each line's stock and put the reservation; the release
+                        # adds the stock back and updates the reservation RESERVED -> RELEASED.
                         table_grant(self.inventory, "dynamodb:UpdateItem"),
-                        table_grant(self.reservations, "dynamodb:PutItem", "dynamodb:GetItem"),
+                        table_grant(self.reservations, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
                         idempotency_grant(self.idempotency),
                     ),
                     emits=SOURCE,

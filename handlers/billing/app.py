@@ -1,15 +1,28 @@
-"""Billing: charges each OrderPlaced once and emits PaymentSucceeded or PaymentFailed.
+"""Billing: charges each OrderPlaced once and emits PaymentSucceeded or PaymentFailed; refunds on OutOfStock.
 
 Handler string ``handlers.billing.app.handler`` (SQS batch). Environment: ``PAYMENTS_TABLE``,
-``IDEMPOTENCY_TABLE``, ``EVENT_BUS_NAME``, ``EVENT_SOURCE`` (``eventshop.billing``).
+``IDEMPOTENCY_TABLE``, ``INVOICES_BUCKET``, ``EVENT_BUS_NAME``, ``EVENT_SOURCE`` (``eventshop.billing``).
+
+A captured payment gets an invoice document ``invoices/<orderId>.json`` in the invoices bucket before
+PaymentSucceeded is emitted. The document is built from the stored payment row only (no clock), so a
+redelivery writes the same bytes again: same ETag, so consumers keyed on bucket + key + ETag see it once.
 
 Idempotent per order twice over: Powertools idempotency on the incoming event id, and a conditional put
 of the payment row (``attribute_not_exists(orderId)``). When the row exists already, the outcome stored
 in it is emitted again, with the same deterministic event id.
+
+Compensation (saga): on OutOfStock a CAPTURED payment is refunded through the provider (idempotent per
+order) and the row moves CAPTURED -> REFUNDED with a conditional update, so it happens once; then
+PaymentRefunded is emitted (again, with the same event id, on a redelivery). A DECLINED payment has
+nothing to refund. When OutOfStock arrives before the order was charged, a CANCELLED row is put in the
+payment's place (``attribute_not_exists``): the later OrderPlaced finds it and never charges. If the
+marker lands between that check and the charge, the charge's conditional put fails, the captured money
+is refunded at once and nothing is announced, so no money stays captured in either arrival order.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -37,13 +50,22 @@ from handlers.shared.wire import money
 logger = Logger()
 tracer = Tracer()
 payments_table = boto3.resource("dynamodb").Table(os.environ["PAYMENTS_TABLE"])
+s3 = boto3.client("s3")
+INVOICES_BUCKET = os.environ["INVOICES_BUCKET"]
+INVOICE_PREFIX = "invoices/"
 publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"], os.environ["EVENT_SOURCE"])
 persistence, idempotency_config = idempotency_store()
 processor = sqs_batch_processor()
 
 CAPTURED = "CAPTURED"
 DECLINED = "DECLINED"
+REFUNDED = "REFUNDED"
+#: The marker OutOfStock leaves when it arrives before the charge: the order must not be charged.
+CANCELLED = "CANCELLED"
 OUTCOME_BY_STATUS = {CAPTURED: "PaymentSucceeded", DECLINED: "PaymentFailed"}
+REFUND_REASON = "out_of_stock"
+#: Attempts when the payment row changes between read and conditional write (a charge racing a refund).
+MAX_REFUND_ATTEMPTS = 3
 
 
 def new_payment(event: OrderEvent) -> dict[str, Any]:
@@ -84,6 +106,71 @@ def store_payment(payment: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     return payment, True
 
 
+def stored_payment(order_id: str) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = payments_table.get_item(Key={"orderId": order_id}, ConsistentRead=True).get("Item")
+    return item
+
+
+def refund_captured(payment: Mapping[str, Any]) -> str:
+    """Refund a captured payment in full at the provider (idempotent per order); return the refund id."""
+    result = provider.refund(
+        payment_id=str(payment["paymentId"]),
+        amount=money(payment["amount"]),
+        currency=str(payment["currency"]),
+        idempotency_key=str(payment["orderId"]),
+    )
+    return result.refund_id
+
+
+@tracer.capture_method
+def charge_once(event: OrderEvent) -> tuple[dict[str, Any], bool]:
+    """The order's payment row, charging only when the order has none (not even a CANCELLED marker)."""
+    existing = stored_payment(event.order_id)
+    if existing is not None:
+        return existing, False
+    charged = new_payment(event)
+    payment, is_new = store_payment(charged)
+    if not is_new and payment["status"] == CANCELLED and charged["status"] == CAPTURED:
+        # OutOfStock's marker won the race after our check: give the money back at once, announce nothing.
+        refund_captured(charged)
+        logger.warning("Order cancelled while charging; the charge was refunded at once")
+    return payment, is_new
+
+
+def invoice_key(order_id: str) -> str:
+    return f"{INVOICE_PREFIX}{order_id}.json"
+
+
+def invoice_document(payment: Mapping[str, Any]) -> dict[str, Any]:
+    """The invoice for a captured payment, from the stored row only (deterministic bytes)."""
+    return {
+        "invoiceNumber": f"INV-{payment['orderId']}",
+        "orderId": str(payment["orderId"]),
+        "customerId": str(payment["customerId"]),
+        "email": str(payment["email"]),
+        "paymentId": str(payment["paymentId"]),
+        "amount": str(money(payment["amount"])),
+        "currency": str(payment["currency"]),
+        "issuedAt": str(payment["createdAt"]),
+    }
+
+
+@tracer.capture_method
+def write_invoice(payment: Mapping[str, Any]) -> str:
+    """Put the invoice document for a captured payment; return its key."""
+    key = invoice_key(str(payment["orderId"]))
+    s3.put_object(
+        Bucket=INVOICES_BUCKET,
+        Key=key,
+        Body=json.dumps(invoice_document(payment), sort_keys=True).encode(),
+        ContentType="application/json",
+        # Lets a reader of the object (the invoice-ready mail) find the order without parsing the body;
+        # the customer's address stays out of the key, which appears in S3 events and access logs.
+        Metadata={"order-id": str(payment["orderId"]), "correlation-id": str(payment["correlationId"])},
+    )
+    return key
+
+
 def outcome_event(payment: Mapping[str, Any]) -> OutgoingEvent:
     """PaymentSucceeded or PaymentFailed for a stored payment row."""
     detail_type = OUTCOME_BY_STATUS[str(payment["status"])]
@@ -108,7 +195,13 @@ def outcome_event(payment: Mapping[str, Any]) -> OutgoingEvent:
 def bill_order(*, event: OrderEvent) -> dict[str, str]:
     """Charge an OrderPlaced once and emit the outcome (again, for an order already charged)."""
     event.require("customerId", "email", "total", "currency", "paymentToken")
-    payment, is_new = store_payment(new_payment(event))
+    payment, is_new = charge_once(event)
+    if payment["status"] not in OUTCOME_BY_STATUS:
+        # CANCELLED (out of stock before the charge) or REFUNDED: the saga is past the charge.
+        logger.info("Order not charged: already compensated", extra={"payment_status": payment["status"]})
+        return {"orderId": event.order_id, "outcome": "none", "paymentStatus": str(payment["status"])}
+    if payment["status"] == CAPTURED:
+        write_invoice(payment)
     outcome = outcome_event(payment)
     publisher.publish(outcome)
     logger.info(
@@ -118,7 +211,94 @@ def bill_order(*, event: OrderEvent) -> dict[str, str]:
     return {"orderId": event.order_id, "outcome": outcome.detail_type, "paymentId": str(payment["paymentId"])}
 
 
-HANDLERS: Mapping[str, Callable[..., dict[str, str]]] = {"OrderPlaced": bill_order}
+def put_cancelled_marker(event: OrderEvent) -> bool:
+    """Put a CANCELLED row unless the order has a payment row; return whether it was put."""
+    marker = {
+        "orderId": event.order_id,
+        "status": CANCELLED,
+        "reason": REFUND_REASON,
+        "customerId": str(event.detail["customerId"]),
+        "email": str(event.detail["email"]),
+        "correlationId": event.correlation_id,
+        "cancelEventId": event.event_id,
+        "createdAt": utc_now(),
+    }
+    try:
+        payments_table.put_item(Item=marker, ConditionExpression="attribute_not_exists(orderId)")
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def mark_refunded(payment: Mapping[str, Any], refund_id: str) -> bool:
+    """Move the row CAPTURED -> REFUNDED; ``False`` when it is no longer CAPTURED."""
+    try:
+        payments_table.update_item(
+            Key={"orderId": payment["orderId"]},
+            UpdateExpression="SET #status = :refunded, refundId = :refundId, refundReason = :reason, refundedAt = :at",
+            ConditionExpression="#status = :captured",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":refunded": REFUNDED,
+                ":captured": CAPTURED,
+                ":refundId": refund_id,
+                ":reason": REFUND_REASON,
+                ":at": utc_now(),
+            },
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def refunded_event(payment: Mapping[str, Any]) -> OutgoingEvent:
+    detail = build_detail(
+        "PaymentRefunded",
+        order_id=str(payment["orderId"]),
+        customer_id=str(payment["customerId"]),
+        email=str(payment["email"]),
+        correlation_id=str(payment["correlationId"]),
+        paymentId=str(payment["paymentId"]),
+        refundId=str(payment["refundId"]),
+        amount=money(payment["amount"]),
+        currency=str(payment["currency"]),
+        reason=str(payment.get("refundReason", REFUND_REASON)),
+    )
+    return OutgoingEvent("PaymentRefunded", detail)
+
+
+@idempotent_on_event(persistence, idempotency_config)
+@tracer.capture_method
+def refund_order(*, event: OrderEvent) -> dict[str, str]:
+    """Compensate an OutOfStock: refund a captured payment once, or stop a charge that has not happened."""
+    event.require("customerId", "email")
+    for _ in range(MAX_REFUND_ATTEMPTS):
+        payment = stored_payment(event.order_id)
+        if payment is None:
+            if put_cancelled_marker(event):
+                logger.info("Out of stock before the charge: the order will not be charged")
+                return {"orderId": event.order_id, "outcome": "cancelled_before_charge"}
+            continue
+        if payment["status"] == CAPTURED:
+            # The provider refunds once per order; the conditional update records it once.
+            refund_id = refund_captured(payment)
+            if not mark_refunded(payment, refund_id):
+                continue
+            payment = {**payment, "status": REFUNDED, "refundId": refund_id, "refundReason": REFUND_REASON}
+        if payment["status"] == REFUNDED:
+            publisher.publish(refunded_event(payment))
+            logger.info("Payment refunded", extra={"payment_id": payment["paymentId"]})
+            return {"orderId": event.order_id, "outcome": "PaymentRefunded", "paymentId": str(payment["paymentId"])}
+        logger.info("Nothing to refund", extra={"payment_status": payment["status"]})
+        return {"orderId": event.order_id, "outcome": "none", "paymentStatus": str(payment["status"])}
+    raise RuntimeError(f"Payment of order {event.order_id} kept changing; OutOfStock will be retried")
+
+
+HANDLERS: Mapping[str, Callable[..., dict[str, str]]] = {"OrderPlaced": bill_order, "OutOfStock": refund_order}
 
 
 def record_handler(record: SQSRecord) -> dict[str, str]:

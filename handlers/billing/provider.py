@@ -2,7 +2,8 @@
 
 Test tokens: ``tok_visa`` approves, ``tok_decline`` declines with ``card_declined``, any other token
 declines with ``invalid_token``. Like a real provider it takes an idempotency key (the order id): the same
-key always gives the same payment id, so charging again after a crash does not charge twice.
+key always gives the same payment id, so charging again after a crash does not charge twice. Refunds take
+an idempotency key too, so refunding again after a crash refunds once.
 """
 
 from __future__ import annotations
@@ -35,3 +36,17 @@ def charge(*, token: str, amount: Decimal, currency: str, idempotency_key: str) 
     if token in APPROVING_TOKENS:
         return Charge(approved=True, payment_id=payment_id)
     return Charge(approved=False, payment_id=payment_id, reason=DECLINE_REASONS.get(token, UNKNOWN_CARD_REASON))
+
+
+@dataclass(frozen=True)
+class Refund:
+    """The provider's answer to a refund: the refund id (the same for the same idempotency key)."""
+
+    refund_id: str
+
+
+def refund(*, payment_id: str, amount: Decimal, currency: str, idempotency_key: str) -> Refund:
+    """Refund ``amount`` ``currency`` of ``payment_id`` in full (deterministic and idempotent per key)."""
+    if not payment_id.startswith("pay_") or amount <= 0 or not currency:
+        raise ValueError(f"Cannot refund {amount} {currency} of payment {payment_id!r}")
+    return Refund(refund_id=f"re_{uuid.uuid5(NAMESPACE, f'refund:{idempotency_key}').hex[:24]}")

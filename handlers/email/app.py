@@ -3,6 +3,13 @@
 Handler string ``handlers.email.app.handler``, invoked by EventBridge directly (asynchronous invoke; the
 event is the envelope). Environment: ``CUSTOMER_TOPIC_ARN``, ``IDEMPOTENCY_TABLE``.
 
+Invoices: S3's Object Created event for ``invoices/<orderId>.json`` (forwarded from the default bus)
+becomes one "your invoice is ready" message per invoice. S3 event ids are not unique enough (moto gives
+every S3 event the same id, and S3 may deliver an event twice, directly and forwarded), so the
+idempotency key is bucket + key + ETag (the version id, then the sequencer, when there is no ETag): a
+rewrite of the same bytes is the same invoice. The customer's address is read from the invoice document
+(``s3:GetObject`` on ``invoices/*`` only), so it appears neither in the key nor in the object metadata.
+
 The message carries the attributes ``detailType`` and ``email`` so subscribers can filter. The result
 ``{orderId, detailType, messageId}`` goes to the on-success destination; a malformed or unsupported event
 raises, so the asynchronous retries and the on-failure destination keep it.
@@ -10,22 +17,37 @@ raises, so the asynchronous retries and the on-failure destination keep it.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers.email.templates import MAX_SUBJECT_LENGTH, RENDERERS, REQUIRED_FIELDS, Message
-from handlers.shared.events import OrderEvent, UnsupportedEventError, parse_event
-from handlers.shared.runtime import idempotency_store, idempotent_on_event
+from handlers.email.templates import MAX_SUBJECT_LENGTH, RENDERERS, REQUIRED_FIELDS, Message, invoice_ready
+from handlers.shared.events import MalformedEventError, OrderEvent, UnsupportedEventError, parse_event
+from handlers.shared.runtime import IDEMPOTENCY_TTL_SECONDS, idempotency_store, idempotent_on_event
 
 logger = Logger()
 tracer = Tracer()
 sns = boto3.client("sns")
 CUSTOMER_TOPIC_ARN = os.environ["CUSTOMER_TOPIC_ARN"]
+s3 = boto3.client("s3")
 persistence, idempotency_config = idempotency_store()
+# A store of its own: Powertools configures a store once, with the first key path it is used with.
+invoice_persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+invoice_idempotency_config = IdempotencyConfig(
+    event_key_jmespath="invoiceId", raise_on_no_idempotency_key=True, expires_after_seconds=IDEMPOTENCY_TTL_SECONDS
+)
+INVOICE_SOURCE = "aws.s3"
+INVOICE_READY = "InvoiceReady"
 
 
 def render(event: OrderEvent) -> Message:
@@ -36,27 +58,69 @@ def render(event: OrderEvent) -> Message:
     return renderer(event.detail)
 
 
-@idempotent_on_event(persistence, idempotency_config)
-@tracer.capture_method
-def notify(*, event: OrderEvent) -> dict[str, str]:
-    """Publish the customer's message for ``event``; a redelivery returns the first result unpublished."""
-    message = render(event)
+def publish(message: Message, detail_type: str, email: str) -> str:
     response = sns.publish(
         TopicArn=CUSTOMER_TOPIC_ARN,
         Subject=message.subject[:MAX_SUBJECT_LENGTH],
         Message=message.body,
         MessageAttributes={
-            "detailType": {"DataType": "String", "StringValue": event.detail_type},
-            "email": {"DataType": "String", "StringValue": str(event.detail["email"])},
+            "detailType": {"DataType": "String", "StringValue": detail_type},
+            "email": {"DataType": "String", "StringValue": email},
         },
     )
     logger.info("Customer notified", extra={"message_id": response["MessageId"]})
-    return {"orderId": event.order_id, "detailType": event.detail_type, "messageId": str(response["MessageId"])}
+    return str(response["MessageId"])
+
+
+@idempotent_on_event(persistence, idempotency_config)
+@tracer.capture_method
+def notify(*, event: OrderEvent) -> dict[str, str]:
+    """Publish the customer's message for ``event``; a redelivery returns the first result unpublished."""
+    message = render(event)
+    message_id = publish(message, event.detail_type, str(event.detail["email"]))
+    return {"orderId": event.order_id, "detailType": event.detail_type, "messageId": message_id}
+
+
+def invoice_reference(raw: Mapping[str, Any]) -> dict[str, str]:
+    """``{invoiceId, bucket, key}`` of an S3 Object Created event; ``invoiceId`` is the idempotency key."""
+    detail: Mapping[str, Any] = raw["detail"] if isinstance(raw.get("detail"), Mapping) else {}
+    bucket = (detail.get("bucket") or {}).get("name")
+    obj: Mapping[str, Any] = detail.get("object") or {}
+    # EventBridge spells it "etag"; moto "eTag". A version id of None means an unversioned bucket.
+    revision = obj.get("etag") or obj.get("eTag") or obj.get("version-id") or obj.get("sequencer")
+    if not bucket or not obj.get("key") or not revision:
+        raise MalformedEventError(f"Malformed S3 event (id {raw.get('id')}): needs bucket.name, object.key, etag")
+    return {"invoiceId": f"{bucket}/{obj['key']}/{revision}", "bucket": str(bucket), "key": str(obj["key"])}
+
+
+@tracer.capture_method
+def notify_invoice(*, invoice: dict[str, str]) -> dict[str, str]:
+    """Tell the customer their invoice is ready, once per invoice (bucket + key + ETag)."""
+    document = json.loads(s3.get_object(Bucket=invoice["bucket"], Key=invoice["key"])["Body"].read())
+    missing = [name for name in ("orderId", "email", "amount", "currency") if not document.get(name)]
+    if missing:
+        raise MalformedEventError(f"Invoice {invoice['key']} lacks {', '.join(missing)}")
+    message_id = publish(invoice_ready(document), INVOICE_READY, str(document["email"]))
+    return {"orderId": str(document["orderId"]), "detailType": INVOICE_READY, "messageId": message_id}
+
+
+# Powertools' decorator is untyped; applied as a call, the function keeps its own signature.
+notify_invoice = idempotent_function(
+    notify_invoice,
+    data_keyword_argument="invoice",
+    config=invoice_idempotency_config,
+    persistence_store=invoice_persistence,
+)
 
 
 def handle_event(raw: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     """Validate the envelope, tag the logs and notify once per event id."""
     idempotency_config.register_lambda_context(context)
+    if raw.get("source") == INVOICE_SOURCE and raw.get("detail-type") == "Object Created":
+        invoice_idempotency_config.register_lambda_context(context)
+        invoice = invoice_reference(raw)
+        logger.append_keys(invoice_id=invoice["invoiceId"])
+        return notify_invoice(invoice=invoice)
     event = parse_event(raw, required=("customerId", "email"))
     logger.append_keys(correlation_id=event.correlation_id, order_id=event.order_id, event_id=event.event_id)
     return notify(event=event)

@@ -50,6 +50,14 @@ def payment_failed(detail: Mapping[str, Any]) -> Message:
     )
 
 
+def payment_refunded(detail: Mapping[str, Any]) -> Message:
+    return Message(
+        subject=f"Refund issued for order {detail['orderId']}",
+        body=f"We refunded {_amount(detail, 'amount')} for order {detail['orderId']} (payment {detail['paymentId']}).\n"
+        "It may take a few days to appear on your statement.",
+    )
+
+
 def stock_reserved(detail: Mapping[str, Any]) -> Message:
     return Message(
         subject=f"Your order {detail['orderId']} is being prepared",
@@ -74,10 +82,20 @@ def order_shipped(detail: Mapping[str, Any]) -> Message:
     )
 
 
+def invoice_ready(document: Mapping[str, Any]) -> Message:
+    """From the invoice document itself (not an event detail)."""
+    return Message(
+        subject=f"Your invoice for order {document['orderId']} is ready",
+        body=f"Your invoice {document.get('invoiceNumber', '')} for order {document['orderId']} "
+        f"({money(document['amount'])} {document['currency']}) is ready.",
+    )
+
+
 RENDERERS: Mapping[str, Callable[[Mapping[str, Any]], Message]] = {
     "OrderPlaced": order_placed,
     "PaymentSucceeded": payment_succeeded,
     "PaymentFailed": payment_failed,
+    "PaymentRefunded": payment_refunded,
     "StockReserved": stock_reserved,
     "OutOfStock": out_of_stock,
     "OrderShipped": order_shipped,
@@ -87,6 +105,7 @@ REQUIRED_FIELDS: Mapping[str, tuple[str, ...]] = {
     "OrderPlaced": ("total", "currency"),
     "PaymentSucceeded": ("amount", "currency", "paymentId"),
     "PaymentFailed": ("amount", "currency"),
+    "PaymentRefunded": ("amount", "currency", "paymentId"),
     "StockReserved": (),
     "OutOfStock": ("unavailable",),
     "OrderShipped": (),

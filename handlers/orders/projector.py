@@ -2,8 +2,12 @@
 
 Handler string ``handlers.orders.projector.handler``. Environment: ``ORDERS_TABLE``, ``IDEMPOTENCY_TABLE``.
 
-Each event appends ``{status, at, event}`` to the history and sets the status, unless the status is
-final (``SHIPPED``, ``PAYMENT_FAILED``, ``CANCELLED``): then only the history grows. Both rules live in
+Each event appends ``{status, at, event}`` to the history and sets the status when the order's current
+status may move to it (``ALLOWED_FROM``); otherwise only the history grows. The precedence makes the end
+state independent of arrival order: statuses only move forward (PLACED -> PAID -> RESERVED), ``SHIPPED``
+is final, ``CANCELLED`` (out of stock) is final except that ``PAYMENT_FAILED`` overrides it (a declined
+order that was also out of stock ends as a failed payment: nothing was charged, nothing to refund), and
+``PAYMENT_FAILED`` is final. PaymentRefunded and StockReleased join the history only. Both rules live in
 DynamoDB condition expressions, and ``appliedEventIds`` makes a redelivered event a no-op even after the
 Powertools idempotency record has expired.
 """
@@ -33,6 +37,15 @@ persistence, idempotency_config = idempotency_store()
 processor = sqs_batch_processor()
 
 FINAL_STATUSES = ("SHIPPED", "PAYMENT_FAILED", "CANCELLED")
+#: The statuses an order may move from to each status; anything else keeps its status.
+ALLOWED_FROM: Mapping[str, tuple[str, ...]] = {
+    "PLACED": ("PLACED",),
+    "PAID": ("PLACED",),
+    "RESERVED": ("PLACED", "PAID"),
+    "SHIPPED": ("PLACED", "PAID", "RESERVED"),
+    "CANCELLED": ("PLACED", "PAID", "RESERVED"),
+    "PAYMENT_FAILED": ("PLACED", "PAID", "RESERVED", "CANCELLED"),
+}
 #: The status each lifecycle event sets; ``None``: the event is recorded in the history only.
 STATUS_BY_DETAIL_TYPE: Mapping[str, str | None] = {
     "OrderPlaced": "PLACED",
@@ -42,6 +55,7 @@ STATUS_BY_DETAIL_TYPE: Mapping[str, str | None] = {
     "OutOfStock": "CANCELLED",
     "OrderShipped": "SHIPPED",
     "PaymentRefunded": None,
+    "StockReleased": None,
 }
 #: Attempts of the history-only write when the status changes between read and write.
 MAX_HISTORY_ATTEMPTS = 5
@@ -56,17 +70,18 @@ def _condition_failed(error: ClientError) -> bool:
 
 
 def set_status(event: OrderEvent, status: str, at: str) -> dict[str, Any] | None:
-    """Set ``status`` and append to the history unless the status is final or the event was applied.
+    """Set ``status`` and append to the history if the current status may move to it and the event is new.
 
     Returns ``None`` on success, else the order as it was when the condition failed (``{}`` if absent).
     """
+    allowed = [f":from{index}" for index in range(len(ALLOWED_FROM[status]))]
     try:
         orders_table.update_item(
             Key={"orderId": event.order_id},
             UpdateExpression="SET #status = :status, history = list_append(history, :entry) ADD appliedEventIds :ids",
             ConditionExpression=(
                 "attribute_exists(orderId) AND NOT contains(appliedEventIds, :eventId) "
-                "AND NOT (#status IN (:final0, :final1, :final2))"
+                f"AND #status IN ({', '.join(allowed)})"
             ),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
@@ -74,7 +89,7 @@ def set_status(event: OrderEvent, status: str, at: str) -> dict[str, Any] | None
                 ":entry": [{"status": status, "at": at, "event": event.detail_type}],
                 ":ids": {event.event_id},
                 ":eventId": event.event_id,
-                **{f":final{index}": final for index, final in enumerate(FINAL_STATUSES)},
+                **dict(zip(allowed, ALLOWED_FROM[status], strict=True)),
             },
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )

@@ -1,4 +1,5 @@
-"""Warehouse: reserves every line of an OrderPlaced atomically and emits StockReserved or OutOfStock.
+"""Warehouse: reserves every line of an OrderPlaced atomically and emits StockReserved or OutOfStock;
+releases the reservation on PaymentFailed.
 
 Handler string ``handlers.warehouse.app.handler`` (SQS batch). Environment: ``INVENTORY_TABLE``,
 ``RESERVATIONS_TABLE``, ``IDEMPOTENCY_TABLE``, ``EVENT_BUS_NAME``, ``EVENT_SOURCE`` (``eventshop.warehouse``).
@@ -8,6 +9,12 @@ the reservation put if ``attribute_not_exists(orderId)``. DynamoDB applies all o
 orders never oversell. When the transaction is cancelled, ``CancellationReasons`` tell why: the
 reservation exists (a duplicate: its stored outcome is emitted again) or some skus are short (the
 decision OUT_OF_STOCK is stored, so a redelivery repeats it even if stock arrived meanwhile).
+
+Compensation (saga): on PaymentFailed one transaction moves the reservation RESERVED -> RELEASED
+(conditional, so duplicates have one effect) and adds every line's quantity back to the inventory, then
+StockReleased is emitted (again, with the same event id, on a redelivery). When PaymentFailed arrives
+before the reservation, a PAYMENT_FAILED row is put in the reservation's place (``attribute_not_exists``):
+the later OrderPlaced's transaction fails on it as a whole, so no stock is ever held, and nothing is emitted.
 """
 
 from __future__ import annotations
@@ -50,7 +57,13 @@ deserializer = TypeDeserializer()
 
 RESERVED = "RESERVED"
 OUT_OF_STOCK = "OUT_OF_STOCK"
+RELEASED = "RELEASED"
+#: The marker PaymentFailed leaves when it arrives before the reservation: nothing may be reserved.
+PAYMENT_FAILED = "PAYMENT_FAILED"
 OUTCOME_BY_STATUS = {RESERVED: "StockReserved", OUT_OF_STOCK: "OutOfStock"}
+RELEASE_REASON = "payment_failed"
+#: Attempts when the reservation changes between read and transaction (a release racing a reservation).
+MAX_RELEASE_ATTEMPTS = 3
 #: TransactWriteItems takes at most 100 actions: the lines plus the reservation.
 MAX_LINES = 99
 CONDITION_FAILED = "ConditionalCheckFailed"
@@ -188,13 +201,127 @@ def reserve_order(*, event: OrderEvent) -> dict[str, str]:
     """Reserve an OrderPlaced's stock once and emit the outcome (again, for an order already decided)."""
     event.require("customerId", "email", "items")
     row = reserve(event, order_lines(event))
+    if row["status"] not in OUTCOME_BY_STATUS:
+        # RELEASED or PAYMENT_FAILED: the payment failed, the saga is past the reservation.
+        logger.info("Nothing reserved: the payment failed", extra={"reservation_status": row["status"]})
+        return {"orderId": event.order_id, "outcome": "none", "reservationStatus": str(row["status"])}
     outcome = outcome_event(row)
     publisher.publish(outcome)
     logger.info("Reservation outcome emitted", extra={"outcome": outcome.detail_type})
     return {"orderId": event.order_id, "outcome": outcome.detail_type}
 
 
-HANDLERS: Mapping[str, Callable[..., dict[str, str]]] = {"OrderPlaced": reserve_order}
+def find_reservation(order_id: str) -> dict[str, Any] | None:
+    response = dynamodb.get_item(TableName=RESERVATIONS_TABLE, Key={"orderId": {"S": order_id}}, ConsistentRead=True)
+    return from_item(response["Item"]) if "Item" in response else None
+
+
+def put_payment_failed_marker(event: OrderEvent) -> bool:
+    """Put a PAYMENT_FAILED row unless the order has a reservation row; return whether it was put."""
+    marker = {
+        "orderId": event.order_id,
+        "status": PAYMENT_FAILED,
+        "items": [],
+        "customerId": str(event.detail["customerId"]),
+        "email": str(event.detail["email"]),
+        "correlationId": event.correlation_id,
+        "releaseEventId": event.event_id,
+        "createdAt": utc_now(),
+    }
+    try:
+        dynamodb.put_item(
+            TableName=RESERVATIONS_TABLE, Item=to_item(marker), ConditionExpression="attribute_not_exists(orderId)"
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def release_transaction(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The TransactItems: the reservation RESERVED -> RELEASED, then one increment per line."""
+    update = {
+        "Update": {
+            "TableName": RESERVATIONS_TABLE,
+            "Key": {"orderId": {"S": str(row["orderId"])}},
+            "UpdateExpression": "SET #status = :released, releaseReason = :reason, releasedAt = :at",
+            "ConditionExpression": "#status = :reserved",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_item(
+                {":released": RELEASED, ":reserved": RESERVED, ":reason": RELEASE_REASON, ":at": utc_now()}
+            ),
+        }
+    }
+    increments: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "TableName": INVENTORY_TABLE,
+                "Key": {"sku": {"S": str(line["sku"])}},
+                "UpdateExpression": "SET available = available + :quantity",
+                "ConditionExpression": "attribute_exists(sku)",
+                "ExpressionAttributeValues": {":quantity": {"N": str(int(line["quantity"]))}},
+            }
+        }
+        for line in row["items"]
+    ]
+    return [update, *increments]
+
+
+@tracer.capture_method
+def release(row: Mapping[str, Any]) -> bool:
+    """Release a RESERVED reservation and give its stock back; ``False`` when it is no longer RESERVED."""
+    try:
+        dynamodb.transact_write_items(TransactItems=release_transaction(row))
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+        if reasons[:1] == [CONDITION_FAILED] and all(code == "None" for code in reasons[1:]):
+            return False
+        raise ReservationConflictError(f"Release of order {row['orderId']} cancelled: {reasons}") from error
+    return True
+
+
+def released_event(row: Mapping[str, Any]) -> OutgoingEvent:
+    detail = build_detail(
+        "StockReleased",
+        order_id=str(row["orderId"]),
+        customer_id=str(row["customerId"]),
+        email=str(row["email"]),
+        correlation_id=str(row["correlationId"]),
+        items=[{"sku": str(line["sku"]), "quantity": int(line["quantity"])} for line in row["items"]],
+        reason=str(row.get("releaseReason", RELEASE_REASON)),
+    )
+    return OutgoingEvent("StockReleased", detail)
+
+
+@idempotent_on_event(persistence, idempotency_config)
+@tracer.capture_method
+def release_order(*, event: OrderEvent) -> dict[str, str]:
+    """Compensate a PaymentFailed: release a held reservation once, or stop one that has not happened."""
+    event.require("customerId", "email")
+    for _ in range(MAX_RELEASE_ATTEMPTS):
+        row = find_reservation(event.order_id)
+        if row is None:
+            if put_payment_failed_marker(event):
+                logger.info("Payment failed before the reservation: nothing will be reserved")
+                return {"orderId": event.order_id, "outcome": "released_before_reservation"}
+            continue
+        if row["status"] == RESERVED:
+            if not release(row):
+                continue
+            row = {**row, "status": RELEASED, "releaseReason": RELEASE_REASON}
+        if row["status"] == RELEASED:
+            publisher.publish(released_event(row))
+            logger.info("Reservation released")
+            return {"orderId": event.order_id, "outcome": "StockReleased"}
+        logger.info("Nothing to release", extra={"reservation_status": row["status"]})
+        return {"orderId": event.order_id, "outcome": "none", "reservationStatus": str(row["status"])}
+    raise RuntimeError(f"Reservation of order {event.order_id} kept changing; PaymentFailed will be retried")
+
+
+HANDLERS: Mapping[str, Callable[..., dict[str, str]]] = {"OrderPlaced": reserve_order, "PaymentFailed": release_order}
 
 
 def record_handler(record: SQSRecord) -> dict[str, str]:

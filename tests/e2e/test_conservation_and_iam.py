@@ -17,8 +17,9 @@ from localcloud.shop import DECLINE, Shopper, is_settled
 def mixed_run(cloud: LocalCloud, shopper: Shopper) -> dict[str, str]:
     """Approved, declined, sold-out and limited-stock orders, a cart item, and one order whose billing
     record always fails."""
-    warehouse = cloud.function("warehouse").module
-    original: Callable[..., Any] = warehouse.HANDLERS["OrderPlaced"]
+    warehouse: Any = cloud.function("warehouse").module
+    handlers: dict[str, Callable[..., Any]] = dict(warehouse.HANDLERS)
+    original = handlers["OrderPlaced"]
     placed = {
         "approved": shopper.place_order([("MUG-LOGO", 1)]),
         "declined": shopper.place_order([("TSHIRT-BLACK-M", 1)], token=DECLINE),
@@ -36,7 +37,7 @@ def mixed_run(cloud: LocalCloud, shopper: Shopper) -> dict[str, str]:
             return original(event=event)
 
         patch = pytest.MonkeyPatch()
-        patch.setattr(warehouse, "HANDLERS", {"OrderPlaced": failing})
+        patch.setattr(warehouse, "HANDLERS", {**handlers, "OrderPlaced": failing})
     try:
         cloud.settle()
     finally:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from localcloud.cloud import LocalCloud
-from localcloud.demo import MIX, run_mix
+from localcloud.demo import APPROVE, MIX, run_mix
 
 
 def test_a_clean_mix_settles_with_the_expected_outcomes_and_balanced_books(cloud: LocalCloud) -> None:
@@ -16,7 +16,10 @@ def test_a_clean_mix_settles_with_the_expected_outcomes_and_balanced_books(cloud
     assert result.ok, (result.unsettled, result.unexpected, result.lost, result.missing_grants)
     assert dict(result.outcomes) == {"PAID+RESERVED": 7, "PAYMENT_FAILED": 2, "CANCELLED": 1}
     assert result.dead_lettered == 0
-    assert result.notifications == 2 * len(MIX) + 1  # placed + payment outcome each, + one out-of-stock
+    captured = sum(1 for _, _, token in MIX if token == APPROVE)
+    # placed + payment outcome for each order, an invoice for each captured payment,
+    # and for the sold-out order its out-of-stock and refund messages
+    assert result.notifications == 2 * len(MIX) + captured + 2
 
 
 def test_an_order_whose_message_is_dead_lettered_fails_the_run(

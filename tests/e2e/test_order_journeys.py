@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from localcloud.cloud import LocalCloud
@@ -19,8 +21,15 @@ def test_approved_order_is_paid_and_reserved_and_the_customer_is_told(cloud: Loc
     assert sorted(history_events(order)[1:]) == ["PaymentSucceeded", "StockReserved"]
     assert str(order["total"]) == "22.0"
     emails = messages_about(cloud.outbox(), order_id)
-    assert sorted(message["attributes"]["detailType"] for message in emails) == ["OrderPlaced", "PaymentSucceeded"]
+    assert sorted(message["attributes"]["detailType"] for message in emails) == [
+        "InvoiceReady",
+        "OrderPlaced",
+        "PaymentSucceeded",
+    ]
     assert all(message["attributes"]["email"] == shopper.email for message in emails)
+    invoice = cloud.clients("s3").get_object(Bucket="eventshop-dev-invoices", Key=f"invoices/{order_id}.json")
+    document = json.loads(invoice["Body"].read())
+    assert (document["orderId"], document["amount"], document["email"]) == (order_id, "22.00", shopper.email)
 
 
 def test_declined_payment_ends_in_payment_failed(cloud: LocalCloud, shopper: Shopper) -> None:
@@ -32,6 +41,13 @@ def test_declined_payment_ends_in_payment_failed(cloud: LocalCloud, shopper: Sho
     assert "PaymentFailed" in history_events(order)
     emails = messages_about(cloud.outbox(), order_id)
     assert sorted(message["attributes"]["detailType"] for message in emails) == ["OrderPlaced", "PaymentFailed"]
+    # The saga releases the reservation made for the declined order: no stock stays held.
+    (released,) = events_about(cloud, order_id, "StockReleased")
+    assert released["detail"]["items"] == [{"sku": "TSHIRT-BLACK-M", "quantity": 1}]
+    reservation = cloud.clients("dynamodb").get_item(
+        TableName="eventshop-dev-reservations", Key={"orderId": {"S": order_id}}
+    )["Item"]
+    assert reservation["status"]["S"] in ("RELEASED", "PAYMENT_FAILED")
 
 
 def test_sold_out_item_cancels_the_order(cloud: LocalCloud, shopper: Shopper) -> None:
@@ -45,6 +61,16 @@ def test_sold_out_item_cancels_the_order(cloud: LocalCloud, shopper: Shopper) ->
     assert out_of_stock["detail"]["unavailable"] == ["VINYL-SOLDOUT"]
     emails = messages_about(cloud.outbox(), order_id)
     assert "OutOfStock" in {message["attributes"]["detailType"] for message in emails}
+    # The captured payment is refunded once, and the customer is told.
+    (refunded,) = events_about(cloud, order_id, "PaymentRefunded")
+    assert refunded["detail"]["reason"] == "out_of_stock"
+    payment = cloud.clients("dynamodb").get_item(TableName="eventshop-dev-payments", Key={"orderId": {"S": order_id}})
+    assert payment["Item"]["status"]["S"] == "REFUNDED"
+    reservation = cloud.clients("dynamodb").get_item(
+        TableName="eventshop-dev-reservations", Key={"orderId": {"S": order_id}}
+    )["Item"]
+    assert reservation["status"]["S"] == "OUT_OF_STOCK", "no stock is held for a cancelled order"
+    assert "PaymentRefunded" in {message["attributes"]["detailType"] for message in emails}
 
 
 def test_malformed_body_is_refused_at_the_edge_and_nothing_reaches_the_bus(cloud: LocalCloud, shopper: Shopper) -> None:

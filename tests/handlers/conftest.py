@@ -25,6 +25,7 @@ from moto import mock_aws
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 BUS = "eventshop-test"
+INVOICES_BUCKET = "eventshop-test-invoices"
 
 TABLES = {
     "catalog": "sku",
@@ -191,6 +192,7 @@ def projector(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 @pytest.fixture
 def billing(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    boto3.client("s3").create_bucket(Bucket=INVOICES_BUCKET)
     return load_handler(
         "handlers.billing.app",
         monkeypatch,
@@ -198,6 +200,7 @@ def billing(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
             "POWERTOOLS_SERVICE_NAME": "billing",
             "PAYMENTS_TABLE": shop.tables["payments"],
             "IDEMPOTENCY_TABLE": shop.tables["idempotency"],
+            "INVOICES_BUCKET": INVOICES_BUCKET,
             "EVENT_BUS_NAME": BUS,
             "EVENT_SOURCE": "eventshop.billing",
         },

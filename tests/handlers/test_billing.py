@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from types import ModuleType
 
+import boto3
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.shared.events import MalformedEventError, event_id, parse_sqs_record
-from tests.handlers.builders import order_placed, sqs_event
-from tests.handlers.conftest import FakeLambdaContext, Shop
+from tests.handlers.builders import lifecycle_event, order_placed, sqs_event
+from tests.handlers.conftest import INVOICES_BUCKET, FakeLambdaContext, Shop
 
 
 def test_approved_token_captures_and_emits_payment_succeeded(
@@ -96,3 +98,48 @@ def test_missing_fields_are_named_in_the_error(billing: ModuleType, shop: Shop, 
     with pytest.raises(MalformedEventError, match=r"missing detail\.email; missing detail\.total"):
         billing.bill_order(event=event)
     assert shop.emitted() == []
+
+
+def invoice_keys() -> list[str]:
+    listed = boto3.client("s3").list_objects_v2(Bucket=INVOICES_BUCKET)
+    return [str(item["Key"]) for item in listed.get("Contents", [])]
+
+
+def test_captured_payment_gets_one_invoice_document(
+    billing: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    placed = order_placed("order-8", lines=(("SKU-1", 2, "12.25"),))
+
+    billing.handler(sqs_event(placed), context)
+    first = boto3.client("s3").get_object(Bucket=INVOICES_BUCKET, Key="invoices/order-8.json")
+    for item in shop.table("idempotency").scan()["Items"]:
+        shop.table("idempotency").delete_item(Key={"id": item["id"]})
+    billing.handler(sqs_event(placed), context)
+    second = boto3.client("s3").get_object(Bucket=INVOICES_BUCKET, Key="invoices/order-8.json")
+
+    assert invoice_keys() == ["invoices/order-8.json"]
+    assert first["ETag"] == second["ETag"], "a redelivery rewrites the same bytes"
+    document = json.loads(first["Body"].read())
+    payment = shop.table("payments").get_item(Key={"orderId": "order-8"})["Item"]
+    assert document == {
+        "invoiceNumber": "INV-order-8",
+        "orderId": "order-8",
+        "customerId": "cust-1",
+        "email": "ada@example.com",
+        "paymentId": payment["paymentId"],
+        "amount": "24.50",
+        "currency": "EUR",
+        "issuedAt": payment["createdAt"],
+    }
+    assert first["ContentType"] == "application/json"
+    assert first["Metadata"] == {"order-id": "order-8", "correlation-id": "corr-order-8"}
+
+
+def test_declined_or_cancelled_orders_get_no_invoice(
+    billing: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    billing.handler(sqs_event(order_placed("order-9", payment_token="tok_decline")), context)
+    billing.handler(sqs_event(lifecycle_event("OutOfStock", "order-10", items=[], unavailable=["SKU-1"])), context)
+    billing.handler(sqs_event(order_placed("order-10")), context)
+
+    assert invoice_keys() == []

@@ -7,6 +7,7 @@ from decimal import Decimal
 from types import ModuleType
 from typing import Any
 
+import boto3
 import pytest
 
 from handlers.shared import wire
@@ -42,6 +43,11 @@ def test_order_placed_is_rendered_and_published_with_attributes(
         ("PaymentSucceeded", {"paymentId": "pay_1", "amount": Decimal("9.5"), "currency": "EUR"}, "charged 9.50 EUR"),
         ("PaymentFailed", {"reason": "card_declined", "amount": Decimal(9), "currency": "EUR"}, "card declined"),
         ("OutOfStock", {"items": [], "unavailable": ["SKU-2"]}, "out of stock (SKU-2)"),
+        (
+            "PaymentRefunded",
+            {"paymentId": "pay_1", "amount": Decimal("9.5"), "currency": "EUR", "reason": "out_of_stock"},
+            "refunded 9.50 EUR",
+        ),
         ("OrderShipped", {"shippingSpeed": "express", "trackingId": "TRK-1"}, "Tracking number: TRK-1"),
     ],
 )
@@ -85,6 +91,63 @@ def test_missing_template_field_raises(email: ModuleType, shop: Shop, context: F
 
 
 def test_event_without_template_raises(email: ModuleType, shop: Shop, context: FakeLambdaContext) -> None:
-    with pytest.raises(UnsupportedEventError, match="no template for PaymentRefunded"):
-        email.handler(as_invoked(lifecycle_event("PaymentRefunded", "order-6", amount=Decimal(1))), context)
+    with pytest.raises(UnsupportedEventError, match="no template for StockReleased"):
+        email.handler(as_invoked(lifecycle_event("StockReleased", "order-6", items=[])), context)
+    assert shop.outbox() == []
+
+
+def put_invoice(order_id: str, amount: str = "24.50") -> dict[str, Any]:
+    """Put an invoice as Billing does and return S3's Object Created event for it (moto's shape: same id)."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="invoices-test")
+    document = {"invoiceNumber": f"INV-{order_id}", "orderId": order_id, "customerId": "cust-1"}
+    document |= {"email": "ada@example.com", "amount": amount, "currency": "EUR"}
+    key = f"invoices/{order_id}.json"
+    etag = s3.put_object(Bucket="invoices-test", Key=key, Body=json.dumps(document).encode())["ETag"].strip('"')
+    return {
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2024-05-01T12:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:s3:::invoices-test"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": "invoices-test"},
+            "object": {"key": key, "size": 10, "eTag": etag, "version-id": None, "sequencer": "617f08299329d189"},
+            "reason": "PutObject",
+        },
+    }
+
+
+def test_invoice_ready_is_sent_once_per_invoice_whatever_the_s3_event_id(
+    email: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    created = put_invoice("order-7")
+    email.handler(as_invoked(order_placed("order-6")), context)  # the order events' store is in use too
+    shop.outbox()
+
+    first = email.handler(created, context)
+    email.handler(created, context)  # the same event again: directly, and forwarded from the default bus
+    [message] = shop.outbox()
+
+    assert first["detailType"] == "InvoiceReady" and first["orderId"] == "order-7"
+    assert "invoice INV-order-7 for order order-7 (24.50 EUR) is ready" in message["Body"]
+    attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
+    assert attributes == {"detailType": "InvoiceReady", "email": "ada@example.com"}
+
+    other = put_invoice("order-8")  # another invoice, reported under the same S3 event id
+    assert other["id"] == created["id"]
+    email.handler(other, context)
+    assert len(shop.outbox()) == 1
+
+
+def test_an_s3_event_without_an_etag_is_malformed(email: ModuleType, shop: Shop, context: FakeLambdaContext) -> None:
+    created = put_invoice("order-9")
+    del created["detail"]["object"]["eTag"], created["detail"]["object"]["sequencer"]
+
+    with pytest.raises(MalformedEventError, match=r"needs bucket\.name, object\.key, etag"):
+        email.handler(created, context)
     assert shop.outbox() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from types import ModuleType
 from typing import Any
@@ -15,9 +16,8 @@ from tests.handlers.builders import lifecycle_event, sqs_event
 from tests.handlers.conftest import FakeLambdaContext, Shop
 
 
-@pytest.fixture
-def placed(shop: Shop) -> str:
-    """An order as the API stores it (OrderPlaced already applied)."""
+def place(shop: Shop, order_id: str) -> str:
+    """Store an order as the API does (OrderPlaced already applied)."""
     priced = model.PricedOrder(
         items=[{"sku": "SKU-1", "name": "Cup", "quantity": 2, "unitPrice": Decimal("12.00")}],
         total=Decimal("24.00"),
@@ -25,7 +25,7 @@ def placed(shop: Shop) -> str:
     )
     body = {"customerId": "cust-1", "email": "ada@example.com", "items": [], "paymentToken": "tok_visa"}
     item = model.new_order_item(
-        order_id="order-1",
+        order_id=order_id,
         body=body,
         priced=priced,
         correlation_id="corr-1",
@@ -33,7 +33,13 @@ def placed(shop: Shop) -> str:
         fingerprint="f",
     )
     shop.table("orders").put_item(Item={**item, "published": True})
-    return "order-1"
+    return order_id
+
+
+@pytest.fixture
+def placed(shop: Shop) -> str:
+    """An order as the API stores it (OrderPlaced already applied)."""
+    return place(shop, "order-1")
 
 
 def order(shop: Shop, order_id: str) -> dict[str, Any]:
@@ -137,3 +143,59 @@ def test_failures_carry_clear_errors(projector: ModuleType, shop: Shop, placed: 
     assert "PaymentSucceeded must come from eventshop.billing, not eventshop.orders" in message
     assert "missing detail.orderId" in message
     assert "missing detail.metadata.eventId" in message
+
+
+SCENARIOS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
+    "approved and shipped": (
+        ("PaymentSucceeded", {"paymentId": "pay_1", "amount": Decimal(24)}),
+        ("StockReserved", {"items": []}),
+        ("OrderShipped", {"shippingSpeed": "express", "trackingId": "T1"}),
+    ),
+    "captured, then out of stock and refunded": (
+        ("PaymentSucceeded", {"paymentId": "pay_1", "amount": Decimal(24)}),
+        ("OutOfStock", {"items": [], "unavailable": ["SKU-1"]}),
+        ("PaymentRefunded", {"paymentId": "pay_1", "amount": Decimal(24), "reason": "out_of_stock"}),
+    ),
+    "declined, reserved and released": (
+        ("PaymentFailed", {"reason": "card_declined", "amount": Decimal(24)}),
+        ("StockReserved", {"items": []}),
+        ("StockReleased", {"items": [], "reason": "payment_failed"}),
+    ),
+    "declined and out of stock": (
+        ("PaymentFailed", {"reason": "card_declined", "amount": Decimal(24)}),
+        ("OutOfStock", {"items": [], "unavailable": ["SKU-1"]}),
+    ),
+}
+FINAL_BY_SCENARIO = {
+    "approved and shipped": "SHIPPED",
+    "captured, then out of stock and refunded": "CANCELLED",
+    "declined, reserved and released": "PAYMENT_FAILED",
+    "declined and out of stock": "PAYMENT_FAILED",
+}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_final_status_does_not_depend_on_arrival_order(
+    projector: ModuleType, shop: Shop, context: FakeLambdaContext, scenario: str
+) -> None:
+    for number, order_of_arrival in enumerate(itertools.permutations(SCENARIOS[scenario])):
+        order_id = place(shop, f"order-{number}")
+        for detail_type, fields in order_of_arrival:
+            result = project(projector, context, lifecycle_event(detail_type, order_id, **fields))
+            assert result == {"batchItemFailures": []}
+
+        arrived = [detail_type for detail_type, _ in order_of_arrival]
+        assert order(shop, order_id)["status"] == FINAL_BY_SCENARIO[scenario], arrived
+        assert [event for event, _ in history(shop, order_id)] == ["OrderPlaced", *arrived]
+
+
+def test_statuses_only_move_forward(projector: ModuleType, shop: Shop, placed: str, context: FakeLambdaContext) -> None:
+    project(projector, context, lifecycle_event("StockReserved", placed, items=[]))
+    project(projector, context, lifecycle_event("PaymentSucceeded", placed, paymentId="pay_1", amount=Decimal(24)))
+
+    assert order(shop, placed)["status"] == "RESERVED"
+    assert history(shop, placed) == [
+        ("OrderPlaced", "PLACED"),
+        ("StockReserved", "RESERVED"),
+        ("PaymentSucceeded", "RESERVED"),
+    ]

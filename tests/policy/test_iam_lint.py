@@ -38,7 +38,7 @@ def test_parliament_finds_nothing_in_any_role_policy(program_run: ProgramRun) ->
     role_policies = program_run.of_type("aws:iam/rolePolicy:RolePolicy")
     findings = {policy.name: lint(policy.inputs["policy"]) for policy in role_policies}
 
-    assert len(role_policies) == 6
+    assert len(role_policies) == 7
     assert {name: found for name, found in findings.items() if found} == {}
 
 

@@ -33,5 +33,7 @@ def test_each_detail_type_row_links_its_schema_and_sample_and_names_required_fie
     assert "[sample](../handlers/shared/contracts/events/samples/ObjectCreated.json)" in rows["Object Created"]
     assert "`bucket.{name}`, `object.{key}`" in rows["Object Created"]
     assert "`items[].{sku, quantity}`" in rows["StockReserved"]
-    assert f"none yet: {UNCONSUMED['StockReleased']}" in rows["StockReleased"]
-    assert rows["PaymentRefunded"].startswith("| PaymentRefunded | `eventshop.billing` | Billing | orders:")
+    for detail_type, reason in UNCONSUMED.items():
+        assert f"none yet: {reason}" in rows[detail_type]
+    assert "orders: `order-status-queue` (SQS)" in rows["StockReleased"]
+    assert rows["PaymentRefunded"].startswith("| PaymentRefunded | `eventshop.billing` | Billing | email:")

@@ -52,14 +52,15 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | XRAY
         | bus
         | queue("billing-queue", *CONSUME)
-        | table("payments", "dynamodb:PutItem", "dynamodb:GetItem")
-        | table("billing-idempotency", *IDEMPOTENCY),
+        | table("payments", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
+        | table("billing-idempotency", *IDEMPOTENCY)
+        | {("s3:PutObject", f"arn:aws:s3:::{p}-invoices/invoices/*")},
         "warehouse": logs("warehouse")
         | XRAY
         | bus
         | queue("warehouse-queue", *CONSUME)
         | table("inventory", "dynamodb:UpdateItem")
-        | table("reservations", "dynamodb:PutItem", "dynamodb:GetItem")
+        | table("reservations", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
         | table("warehouse-idempotency", *IDEMPOTENCY),
         "email": logs("email")
         | XRAY
@@ -67,7 +68,8 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | queue("email-dlq", "sqs:SendMessage")
         | {("sns:Publish", arn("sns", f"{p}-customer-notifications"))}
         | {("kms:GenerateDataKey", customer_key), ("kms:Decrypt", customer_key)}
-        | table("email-idempotency", *IDEMPOTENCY),
+        | table("email-idempotency", *IDEMPOTENCY)
+        | {("s3:GetObject", f"arn:aws:s3:::{p}-invoices/invoices/*")},
     }
 
 

@@ -89,3 +89,13 @@ def test_the_program_fails_before_declaring_anything_on_bad_settings() -> None:
 def test_a_stack_without_a_file_is_refused() -> None:
     with pytest.raises(ValueError, match=r"stack 'staging' has no Pulumi\.staging\.yaml"):
         load_stack_config("staging")
+
+
+def test_invoices_are_kept_briefly_in_dev_and_for_years_in_prod() -> None:
+    dev = settings_from_config("dev", load_stack_config("dev"))
+    prod = settings_from_config("prod", load_stack_config("prod"))
+    assert (dev.invoices.retention_days, prod.invoices.retention_days) == (30, 2555)
+    config = load_stack_config("dev")
+    config["eventshop:invoices"] = json.dumps({"retentionDays": 0})
+    with pytest.raises(SettingsError, match="eventshop:invoices"):
+        settings_from_config("dev", config)

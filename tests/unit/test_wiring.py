@@ -29,11 +29,56 @@ def test_every_rule_has_a_target(run: ProgramRun) -> None:
         assert graph.targets_of(rule), f"rule {rule.name} has no target"
 
 
+#: The only rules that may match an AWS service's events: the invoices' forward and Email's invoice rule.
+AWS_SOURCE_RULES = ("invoices-forward-rule-forward", "email-rule-invoices")
+
+
 def test_every_rule_pattern_names_a_source_and_detail_types(run: ProgramRun) -> None:
     for rule in run.of_type(RULE):
         pattern = rule.json_input("eventPattern")
-        assert pattern["source"] and all(s.startswith("eventshop.") for s in pattern["source"]), rule.name
         assert pattern["detail-type"], f"rule {rule.name} matches every detail-type of its source"
+        if rule.name in AWS_SOURCE_RULES:
+            continue
+        assert pattern["source"] and all(s.startswith("eventshop.") for s in pattern["source"]), rule.name
+
+
+def test_only_the_invoice_rules_match_s3_events_and_only_the_invoices_bucket(run: ProgramRun) -> None:
+    bucket = f"eventshop-{run.stack}-invoices"
+    rules = {rule.name: rule for rule in run.of_type(RULE)}
+    assert {name for name, rule in rules.items() if "aws.s3" in rule.json_input("eventPattern")["source"]} == set(
+        AWS_SOURCE_RULES
+    )
+    for name in AWS_SOURCE_RULES:
+        assert rules[name].json_input("eventPattern") == {
+            "source": ["aws.s3"],
+            "detail-type": ["Object Created"],
+            "detail": {"bucket": {"name": [bucket]}, "object": {"key": [{"prefix": "invoices/"}]}},
+        }, name
+    assert rules["invoices-forward-rule-forward"].inputs["eventBusName"] == "default"
+    assert rules["email-rule-invoices"].inputs["eventBusName"] == f"eventshop-{run.stack}"
+
+
+def test_the_forward_rule_puts_on_the_shop_bus_with_a_role_that_may_do_only_that(run: ProgramRun) -> None:
+    graph = Graph(run)
+    bus_arn = f"arn:aws:events:eu-west-1:123456789012:event-bus/eventshop-{run.stack}"
+    [target] = graph.targets_of(run.named("invoices-forward-rule-forward"))
+    assert target.inputs["arn"] == bus_arn
+    assert target.inputs["eventBusName"] == "default"
+    assert target.inputs["retryPolicy"]["maximumRetryAttempts"] > 0
+    role = run.named("invoices-forward-role")
+    assert target.inputs["roleArn"] == role.outputs["arn"]
+    assert role.json_input("assumeRolePolicy")["Statement"][0]["Principal"] == {"Service": "events.amazonaws.com"}
+    assert run.named("invoices-forward-role-policy").json_input("policy")["Statement"] == [
+        {
+            "Sid": "Grant0",
+            "Effect": "Allow",
+            "Action": ["events:PutEvents"],
+            "Resource": [bus_arn],
+            "Condition": {"StringEquals": {"events:source": ["aws.s3"]}},
+        }
+    ]
+    dlq = graph.queue_by_arn(target.inputs["deadLetterConfig"]["arn"])
+    assert dlq.outputs["name"] == f"eventshop-{run.stack}-invoices-forward-dlq"
 
 
 def test_every_target_has_a_retry_policy_and_a_dead_letter_queue(run: ProgramRun) -> None:
@@ -120,7 +165,8 @@ def test_every_dead_letter_queue_has_an_alarm_on_the_ops_topic(run: ProgramRun) 
     graph = Graph(run)
     alarm_topic = graph.by_physical_name("aws:sns/topic:Topic", f"eventshop-{run.stack}-alarms")
     dlq_arns = graph.dead_letter_queue_arns()
-    assert len(dlq_arns) == 5  # billing, warehouse, order-status, email, customer-notification deliveries
+    # billing, warehouse, order-status, email, customer-notification deliveries, invoice forwarding
+    assert len(dlq_arns) == 6
     for arn in dlq_arns:
         queue = graph.queue_by_arn(arn)
         alarms = [
