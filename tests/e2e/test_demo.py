@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from localcloud.cloud import LocalCloud
-from localcloud.demo import APPROVE, MIX, run_mix
+from localcloud.demo import MIX, run_mix
+from localcloud.shop import APPROVE
 
 
 def test_a_clean_mix_settles_with_the_expected_outcomes_and_balanced_books(cloud: LocalCloud) -> None:
