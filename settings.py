@@ -22,6 +22,8 @@ LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Step Functions' execution log levels (OFF is not offered: every stack logs its workflow).
+WORKFLOW_LOG_LEVELS = ("ALL", "ERROR", "FATAL")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 # The AWS-managed Powertools layer for Python 3.13 on arm64, published by AWS in every region.
@@ -80,6 +82,21 @@ class CustomerNotificationSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FulfillmentSettings:
+    """The fulfillment workflow: how much it logs, and from how many orders a customer is a VIP."""
+
+    log_level: str
+    vip_threshold: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReminderSettings:
+    """How long after the last item added to a cart its reminder fires."""
+
+    delay_minutes: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the program reads from the stack's configuration."""
 
@@ -97,6 +114,8 @@ class Settings:
     api: ApiSettings
     customer_notifications: CustomerNotificationSettings
     seed_catalog: bool
+    fulfillment: FulfillmentSettings
+    reminders: ReminderSettings
 
     @property
     def prefix(self) -> str:
@@ -147,6 +166,12 @@ class _Reader:
         if value not in choices:
             self._problem(key, f"must be one of {', '.join(choices)}, got {value!r}")
         return value
+
+    def one_of(self, key: str, value: Any, choices: tuple[str, ...]) -> str:
+        if value not in choices:
+            self._problem(key, f"must be one of {', '.join(choices)}, got {value!r}")
+            return choices[0]
+        return str(value)
 
     def integer(self, key: str, low: int, high: int, allowed: frozenset[int] | None = None) -> int:
         value = self.required(key)
@@ -280,6 +305,13 @@ def settings_from_config(stack: str, values: Mapping[str, str]) -> Settings:
     notify = read.obj(notify_key)
     read.unknown_fields(notify_key, notify, {"outboxQueue", "emailSubscribers", "httpsSubscribers"})
 
+    fulfillment_key = f"{_NS}:fulfillment"
+    fulfillment = read.obj(fulfillment_key)
+    read.unknown_fields(fulfillment_key, fulfillment, {"logLevel", "vipThreshold"})
+    reminders_key = f"{_NS}:reminders"
+    reminders = read.obj(reminders_key)
+    read.unknown_fields(reminders_key, reminders, {"delayMinutes"})
+
     settings = Settings(
         project=PROJECT,
         stack=stack,
@@ -316,6 +348,18 @@ def settings_from_config(stack: str, values: Mapping[str, str]) -> Settings:
             https_subscribers=read.list_field(notify_key, notify, "httpsSubscribers", _HTTPS_URL, "an https URL"),
         ),
         seed_catalog=read.boolean(f"{_NS}:seedCatalog"),
+        fulfillment=FulfillmentSettings(
+            log_level=read.field(
+                fulfillment_key,
+                fulfillment,
+                "logLevel",
+                lambda k, v: read.one_of(k, v, WORKFLOW_LOG_LEVELS),
+                WORKFLOW_LOG_LEVELS[0],
+            ),
+            vip_threshold=read.int_field(fulfillment_key, fulfillment, "vipThreshold", 1, 1000),
+        ),
+        # A one-time schedule must lie in the future; a week is the longest a cart reminder makes sense.
+        reminders=ReminderSettings(delay_minutes=read.int_field(reminders_key, reminders, "delayMinutes", 1, 10080)),
     )
     if not read.problems and not (
         settings.customer_notifications.outbox_queue
@@ -342,6 +386,8 @@ SETTING_KEYS = (
     f"{_NS}:api",
     f"{_NS}:customerNotifications",
     f"{_NS}:seedCatalog",
+    f"{_NS}:fulfillment",
+    f"{_NS}:reminders",
 )
 
 
