@@ -16,6 +16,7 @@ from components import (
     EventServiceArgs,
     NotifyingTopic,
     NotifyingTopicArgs,
+    QueuedConsumer,
     TopicSubscription,
 )
 from components.notifying_topic import QueueSubscriber
@@ -23,6 +24,8 @@ from services import events
 from services.context import ServiceContext, idempotency_grant
 
 CONSUMES = ("OrderPlaced", "PaymentSucceeded", "PaymentFailed", "OutOfStock", "OrderShipped")
+# Through a queue, so a reminder that fails to send is retried, then dead-lettered.
+CONSUMES_QUEUED = ("CartReminderDue",)
 
 
 class Email(pulumi.ComponentResource):
@@ -33,10 +36,13 @@ class Email(pulumi.ComponentResource):
         publisher_role_arn: pulumi.Output[str]
         resolve_publisher_role_arn: Callable[[pulumi.Output[str]], None]
         publisher_role_arn, resolve_publisher_role_arn = pulumi.deferred_output()
+        reminder_role_arn: pulumi.Output[str]
+        resolve_reminder_role_arn: Callable[[pulumi.Output[str]], None]
+        reminder_role_arn, resolve_reminder_role_arn = pulumi.deferred_output()
         self.customer_topic = NotifyingTopic(
             "customer-notifications",
             NotifyingTopicArgs(
-                publisher_role_arns=(publisher_role_arn,),
+                publisher_role_arns=(publisher_role_arn, reminder_role_arn),
                 queue_subscribers=(QueueSubscriber(key="outbox"),) if notifications.outbox_queue else (),
                 subscriptions=(
                     *(
@@ -72,4 +78,21 @@ class Email(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         resolve_publisher_role_arn(self.sender.consumer.role.arn)
+        self.reminders = QueuedConsumer(
+            "email-reminders",
+            ctx.queued(
+                CONSUMES_QUEUED,
+                ctx.function(
+                    "handlers.email.app.queued_handler",
+                    "email",
+                    environment={
+                        "CUSTOMER_TOPIC_ARN": self.customer_topic.topic.arn,
+                        "IDEMPOTENCY_TABLE": self.idempotency.table.name,
+                    },
+                    grants=(*self.customer_topic.publish_grants(), idempotency_grant(self.idempotency)),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        resolve_reminder_role_arn(self.reminders.consumer.role.arn)
         self.register_outputs({"customer_topic_arn": self.customer_topic.topic.arn})

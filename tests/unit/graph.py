@@ -81,6 +81,12 @@ class Graph:
             t.inputs["deadLetterConfig"]["arn"] for t in self.run.of_type(TARGET) if t.inputs.get("deadLetterConfig")
         }
         arns |= {c.inputs["destinationConfig"]["onFailure"]["destination"] for c in self.run.of_type(INVOKE_CONFIG)}
+        # Schedules a function creates at run time dead-letter to the queue it is handed.
+        arns |= {
+            f.inputs["environment"]["variables"]["SCHEDULER_DLQ_ARN"]
+            for f in self.run.of_type(FUNCTION)
+            if "SCHEDULER_DLQ_ARN" in f.inputs.get("environment", {}).get("variables", {})
+        }
         return arns
 
     def queue_by_arn(self, arn: str) -> RecordedResource:
