@@ -42,6 +42,10 @@ from localcloud.trace import Trace, order_id_of
 POLL_WAIT_SECONDS = 1
 #: Lambda's async retry back-off: the first retry after a minute, the second after two.
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
+#: How long the cloud counts as busy while a state machine execution runs (its Retry back-off runs in wall
+#: time inside moto, not on the clock): a shipped order takes well under a second; one whose reservation
+#: never comes keeps waiting in the background and reports FulfillmentFailed when its retries run out.
+EXECUTION_BUSY_SECONDS = 15.0
 #: Messages a poller holds invisible while the function runs (the clock, not moto, releases them).
 HOLD_SECONDS = 12 * 60 * 60
 
@@ -406,9 +410,11 @@ class LocalCloud:
                 if arn.service == "sns":
                     self.clients("sns").publish(TopicArn=target["Arn"], Message=body)
                 elif arn.service == "states":
-                    self.clients("stepfunctions").start_execution(
+                    # EventBridge names executions itself (a fresh uuid), so a duplicate event starts a second one.
+                    execution = self.clients("stepfunctions").start_execution(
                         stateMachineArn=target["Arn"], input=body, name=str(uuid.uuid4())
-                    )
+                    )["executionArn"]
+                    self._await_execution(execution, order_id_of(event))
             except Exception as error:
                 self.trace.add("dead-letter", target["Arn"], f"delivery failed: {error}", order_id_of(event))
                 self._to_target_dead_letter(target, event, type(error).__name__)
@@ -419,6 +425,18 @@ class LocalCloud:
         with self._busy_lock:
             self._busy += 1  # counted from now, so the cloud is never idle between the event and its delivery
         threading.Thread(target=deliver, name="target-delivery", daemon=True).start()
+
+    def _await_execution(self, execution_arn: str, order_id: str | None) -> None:
+        """Keep the cloud busy while an execution runs (moto runs it on its own thread, in wall time)."""
+        client = self.clients("stepfunctions")
+        deadline = time.monotonic() + EXECUTION_BUSY_SECONDS
+        status = "RUNNING"
+        while self._running and time.monotonic() < deadline:
+            status = str(client.describe_execution(executionArn=execution_arn)["status"])
+            if status != "RUNNING":
+                break
+            time.sleep(0.05)
+        self.trace.add("result", execution_arn.split(":")[-2], f"execution {status}", order_id)
 
     def _to_target_dead_letter(self, target: Mapping[str, Any], event: Mapping[str, Any], code: str) -> None:
         dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")

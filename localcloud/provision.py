@@ -645,6 +645,30 @@ def method_settings(ctx: Context, resource: Declared) -> Provisioned:
     return f"{inputs['restApi']}-{inputs['stageName']}-{path}", {}
 
 
+# --- Step Functions and Scheduler -------------------------------------------------------------------
+
+
+def state_machine(ctx: Context, resource: Declared) -> Provisioned:
+    """Executed for real: the local cloud's ``mock_aws`` runs with ``execute_state_machine`` on."""
+    inputs = resource.inputs
+    kwargs: dict[str, Any] = {
+        "name": resource.name,
+        "definition": ctx.json_text(inputs["definition"]),
+        "roleArn": inputs["roleArn"],
+        "type": inputs.get("type") or "STANDARD",
+    }
+    tracing = inputs.get("tracingConfiguration")
+    if tracing:
+        kwargs["tracingConfiguration"] = {"enabled": bool(tracing.get("enabled"))}
+    arn = ctx.client("stepfunctions").create_state_machine(**kwargs)["stateMachineArn"]
+    return arn, {"arn": arn}
+
+
+def schedule_group(ctx: Context, resource: Declared) -> Provisioned:
+    arn = ctx.client("scheduler").create_schedule_group(Name=resource.name)["ScheduleGroupArn"]
+    return resource.name, {"arn": arn}
+
+
 PROVISIONERS: dict[str, Provisioner] = {
     "aws:cloudwatch/eventBus:EventBus": event_bus,
     "aws:cloudwatch/eventArchive:EventArchive": event_archive,
@@ -678,6 +702,8 @@ PROVISIONERS: dict[str, Provisioner] = {
     "aws:apigateway/deployment:Deployment": deployment,
     "aws:apigateway/stage:Stage": stage,
     "aws:apigateway/methodSettings:MethodSettings": method_settings,
+    "aws:sfn/stateMachine:StateMachine": state_machine,
+    "aws:scheduler/scheduleGroup:ScheduleGroup": schedule_group,
 }
 
 

@@ -1,10 +1,9 @@
 """The shop as a customer sees it through the local API, and what "settled" means for an order.
 
-Until the fulfillment workflow lands (it will emit OrderShipped, and SHIPPED will be the final state of a
-paid, reserved order), an order is *settled* once the order-status projector has applied both the
-billing outcome (PaymentSucceeded or PaymentFailed) and the warehouse outcome (StockReserved or
-OutOfStock) to it: its history holds one of each. It then rests at RESERVED or PAID (both succeeded, in
-whichever order they arrived), PAYMENT_FAILED or CANCELLED.
+An order is *settled* once the order-status projector has applied both the billing outcome
+(PaymentSucceeded or PaymentFailed) and the warehouse outcome (StockReserved or OutOfStock) to it, and,
+when both succeeded, the fulfillment workflow has shipped it (OrderShipped): it then rests at SHIPPED,
+PAYMENT_FAILED or CANCELLED.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
 
 BILLING_OUTCOMES = frozenset({"PaymentSucceeded", "PaymentFailed"})
 WAREHOUSE_OUTCOMES = frozenset({"StockReserved", "OutOfStock"})
+SUCCESSES = frozenset({"PaymentSucceeded", "StockReserved"})
 APPROVE = "tok_visa"
 DECLINE = "tok_decline"
 
@@ -31,17 +31,19 @@ def history_events(order: Mapping[str, Any]) -> list[str]:
 
 
 def is_settled(order: Mapping[str, Any] | None) -> bool:
-    """Both outcomes applied (see the module docstring); SHIPPED is settled too, once it exists."""
+    """Both outcomes applied and, if both succeeded, shipped (see the module docstring)."""
     if not order:
         return False
     if order.get("status") == "SHIPPED":
         return True
     events = set(history_events(order))
+    if SUCCESSES.issubset(events):
+        return False  # paid and reserved: the fulfillment workflow has yet to ship it
     return bool(events & BILLING_OUTCOMES) and bool(events & WAREHOUSE_OUTCOMES)
 
 
 def outcome(order: Mapping[str, Any]) -> str:
-    """The settled order's result: ``PAID+RESERVED``, ``PAYMENT_FAILED`` or ``CANCELLED``."""
+    """The settled order's result: ``SHIPPED``, ``PAYMENT_FAILED`` or ``CANCELLED`` (``PAID+RESERVED``: not shipped)."""
     status = str(order.get("status"))
     return "PAID+RESERVED" if status in ("PAID", "RESERVED") else status
 
