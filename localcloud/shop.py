@@ -63,8 +63,11 @@ class Shopper:
         *,
         customer_id: str | None = None,
         idempotency_key: str | None = None,
+        cart_id: str | None = None,
     ) -> str:
-        response = self.place_order_response(items, token, customer_id=customer_id, idempotency_key=idempotency_key)
+        response = self.place_order_response(
+            items, token, customer_id=customer_id, idempotency_key=idempotency_key, cart_id=cart_id
+        )
         if response.status != 202:
             raise ApiError(f"POST /orders answered {response.status}: {response.body}")
         return str(response.json()["orderId"])
@@ -76,13 +79,16 @@ class Shopper:
         *,
         customer_id: str | None = None,
         idempotency_key: str | None = None,
+        cart_id: str | None = None,
     ) -> ApiResponse:
-        body = {
+        body: dict[str, Any] = {
             "customerId": customer_id or self.customer_id,
             "email": self.email,
             "items": [{"sku": sku, "quantity": quantity} for sku, quantity in items],
             "paymentToken": token,
         }
+        if cart_id:
+            body["cartId"] = cart_id
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self.api.request("POST", "/orders", body=body, headers=headers)
 
