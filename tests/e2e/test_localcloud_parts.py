@@ -70,3 +70,12 @@ def test_due_timers_fire_when_the_clock_is_advanced_and_not_before() -> None:
     clock.advance(1.5)
     assert fired == ["retry"]
     assert clock.pending == 0
+
+
+def test_clock_watchers_see_every_advance_with_the_new_time() -> None:
+    clock = Clock()
+    seen: list[float] = []
+    clock.watch(seen.append)
+    now = clock.advance(600)
+    assert seen and seen[-1] >= now - 1
+    assert clock.pending == 0, "a watcher is not a timer: settling never waits on it"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
-from devtools.program import ProgramRun
-from tests.unit.graph import ALARM, LOG_GROUP, QUEUE, ROLE, ROLE_POLICY, TARGET, Graph
+import pytest
+
+from components import BusRef, Grant, Observability, Subscription, Workflow, WorkflowArgs
+from devtools.program import ProgramRun, run_callable
+from tests.unit.graph import ALARM, FUNCTION, LOG_GROUP, QUEUE, ROLE, ROLE_POLICY, RULE, TARGET, Graph
 from tests.unit.test_iam import LOG_DELIVERY, WORKFLOW_XRAY, arn
 
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
@@ -106,3 +109,63 @@ def test_dead_letters_delivery_failures_and_failed_executions_alarm_the_ops_topi
     assert f"{p}-fulfillment-dlq-alarm" in names
     assert f"{p}-fulfillment-billing-failed-alarm" in names
     assert all(t.inputs.get("deadLetterConfig") for t in run.of_type(TARGET))
+
+
+def test_the_workflow_component_reports_every_problem_at_once() -> None:
+    bus = BusRef(name="shop-bus", arn="arn:aws:events:eu-west-1:123456789012:event-bus/shop-bus")
+    obs = Observability(log_retention_days=14, log_level="INFO", alarm_topic_arn="arn:aws:sns:eu-west-1:1:ops")
+    args = WorkflowArgs(
+        definition="{}",
+        bus=bus,
+        starts_on=Subscription(key="all", pattern={"account": ["1"]}),
+        grants=(Grant(actions=("dynamodb:*",), resources=("*",)),),
+        observability=obs,
+        log_level="LOUD",
+        workflow_type="SLOW",
+    )
+    with pytest.raises(ValueError, match="Workflow 'flow' has invalid arguments") as error:
+        run_callable(lambda: Workflow("flow", args, transforms={"machine": lambda _kwargs: None}), stack="test")
+    message = str(error.value)
+    for expected in (
+        "the pattern must constrain source or detail-type",
+        "log_level must be one of ALL, ERROR, FATAL, got 'LOUD'",
+        "workflow_type must be one of STANDARD, EXPRESS, got 'SLOW'",
+        "grant action 'dynamodb:*' is a wildcard",
+        "transforms: unknown child 'machine'",
+    ):
+        assert expected in message
+
+
+def test_the_schedule_group_dlq_admits_only_its_own_schedules_and_is_alarmed(run: ProgramRun) -> None:
+    p = f"eventshop-{run.stack}"
+    group = run.named("reminders-schedules")
+    assert group.outputs["name"] == f"{p}-reminders"
+    graph = Graph(run)
+    dlq = next(q for q in run.of_type(QUEUE) if q.outputs["name"] == f"{p}-reminders-schedules-dlq")
+    [allow, deny] = graph.queue_policy_of(dlq)["Statement"]
+    assert allow["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert allow["Condition"] == {
+        "ArnLike": {"aws:SourceArn": arn("scheduler", f"schedule/{p}-reminders/*")},
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+    }
+    assert deny["Effect"] == "Deny"
+    alarm = next(a for a in run.of_type(ALARM) if a.outputs["name"] == f"{p}-reminders-schedules-dlq-alarm")
+    assert alarm.inputs["dimensions"] == {"QueueName": dlq.outputs["name"]}
+
+
+def test_the_reminder_function_learns_the_stacks_delay_and_where_schedules_go(run: ProgramRun) -> None:
+    p = f"eventshop-{run.stack}"
+    fn = Graph(run).by_physical_name(FUNCTION, f"{p}-reminders")
+    env = fn.inputs["environment"]["variables"]
+    assert env["DELAY_MINUTES"] == {"dev": "5", "prod": "1440"}[run.stack]
+    assert env["SCHEDULE_GROUP"] == f"{p}-reminders"
+    assert env["EVENT_BUS_ARN"] == arn("events", f"event-bus/{p}")
+    assert env["SCHEDULER_ROLE_ARN"] == f"arn:aws:iam::123456789012:role/{p}-reminders-scheduler-role"
+    assert env["SCHEDULER_DLQ_ARN"] == arn("sqs", f"{p}-reminders-schedules-dlq")
+    rules = {r.outputs["name"]: json.loads(r.inputs["eventPattern"]) for r in run.of_type(RULE)}
+    assert rules[f"{p}-reminders-carts"] == {"detail-type": ["ItemAddedToCart"], "source": ["eventshop.carts"]}
+    assert rules[f"{p}-reminders-orders"] == {"detail-type": ["OrderPlaced"], "source": ["eventshop.orders"]}
+    assert rules[f"{p}-email-reminders-reminders"] == {
+        "detail-type": ["CartReminderDue"],
+        "source": ["eventshop.reminders"],
+    }
