@@ -45,9 +45,10 @@ ASYNC_RETRY_DELAYS = (60.0, 120.0)
 #: The module-level function a handler reads the current time from when it schedules work (reminders).
 CLOCK_HOOK = "now"
 #: How long the cloud counts as busy while a state machine execution runs (its Retry back-off runs in wall
-#: time inside moto, not on the clock): a shipped order takes well under a second; one whose reservation
-#: never comes keeps waiting in the background and reports FulfillmentFailed when its retries run out.
-EXECUTION_BUSY_SECONDS = 15.0
+#: time inside moto, not on the clock): a shipped order takes well under a second, a late reservation is
+#: found within the first four retries (2+4+8+16 s); one whose reservation never comes keeps waiting in
+#: the background and reports FulfillmentFailed when its retries run out.
+EXECUTION_BUSY_SECONDS = 40.0
 #: Messages a poller holds invisible while the function runs (the clock, not moto, releases them).
 HOLD_SECONDS = 12 * 60 * 60
 
