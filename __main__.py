@@ -10,8 +10,10 @@ from services.billing import Billing
 from services.context import ServiceContext, service_provider
 from services.contracts import Contracts
 from services.email import Email
+from services.fulfillment import Fulfillment
 from services.ops import Ops
 from services.orders import Orders
+from services.reminders import Reminders
 from services.warehouse import Warehouse
 from settings import load_settings
 
@@ -36,6 +38,8 @@ warehouse = Warehouse("warehouse", context, catalog, opts=provided("warehouse"))
 billing = Billing("billing", context, opts=provided("billing"))
 orders = Orders("orders", context, warehouse.inventory, catalog, opts=provided("orders"))
 email = Email("email", context, billing, opts=provided("email"))
+fulfillment = Fulfillment("fulfillment", context, warehouse, opts=provided("fulfillment"))
+reminders = Reminders("reminders", context, opts=provided("reminders"))
 
 pulumi.export("api_url", orders.api.url)
 pulumi.export("event_bus_name", platform.bus.name)

@@ -22,6 +22,8 @@ LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Step Functions' execution log levels (OFF is not offered: every stack logs its workflow).
+WORKFLOW_LOG_LEVELS = ("ALL", "ERROR", "FATAL")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 # The AWS-managed Powertools layer for Python 3.13 on arm64, published by AWS in every region.
@@ -87,6 +89,21 @@ class CustomerNotificationSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FulfillmentSettings:
+    """The fulfillment workflow: how much it logs, and from how many orders a customer is a VIP."""
+
+    log_level: str
+    vip_threshold: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReminderSettings:
+    """How long after the last item added to a cart its reminder fires."""
+
+    delay_minutes: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the program reads from the stack's configuration."""
 
@@ -105,6 +122,8 @@ class Settings:
     customer_notifications: CustomerNotificationSettings
     seed_catalog: bool
     invoices: InvoiceSettings
+    fulfillment: FulfillmentSettings
+    reminders: ReminderSettings
 
     @property
     def prefix(self) -> str:
@@ -155,6 +174,12 @@ class _Reader:
         if value not in choices:
             self._problem(key, f"must be one of {', '.join(choices)}, got {value!r}")
         return value
+
+    def one_of(self, key: str, value: Any, choices: tuple[str, ...]) -> str:
+        if value not in choices:
+            self._problem(key, f"must be one of {', '.join(choices)}, got {value!r}")
+            return choices[0]
+        return str(value)
 
     def integer(self, key: str, low: int, high: int, allowed: frozenset[int] | None = None) -> int:
         value = self.required(key)
@@ -291,6 +316,13 @@ def settings_from_config(stack: str, values: Mapping[str, str]) -> Settings:
     invoices = read.obj(invoices_key)
     read.unknown_fields(invoices_key, invoices, {"retentionDays"})
 
+    fulfillment_key = f"{_NS}:fulfillment"
+    fulfillment = read.obj(fulfillment_key)
+    read.unknown_fields(fulfillment_key, fulfillment, {"logLevel", "vipThreshold"})
+    reminders_key = f"{_NS}:reminders"
+    reminders = read.obj(reminders_key)
+    read.unknown_fields(reminders_key, reminders, {"delayMinutes"})
+
     settings = Settings(
         project=PROJECT,
         stack=stack,
@@ -329,6 +361,18 @@ def settings_from_config(stack: str, values: Mapping[str, str]) -> Settings:
         seed_catalog=read.boolean(f"{_NS}:seedCatalog"),
         # Up to 10 years: invoices are kept as long as the law of the shop's country asks.
         invoices=InvoiceSettings(retention_days=read.int_field(invoices_key, invoices, "retentionDays", 1, 3653)),
+        fulfillment=FulfillmentSettings(
+            log_level=read.field(
+                fulfillment_key,
+                fulfillment,
+                "logLevel",
+                lambda k, v: read.one_of(k, v, WORKFLOW_LOG_LEVELS),
+                WORKFLOW_LOG_LEVELS[0],
+            ),
+            vip_threshold=read.int_field(fulfillment_key, fulfillment, "vipThreshold", 1, 1000),
+        ),
+        # A one-time schedule must lie in the future; a week is the longest a cart reminder makes sense.
+        reminders=ReminderSettings(delay_minutes=read.int_field(reminders_key, reminders, "delayMinutes", 1, 10080)),
     )
     if not read.problems and not (
         settings.customer_notifications.outbox_queue
@@ -356,6 +400,8 @@ SETTING_KEYS = (
     f"{_NS}:customerNotifications",
     f"{_NS}:seedCatalog",
     f"{_NS}:invoices",
+    f"{_NS}:fulfillment",
+    f"{_NS}:reminders",
 )
 
 

@@ -9,6 +9,7 @@ from components.notifying_topic import NotifyingTopic, NotifyingTopicArgs, Route
 from components.queued_consumer import Batching, QueuedConsumer, QueuedConsumerArgs
 from components.subscriptions import Subscription, TargetRetry
 from components.table import Table, TableArgs
+from components.workflow import Workflow, WorkflowArgs
 
 __all__ = [
     "Batching",
@@ -34,4 +35,6 @@ __all__ = [
     "TargetRetry",
     "TopicSubscription",
     "Transforms",
+    "Workflow",
+    "WorkflowArgs",
 ]

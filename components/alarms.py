@@ -108,3 +108,21 @@ def failed_invocations_alarm(
         comparison_operator="GreaterThanOrEqualToThreshold",
         threshold=1,
     )
+
+
+def executions_failed_alarm(
+    logical_name: str, state_machine: aws.sfn.StateMachine, topic_arn: pulumi.Input[str], parent: pulumi.Resource
+) -> aws.cloudwatch.MetricAlarm:
+    """Fires when an execution fails (its Catch could not even report the failure, or it timed out)."""
+    return _alarm(
+        logical_name,
+        topic_arn,
+        parent,
+        "A state machine execution failed.",
+        namespace="AWS/States",
+        metric_name="ExecutionsFailed",
+        dimensions={"StateMachineArn": state_machine.arn},
+        statistic="Sum",
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        threshold=1,
+    )

@@ -43,19 +43,35 @@ class _Drawing:
         self.topics = {t.arn: t for t in run.of_type("aws:sns/topic:Topic")}
         self.rules = {r.outputs["name"]: r for r in run.of_type("aws:cloudwatch/eventRule:EventRule")}
         self.api = run.of_type("aws:apigateway/restApi:RestApi")
+        self.machines = {m.arn: m for m in run.of_type("aws:sfn/stateMachine:StateMachine")}
+        self.schedule_groups = run.of_type("aws:scheduler/scheduleGroup:ScheduleGroup")
         roles = {r.id: r for r in run.of_type("aws:iam/role:Role")}
         # Each role policy with the function that assumes it (None: a service role such as the API's).
         # Roles EventBridge assumes (bus-to-bus forwarding) are drawn as rules, not as producers.
+        role_policies = [
+            p
+            for p in sorted(run.of_type("aws:iam/rolePolicy:RolePolicy"), key=lambda p: p.name)
+            if "events.amazonaws.com" not in json.dumps(roles[p.inputs["role"]].inputs["assumeRolePolicy"])
+        ]
         self.policies = [
             (
                 next((f for f in self.functions.values() if f.inputs["role"] == roles[p.inputs["role"]].arn), None),
                 json.loads(p.inputs["policy"]),
             )
-            for p in sorted(run.of_type("aws:iam/rolePolicy:RolePolicy"), key=lambda p: p.name)
-            if "events.amazonaws.com" not in json.dumps(roles[p.inputs["role"]].inputs["assumeRolePolicy"])
+            for p in role_policies
         ]
         self.bus_arns = {b.arn for b in run.of_type("aws:cloudwatch/eventBus:EventBus")}
         self.forwards = False
+        # The other producers: a state machine's role, and the Scheduler's role (its group's schedules put events).
+        self.producer_by_policy: dict[int, str] = {}
+        for index, p in enumerate(role_policies):
+            role = roles[p.inputs["role"]]
+            machine = next((m for m in self.machines.values() if m.inputs["roleArn"] == role.arn), None)
+            principal = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"].get("Service")
+            if machine is not None:
+                self.producer_by_policy[index] = _node_id(machine)
+            elif principal == "scheduler.amazonaws.com" and self.schedule_groups:
+                self.producer_by_policy[index] = _node_id(self.schedule_groups[0])
         self.nodes: dict[str, set[str]] = defaultdict(set)
         self.edges: set[str] = set()
 
@@ -71,6 +87,10 @@ class _Drawing:
             self.label(topic, "SNS", "{{|}}")
         for api in self.api:
             self.label(api, "API Gateway", "[|]")
+        for machine in self.machines.values():
+            self.label(machine, "Step Functions", "[/|/]")
+        for group in self.schedule_groups:
+            self.label(group, "Scheduler", "[\\|/]")
 
     def draw_queue_consumers(self) -> None:
         for mapping in self.run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
@@ -80,12 +100,13 @@ class _Drawing:
 
     def draw_producers(self) -> None:
         """Whoever may put events on the bus, labelled with the sources it may use."""
-        for function, policy in self.policies:
+        for index, (function, policy) in enumerate(self.policies):
             for statement in policy["Statement"]:
                 if "events:PutEvents" not in statement["Action"]:
                     continue
                 sources = ", ".join(statement.get("Condition", {}).get("StringEquals", {}).get("events:source", []))
-                producer = _node_id(function) if function else _node_id(self.api[0])
+                other = self.producer_by_policy.get(index, _node_id(self.api[0]))
+                producer = _node_id(function) if function else other
                 self.edges.add(f'{producer} -->|"{"results" if sources == "lambda" else sources}"| bus')
 
     def draw_rules(self) -> None:
@@ -93,7 +114,9 @@ class _Drawing:
         for target in self.run.of_type("aws:cloudwatch/eventTarget:EventTarget"):
             pattern = json.loads(self.rules[target.inputs["rule"]].inputs["eventPattern"])
             arn = target.inputs["arn"]
-            destination = self.functions.get(arn) or self.queues.get(arn) or self.topics.get(arn)
+            destination = (
+                self.functions.get(arn) or self.queues.get(arn) or self.topics.get(arn) or self.machines.get(arn)
+            )
             if arn in self.bus_arns:
                 # A rule on the default bus forwarding AWS service events to the shop bus.
                 self.forwards = True

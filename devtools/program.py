@@ -192,6 +192,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 name,
                 {"arn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"},
             ),
+            "aws:sfn/stateMachine:StateMachine": (
+                f"arn:aws:states:{region}:{account}:stateMachine:{name}",
+                {"arn": f"arn:aws:states:{region}:{account}:stateMachine:{name}"},
+            ),
+            "aws:scheduler/scheduleGroup:ScheduleGroup": (
+                name,
+                {"arn": f"arn:aws:scheduler:{region}:{account}:schedule-group/{name}"},
+            ),
             "aws:kms/key:Key": (
                 f"{suffix}-key",
                 {"arn": f"arn:aws:kms:{region}:{account}:key/{suffix}-key", "keyId": f"{suffix}-key"},

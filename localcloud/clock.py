@@ -34,6 +34,15 @@ class Clock:
         self._wake = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
         self._running = False
+        self._watchers: list[Callable[[float], None]] = []
+
+    def watch(self, watcher: Callable[[float], None]) -> None:
+        """Call ``watcher(now)`` whenever the clock checks for due work (each advance and each tick).
+
+        For work whose due times live elsewhere (Scheduler schedules in moto) rather than in timers.
+        """
+        with self._lock:
+            self._watchers.append(watcher)
 
     def now(self) -> float:
         return time.time() + self._offset
@@ -71,7 +80,15 @@ class Clock:
             return self._timers[0].due if self._timers else None
 
     def fire_due(self) -> int:
-        """Run every timer that is due now; returns how many ran."""
+        """Run every timer that is due now, then the watchers; returns how many timers ran."""
+        fired = self._fire_timers()
+        with self._lock:
+            watchers = list(self._watchers)
+        for watcher in watchers:
+            watcher(self.now())
+        return fired
+
+    def _fire_timers(self) -> int:
         fired = 0
         while True:
             with self._lock:

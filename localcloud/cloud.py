@@ -42,6 +42,13 @@ from localcloud.trace import Trace, order_id_of
 POLL_WAIT_SECONDS = 1
 #: Lambda's async retry back-off: the first retry after a minute, the second after two.
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
+#: The module-level function a handler reads the current time from when it schedules work (reminders).
+CLOCK_HOOK = "now"
+#: How long the cloud counts as busy while a state machine execution runs (its Retry back-off runs in wall
+#: time inside moto, not on the clock): a shipped order takes well under a second, a late reservation is
+#: found within the first four retries (2+4+8+16 s); one whose reservation never comes keeps waiting in
+#: the background and reports FulfillmentFailed when its retries run out.
+EXECUTION_BUSY_SECONDS = 40.0
 #: Messages a poller holds invisible while the function runs (the clock, not moto, releases them).
 HOLD_SECONDS = 12 * 60 * 60
 
@@ -218,6 +225,7 @@ class LocalCloud:
         self.gate = PollerGate()
         self.pollers: list[QueuePoller] = []
         self.async_outcomes: dict[str, dict[str, int]] = {}
+        self._schedule_lock = threading.Lock()
         self.clients: Clients
         self.deployment: Deployment
         self.api: LocalApi
@@ -249,6 +257,7 @@ class LocalCloud:
             self.deployment = Deployment.read(run, self.region)
             for spec in self.deployment.functions.values():
                 self.functions[spec.name] = LocalFunction(spec, self.region, self.runtime_lock, self.recorder)
+                self._on_the_clock(self.functions[spec.name])
             self.api = LocalApi(self)
         except BaseException:
             self._stop_mock()
@@ -261,6 +270,7 @@ class LocalCloud:
             + (f"; NOT provisioned (recorded only): {', '.join(types)}" if types else ""),
         )
         self._running = True
+        self.clock.watch(self._fire_due_schedules)
         self.clock.start()
         for mapping in self.deployment.mappings:
             poller = QueuePoller(self, mapping)
@@ -270,6 +280,12 @@ class LocalCloud:
         for index in range(2):
             self._spawn(self._async_worker, f"async-invoker-{index}")
         self.boot_seconds = time.perf_counter() - started
+
+    def _on_the_clock(self, function: LocalFunction) -> None:
+        """A handler module with a ``now()`` (the time it schedules from) reads the local clock instead, so
+        what it schedules falls due when the clock, not the wall, passes it."""
+        if callable(getattr(function.module, CLOCK_HOOK, None)):
+            setattr(function.module, CLOCK_HOOK, lambda: dt.datetime.fromtimestamp(self.clock.now(), dt.UTC))
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -378,6 +394,54 @@ class LocalCloud:
             self.clock.advance(max(0.0, due - self.clock.now()) + 0.001)
         self.wait_idle()
 
+    # --- EventBridge Scheduler (moto stores schedules and never fires them) ---------------------------
+
+    def _fire_due_schedules(self, now: float) -> None:
+        """Fire every one-time ``at(...)`` schedule the clock has passed, as the Scheduler would.
+
+        Only the EventBridge PutEvents universal target is implemented (what the shop uses); a schedule
+        whose put fails goes to its target's DLQ. ``ActionAfterCompletion: DELETE`` deletes it afterwards.
+        """
+        if not self._running:
+            return
+        with self._schedule_lock:
+            client = self.clients("scheduler")
+            for group in client.list_schedule_groups()["ScheduleGroups"]:
+                for summary in client.list_schedules(GroupName=group["Name"])["Schedules"]:
+                    schedule = client.get_schedule(GroupName=group["Name"], Name=summary["Name"])
+                    due = _at_time(str(schedule.get("ScheduleExpression", "")))
+                    if due is None or due > now or schedule.get("State") == "DISABLED":
+                        continue
+                    self._fire_schedule(schedule)
+                    if schedule.get("ActionAfterCompletion") == "DELETE":
+                        client.delete_schedule(GroupName=group["Name"], Name=summary["Name"])
+
+    def _fire_schedule(self, schedule: Mapping[str, Any]) -> None:
+        target = schedule["Target"]
+        parameters = target.get("EventBridgeParameters") or {}
+        detail = str(target.get("Input") or "{}")
+        where = f"schedule {schedule['Name']}"
+        try:
+            response = self.clients("events").put_events(
+                Entries=[
+                    {
+                        "EventBusName": target["Arn"],
+                        "Source": parameters["Source"],
+                        "DetailType": parameters["DetailType"],
+                        "Detail": detail,
+                    }
+                ]
+            )
+            if response.get("FailedEntryCount"):
+                raise RuntimeError(str(response["Entries"]))
+            self.trace.add("deliver", where, f"{parameters['DetailType']} -> {target['Arn']}", order_id_of(detail))
+        except Exception as error:
+            self.trace.add("dead-letter", where, f"delivery failed: {error}", order_id_of(detail))
+            dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
+            if dead_letter:
+                url = self.clients("sqs").get_queue_url(QueueName=dead_letter.rsplit(":", 1)[-1])["QueueUrl"]
+                self.clients("sqs").send_message(QueueUrl=url, MessageBody=detail)
+
     # --- rule targets moto does not deliver --------------------------------------------------------
 
     def _deliver_to_target(self, rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
@@ -406,9 +470,11 @@ class LocalCloud:
                 if arn.service == "sns":
                     self.clients("sns").publish(TopicArn=target["Arn"], Message=body)
                 elif arn.service == "states":
-                    self.clients("stepfunctions").start_execution(
+                    # EventBridge names executions itself (a fresh uuid), so a duplicate event starts a second one.
+                    execution = self.clients("stepfunctions").start_execution(
                         stateMachineArn=target["Arn"], input=body, name=str(uuid.uuid4())
-                    )
+                    )["executionArn"]
+                    self._await_execution(execution, order_id_of(event))
             except Exception as error:
                 self.trace.add("dead-letter", target["Arn"], f"delivery failed: {error}", order_id_of(event))
                 self._to_target_dead_letter(target, event, type(error).__name__)
@@ -419,6 +485,18 @@ class LocalCloud:
         with self._busy_lock:
             self._busy += 1  # counted from now, so the cloud is never idle between the event and its delivery
         threading.Thread(target=deliver, name="target-delivery", daemon=True).start()
+
+    def _await_execution(self, execution_arn: str, order_id: str | None) -> None:
+        """Keep the cloud busy while an execution runs (moto runs it on its own thread, in wall time)."""
+        client = self.clients("stepfunctions")
+        deadline = time.monotonic() + EXECUTION_BUSY_SECONDS
+        status = "RUNNING"
+        while self._running and time.monotonic() < deadline:
+            status = str(client.describe_execution(executionArn=execution_arn)["status"])
+            if status != "RUNNING":
+                break
+            time.sleep(0.05)
+        self.trace.add("result", execution_arn.split(":")[-2], f"execution {status}", order_id)
 
     def _to_target_dead_letter(self, target: Mapping[str, Any], event: Mapping[str, Any], code: str) -> None:
         dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
@@ -769,3 +847,10 @@ class QueuePoller:
             "eventSourceARN": self.queue.arn,
             "awsRegion": self.cloud.region,
         }
+
+
+def _at_time(expression: str) -> float | None:
+    """Epoch seconds of a one-time ``at(yyyy-mm-ddThh:mm:ss)`` expression (UTC), else None."""
+    if not (expression.startswith("at(") and expression.endswith(")")):
+        return None
+    return dt.datetime.fromisoformat(expression[3:-1]).replace(tzinfo=dt.UTC).timestamp()

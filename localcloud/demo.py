@@ -1,9 +1,8 @@
 """``python -m localcloud demo``: a mix of orders through the whole choreography, then the books.
 
 The mix: approved orders (``tok_visa``), declined payments (``tok_decline``) and sold-out items
-(``VINYL-SOLDOUT``), plus cart items put straight on the bus by the API's mapping template. Abandoned
-carts that get a reminder join the mix when the Reminders service (Scheduler) lands; SHIPPED joins the
-final states when the fulfillment workflow does. Until then "settled" is defined in ``localcloud.shop``.
+(``VINYL-SOLDOUT``), plus cart items put straight on the bus by the API's mapping template, whose
+reminders fire when the local clock passes them. "Settled" is defined in ``localcloud.shop``.
 
 The run fails (exit status 1) when an order does not settle in time, when an accepted message is
 neither processed nor in a dead-letter queue, or when a function made an AWS call its role does not grant.
@@ -23,8 +22,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from devtools.program import load_stack_config
 from localcloud.cloud import LocalCloud
 from localcloud.shop import APPROVE, DECLINE, Shopper, is_settled, outcome
+from settings import settings_from_config
 
 #: (kind, items, payment token) in the proportions the demo cycles through (7 approved, 2 declined, 1 sold out).
 MIX: tuple[tuple[str, tuple[tuple[str, int], ...], str], ...] = (
@@ -39,7 +40,7 @@ MIX: tuple[tuple[str, tuple[tuple[str, int], ...], str], ...] = (
     ("approved", (("TSHIRT-BLACK-M", 2),), APPROVE),
     ("approved", (("STICKER-PACK", 3),), APPROVE),
 )
-EXPECTED = {"approved": "PAID+RESERVED", "declined": "PAYMENT_FAILED", "sold out": "CANCELLED"}
+EXPECTED = {"approved": "SHIPPED", "declined": "PAYMENT_FAILED", "sold out": "CANCELLED"}
 CARTS_EVERY = 5
 
 
@@ -56,6 +57,7 @@ class RunResult:
     notifications: int = 0
     dead_lettered: int = 0
     carts: int = 0
+    reminders: int = 0
     boot_seconds: float = 0.0
     accept_seconds: float = 0.0
     settle_seconds: float = 0.0
@@ -69,6 +71,17 @@ class RunResult:
     @property
     def orders_per_second(self) -> float:
         return len(self.orders) / self.settle_seconds if self.settle_seconds else 0.0
+
+
+def remind_abandoned_carts(cloud: LocalCloud, result: RunResult) -> None:
+    """Nobody bought the demo's carts: once the clock passes the stack's reminder delay, each gets one reminder."""
+    delay = settings_from_config(cloud.stack, load_stack_config(cloud.stack)).reminders.delay_minutes
+    cloud.advance(delay * 60 + 60)
+    result.reminders = sum(
+        1 for message in cloud.outbox() if message["attributes"].get("detailType") == "CartReminderDue"
+    )
+    if result.reminders != result.carts:
+        result.unexpected.append(f"{result.carts} abandoned carts got {result.reminders} reminders")
 
 
 def peak_rss_mb() -> float:
@@ -173,6 +186,8 @@ def run_mix(
         if got != expected[order_id]:
             result.unexpected.append(f"{order_id} ({result.orders[order_id]}): {got}, expected {expected[order_id]}")
     cloud.wait_idle()
+    if result.carts:
+        remind_abandoned_carts(cloud, result)
     result.notifications = len(cloud.outbox())
     check_books(cloud, result)
     result.peak_rss_mb = peak_rss_mb()
@@ -183,10 +198,11 @@ def summary_table(result: RunResult, title: str) -> Table:
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    for status in ("PAID+RESERVED", "PAYMENT_FAILED", "CANCELLED"):
+    for status in ("SHIPPED", "PAID+RESERVED", "PAYMENT_FAILED", "CANCELLED"):
         table.add_row(f"orders {status}", str(result.outcomes.get(status, 0)))
     table.add_row("orders not settled", str(len(result.unsettled)), style="red" if result.unsettled else None)
     table.add_row("cart items put on the bus", str(result.carts))
+    table.add_row("cart reminders sent", str(result.reminders))
     table.add_row("notifications sent (outbox)", str(result.notifications))
     table.add_row("messages dead-lettered", str(result.dead_lettered), style="red" if result.dead_lettered else None)
     table.add_row("messages lost", str(len(result.lost)), style="red" if result.lost else None)
@@ -216,8 +232,7 @@ def demo(stack: str, orders: int, console: Console, timeout: float = 120.0) -> i
             types = sorted({r.typ for r in cloud.unprovisioned})
             console.print(f"[yellow]recorded but not provisioned in moto:[/yellow] {', '.join(types)}")
         console.print(
-            "[dim]settled = billing and warehouse outcomes applied; SHIPPED and cart reminders arrive with "
-            "the fulfillment and reminders services[/dim]"
+            "[dim]settled = SHIPPED, PAYMENT_FAILED or CANCELLED (see localcloud/shop.py)[/dim]"
         )
         with Progress(
             TextColumn("{task.description}"),

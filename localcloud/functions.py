@@ -109,17 +109,19 @@ class LogSink(io.TextIOBase):
 
 @contextlib.contextmanager
 def environment(overlay: Mapping[str, str]) -> Iterator[None]:
-    """Apply ``overlay`` to ``os.environ`` and put back what was there before."""
+    """Apply ``overlay`` to ``os.environ`` and put back the values that were there before.
+
+    A variable that was not set before stays set afterwards: threads outside the runtime lock (moto's Step
+    Functions executions) read the environment while an invocation runs, and a key removed while another
+    thread iterates ``os.environ`` raises KeyError there. No handler code runs between invocations, and
+    every invocation applies its function's whole environment first, so a leftover value is never read.
+    """
     saved = {key: os.environ.get(key) for key in overlay}
     os.environ.update(overlay)
     try:
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        os.environ.update({key: value for key, value in saved.items() if value is not None})
 
 
 def _is_handler_module(name: str) -> bool:

@@ -775,6 +775,28 @@ def bucket_notification(ctx: Context, resource: Declared) -> Provisioned:
     configuration: dict[str, Any] = {"EventBridgeConfiguration": {}} if inputs.get("eventbridge") else {}
     ctx.client("s3").put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=configuration)
     return name, {}
+# --- Step Functions and Scheduler -------------------------------------------------------------------
+
+
+def state_machine(ctx: Context, resource: Declared) -> Provisioned:
+    """Executed for real: the local cloud's ``mock_aws`` runs with ``execute_state_machine`` on."""
+    inputs = resource.inputs
+    kwargs: dict[str, Any] = {
+        "name": resource.name,
+        "definition": ctx.json_text(inputs["definition"]),
+        "roleArn": inputs["roleArn"],
+        "type": inputs.get("type") or "STANDARD",
+    }
+    tracing = inputs.get("tracingConfiguration")
+    if tracing:
+        kwargs["tracingConfiguration"] = {"enabled": bool(tracing.get("enabled"))}
+    arn = ctx.client("stepfunctions").create_state_machine(**kwargs)["stateMachineArn"]
+    return arn, {"arn": arn}
+
+
+def schedule_group(ctx: Context, resource: Declared) -> Provisioned:
+    arn = ctx.client("scheduler").create_schedule_group(Name=resource.name)["ScheduleGroupArn"]
+    return resource.name, {"arn": arn}
 
 
 PROVISIONERS: dict[str, Provisioner] = {
@@ -819,6 +841,8 @@ PROVISIONERS: dict[str, Provisioner] = {
     "aws:s3/bucketPolicy:BucketPolicy": bucket_policy,
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": bucket_lifecycle,
     "aws:s3/bucketNotification:BucketNotification": bucket_notification,
+    "aws:sfn/stateMachine:StateMachine": state_machine,
+    "aws:scheduler/scheduleGroup:ScheduleGroup": schedule_group,
 }
 
 

@@ -1,10 +1,9 @@
 """The shop as a customer sees it through the local API, and what "settled" means for an order.
 
-Until the fulfillment workflow lands (it will emit OrderShipped, and SHIPPED will be the final state of a
-paid, reserved order), an order is *settled* once the order-status projector has applied both the
-billing outcome (PaymentSucceeded or PaymentFailed) and the warehouse outcome (StockReserved or
-OutOfStock) to it: its history holds one of each. It then rests at RESERVED or PAID (both succeeded, in
-whichever order they arrived), PAYMENT_FAILED or CANCELLED.
+An order is *settled* once the order-status projector has applied both the billing outcome
+(PaymentSucceeded or PaymentFailed) and the warehouse outcome (StockReserved or OutOfStock) to it, and,
+when both succeeded, the fulfillment workflow has shipped it (OrderShipped): it then rests at SHIPPED,
+PAYMENT_FAILED or CANCELLED.
 """
 
 from __future__ import annotations
@@ -18,6 +17,8 @@ if TYPE_CHECKING:
 
 BILLING_OUTCOMES = frozenset({"PaymentSucceeded", "PaymentFailed"})
 WAREHOUSE_OUTCOMES = frozenset({"StockReserved", "OutOfStock"})
+SUCCESSES = frozenset({"PaymentSucceeded", "StockReserved"})
+FINAL_STATUSES = frozenset({"SHIPPED", "PAYMENT_FAILED", "CANCELLED"})
 APPROVE = "tok_visa"
 DECLINE = "tok_decline"
 
@@ -31,17 +32,21 @@ def history_events(order: Mapping[str, Any]) -> list[str]:
 
 
 def is_settled(order: Mapping[str, Any] | None) -> bool:
-    """Both outcomes applied (see the module docstring); SHIPPED is settled too, once it exists."""
+    """Both outcomes applied and, if both succeeded, shipped (see the module docstring)."""
     if not order:
         return False
-    if order.get("status") == "SHIPPED":
+    if order.get("status") in FINAL_STATUSES:
+        # The projector never leaves a final status, whatever order the outcomes arrive in; a
+        # compensation still running (a refund, a release) is waited for by the caller's wait_idle.
         return True
     events = set(history_events(order))
+    if SUCCESSES.issubset(events):
+        return False  # paid and reserved: the fulfillment workflow has yet to ship it
     return bool(events & BILLING_OUTCOMES) and bool(events & WAREHOUSE_OUTCOMES)
 
 
 def outcome(order: Mapping[str, Any]) -> str:
-    """The settled order's result: ``PAID+RESERVED``, ``PAYMENT_FAILED`` or ``CANCELLED``."""
+    """The settled order's result: ``SHIPPED``, ``PAYMENT_FAILED`` or ``CANCELLED`` (``PAID+RESERVED``: not shipped)."""
     status = str(order.get("status"))
     return "PAID+RESERVED" if status in ("PAID", "RESERVED") else status
 
@@ -61,8 +66,11 @@ class Shopper:
         *,
         customer_id: str | None = None,
         idempotency_key: str | None = None,
+        cart_id: str | None = None,
     ) -> str:
-        response = self.place_order_response(items, token, customer_id=customer_id, idempotency_key=idempotency_key)
+        response = self.place_order_response(
+            items, token, customer_id=customer_id, idempotency_key=idempotency_key, cart_id=cart_id
+        )
         if response.status != 202:
             raise ApiError(f"POST /orders answered {response.status}: {response.body}")
         return str(response.json()["orderId"])
@@ -74,13 +82,16 @@ class Shopper:
         *,
         customer_id: str | None = None,
         idempotency_key: str | None = None,
+        cart_id: str | None = None,
     ) -> ApiResponse:
-        body = {
+        body: dict[str, Any] = {
             "customerId": customer_id or self.customer_id,
             "email": self.email,
             "items": [{"sku": sku, "quantity": quantity} for sku, quantity in items],
             "paymentToken": token,
         }
+        if cart_id:
+            body["cartId"] = cart_id
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self.api.request("POST", "/orders", body=body, headers=headers)
 

@@ -67,6 +67,16 @@ STAR_RESOURCE_ACTIONS: Final = frozenset(
         "xray:GetSamplingStatisticSummaries",
         # Metrics have no ARN; scope PutMetricData with a cloudwatch:namespace condition instead.
         "cloudwatch:PutMetricData",
+        # Step Functions' execution logging goes through CloudWatch Logs vended-log deliveries, which AWS
+        # authorizes only on Resource "*" (Step Functions developer guide, "IAM policies for CloudWatch Logs").
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
     }
 )
 """Actions that AWS only authorizes on Resource "*", so a "*" for them is not over-broad."""
@@ -445,6 +455,8 @@ DEAD_LETTER_REFERENCES: Final = (
     Reference(TOPIC_SUBSCRIPTION, ("redrivePolicy", "deadLetterTargetArn")),
     Reference(SCHEDULE, ("target", "deadLetterConfig", "arn")),
     Reference(FUNCTION, ("deadLetterConfig", "targetArn")),
+    # Schedules a function creates at run time (cart reminders) dead-letter to the queue it is handed.
+    Reference(FUNCTION, ("environment", "variables", "SCHEDULER_DLQ_ARN")),
 )
 """Every way a queue becomes some consumer's dead-letter queue."""
 

@@ -19,6 +19,7 @@ from components import (
     Grant,
     NotifyingTopic,
     NotifyingTopicArgs,
+    QueuedConsumer,
     Subscription,
     TopicSubscription,
 )
@@ -28,6 +29,8 @@ from services.billing import INVOICE_PREFIX, Billing, invoice_created_pattern
 from services.context import ServiceContext, idempotency_grant
 
 CONSUMES = ("OrderPlaced", "PaymentSucceeded", "PaymentFailed", "PaymentRefunded", "OutOfStock", "OrderShipped")
+# Through a queue, so a reminder that fails to send is retried, then dead-lettered.
+CONSUMES_QUEUED = ("CartReminderDue",)
 
 
 class Email(pulumi.ComponentResource):
@@ -40,10 +43,13 @@ class Email(pulumi.ComponentResource):
         publisher_role_arn: pulumi.Output[str]
         resolve_publisher_role_arn: Callable[[pulumi.Output[str]], None]
         publisher_role_arn, resolve_publisher_role_arn = pulumi.deferred_output()
+        reminder_role_arn: pulumi.Output[str]
+        resolve_reminder_role_arn: Callable[[pulumi.Output[str]], None]
+        reminder_role_arn, resolve_reminder_role_arn = pulumi.deferred_output()
         self.customer_topic = NotifyingTopic(
             "customer-notifications",
             NotifyingTopicArgs(
-                publisher_role_arns=(publisher_role_arn,),
+                publisher_role_arns=(publisher_role_arn, reminder_role_arn),
                 alarm_topic_arn=ctx.alarm_topic_arn,
                 queue_subscribers=(QueueSubscriber(key="outbox"),) if notifications.outbox_queue else (),
                 subscriptions=(
@@ -93,4 +99,21 @@ class Email(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         resolve_publisher_role_arn(self.sender.consumer.role.arn)
+        self.reminders = QueuedConsumer(
+            "email-reminders",
+            ctx.queued(
+                CONSUMES_QUEUED,
+                ctx.function(
+                    "handlers.email.app.queued_handler",
+                    "email",
+                    environment={
+                        "CUSTOMER_TOPIC_ARN": self.customer_topic.topic.arn,
+                        "IDEMPOTENCY_TABLE": self.idempotency.table.name,
+                    },
+                    grants=(*self.customer_topic.publish_grants(), idempotency_grant(self.idempotency)),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        resolve_reminder_role_arn(self.reminders.consumer.role.arn)
         self.register_outputs({"customer_topic_arn": self.customer_topic.topic.arn})

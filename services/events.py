@@ -40,9 +40,7 @@ EVENT_TYPES = {
 #: produced detail-type that has no consumer rule and is not listed here, and for a listed one that a
 #: rule consumes: wiring a consumer means removing its entry.
 UNCONSUMED: dict[str, str] = {
-    "ItemAddedToCart": "cart reminders (Reminders service) arrive with the orchestration work",
-    "FulfillmentFailed": "the fulfillment workflow and its failure handling arrive with the orchestration work",
-    "CartReminderDue": "Email's reminder consumer arrives with the cart reminders",
+    "FulfillmentFailed": "kept in the bus archive for ops; the workflow's ExecutionsFailed alarm pages on-call",
 }
 
 

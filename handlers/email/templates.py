@@ -110,3 +110,15 @@ REQUIRED_FIELDS: Mapping[str, tuple[str, ...]] = {
     "OutOfStock": ("unavailable",),
     "OrderShipped": (),
 }
+
+
+def cart_reminder(detail: Mapping[str, Any]) -> Message:
+    return Message(
+        subject="You left something in your cart",
+        body=f"Your cart {detail['cartId']} is still waiting for you.\n"
+        "Complete your order whenever you are ready; we keep the items listed until you do.",
+    )
+
+
+#: Cart events (keyed on cartId, not orderId), rendered by the queued reminder consumer.
+CART_RENDERERS: Mapping[str, Callable[[Mapping[str, Any]], Message]] = {"CartReminderDue": cart_reminder}

@@ -15,12 +15,14 @@ def test_a_clean_mix_settles_with_the_expected_outcomes_and_balanced_books(cloud
     result = run_mix(cloud, len(MIX))
 
     assert result.ok, (result.unsettled, result.unexpected, result.lost, result.missing_grants)
-    assert dict(result.outcomes) == {"PAID+RESERVED": 7, "PAYMENT_FAILED": 2, "CANCELLED": 1}
+    assert dict(result.outcomes) == {"SHIPPED": 7, "PAYMENT_FAILED": 2, "CANCELLED": 1}
     assert result.dead_lettered == 0
     captured = sum(1 for _, _, token in MIX if token == APPROVE)
-    # placed + payment outcome for each order, an invoice for each captured payment,
-    # and for the sold-out order its out-of-stock and refund messages
-    assert result.notifications == 2 * len(MIX) + captured + 2
+    shipped = sum(1 for expected, _, _ in MIX if expected == "approved")
+    # placed + payment outcome for each order, an invoice for each captured payment, a shipping notice
+    # for each shipped order, and for the sold-out order its out-of-stock and refund messages
+    assert result.reminders == result.carts == 2  # the mix's abandoned carts, one reminder each
+    assert result.notifications == 2 * len(MIX) + captured + shipped + 2 + result.reminders
 
 
 def test_an_order_whose_message_is_dead_lettered_fails_the_run(

@@ -78,13 +78,17 @@ def test_failed_async_invocations_are_retried_then_sent_to_the_on_failure_destin
     # Only the invoice-ready mail, which is rendered from the invoice, not through the failing templates.
     assert [m["attributes"]["detailType"] for m in messages_about(cloud.outbox(), order_id)] == ["InvoiceReady"]
     records = [json.loads(m["body"]) for m in cloud.dead_letters()["eventshop-dev-email-dlq"] if order_id in m["body"]]
-    assert sorted(r["requestPayload"]["detail-type"] for r in records) == ["OrderPlaced", "PaymentSucceeded"]
+    assert sorted(r["requestPayload"]["detail-type"] for r in records) == [
+        "OrderPlaced",
+        "OrderShipped",
+        "PaymentSucceeded",
+    ]
     for record in records:
         assert record["requestContext"]["condition"] == "RetriesExhausted"
         assert record["requestContext"]["approximateInvokeCount"] == 3
         assert record["responsePayload"]["errorMessage"] == "template service down"
     retries = [e for e in cloud.trace.entries(order_id=order_id, kind="retry") if e.where.endswith("-email")]
-    assert len(retries) == 4
+    assert len(retries) == 6  # two retries for each of the three events
 
 
 def test_a_duplicate_delivery_has_one_effect(cloud: LocalCloud, shopper: Shopper) -> None:

@@ -16,7 +16,7 @@ from localcloud.provision import PROVISIONERS, Clients, MotoMocks
 def test_unknown_resource_types_are_recorded_and_listed_never_dropped() -> None:
     def program() -> None:
         bus = aws.cloudwatch.EventBus("bus", name="parts-bus")
-        aws.sfn.StateMachine("flow", name="parts-flow", role_arn="arn:aws:iam::123456789012:role/r", definition="{}")
+        aws.sfn.Activity("flow", name="parts-flow")
         pulumi.export("bus_arn", bus.arn)
 
     with mock_aws():
@@ -24,8 +24,8 @@ def test_unknown_resource_types_are_recorded_and_listed_never_dropped() -> None:
         run = run_callable(program, "parts", mocks=mocks, config={"aws:region": "eu-west-1"})
         buses = Clients("eu-west-1")("events").list_event_buses()["EventBuses"]
 
-    assert [r.typ for r in mocks.unprovisioned] == ["aws:sfn/stateMachine:StateMachine"]
-    assert "aws:sfn/stateMachine:StateMachine" not in PROVISIONERS
+    assert [r.typ for r in mocks.unprovisioned] == ["aws:sfn/activity:Activity"]
+    assert "aws:sfn/activity:Activity" not in PROVISIONERS
     assert run.named("flow").outputs["arn"], "the program still gets provider-shaped outputs"
     assert "parts-bus" in [bus["Name"] for bus in buses]
     assert run.named("bus").outputs["arn"] == "arn:aws:events:eu-west-1:123456789012:event-bus/parts-bus"
@@ -103,3 +103,10 @@ def test_a_schema_that_is_not_draft_4_is_refused_naming_the_resource() -> None:
 
     assert len(mocks.errors) == 1
     assert mocks.errors[0].startswith("aws:schemas/schema:Schema 'schema': SchemaError:")
+def test_clock_watchers_see_every_advance_with_the_new_time() -> None:
+    clock = Clock()
+    seen: list[float] = []
+    clock.watch(seen.append)
+    now = clock.advance(600)
+    assert seen and seen[-1] >= now - 1
+    assert clock.pending == 0, "a watcher is not a timer: settling never waits on it"

@@ -11,19 +11,24 @@ from localcloud.shop import DECLINE, Shopper, history_events
 from tests.e2e.conftest import events_about, messages_about, settled_order
 
 
-def test_approved_order_is_paid_and_reserved_and_the_customer_is_told(cloud: LocalCloud, shopper: Shopper) -> None:
+def test_approved_order_is_paid_reserved_shipped_and_the_customer_is_told(cloud: LocalCloud, shopper: Shopper) -> None:
     order_id = shopper.place_order([("MUG-LOGO", 2), ("STICKER-PACK", 1)])
 
     order = settled_order(cloud, shopper, order_id)
 
-    assert order["status"] in ("PAID", "RESERVED")
+    assert order["status"] == "SHIPPED"
     assert history_events(order)[0] == "OrderPlaced"
-    assert sorted(history_events(order)[1:]) == ["PaymentSucceeded", "StockReserved"]
+    assert sorted(history_events(order)[1:]) == ["OrderShipped", "PaymentSucceeded", "StockReserved"]
     assert str(order["total"]) == "22.0"
+    [shipped] = events_about(cloud, order_id, "OrderShipped")
+    assert shipped["source"] == "eventshop.fulfillment"
+    assert shipped["detail"]["customerStatus"] == "new"
+    assert shipped["detail"]["shippingSpeed"] == "standard"
     emails = messages_about(cloud.outbox(), order_id)
     assert sorted(message["attributes"]["detailType"] for message in emails) == [
         "InvoiceReady",
         "OrderPlaced",
+        "OrderShipped",
         "PaymentSucceeded",
     ]
     assert all(message["attributes"]["email"] == shopper.email for message in emails)

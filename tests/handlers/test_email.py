@@ -12,7 +12,7 @@ import pytest
 
 from handlers.shared import wire
 from handlers.shared.events import MalformedEventError, UnsupportedEventError
-from tests.handlers.builders import lifecycle_event, order_placed
+from tests.handlers.builders import envelope, lifecycle_event, order_placed, sqs_event
 from tests.handlers.conftest import FakeLambdaContext, Shop
 
 
@@ -151,3 +151,35 @@ def test_an_s3_event_without_an_etag_is_malformed(email: ModuleType, shop: Shop,
     with pytest.raises(MalformedEventError, match=r"needs bucket\.name, object\.key, etag"):
         email.handler(created, context)
     assert shop.outbox() == []
+
+
+def cart_reminder_due(cart_id: str) -> dict[str, Any]:
+    return envelope(
+        "CartReminderDue",
+        {
+            "cartId": cart_id,
+            "customerId": "cust-1",
+            "email": "ada@example.com",
+            "metadata": {"eventId": f"reminder-{cart_id}", "correlationId": f"corr-{cart_id}", "schemaVersion": "1"},
+        },
+    )
+
+
+def test_a_due_cart_reminder_from_the_queue_is_sent_once(
+    email: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    due = cart_reminder_due("cart-1")
+    assert email.queued_handler(sqs_event(due, due), context) == {"batchItemFailures": []}
+    [message] = shop.outbox()
+    assert "cart-1" in message["Body"]
+    assert message["MessageAttributes"]["detailType"]["StringValue"] == "CartReminderDue"
+
+
+def test_a_reminder_without_an_email_fails_only_its_record_so_the_queue_retries_it(
+    email: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    bad = cart_reminder_due("cart-2")
+    del bad["detail"]["email"]
+    result = email.queued_handler(sqs_event(bad, cart_reminder_due("cart-3")), context)
+    assert len(result["batchItemFailures"]) == 1
+    assert len(shop.outbox()) == 1

@@ -82,6 +82,16 @@ def test_queue_that_is_only_an_event_targets_dead_letter_queue_needs_no_redrive(
     assert stack_violations(stack_policy("consumer-queues-have-dlq"), [target, queue("t-dlq")]) == []
 
 
+def test_queue_a_function_hands_to_its_runtime_schedules_as_their_dlq_needs_no_redrive() -> None:
+    function = stack_resource(
+        "aws:lambda/function:Function",
+        "scheduling-fn",
+        {"environment": {"variables": {"SCHEDULER_DLQ_ARN": f"{ACCOUNT}:schedules-dlq"}}},
+    )
+
+    assert stack_violations(stack_policy("consumer-queues-have-dlq"), [function, queue("schedules-dlq")]) == []
+
+
 def test_topic_outbox_queue_that_nothing_polls_needs_no_redrive() -> None:
     subscription = stack_resource(
         TOPIC_SUBSCRIPTION, "outbox-sub", {"protocol": "sqs", "endpoint": f"{ACCOUNT}:outbox"}

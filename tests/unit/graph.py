@@ -86,6 +86,12 @@ class Graph:
             for s in self.run.of_type(SUBSCRIPTION)
             if s.inputs.get("redrivePolicy")
         }
+        # Schedules a function creates at run time dead-letter to the queue it is handed.
+        arns |= {
+            f.inputs["environment"]["variables"]["SCHEDULER_DLQ_ARN"]
+            for f in self.run.of_type(FUNCTION)
+            if "SCHEDULER_DLQ_ARN" in f.inputs.get("environment", {}).get("variables", {})
+        }
         return arns
 
     def queue_by_arn(self, arn: str) -> RecordedResource:

@@ -18,6 +18,7 @@ def test_consumers_come_from_the_rules_targets_and_their_service(runs: dict[str,
         "billing: `billing-queue` (SQS)",
         "email: `email` (Lambda)",
         "orders: `order-status-queue` (SQS)",
+        "reminders: `reminders-queue` (SQS)",
         "warehouse: `warehouse-queue` (SQS)",
     ]
     assert set(found) | set(UNCONSUMED) == set(EVENT_TYPES)

@@ -13,6 +13,21 @@ REGION, ACCOUNT = "eu-west-1", "123456789012"
 IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes")
 XRAY = {("xray:PutTraceSegments", "*"), ("xray:PutTelemetryRecords", "*")}
+WORKFLOW_XRAY = XRAY | {("xray:GetSamplingRules", "*"), ("xray:GetSamplingTargets", "*")}
+LOG_DELIVERY = {
+    (f"logs:{action}", "*")
+    for action in (
+        "CreateLogDelivery",
+        "GetLogDelivery",
+        "UpdateLogDelivery",
+        "DeleteLogDelivery",
+        "ListLogDeliveries",
+        "PutResourcePolicy",
+        "DescribeResourcePolicies",
+        "DescribeLogGroups",
+    )
+}
+STAR_ONLY = {action for action, _ in WORKFLOW_XRAY | LOG_DELIVERY}
 
 
 def arn(service: str, resource: str) -> str:
@@ -70,6 +85,20 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | {("kms:GenerateDataKey", customer_key), ("kms:Decrypt", customer_key)}
         | table("email-idempotency", *IDEMPOTENCY)
         | {("s3:GetObject", f"arn:aws:s3:::{p}-invoices/invoices/*")},
+        "email-reminders": logs("email-reminders")
+        | XRAY
+        | queue("email-reminders-queue", *CONSUME)
+        | {("sns:Publish", arn("sns", f"{p}-customer-notifications"))}
+        | {("kms:GenerateDataKey", customer_key), ("kms:Decrypt", customer_key)}
+        | table("email-idempotency", *IDEMPOTENCY),
+        "reminders": logs("reminders")
+        | XRAY
+        | queue("reminders-queue", *CONSUME)
+        | {
+            (f"scheduler:{action}", arn("scheduler", f"schedule/{p}-reminders/*"))
+            for action in ("CreateSchedule", "UpdateSchedule", "GetSchedule", "DeleteSchedule")
+        }
+        | {("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/{p}-reminders-scheduler-role")},
     }
 
 
@@ -110,8 +139,8 @@ def test_no_role_policy_allows_a_wildcard_action_or_an_unjustified_wildcard_reso
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
             assert all("*" not in action for action in statement["Action"]), policy.name
             if "*" in statement["Resource"]:
-                # X-Ray's write actions support no resource-level permissions.
-                assert set(statement["Action"]) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, policy.name
+                # X-Ray and Step Functions' log deliveries support no resource-level permissions.
+                assert set(statement["Action"]) <= STAR_ONLY, policy.name
 
 
 def test_every_put_events_grant_names_a_source(run: ProgramRun) -> None:
@@ -135,3 +164,26 @@ def test_the_cart_route_may_put_only_cart_events(run: ProgramRun) -> None:
     ]
     role = run.named("orders-api-cart-events-role").json_input("assumeRolePolicy")
     assert role["Statement"][0]["Principal"] == {"Service": "apigateway.amazonaws.com"}
+
+
+def test_the_reminder_function_may_pass_only_the_scheduler_role_and_only_to_the_scheduler(run: ProgramRun) -> None:
+    graph = Graph(run)
+    fn = graph.by_physical_name(FUNCTION, f"eventshop-{run.stack}-reminders")
+    [statement] = [s for s in graph.role_policy_of(fn)["Statement"] if s["Action"] == ["iam:PassRole"]]
+    assert statement["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/eventshop-{run.stack}-reminders-scheduler-role"]
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+
+
+def test_the_scheduler_role_may_only_put_reminders_on_the_bus(run: ProgramRun) -> None:
+    role = run.named("reminders-scheduler-role")
+    assert role.json_input("assumeRolePolicy")["Statement"][0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    policy = json.loads(run.named("reminders-scheduler-policy").inputs["policy"])
+    assert policy["Statement"] == [
+        {
+            "Sid": "Grant0",
+            "Effect": "Allow",
+            "Action": ["events:PutEvents"],
+            "Resource": [arn("events", f"event-bus/eventshop-{run.stack}")],
+            "Condition": {"StringEquals": {"events:source": ["eventshop.reminders"]}},
+        }
+    ]

@@ -99,3 +99,24 @@ def test_invoices_are_kept_briefly_in_dev_and_for_years_in_prod() -> None:
     config["eventshop:invoices"] = json.dumps({"retentionDays": 0})
     with pytest.raises(SettingsError, match="eventshop:invoices"):
         settings_from_config("dev", config)
+
+
+def test_fulfillment_and_reminder_settings_differ_per_stack() -> None:
+    dev = settings_from_config("dev", load_stack_config("dev"))
+    prod = settings_from_config("prod", load_stack_config("prod"))
+    assert (dev.fulfillment.log_level, prod.fulfillment.log_level) == ("ALL", "ERROR")
+    assert dev.fulfillment.vip_threshold == prod.fulfillment.vip_threshold == 5
+    assert dev.reminders.delay_minutes < 60 and prod.reminders.delay_minutes == 1440
+
+
+def test_bad_workflow_and_reminder_settings_name_the_key_and_the_stack() -> None:
+    config = load_stack_config("prod")
+    config["eventshop:fulfillment"] = json.dumps({"logLevel": "LOUD", "vipThreshold": 0})
+    config["eventshop:reminders"] = json.dumps({"delayMinutes": 0, "jitter": 1})
+    with pytest.raises(SettingsError, match=r"stack 'prod'") as error:
+        settings_from_config("prod", config)
+    message = str(error.value)
+    assert "eventshop:fulfillment.logLevel: must be one of ALL, ERROR, FATAL, got 'LOUD'" in message
+    assert "eventshop:fulfillment.vipThreshold: must be between 1 and 1000, got 0" in message
+    assert "eventshop:reminders.delayMinutes: must be between 1 and 10080, got 0" in message
+    assert "eventshop:reminders.jitter: is not a known setting" in message

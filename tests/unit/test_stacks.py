@@ -20,7 +20,7 @@ def test_prod_tables_have_recovery_and_deletion_protection_and_dev_tables_do_not
 ) -> None:
     for stack, enabled in (("dev", False), ("prod", True)):
         tables = runs[stack].of_type(TABLE)
-        assert len(tables) == 9
+        assert len(tables) == 11
         for table in tables:
             assert table.inputs["pointInTimeRecovery"] == {"enabled": enabled}, table.name
             assert table.inputs["deletionProtectionEnabled"] is enabled, table.name

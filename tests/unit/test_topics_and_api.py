@@ -23,11 +23,14 @@ def test_topics_are_encrypted_with_their_own_rotating_key(run: ProgramRun) -> No
         assert key.inputs["enableKeyRotation"] is True, topic.name
 
 
-def test_only_the_email_function_may_publish_to_customers(run: ProgramRun) -> None:
+def test_only_the_email_functions_may_publish_to_customers(run: ProgramRun) -> None:
     statements = _topic_policy(run, "customer-notifications")
     assert set(statements) == {"AllowPublisherRoles", "DenyInsecureTransport"}
     assert statements["AllowPublisherRoles"]["Principal"] == {
-        "AWS": [f"arn:aws:iam::123456789012:role/eventshop-{run.stack}-email-role"]
+        "AWS": [
+            f"arn:aws:iam::123456789012:role/eventshop-{run.stack}-email-role",
+            f"arn:aws:iam::123456789012:role/eventshop-{run.stack}-email-reminders-role",
+        ]
     }
     assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
