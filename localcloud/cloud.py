@@ -491,11 +491,14 @@ class LocalCloud:
         client = self.clients("stepfunctions")
         deadline = time.monotonic() + EXECUTION_BUSY_SECONDS
         status = "RUNNING"
+        pause = 0.05
         while self._running and time.monotonic() < deadline:
             status = str(client.describe_execution(executionArn=execution_arn)["status"])
             if status != "RUNNING":
                 break
-            time.sleep(0.05)
+            time.sleep(pause)
+            # Back off (50 ms up to 0.5 s): a late reservation waits seconds, and every describe is a moto call.
+            pause = min(pause * 1.5, 0.5)
         self.trace.add("result", execution_arn.split(":")[-2], f"execution {status}", order_id)
 
     def _to_target_dead_letter(self, target: Mapping[str, Any], event: Mapping[str, Any], code: str) -> None:

@@ -13,6 +13,10 @@ Five small patches, each undoing one gap listed in ``moto-notes.md``:
 5. Two pure functions moto calls on every request are cached: ``jsonpath_ng.ext.parse`` (moto re-parses
    every input path for every delivered event; caching roughly doubles delivery throughput) and
    ``camelcase_to_underscores`` (every action name and, per send and receive, every queue attribute name).
+6. DynamoDB update expressions are parsed once per expression string (``UpdateExpressionParser.make``, parsed
+   twice per UpdateItem and once per transaction Update). Sharing the AST is safe in 5.2.5: the request
+   handlers only read it (``find_clauses``) and ``UpdateExpressionValidator`` deep-copies it before it
+   substitutes names and values. A parse error is not cached, so it is raised on every call as before.
 
 Besides the patches, the few read-only peeks into moto's state (a queue's messages without receiving
 them) live here too, so an upgrade of moto has exactly one module to re-check.
@@ -34,6 +38,7 @@ import moto.core.responses
 import moto.core.utils
 import moto.sqs.models
 from moto.awslambda.models import LambdaBackend
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.events.models import EventPattern, Rule, events_backends
 from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.sqs.models import sqs_backends
@@ -87,6 +92,7 @@ def install() -> None:
         _patch_jsonpath_cache()
         _patch_name_conversion_cache()
         _patch_lazy_queue_attributes()
+        _patch_update_expression_cache()
         _state.installed = True
 
 
@@ -193,6 +199,15 @@ def _patch_lazy_queue_attributes() -> None:
         return dict(original(self, queue_name, attribute_names))
 
     _replace(moto.sqs.models.SQSBackend, "get_queue_attributes", get_queue_attributes)
+
+
+def _patch_update_expression_cache() -> None:
+    parser: Any = UpdateExpressionParser  # the one class models and responses both call
+    make = parser.__dict__["make"].__func__  # the classmethod's function, bound to the class below
+    if hasattr(make, "cache_info"):
+        return
+    cached: Any = functools.lru_cache(maxsize=1024)(make)
+    _replace(parser, "make", classmethod(cached))
 
 
 def _replace(owner: object, attribute: str, replacement: Any) -> None:
