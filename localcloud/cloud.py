@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import queue as queue_module
 import sys
@@ -243,6 +244,9 @@ class LocalCloud:
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
         moto_patches.install()
+        # moto logs every failed state machine execution with its whole parsed definition; the trace already
+        # records each execution's status (`execution FAILED`), so keep the console readable.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         iam.install(self.recorder)
         for key, value in {"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}.items():
             self._saved_env[key] = os.environ.get(key)
