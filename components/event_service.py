@@ -15,7 +15,13 @@ from components.base import (
     check_transforms,
     raise_problems,
 )
-from components.function import FUNCTION_CHILDREN, FunctionArgs, LambdaFunction, validate_function_args
+from components.function import (
+    FUNCTION_CHILDREN,
+    FunctionArgs,
+    LambdaFunction,
+    function_transforms,
+    validate_function_args,
+)
 from components.subscriptions import (
     SUBSCRIPTION_CHILDREN,
     Subscription,
@@ -112,7 +118,7 @@ class EventService(pulumi.ComponentResource):
         self.consumer = LambdaFunction(
             name,
             replace(args.function, grants=(*self._destination_grants(args), *args.function.grants)),
-            transforms={role: transforms[role] for role in FUNCTION_CHILDREN if transforms and role in transforms},
+            transforms=function_transforms(transforms),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.function = self.consumer.function

@@ -65,6 +65,11 @@ class FunctionArgs:
     reserved_concurrency: int | None = None
 
 
+def function_transforms(transforms: Transforms | None) -> Transforms:
+    """The part of a composite component's transforms that applies to its LambdaFunction's children."""
+    return {role: transform for role, transform in (transforms or {}).items() if role in FUNCTION_CHILDREN}
+
+
 def validate_function_args(args: FunctionArgs, problems: list[str]) -> None:
     if args.handler.count(".") < 1:
         problems.append(f"handler {args.handler!r} must be module.function")

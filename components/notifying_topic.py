@@ -304,50 +304,15 @@ class NotifyingTopic(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
         )
 
-    def _create_delivery_dlq(
-        self, name: str, args: NotifyingTopicArgs, transforms: Transforms | None
-    ) -> aws.sqs.Queue | None:
-        """Where SNS puts a message it could not deliver to an application endpoint, with an alarm."""
-        if not (args.queue_subscribers or any(s.protocol in APPLICATION_PROTOCOLS for s in args.subscriptions)):
-            return None
-        dlq = create_dead_letter_queue(self, f"{name}-delivery", transforms)
-        aws.sqs.QueuePolicy(
-            f"{name}-delivery-dlq-policy",
-            queue_url=dlq.id,
-            policy=resource_policy(
-                [
-                    PolicyStatement(
-                        sid="AllowThisTopicToDeadLetter",
-                        effect="Allow",
-                        principal={"Service": "sns.amazonaws.com"},
-                        actions=("sqs:SendMessage",),
-                        resources=(dlq.arn,),
-                        conditions={"ArnEquals": {"aws:SourceArn": self.topic.arn}},
-                    ),
-                    deny_insecure_transport([dlq.arn], "sqs:*"),
-                ]
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        alarms.dead_letter_alarm(
-            f"{name}-delivery-dlq-alarm", dlq, args.alarm_topic_arn or self.topic.arn, self
-        )
-        return dlq
-
-    def _subscribe_new_queue(self, name: str, subscriber: QueueSubscriber, transforms: Transforms | None) -> None:
-        queue = aws.sqs.Queue(
-            f"{name}-{subscriber.key}-queue",
-            **apply_transform(transforms, "queue", defaults.dead_letter_queue_args())
-            | {"name": physical_name(name, f"-{subscriber.key}")},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        policy = aws.sqs.QueuePolicy(
-            f"{name}-{subscriber.key}-queue-policy",
+    def _allow_topic_to_send(self, logical_name: str, queue: aws.sqs.Queue, sid: str) -> aws.sqs.QueuePolicy:
+        """Only this topic may send to the queue (as subscriber or as dead-letter target); never over plain HTTP."""
+        return aws.sqs.QueuePolicy(
+            logical_name,
             queue_url=queue.id,
             policy=resource_policy(
                 [
                     PolicyStatement(
-                        sid="AllowThisTopicToSend",
+                        sid=sid,
                         effect="Allow",
                         principal={"Service": "sns.amazonaws.com"},
                         actions=("sqs:SendMessage",),
@@ -359,6 +324,26 @@ class NotifyingTopic(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _create_delivery_dlq(
+        self, name: str, args: NotifyingTopicArgs, transforms: Transforms | None
+    ) -> aws.sqs.Queue | None:
+        """Where SNS puts a message it could not deliver to an application endpoint, with an alarm."""
+        if not (args.queue_subscribers or any(s.protocol in APPLICATION_PROTOCOLS for s in args.subscriptions)):
+            return None
+        dlq = create_dead_letter_queue(self, f"{name}-delivery", transforms)
+        self._allow_topic_to_send(f"{name}-delivery-dlq-policy", dlq, "AllowThisTopicToDeadLetter")
+        alarms.dead_letter_alarm(f"{name}-delivery-dlq-alarm", dlq, args.alarm_topic_arn or self.topic.arn, self)
+        return dlq
+
+    def _subscribe_new_queue(self, name: str, subscriber: QueueSubscriber, transforms: Transforms | None) -> None:
+        queue = aws.sqs.Queue(
+            f"{name}-{subscriber.key}-queue",
+            **apply_transform(transforms, "queue", defaults.dead_letter_queue_args())
+            | {"name": physical_name(name, f"-{subscriber.key}")},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        policy = self._allow_topic_to_send(f"{name}-{subscriber.key}-queue-policy", queue, "AllowThisTopicToSend")
         self.queues[subscriber.key] = queue
         self.subscriptions[subscriber.key] = self._subscribe(
             name, subscriber.key, "sqs", queue.arn, subscriber.filter_policy, transforms, raw=True, depends_on=[policy]
