@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 ORDERS ?= 20
 
-.PHONY: install demo serve test unit lint diagram bench clean
+.PHONY: install demo serve test unit lint diagram bench clean lock
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(INSTALLED)
+
+lock: $(INSTALLED)  ## refresh requirements.lock (hashes of every file of every pin) after changing requirements.txt
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file requirements.lock requirements.txt
 
 demo: $(INSTALLED)  ## place a mix of orders on the local cloud and wait until every one settles
 	$(BIN)/python -m localcloud demo --stack dev --orders $(ORDERS)

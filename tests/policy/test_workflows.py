@@ -35,12 +35,14 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_named(name: str) ->
 
 
 @pytest.mark.parametrize("name", ["pull-request.yml", "main.yml"])
-def test_permissions_start_empty_and_only_aws_jobs_get_an_oidc_token(name: str) -> None:
+def test_permissions_start_empty_and_only_jobs_exchanging_an_oidc_token_get_one(name: str) -> None:
     loaded = workflow(name)
 
     assert loaded["permissions"] == {}
     for job_name, job in loaded["jobs"].items():
-        assumes_role = bool(steps_using(job, "aws-actions/configure-aws-credentials"))
+        assumes_role = bool(
+            steps_using(job, "aws-actions/configure-aws-credentials") or steps_using(job, "pulumi/auth-actions")
+        )
         comments = any(step.get("with", {}).get("comment-on-pr") for step in steps_using(job, "pulumi/actions"))
         assert job["permissions"].get("id-token") == ("write" if assumes_role else None), job_name
         assert job["permissions"].get("pull-requests") == ("write" if comments else None), job_name
@@ -65,8 +67,8 @@ def test_main_deploys_dev_then_prod_behind_the_protected_environment() -> None:
     }
 
     assert {name: (up["command"], up["stack-name"], up["policyPacks"]) for name, up in ups.items()} == {
-        "deploy-dev": ("up", "dev", "policy"),
-        "deploy-prod": ("up", "prod", "policy"),
+        "deploy-dev": ("up", "${{ vars.PULUMI_ORGANIZATION }}/eventshop/dev", "policy"),
+        "deploy-prod": ("up", "${{ vars.PULUMI_ORGANIZATION }}/eventshop/prod", "policy"),
     }
     assert (jobs["deploy-dev"]["needs"], jobs["deploy-prod"]["needs"]) == ("checks", "deploy-dev")
     assert jobs["deploy-prod"]["environment"] == "prod"
@@ -92,5 +94,35 @@ def test_jobs_holding_cloud_credentials_install_only_the_programs_requirements(n
         if not steps_using(job, "aws-actions/configure-aws-credentials"):
             continue
         runs = "\n".join(step["run"] for step in job["steps"] if "run" in step)
-        assert "-r requirements.txt" in runs, job_name
+        installs = [line for line in runs.splitlines() if "pip install" in line]
+        assert installs, job_name
+        assert all("--require-hashes" in line and "-r requirements.lock" in line for line in installs), job_name
         assert "make install" not in runs and "requirements-dev" not in runs, job_name
+
+
+@pytest.mark.parametrize("name", ["pull-request.yml", "main.yml"])
+def test_no_job_uses_a_stored_pulumi_token(name: str) -> None:
+    text = (WORKFLOWS / name).read_text()
+
+    assert "PULUMI_ACCESS_TOKEN" not in text
+    assert "secrets." not in text
+
+
+@pytest.mark.parametrize("name", ["pull-request.yml", "main.yml"])
+def test_every_pulumi_step_runs_on_a_short_lived_team_token_exchanged_just_before_it(name: str) -> None:
+    pulumi_jobs = {
+        job_name: job for job_name, job in workflow(name)["jobs"].items() if steps_using(job, "pulumi/actions")
+    }
+
+    assert pulumi_jobs
+    for job_name, job in pulumi_jobs.items():
+        uses = [str(step.get("uses", "")).split("@")[0] for step in job["steps"]]
+        (auth,) = steps_using(job, "pulumi/auth-actions")
+        assert uses.index("pulumi/auth-actions") == uses.index("pulumi/actions") - 1, job_name
+        assert auth["with"]["requested-token-type"] == "urn:pulumi:token-type:access_token:team", job_name
+        assert auth["with"]["scope"] == "team:${{ vars.PULUMI_TEAM }}", job_name
+        assert auth["with"]["organization"] == "${{ vars.PULUMI_ORGANIZATION }}", job_name
+        # The token must not outlive the job that asked for it.
+        assert int(auth["with"]["token-expiration"]) <= int(job["timeout-minutes"]) * 60, job_name
+        assert job["environment"], "the OIDC subject names the environment the team is chosen by"
+        assert job["permissions"]["id-token"] == "write", job_name
