@@ -20,7 +20,7 @@ def logical_lines(path: Path) -> list[str]:
 
 
 def pins(lines: list[str]) -> dict[str, str]:
-    found = {}
+    found: dict[str, str] = {}
     for line in lines:
         requirement = Requirement(line.split(" --hash", 1)[0])
         (specifier,) = requirement.specifier
