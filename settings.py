@@ -15,8 +15,6 @@ from typing import Any, TypeVar
 
 import pulumi
 
-PROJECT = "eventshop"
-
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -274,63 +272,74 @@ class _Reader:
 
 
 _HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
-_NS = PROJECT
 
 
-def settings_from_config(stack: str, values: Mapping[str, str]) -> Settings:
-    """Builds the settings from raw config strings keyed like the stack file (`eventshop:logLevel`).
+def config_project(values: Mapping[str, str]) -> str:
+    """The project whose namespace the config keys use (`<project>:logLevel`): the one besides the provider's and the engine's."""
+    namespaces = sorted({key.split(":", 1)[0] for key in values if ":" in key} - {"aws", "pulumi"})
+    if len(namespaces) != 1:
+        raise SettingsError(f"the config must hold one project's keys besides aws: and pulumi:, found {namespaces or 'none'}")
+    return namespaces[0]
 
+
+def settings_from_config(stack: str, values: Mapping[str, str], project: str | None = None) -> Settings:
+    """Builds the settings from raw config strings keyed like the stack file (`<project>:logLevel`).
+
+    project: the Pulumi project, which names the keys' namespace and prefixes every physical name. The
+    program passes `pulumi.get_project()`; by default it is the namespace the keys use.
     Raises SettingsError listing every missing or invalid key, naming the stack.
     """
+    project = project or config_project(values)
+    ns = project
     read = _Reader(stack, values)
     region = read.string("aws:region", _REGION, "an AWS region such as eu-west-1")
     layer = read.string(
-        f"{_NS}:powertoolsLayerArn",
+        f"{ns}:powertoolsLayerArn",
         _POWERTOOLS_LAYER,
         "the AWS-managed Powertools layer ARN (AWSLambdaPowertoolsPythonV3-python313-arm64:<version>)",
     )
     layer_match = _POWERTOOLS_LAYER.match(layer)
     if layer_match and region and layer_match["region"] != region:
         read.problems.append(
-            f"{_NS}:powertoolsLayerArn: is in region {layer_match['region']}, but aws:region is {region}"
+            f"{ns}:powertoolsLayerArn: is in region {layer_match['region']}, but aws:region is {region}"
         )
 
-    consumers_key = f"{_NS}:consumers"
+    consumers_key = f"{ns}:consumers"
     consumers = read.obj(consumers_key)
     read.unknown_fields(
         consumers_key, consumers, {"batchSize", "batchingWindowSeconds", "maximumConcurrency", "maxReceiveCount"}
     )
-    async_key = f"{_NS}:asyncInvoke"
+    async_key = f"{ns}:asyncInvoke"
     async_invoke = read.obj(async_key)
     read.unknown_fields(async_key, async_invoke, {"maximumRetryAttempts", "maximumEventAgeSeconds"})
-    data_key = f"{_NS}:data"
+    data_key = f"{ns}:data"
     data = read.obj(data_key)
     read.unknown_fields(data_key, data, {"pointInTimeRecovery", "deletionProtection", "protect"})
-    api_key = f"{_NS}:api"
+    api_key = f"{ns}:api"
     api = read.obj(api_key)
     read.unknown_fields(api_key, api, {"throttleRateLimit", "throttleBurstLimit"})
-    notify_key = f"{_NS}:customerNotifications"
+    notify_key = f"{ns}:customerNotifications"
     notify = read.obj(notify_key)
     read.unknown_fields(notify_key, notify, {"outboxQueue", "emailSubscribers", "httpsSubscribers"})
-    invoices_key = f"{_NS}:invoices"
+    invoices_key = f"{ns}:invoices"
     invoices = read.obj(invoices_key)
     read.unknown_fields(invoices_key, invoices, {"retentionDays"})
 
-    fulfillment_key = f"{_NS}:fulfillment"
+    fulfillment_key = f"{ns}:fulfillment"
     fulfillment = read.obj(fulfillment_key)
     read.unknown_fields(fulfillment_key, fulfillment, {"logLevel", "vipThreshold"})
-    reminders_key = f"{_NS}:reminders"
+    reminders_key = f"{ns}:reminders"
     reminders = read.obj(reminders_key)
     read.unknown_fields(reminders_key, reminders, {"delayMinutes"})
 
     settings = Settings(
-        project=PROJECT,
+        project=project,
         stack=stack,
         region=region,
-        log_retention_days=read.integer(f"{_NS}:logRetentionDays", 1, 3653, LOG_RETENTION_DAYS),
-        log_level=read.choice(f"{_NS}:logLevel", LOG_LEVELS),
-        archive_retention_days=read.integer(f"{_NS}:archiveRetentionDays", 1, 3650),
-        alarm_email=read.string(f"{_NS}:alarmEmail", _EMAIL, "an email address"),
+        log_retention_days=read.integer(f"{ns}:logRetentionDays", 1, 3653, LOG_RETENTION_DAYS),
+        log_level=read.choice(f"{ns}:logLevel", LOG_LEVELS),
+        archive_retention_days=read.integer(f"{ns}:archiveRetentionDays", 1, 3650),
+        alarm_email=read.string(f"{ns}:alarmEmail", _EMAIL, "an email address"),
         powertools_layer_arn=layer,
         consumers=ConsumerSettings(
             # With a batching window the event source mapping accepts up to 10,000; 10 keeps retries cheap.
@@ -358,7 +367,7 @@ def settings_from_config(stack: str, values: Mapping[str, str]) -> Settings:
             email_subscribers=read.list_field(notify_key, notify, "emailSubscribers", _EMAIL, "an email address"),
             https_subscribers=read.list_field(notify_key, notify, "httpsSubscribers", _HTTPS_URL, "an https URL"),
         ),
-        seed_catalog=read.boolean(f"{_NS}:seedCatalog"),
+        seed_catalog=read.boolean(f"{ns}:seedCatalog"),
         # Up to 10 years: invoices are kept as long as the law of the shop's country asks.
         invoices=InvoiceSettings(retention_days=read.int_field(invoices_key, invoices, "retentionDays", 1, 3653)),
         fulfillment=FulfillmentSettings(
@@ -386,31 +395,37 @@ def settings_from_config(stack: str, values: Mapping[str, str]) -> Settings:
     return settings
 
 
-SETTING_KEYS = (
-    "aws:region",
-    f"{_NS}:logRetentionDays",
-    f"{_NS}:logLevel",
-    f"{_NS}:archiveRetentionDays",
-    f"{_NS}:alarmEmail",
-    f"{_NS}:powertoolsLayerArn",
-    f"{_NS}:consumers",
-    f"{_NS}:asyncInvoke",
-    f"{_NS}:data",
-    f"{_NS}:api",
-    f"{_NS}:customerNotifications",
-    f"{_NS}:seedCatalog",
-    f"{_NS}:invoices",
-    f"{_NS}:fulfillment",
-    f"{_NS}:reminders",
+SETTING_NAMES = (
+    "logRetentionDays",
+    "logLevel",
+    "archiveRetentionDays",
+    "alarmEmail",
+    "powertoolsLayerArn",
+    "consumers",
+    "asyncInvoke",
+    "data",
+    "api",
+    "customerNotifications",
+    "seedCatalog",
+    "invoices",
+    "fulfillment",
+    "reminders",
 )
+
+
+def setting_keys(project: str) -> tuple[str, ...]:
+    """Every config key the program reads, in the project's namespace (plus the provider's region)."""
+    return ("aws:region", *(f"{project}:{name}" for name in SETTING_NAMES))
 
 
 def load_settings() -> Settings:
     """Reads the running stack's configuration (call once, from the program)."""
+    # One source for the project name: the engine's (Pulumi.yaml), which the components' names use too.
+    project = pulumi.get_project()
     values: dict[str, str] = {}
-    for key in SETTING_KEYS:
+    for key in setting_keys(project):
         namespace, name = key.split(":", 1)
         value = pulumi.Config(namespace).get(name)
         if value is not None:
             values[key] = value
-    return settings_from_config(pulumi.get_stack(), values)
+    return settings_from_config(pulumi.get_stack(), values, project=project)

@@ -15,7 +15,7 @@ import json
 import sys
 from collections import defaultdict
 
-from devtools.program import ROOT, ProgramRun, RecordedResource, run_program
+from devtools.program import ROOT, ProgramRun, RecordedResource, project_name, run_program
 from services.contracts import schema_file, schema_name
 from services.events import EVENT_TYPES, UNCONSUMED
 
@@ -32,7 +32,7 @@ def _service_of(resource: RecordedResource) -> str:
 
 def _target_label(arn: str, stack: str) -> str:
     kind = KINDS.get(arn.split(":")[2], arn.split(":")[2]) if arn.count(":") >= 5 else "target"
-    name = arn.replace("/", ":").rsplit(":", 1)[-1].removeprefix(f"eventshop-{stack}-")
+    name = arn.replace("/", ":").rsplit(":", 1)[-1].removeprefix(f"{project_name()}-{stack}-")
     return f"`{name}` ({kind})"
 
 

@@ -54,6 +54,12 @@ def load_stack_config(stack: str, root: Path = ROOT) -> dict[str, str]:
     return config
 
 
+def project_name(root: Path = ROOT) -> str:
+    """The project's name from Pulumi.yaml: what `pulumi.get_project()` answers when the engine runs it."""
+    project = yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}
+    return str(project["name"])
+
+
 def _namespaced(project: str, key: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
@@ -284,14 +290,19 @@ def run_program(
     mocks: RecordingMocks | None = None,
     config: dict[str, str] | None = None,
     preview: bool = False,
+    project: str | None = None,
 ) -> ProgramRun:
-    """Runs `__main__.py` for a stack to completion under mocks and returns what it declared."""
+    """Runs `__main__.py` for a stack to completion under mocks and returns what it declared.
+
+    project: the project name the engine would report, default Pulumi.yaml's (a fork renames it there).
+    """
     return run_callable(
         lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
         stack,
         mocks=mocks,
         config=load_stack_config(stack) if config is None else config,
         preview=preview,
+        project=project,
     )
 
 
@@ -301,6 +312,7 @@ def run_callable(
     mocks: RecordingMocks | None = None,
     config: dict[str, str] | None = None,
     preview: bool = False,
+    project: str | None = None,
 ) -> ProgramRun:
     """Runs any Pulumi program function (a whole stack, or one component alone) under mocks."""
     stack_config = config or {}
@@ -308,7 +320,7 @@ def run_callable(
     recorder = mocks or RecordingMocks(stack, region)
     with _run_lock, _in_project_root():
         pulumi.runtime.settings.ROOT.set(None)
-        pulumi.runtime.set_mocks(recorder, project="eventshop", stack=stack, preview=preview)
+        pulumi.runtime.set_mocks(recorder, project=project or project_name(), stack=stack, preview=preview)
         pulumi.runtime.set_all_config(stack_config, [])
         run_to_completion: Callable[[], None] = pulumi.runtime.test(program)  # type: ignore[no-untyped-call]
         run_to_completion()

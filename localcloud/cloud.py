@@ -31,7 +31,15 @@ from typing import Any
 from moto import mock_aws
 from moto.utilities.arns import parse_arn
 
-from devtools.program import ACCOUNT_ID, ROOT, ProgramRun, RecordedResource, load_stack_config, run_program
+from devtools.program import (
+    ACCOUNT_ID,
+    ROOT,
+    ProgramRun,
+    RecordedResource,
+    load_stack_config,
+    project_name,
+    run_program,
+)
 from localcloud import iam, moto_patches
 from localcloud.api import LocalApi
 from localcloud.clock import Clock
@@ -658,9 +666,9 @@ class LocalCloud:
         return self.queue_messages(info.name) if info else []
 
     def function(self, name_suffix: str) -> LocalFunction:
-        """A function by its full name or by the part after ``eventshop-<stack>-``."""
+        """A function by its full name or by the part after ``<project>-<stack>-``."""
         for name, function in self.functions.items():
-            if name in (name_suffix, f"eventshop-{self.stack}-{name_suffix}"):
+            if name in (name_suffix, f"{project_name()}-{self.stack}-{name_suffix}"):
                 return function
         raise KeyError(f"no function {name_suffix!r}; have {sorted(self.functions)}")
 
