@@ -275,10 +275,14 @@ _HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
 
 
 def config_project(values: Mapping[str, str]) -> str:
-    """The project whose namespace the config keys use (`<project>:logLevel`): the one besides the provider's and the engine's."""
+    """The project whose namespace the config keys use (`<project>:logLevel`).
+
+    That is the one namespace besides the provider's (`aws:`) and the engine's (`pulumi:`).
+    """
     namespaces = sorted({key.split(":", 1)[0] for key in values if ":" in key} - {"aws", "pulumi"})
     if len(namespaces) != 1:
-        raise SettingsError(f"the config must hold one project's keys besides aws: and pulumi:, found {namespaces or 'none'}")
+        found = ", ".join(namespaces) or "none"
+        raise SettingsError(f"the config must hold one project's keys besides aws: and pulumi:, found {found}")
     return namespaces[0]
 
 

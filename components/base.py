@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 # A transform receives a child's constructor kwargs and returns them changed (or None after
 # changing them in place). Keys name the child's role: "function", "queue", "dlq", "rule", ...
@@ -30,6 +30,17 @@ def apply_transform(transforms: Transforms | None, role: str, kwargs: dict[str, 
         return kwargs
     changed = transform(kwargs)
     return kwargs if changed is None else changed
+
+
+def child_args(
+    transforms: Transforms | None,
+    role: str,
+    defaults: Mapping[str, Any],
+    required: Mapping[str, Any],
+) -> dict[str, Any]:
+    """A child's constructor kwargs: the secure defaults, then the user's transform, then what the pattern
+    requires to work, last, so that no transform can change or remove it."""
+    return apply_transform(transforms, role, dict(defaults)) | dict(required)
 
 
 def check_transforms(transforms: Transforms | None, roles: Iterable[str], problems: list[str]) -> None:
@@ -138,13 +149,42 @@ def deny_insecure_transport(resources: Sequence[pulumi.Input[str]], action: str)
     )
 
 
-def assume_role_policy(service: str) -> str:
-    return json.dumps(
+def assume_role_policy(
+    service: str,
+    source_account: pulumi.Input[str],
+    source_arn: pulumi.Input[str] | None = None,
+) -> pulumi.Output[str]:
+    """A trust policy letting one AWS service assume the role, only on behalf of this account and, where
+    the service documents the ARN it acts for, only of that resource (the confused deputy problem:
+    IAM User Guide, "Cross-service confused deputy prevention",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html). Which services get which keys,
+    and the documentation of each: see `components/trust.py`."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    if source_arn is not None:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+    return pulumi.Output.json_dumps(
         {
             "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sts:AssumeRole",
+                    "Condition": condition,
+                }
+            ],
         }
     )
+
+
+def account_id(owner: pulumi.Resource) -> pulumi.Output[str]:
+    """The deploying account, through the owner's provider."""
+    return aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=owner)).account_id
+
+
+def region_name(owner: pulumi.Resource) -> pulumi.Output[str]:
+    """The region the owner's provider deploys to."""
+    return aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=owner)).region
 
 
 def put_events_grant(bus: BusRef, sources: Sequence[str]) -> Grant:

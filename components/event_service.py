@@ -11,6 +11,7 @@ from components.base import (
     BusRef,
     Grant,
     Transforms,
+    account_id,
     apply_transform,
     check_transforms,
     raise_problems,
@@ -127,6 +128,7 @@ class EventService(pulumi.ComponentResource):
         self.dead_letter_queue_policy = allow_rules_to_send(
             self, f"{name}-dlq-policy", self.dead_letter_queue, self.rules
         )
+        account = account_id(self)
         self.permissions = {
             key: aws.lambda_.Permission(
                 f"{name}-permission-{key}",
@@ -135,7 +137,9 @@ class EventService(pulumi.ComponentResource):
                     "action": "lambda:InvokeFunction",
                     "function": self.function.name,
                     "principal": "events.amazonaws.com",
+                    # Only this rule, in this account, may invoke (the confused deputy problem).
                     "source_arn": rule.arn,
+                    "source_account": account,
                 },
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -16,13 +16,14 @@ from components.base import (
     Grant,
     Transforms,
     apply_transform,
-    assume_role_policy,
     check_transforms,
+    child_args,
     identity_policy,
     physical_name,
     put_events_grant,
     raise_problems,
 )
+from components.trust import lambda_trust
 
 FUNCTION_CHILDREN = ("role", "policy", "log_group", "function")
 
@@ -135,24 +136,21 @@ class LambdaFunction(pulumi.ComponentResource):
 
         self.function_name = physical_name(name)
         self.log_group = self._create_log_group(name, args, transforms)
+        # What the pattern requires (the trust, the least-privilege document) goes on after the user's transform.
         self.role = aws.iam.Role(
             f"{name}-role",
-            **apply_transform(
-                transforms,
-                "role",
-                {
-                    "name": physical_name(name, "-role"),
-                    "assume_role_policy": assume_role_policy("lambda.amazonaws.com"),
-                },
+            **child_args(
+                transforms, "role", {}, {"name": physical_name(name, "-role"), "assume_role_policy": lambda_trust(self)}
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.grants = self._grants(args)
         self.policy = aws.iam.RolePolicy(
             f"{name}-policy",
-            **apply_transform(
+            **child_args(
                 transforms,
                 "policy",
+                {},
                 {"name": "least-privilege", "role": self.role.id, "policy": identity_policy(self.grants)},
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -168,13 +166,12 @@ class LambdaFunction(pulumi.ComponentResource):
     ) -> aws.cloudwatch.LogGroup:
         return aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            **apply_transform(
+            **child_args(
                 transforms,
                 "log_group",
-                {
-                    "name": f"/aws/lambda/{self.function_name}",
-                    "retention_in_days": args.observability.log_retention_days,
-                },
+                {"retention_in_days": args.observability.log_retention_days},
+                # Lambda writes to /aws/lambda/<name>: another name would leave the function's logs unmanaged.
+                {"name": f"/aws/lambda/{self.function_name}"},
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -19,6 +19,7 @@ from components.base import (
     Transforms,
     apply_transform,
     check_transforms,
+    child_args,
     deny_insecure_transport,
     physical_name,
     raise_problems,
@@ -203,8 +204,8 @@ class NotifyingTopic(pulumi.ComponentResource):
 
     def _create_key(self, name: str, args: NotifyingTopicArgs, transforms: Transforms | None) -> aws.kms.Key:
         services = [
-            *(["cloudwatch.amazonaws.com"] if args.alarm_name_prefix else []),
-            *(["events.amazonaws.com"] if args.routes else []),
+            *([("Allow_CloudWatch_for_CMK", "cloudwatch.amazonaws.com")] if args.alarm_name_prefix else []),
+            *([("Allow_EventBridge_for_CMK", "events.amazonaws.com")] if args.routes else []),
         ]
         statements = [
             {
@@ -215,18 +216,25 @@ class NotifyingTopic(pulumi.ComponentResource):
                 "Resource": "*",
             }
         ]
-        if services:
-            # Alarms and EventBridge publish as AWS services, so the key itself must let them encrypt.
-            statements.append(
-                {
-                    "Sid": "AllowServicePublishers",
-                    "Effect": "Allow",
-                    "Principal": {"Service": services},
-                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": self.account_id}},
-                }
-            )
+        # Alarms and EventBridge publish as AWS services, so the key itself must let them encrypt. In the form
+        # AWS documents for services publishing to an encrypted topic, without source conditions: Amazon SNS
+        # Developer Guide, "Enable compatibility between event sources from AWS services and encrypted topics"
+        # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services),
+        # and for alarms re:Post "Why didn't I receive an SNS notification for my CloudWatch alarm trigger?"
+        # (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger, "Allow_CloudWatch_for_CMK").
+        # Their KMS requests are not documented to carry aws:SourceAccount, and a condition on a missing key
+        # denies: every alarm would fail to publish, silently. The key encrypts this topic only, and the topic
+        # policy keeps the confused-deputy conditions (only this account's alarms, only this topic's rules).
+        statements.extend(
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                "Resource": "*",
+            }
+            for sid, service in services
+        )
         kwargs = apply_transform(transforms, "key", defaults.topic_key_args()) | {
             "description": f"Encrypts the {physical_name(name)} topic",
             "policy": pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
@@ -288,19 +296,21 @@ class NotifyingTopic(pulumi.ComponentResource):
         raw: bool = False,
         depends_on: list[pulumi.Resource] | None = None,
     ) -> aws.sns.TopicSubscription:
-        kwargs: dict[str, Any] = {"topic": self.topic.arn, "protocol": protocol, "endpoint": endpoint}
+        # What the subscription is (topic, protocol, endpoint, filter) and its redrive to the delivery DLQ are
+        # what the pattern requires: they go on after the user's transform.
+        required: dict[str, Any] = {"topic": self.topic.arn, "protocol": protocol, "endpoint": endpoint}
         if protocol in APPLICATION_PROTOCOLS and self.delivery_dead_letter_queue is not None:
-            kwargs["redrive_policy"] = pulumi.Output.json_dumps(
+            required["redrive_policy"] = pulumi.Output.json_dumps(
                 {"deadLetterTargetArn": self.delivery_dead_letter_queue.arn}
             )
         if filter_policy:
-            kwargs["filter_policy"] = json.dumps(filter_policy, sort_keys=True)
-            kwargs["filter_policy_scope"] = "MessageAttributes"
+            required["filter_policy"] = json.dumps(filter_policy, sort_keys=True)
+            required["filter_policy_scope"] = "MessageAttributes"
         if raw:
-            kwargs["raw_message_delivery"] = True
+            required["raw_message_delivery"] = True
         return aws.sns.TopicSubscription(
             f"{name}-sub-{key}",
-            **apply_transform(transforms, "subscription", kwargs),
+            **child_args(transforms, "subscription", {}, required),
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
         )
 

@@ -17,6 +17,7 @@ from components.base import (
     PolicyStatement,
     Transforms,
     apply_transform,
+    child_args,
     deny_insecure_transport,
     physical_name,
     resource_policy,
@@ -88,14 +89,15 @@ def create_rules(
     return {
         subscription.key: aws.cloudwatch.EventRule(
             f"{name}-rule-{subscription.key}",
-            **apply_transform(
+            **child_args(
                 transforms,
                 "rule",
+                {"state": "ENABLED"},
+                # The rule's name (its key), bus and pattern are the subscription itself.
                 {
                     "name": physical_name(name, f"-{subscription.key}"),
                     "event_bus_name": bus.name,
                     "event_pattern": json.dumps(subscription.pattern, sort_keys=True),
-                    "state": "ENABLED",
                 },
             ),
             opts=pulumi.ResourceOptions(parent=owner),

@@ -13,8 +13,8 @@ from components.base import (
     Grant,
     Transforms,
     apply_transform,
-    assume_role_policy,
     check_transforms,
+    child_args,
     identity_policy,
     physical_name,
     raise_problems,
@@ -29,6 +29,7 @@ from components.subscriptions import (
     create_rules,
     validate_subscriptions,
 )
+from components.trust import rule_target_trust, state_machine_trust
 
 WORKFLOW_CHILDREN = (
     "role",
@@ -133,7 +134,7 @@ class Workflow(pulumi.ComponentResource):
         _validate(name, args, transforms)
         alarm_topic = args.observability.alarm_topic_arn
         self.grants = (*args.grants, LOG_DELIVERY_GRANT, WORKFLOW_XRAY_GRANT)
-        self.role = self._role(name, "role", "-role", "states.amazonaws.com", transforms)
+        self.role = self._role(name, "role", "-role", state_machine_trust(self, physical_name(name)), transforms)
         self.policy = self._policy(name, "policy", self.role, self.grants, transforms)
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
@@ -164,7 +165,7 @@ class Workflow(pulumi.ComponentResource):
         self.dead_letter_queue_policy = allow_rules_to_send(
             self, f"{name}-dlq-policy", self.dead_letter_queue, self.rules
         )
-        self.start_role = self._role(name, "start_role", "-start-role", "events.amazonaws.com", transforms)
+        self.start_role = self._role(name, "start_role", "-start-role", rule_target_trust(self, rule.arn), transforms)
         self.start_policy = self._policy(
             name,
             "start_policy",
@@ -201,11 +202,12 @@ class Workflow(pulumi.ComponentResource):
             {"state_machine_arn": self.state_machine.arn, "dead_letter_queue_arn": self.dead_letter_queue.arn}
         )
 
-    def _role(self, name: str, role: str, suffix: str, service: str, transforms: Transforms | None) -> aws.iam.Role:
+    def _role(
+        self, name: str, role: str, suffix: str, trust: pulumi.Output[str], transforms: Transforms | None
+    ) -> aws.iam.Role:
         return aws.iam.Role(
             f"{name}{suffix}",
-            **apply_transform(transforms, role, {})
-            | {"name": physical_name(name, suffix), "assume_role_policy": assume_role_policy(service)},
+            **child_args(transforms, role, {}, {"name": physical_name(name, suffix), "assume_role_policy": trust}),
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -219,10 +221,8 @@ class Workflow(pulumi.ComponentResource):
     ) -> aws.iam.RolePolicy:
         return aws.iam.RolePolicy(
             f"{name}-{role.replace('_', '-')}",
-            **apply_transform(
-                transforms,
-                role,
-                {"name": "least-privilege", "role": owner.id, "policy": identity_policy(grants)},
+            **child_args(
+                transforms, role, {}, {"name": "least-privilege", "role": owner.id, "policy": identity_policy(grants)}
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

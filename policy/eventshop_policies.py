@@ -30,6 +30,11 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+try:  # tests import the pack as the package `policy`
+    from policy.principal_policies import PRINCIPAL_POLICIES
+except ModuleNotFoundError:  # the engine runs the pack with policy/ itself on sys.path
+    from principal_policies import PRINCIPAL_POLICIES
+
 MANDATORY: Final = EnforcementLevel.MANDATORY
 ADVISORY: Final = EnforcementLevel.ADVISORY
 
@@ -89,6 +94,8 @@ DELIVERY_PROTOCOLS_WITH_DLQ: Final = frozenset({"http", "https", "lambda", "sqs"
 once its delivery policy is spent (an hour at most for HTTP/S) unless a DLQ is attached."""
 
 PRODUCTION_ENVIRONMENTS: Final = ("prod",)
+FORWARDING_SID: Final = "ForwardOnBehalfOfOneRule"
+"""The statement id of an event forwarder's PutEvents grant (components/event_forwarder.py)."""
 PUBLIC_ACCESS_FLAGS: Final = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
@@ -263,7 +270,10 @@ def validate_put_events_scoped(args: ResourceValidationArgs, report_violation: R
             isinstance(block, Mapping) and any(str(key).lower() == "events:source" for key in block)
             for block in conditions.values()
         )
-        if not scoped:
+        # The bus-to-bus forwarder's role is scoped by its trust policy (only EventBridge acting for its one
+        # rule may assume it; iam-service-trust-scoped checks there is such a condition), not by events:source,
+        # which AWS does not document as evaluated for a target's role (components/event_forwarder.py).
+        if not scoped and value_at(statement, "Sid") != FORWARDING_SID:
             report_violation(
                 f'{where}: events:PutEvents without an "events:source" condition lets the role forge any '
                 'service\'s events. Add Condition {"StringEquals": {"events:source": ["eventshop.<service>"]}}.',
@@ -750,6 +760,7 @@ RESOURCE_POLICIES: Final = (
         enforcement_level=MANDATORY,
         validate=validate_prod_table_durability,
     ),
+    *PRINCIPAL_POLICIES,
 )
 
 STACK_POLICIES: Final = (

@@ -12,7 +12,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components import BusRef
-from components.base import assume_role_policy, identity_policy, physical_name, put_events_grant
+from components.base import identity_policy, physical_name, put_events_grant
+from components.trust import api_gateway_trust
 from settings import ApiSettings
 
 STAGE = "v1"
@@ -232,7 +233,7 @@ class OrdersApi(pulumi.ComponentResource):
         self.cart_role = aws.iam.Role(
             f"{self.name}-cart-events-role",
             name=physical_name(self.name, "-cart-events"),
-            assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
+            assume_role_policy=api_gateway_trust(self),
             opts=self._child(),
         )
         self.cart_policy = aws.iam.RolePolicy(

@@ -14,7 +14,6 @@ import pulumi_aws as aws
 from components import Grant, QueuedConsumer, alarms
 from components.base import (
     PolicyStatement,
-    assume_role_policy,
     deny_insecure_transport,
     identity_policy,
     physical_name,
@@ -22,6 +21,7 @@ from components.base import (
     resource_policy,
 )
 from components.subscriptions import create_dead_letter_queue
+from components.trust import scheduler_trust
 from services.context import ServiceContext
 
 SOURCE = "eventshop.reminders"
@@ -55,7 +55,7 @@ class Reminders(pulumi.ComponentResource):
         self.scheduler_role = aws.iam.Role(
             f"{name}-scheduler-role",
             name=physical_name(name, "-scheduler-role"),
-            assume_role_policy=assume_role_policy("scheduler.amazonaws.com"),
+            assume_role_policy=scheduler_trust(self, self.schedule_group.arn),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.scheduler_policy = aws.iam.RolePolicy(

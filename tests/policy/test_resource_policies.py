@@ -107,6 +107,54 @@ CASES = {
         {"policy": document(SCOPED_PUT_EVENTS)},
         "events:source",
     ),
+    "forwarder-put-events-scoped-by-its-trust-not-by-source": Case(
+        "iam-put-events-scoped",
+        ROLE_POLICY,
+        {"policy": document(allow(["events:PutEvents"], [BUS], Sid="ForwardAnything"))},
+        {"policy": document(allow(["events:PutEvents"], [BUS], Sid="ForwardOnBehalfOfOneRule"))},
+        "events:source",
+    ),
+    "service-role-trusted-on-behalf-of-anyone": Case(
+        "iam-service-trust-scoped",
+        ROLE,
+        {"assumeRolePolicy": document({"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}})},
+        {
+            "assumeRolePolicy": document(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "states.amazonaws.com"},
+                    "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+                }
+            )
+        },
+        "confused deputy",
+    ),
+    "alarm-key-refused-to-cloudwatch-by-a-source-condition": Case(
+        "kms-key-usable-by-publishing-services",
+        "aws:kms/key:Key",
+        {
+            "policy": document(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+                }
+            )
+        },
+        {
+            "policy": document(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    "Resource": "*",
+                }
+            )
+        },
+        "cloudwatch.amazonaws.com, events.amazonaws.com use the key only under aws:sourceaccount",
+    ),
     "put-events-on-a-non-bus-resource": Case(
         "iam-put-events-scoped",
         ROLE_POLICY,

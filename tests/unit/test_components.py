@@ -153,6 +153,7 @@ class TestEventService:
                 "function": "eventshop-test-email",
                 "principal": "events.amazonaws.com",
                 "sourceArn": rule_arn,
+                "sourceAccount": "123456789012",
             }
             target = result.named(f"email-target-{key}").inputs
             assert target["retryPolicy"] == {"maximumRetryAttempts": 185, "maximumEventAgeInSeconds": 86400}

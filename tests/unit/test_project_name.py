@@ -27,7 +27,9 @@ def fork_run() -> ProgramRun:
 
 
 def test_settings_take_the_project_name_from_the_running_program(fork_run: ProgramRun) -> None:
-    config = {key.replace(f"{project_name()}:", f"{FORK}:", 1): value for key, value in load_stack_config("dev").items()}
+    config = {
+        key.replace(f"{project_name()}:", f"{FORK}:", 1): value for key, value in load_stack_config("dev").items()
+    }
 
     assert settings_from_config("dev", config, project=FORK).prefix == f"{FORK}-dev"
     assert settings_from_config("dev", config).bus_name == f"{FORK}-dev"

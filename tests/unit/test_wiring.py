@@ -67,15 +67,21 @@ def test_the_forward_rule_puts_on_the_shop_bus_with_a_role_that_may_do_only_that
     assert target.inputs["retryPolicy"]["maximumRetryAttempts"] > 0
     role = run.named("invoices-forward-role")
     assert target.inputs["roleArn"] == role.outputs["arn"]
-    assert role.json_input("assumeRolePolicy")["Statement"][0]["Principal"] == {"Service": "events.amazonaws.com"}
-    assert run.named("invoices-forward-role-policy").json_input("policy")["Statement"] == [
+    # Only EventBridge acting for this very rule, in this account, may assume the role...
+    assert role.json_input("assumeRolePolicy")["Statement"] == [
         {
-            "Sid": "Grant0",
             "Effect": "Allow",
-            "Action": ["events:PutEvents"],
-            "Resource": [bus_arn],
-            "Condition": {"StringEquals": {"events:source": ["aws.s3"]}},
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": "123456789012"},
+                "ArnLike": {"aws:SourceArn": run.named("invoices-forward-rule-forward").arn},
+            },
         }
+    ]
+    # ...and it may only put events on the shop bus (no events:source: see components/event_forwarder.py).
+    assert run.named("invoices-forward-role-policy").json_input("policy")["Statement"] == [
+        {"Sid": "ForwardOnBehalfOfOneRule", "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": [bus_arn]}
     ]
     dlq = graph.queue_by_arn(target.inputs["deadLetterConfig"]["arn"])
     assert dlq.outputs["name"] == f"eventshop-{run.stack}-invoices-forward-dlq"
