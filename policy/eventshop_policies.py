@@ -13,6 +13,7 @@ stays small, and it is importable from tests (`policy.eventshop_policies`).
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -30,10 +31,10 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-try:  # tests import the pack as the package `policy`
-    from policy.principal_policies import PRINCIPAL_POLICIES
-except ModuleNotFoundError:  # the engine runs the pack with policy/ itself on sys.path
-    from principal_policies import PRINCIPAL_POLICIES
+# Tests import the pack as the package `policy`; the engine runs it with policy/ itself on sys.path.
+PRINCIPAL_POLICIES: Final = importlib.import_module(
+    "policy.principal_policies" if __package__ else "principal_policies"
+).PRINCIPAL_POLICIES
 
 MANDATORY: Final = EnforcementLevel.MANDATORY
 ADVISORY: Final = EnforcementLevel.ADVISORY

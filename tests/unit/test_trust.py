@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from devtools.program import ACCOUNT_ID, ProgramRun
 from tests.unit.graph import PERMISSION, TARGET
 
@@ -11,7 +13,7 @@ STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 REGION = "eu-west-1"
 
 
-def trust_of(run: ProgramRun, role_arn: str) -> dict[str, object]:
+def trust_of(run: ProgramRun, role_arn: str) -> dict[str, Any]:
     (statement,) = run.by_arn(role_arn).json_input("assumeRolePolicy")["Statement"]
     assert isinstance(statement, dict)
     return statement
