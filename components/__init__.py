@@ -1,7 +1,7 @@
 """Reusable, domain-free building blocks: one pattern per component, secure by default."""
 
 from components.base import BusRef, Grant, Transforms
-from components.bucket import Bucket, BucketArgs
+from components.bucket import Bucket, BucketArgs, ObjectLock
 from components.event_bus import EventBus, EventBusArgs
 from components.event_service import EventService, EventServiceArgs
 from components.function import FunctionArgs, LambdaFunction, Observability
@@ -25,6 +25,7 @@ __all__ = [
     "LambdaFunction",
     "NotifyingTopic",
     "NotifyingTopicArgs",
+    "ObjectLock",
     "Observability",
     "QueuedConsumer",
     "QueuedConsumerArgs",

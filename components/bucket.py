@@ -1,48 +1,118 @@
-"""Bucket: a private S3 bucket, encrypted, TLS-only, owner-enforced, with objects that expire."""
+"""Bucket: a private S3 bucket, encrypted, TLS-only, owner-enforced, with objects that expire.
+
+Optionally versioned and write-once: Object Lock keeps every version for a retention period, and
+`write_once_prefixes` makes S3 refuse a PutObject there that is not a conditional create (If-None-Match).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.base import Transforms, apply_transform, check_transforms, physical_name, raise_problems
+from components.base import Transforms, check_transforms, child_args, physical_name, raise_problems
 
-BUCKET_CHILDREN = ("bucket", "encryption", "public_access_block", "ownership", "policy", "lifecycle", "notification")
+BUCKET_CHILDREN = (
+    "bucket",
+    "versioning",
+    "object_lock",
+    "encryption",
+    "public_access_block",
+    "ownership",
+    "policy",
+    "lifecycle",
+    "notification",
+)
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectLock:
+    """Every new object version is locked for `days` (>= 1) in `mode`, default GOVERNANCE: only a principal
+    granted s3:BypassGovernanceRetention can delete or shorten it early (COMPLIANCE: nobody can)."""
+
+    days: int
+    mode: str = "GOVERNANCE"
 
 
 @dataclass(frozen=True, kw_only=True)
 class BucketArgs:
     """expiration_days: every object expires this many days after it was written (required, >= 1).
-    kms_key_arn: encrypt with this KMS key, default None (SSE-S3, AES256).
+    kms_key_arn: encrypt with this KMS key (SSE-KMS with an S3 Bucket Key), default None (SSE-S3, AES256).
     eventbridge: send the bucket's events to EventBridge (the default bus), default False.
+    versioning: keep every version of every object, default False (required by object_lock).
+    object_lock: lock every new version for a retention period, default None.
+    write_once_prefixes: key prefixes where the bucket policy refuses a PutObject without If-None-Match
+    (so an object there is created once and never replaced), default none.
     protect: refuse `pulumi destroy` and keep the bucket if removed from the program, default False.
     """
 
     expiration_days: int
     kms_key_arn: pulumi.Input[str] | None = None
     eventbridge: bool = False
+    versioning: bool = False
+    object_lock: ObjectLock | None = None
+    write_once_prefixes: tuple[str, ...] = ()
     protect: bool = False
 
 
-def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
-    """The bucket policy: deny every request that does not use TLS."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
+def _validate(name: str, args: BucketArgs, transforms: Transforms | None) -> None:
+    problems: list[str] = []
+    check_transforms(transforms, BUCKET_CHILDREN, problems)
+    if args.expiration_days < 1:
+        problems.append(f"expiration_days must be at least 1, not {args.expiration_days}")
+    if args.object_lock is not None:
+        if not args.versioning:
+            problems.append("object_lock needs versioning: S3 locks object versions")
+        if args.object_lock.mode not in LOCK_MODES:
+            problems.append(f"object_lock.mode must be one of {', '.join(LOCK_MODES)}, got {args.object_lock.mode!r}")
+        if args.object_lock.days < 1:
+            problems.append(f"object_lock.days must be at least 1, not {args.object_lock.days}")
+        elif args.object_lock.days > args.expiration_days:
+            problems.append(
+                f"object_lock.days ({args.object_lock.days}) must not exceed expiration_days ({args.expiration_days})"
+            )
+    problems.extend(
+        f"write_once_prefixes: {prefix!r} must be a non-empty prefix without wildcards"
+        for prefix in args.write_once_prefixes
+        if not prefix or "*" in prefix
+    )
+    raise_problems("Bucket", name, problems)
+
+
+def bucket_policy(bucket_arn: str, write_once_prefixes: Sequence[str] = ()) -> dict[str, Any]:
+    """Deny every request that does not use TLS, and every unconditional PutObject under a write-once prefix.
+
+    The second is AWS's documented way to enforce conditional writes: S3 sets the `s3:if-none-match`
+    condition key from the request's If-None-Match header (Amazon S3 User Guide, "Enforce conditional writes
+    on Amazon S3 buckets", https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html).
+    """
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ]
+    if write_once_prefixes:
+        statements.append(
             {
-                "Sid": "DenyInsecureTransport",
+                "Sid": "DenyOverwritingWriteOnceObjects",
                 "Effect": "Deny",
                 "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                "Action": "s3:PutObject",
+                "Resource": [f"{bucket_arn}/{prefix}*" for prefix in write_once_prefixes],
+                "Condition": {"Null": {"s3:if-none-match": "true"}},
             }
-        ],
-    }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 class Bucket(pulumi.ComponentResource):
@@ -50,9 +120,15 @@ class Bucket(pulumi.ComponentResource):
 
     invoices = Bucket("invoices", BucketArgs(expiration_days=30, eventbridge=True))
     Grant(("s3:PutObject",), (invoices.bucket.arn.apply(lambda arn: f"{arn}/invoices/*"),))
+
+    Object Lock on a bucket that already exists: S3 enables it in place once versioning is on (the
+    `BucketObjectLockConfiguration` child, after `BucketVersioning`). The program never sets the bucket's own
+    `object_lock_enabled` flag, which the provider can only set by replacing the bucket.
     """
 
     bucket: aws.s3.Bucket
+    versioning: aws.s3.BucketVersioning | None
+    object_lock: aws.s3.BucketObjectLockConfiguration | None
     notification: aws.s3.BucketNotification | None
 
     def __init__(
@@ -63,18 +139,17 @@ class Bucket(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eventshop:components:Bucket", name, None, opts)
-        problems: list[str] = []
-        check_transforms(transforms, BUCKET_CHILDREN, problems)
-        if args.expiration_days < 1:
-            problems.append(f"expiration_days must be at least 1, not {args.expiration_days}")
-        raise_problems("Bucket", name, problems)
+        _validate(name, args, transforms)
 
         child = pulumi.ResourceOptions(parent=self)
+        # What the pattern promises goes on after the user's transform: no transform can change it.
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
-            **(apply_transform(transforms, "bucket", {}) | {"bucket": physical_name(name)}),
+            **child_args(transforms, "bucket", {}, {"bucket": physical_name(name)}),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
+        self.versioning = self._versioning(name, args, transforms)
+        self.object_lock = self._object_lock(name, args, transforms)
         default: dict[str, Any] = (
             {"sse_algorithm": "aws:kms", "kms_master_key_id": args.kms_key_arn}
             if args.kms_key_arn is not None
@@ -82,9 +157,10 @@ class Bucket(pulumi.ComponentResource):
         )
         self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
-            **apply_transform(
+            **child_args(
                 transforms,
                 "encryption",
+                {},
                 {
                     "bucket": self.bucket.id,
                     "rules": [
@@ -97,38 +173,42 @@ class Bucket(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        # Public access is blocked whatever a transform says: the pattern's promise, applied last.
         self.public_access_block = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",
-            **(
-                apply_transform(transforms, "public_access_block", {})
-                | {
+            **child_args(
+                transforms,
+                "public_access_block",
+                {},
+                {
                     "bucket": self.bucket.id,
                     "block_public_acls": True,
                     "block_public_policy": True,
                     "ignore_public_acls": True,
                     "restrict_public_buckets": True,
-                }
+                },
             ),
             opts=child,
         )
         self.ownership = aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
-            **apply_transform(
+            **child_args(
                 transforms,
                 "ownership",
+                {},
                 {"bucket": self.bucket.id, "rule": {"object_ownership": "BucketOwnerEnforced"}},
             ),
             opts=child,
         )
+        prefixes = args.write_once_prefixes
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy",
-            **apply_transform(
+            **child_args(
                 transforms,
                 "policy",
+                {},
                 {
                     "bucket": self.bucket.id,
-                    "policy": self.bucket.arn.apply(lambda arn: json.dumps(deny_insecure_transport(arn))),
+                    "policy": self.bucket.arn.apply(lambda arn: json.dumps(bucket_policy(arn, prefixes))),
                 },
             ),
             # S3 refuses a bucket policy while the public access block is being written.
@@ -136,31 +216,67 @@ class Bucket(pulumi.ComponentResource):
         )
         self.lifecycle = aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
-            **apply_transform(
-                transforms,
-                "lifecycle",
-                {
-                    "bucket": self.bucket.id,
-                    "rules": [
-                        {
-                            "id": "expire-objects",
-                            "status": "Enabled",
-                            "filter": {"prefix": ""},
-                            "expiration": {"days": args.expiration_days},
-                            "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-                        }
-                    ],
-                },
-            ),
-            opts=child,
+            **child_args(transforms, "lifecycle", {}, {"bucket": self.bucket.id, "rules": [self._expiry(args)]}),
+            # S3 needs versioning settled before rules on noncurrent versions.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[v for v in (self.versioning,) if v is not None]),
         )
         self.notification = (
             aws.s3.BucketNotification(
                 f"{name}-notification",
-                **apply_transform(transforms, "notification", {"bucket": self.bucket.id, "eventbridge": True}),
+                **child_args(transforms, "notification", {}, {"bucket": self.bucket.id, "eventbridge": True}),
                 opts=child,
             )
             if args.eventbridge
             else None
         )
         self.register_outputs({"bucket_name": self.bucket.bucket, "bucket_arn": self.bucket.arn})
+
+    def _versioning(self, name: str, args: BucketArgs, transforms: Transforms | None) -> aws.s3.BucketVersioning | None:
+        if not args.versioning:
+            return None
+        return aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            **child_args(
+                transforms,
+                "versioning",
+                {},
+                {"bucket": self.bucket.id, "versioning_configuration": {"status": "Enabled"}},
+            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+
+    def _object_lock(
+        self, name: str, args: BucketArgs, transforms: Transforms | None
+    ) -> aws.s3.BucketObjectLockConfiguration | None:
+        if args.object_lock is None or self.versioning is None:
+            return None
+        return aws.s3.BucketObjectLockConfiguration(
+            f"{name}-object-lock",
+            **child_args(
+                transforms,
+                "object_lock",
+                {},
+                {
+                    "bucket": self.bucket.id,
+                    "object_lock_enabled": "Enabled",
+                    "rule": {"default_retention": {"mode": args.object_lock.mode, "days": args.object_lock.days}},
+                },
+            ),
+            # Enabling Object Lock on an existing bucket needs versioning on first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning], protect=args.protect),
+        )
+
+    @staticmethod
+    def _expiry(args: BucketArgs) -> dict[str, Any]:
+        rule: dict[str, Any] = {
+            "id": "expire-objects",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "expiration": {"days": args.expiration_days},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+        }
+        if args.versioning:
+            # An expired current version becomes noncurrent (behind a delete marker); remove it a day later,
+            # which S3 defers for as long as its lock lasts.
+            rule["noncurrent_version_expiration"] = {"noncurrent_days": 1}
+        return rule

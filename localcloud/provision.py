@@ -26,6 +26,7 @@ import pulumi
 from botocore.config import Config
 
 from devtools.program import ACCOUNT_ID, RecordedResource, RecordingMocks
+from localcloud.provision_s3 import S3_PROVISIONERS
 
 Outputs = dict[str, Any]
 #: moto accepts any credentials; these never leave the process.
@@ -732,17 +733,18 @@ def bucket_ownership(ctx: Context, resource: Declared) -> Provisioned:
     return name, {}
 
 
-def _insecure_transport_denial(statement: Mapping[str, Any]) -> bool:
-    condition = statement.get("Condition", {}).get("Bool", {})
-    return statement.get("Effect") == "Deny" and str(condition.get("aws:SecureTransport")).lower() == "false"
+def _conditioned_denial(statement: Mapping[str, Any]) -> bool:
+    return statement.get("Effect") == "Deny" and bool(statement.get("Condition"))
 
 
 def bucket_policy(ctx: Context, resource: Declared) -> Provisioned:
-    """moto enforces bucket policies but ignores their conditions, so the usual "deny when not over TLS"
-    statement would deny every call; in process every call counts as secure, so that statement is left out."""
+    """moto enforces bucket policies but ignores their conditions, so a conditioned Deny would deny every call:
+    they are left out. "Deny when not over TLS": in process every call counts as secure. "Deny PutObject
+    without If-None-Match" (write-once prefixes): moto enforces If-None-Match itself (412), and the handler
+    tests prove the writer sends it."""
     name = str(resource.inputs["bucket"])
     policy = json.loads(ctx.json_text(resource.inputs["policy"]))
-    policy["Statement"] = [s for s in policy.get("Statement", []) if not _insecure_transport_denial(s)]
+    policy["Statement"] = [s for s in policy.get("Statement", []) if not _conditioned_denial(s)]
     if policy["Statement"]:
         ctx.client("s3").put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
     return name, {}
@@ -758,6 +760,9 @@ def bucket_lifecycle(ctx: Context, resource: Declared) -> Provisioned:
         }
         if rule.get("expiration"):
             converted["Expiration"] = {"Days": _int(rule["expiration"]["days"])}
+        if rule.get("noncurrentVersionExpiration"):
+            days = rule["noncurrentVersionExpiration"]["noncurrentDays"]
+            converted["NoncurrentVersionExpiration"] = {"NoncurrentDays": _int(days)}
         if rule.get("abortIncompleteMultipartUpload"):
             days = rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"]
             converted["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": _int(days)}
@@ -843,6 +848,7 @@ PROVISIONERS: dict[str, Provisioner] = {
     "aws:s3/bucketNotification:BucketNotification": bucket_notification,
     "aws:sfn/stateMachine:StateMachine": state_machine,
     "aws:scheduler/scheduleGroup:ScheduleGroup": schedule_group,
+    **S3_PROVISIONERS,
 }
 
 

@@ -4,16 +4,24 @@ Consumes OrderPlaced and OutOfStock (queued). Emits PaymentSucceeded / PaymentFa
 when OutOfStock compensates a captured payment (source eventshop.billing). Writes an invoice document
 ``invoices/<orderId>.json`` for every captured payment to the invoices bucket, whose Object Created events
 go to EventBridge.
+
+An invoice, once written, cannot be replaced or removed by Billing: the bucket is versioned with Object
+Lock (governance mode, the stack's invoice retention), its policy refuses a PutObject under ``invoices/``
+without If-None-Match (so a second write of an order's invoice answers 412 and changes nothing), and
+Billing's role has neither s3:DeleteObject* nor s3:BypassGovernanceRetention. Invoices are encrypted with
+the bucket's own rotating KMS key, whose policy lets Billing only generate data keys through S3.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
 
-from components import Bucket, BucketArgs, Grant, QueuedConsumer
-from components.base import physical_name
+from components import Bucket, BucketArgs, Grant, ObjectLock, QueuedConsumer
+from components.base import physical_name, region_name
+from components.encryption_key import EncryptionKey, EncryptionKeyArgs, KeyUser
 from components.event_forwarder import EventForwarder, EventForwarderArgs
 from services.context import ServiceContext, idempotency_grant, table_grant
 
@@ -39,11 +47,20 @@ class Billing(pulumi.ComponentResource):
         self.idempotency = ctx.idempotency_table("billing", parent=self)
         # A plain string, known before deployment: rule patterns filter on it.
         self.invoices_bucket_name = physical_name("invoices")
+        retention_days = ctx.settings.invoices.retention_days
+        # The key's policy names Billing's role, which exists only once the consumer is declared below.
+        key_arn: pulumi.Output[str]
+        resolve_key_arn: Callable[[pulumi.Output[str]], None]
+        key_arn, resolve_key_arn = pulumi.deferred_output()
         self.invoices = Bucket(
             "invoices",
             BucketArgs(
-                expiration_days=ctx.settings.invoices.retention_days,
+                expiration_days=retention_days,
+                kms_key_arn=key_arn,
                 eventbridge=True,
+                versioning=True,
+                object_lock=ObjectLock(days=retention_days, mode="GOVERNANCE"),
+                write_once_prefixes=(INVOICE_PREFIX,),
                 protect=ctx.settings.data.protect,
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -85,6 +102,36 @@ class Billing(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.invoices_key = self._invoices_key(self.consumer.consumer.role.arn, ctx.settings.data.protect)
+        resolve_key_arn(self.invoices_key.key.arn)
         self.register_outputs(
             {"payments_table": self.payments.table.name, "invoices_bucket": self.invoices.bucket.bucket}
+        )
+
+    def _invoices_key(self, billing_role_arn: pulumi.Output[str], protect: bool) -> EncryptionKey:
+        """Billing may only have S3 generate data keys for invoices in this bucket: it never reads them back."""
+        bucket_arn = f"arn:aws:s3:::{self.invoices_bucket_name}"
+        return EncryptionKey(
+            "invoices-key",
+            EncryptionKeyArgs(
+                description=f"Encrypts the invoices in {self.invoices_bucket_name}",
+                users=(
+                    KeyUser(
+                        sid="BillingEncryptsInvoicesThroughS3",
+                        role_arn=billing_role_arn,
+                        actions=("kms:GenerateDataKey",),
+                        conditions={
+                            "StringEquals": {
+                                "kms:ViaService": pulumi.Output.concat("s3.", region_name(self), ".amazonaws.com")
+                            },
+                            # With an S3 Bucket Key the context is the bucket's ARN; without, the object's.
+                            "StringLike": {
+                                "kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/{INVOICE_PREFIX}*"]
+                            },
+                        },
+                    ),
+                ),
+                protect=protect,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )

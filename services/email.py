@@ -23,6 +23,7 @@ from components import (
     Subscription,
     TopicSubscription,
 )
+from components.base import region_name
 from components.notifying_topic import QueueSubscriber
 from services import events
 from services.billing import INVOICE_PREFIX, Billing, invoice_created_pattern
@@ -92,6 +93,16 @@ class Email(pulumi.ComponentResource):
                         Grant(
                             actions=("s3:GetObject",),
                             resources=(billing.invoices.bucket.arn.apply(lambda arn: f"{arn}/{INVOICE_PREFIX}*"),),
+                        ),
+                        # Invoices are SSE-KMS: reading one decrypts its data key, only through S3.
+                        Grant(
+                            actions=("kms:Decrypt",),
+                            resources=(billing.invoices_key.key.arn,),
+                            conditions={
+                                "StringEquals": {
+                                    "kms:ViaService": pulumi.Output.concat("s3.", region_name(self), ".amazonaws.com")
+                                }
+                            },
                         ),
                     ),
                 ),

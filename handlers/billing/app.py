@@ -157,17 +157,28 @@ def invoice_document(payment: Mapping[str, Any]) -> dict[str, Any]:
 
 @tracer.capture_method
 def write_invoice(payment: Mapping[str, Any]) -> str:
-    """Put the invoice document for a captured payment; return its key."""
+    """Create the invoice document for a captured payment, once; return its key.
+
+    The write is a conditional create (If-None-Match: *), which the bucket's policy requires: an invoice
+    already issued is never replaced. A redelivered order finds it there (412) and goes on, since the
+    document is built from the stored payment row only and would be the same bytes.
+    """
     key = invoice_key(str(payment["orderId"]))
-    s3.put_object(
-        Bucket=INVOICES_BUCKET,
-        Key=key,
-        Body=json.dumps(invoice_document(payment), sort_keys=True).encode(),
-        ContentType="application/json",
-        # Lets a reader of the object (the invoice-ready mail) find the order without parsing the body;
-        # the customer's address stays out of the key, which appears in S3 events and access logs.
-        Metadata={"order-id": str(payment["orderId"]), "correlation-id": str(payment["correlationId"])},
-    )
+    try:
+        s3.put_object(
+            Bucket=INVOICES_BUCKET,
+            Key=key,
+            Body=json.dumps(invoice_document(payment), sort_keys=True).encode(),
+            ContentType="application/json",
+            IfNoneMatch="*",
+            # Lets a reader of the object (the invoice-ready mail) find the order without parsing the body;
+            # the customer's address stays out of the key, which appears in S3 events and access logs.
+            Metadata={"order-id": str(payment["orderId"]), "correlation-id": str(payment["correlationId"])},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "PreconditionFailed":
+            raise
+        logger.info("Invoice already issued; left as it was", extra={"invoice_key": key})
     return key
 
 

@@ -293,7 +293,13 @@ class TestNotifyingTopic:
             "ArnEquals": {"aws:SourceArn": [result.named("news-rule-failed").arn]}
         }
         key_policy = result.named("news-key").json_input("policy")
-        assert key_policy["Statement"][1]["Principal"] == {"Service": ["events.amazonaws.com"]}
+        assert key_policy["Statement"][1] == {
+            "Sid": "Allow_EventBridge_for_CMK",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+            "Resource": "*",
+        }
 
     def test_subscriber_protocols_and_urls_are_checked(self) -> None:
         args = NotifyingTopicArgs(

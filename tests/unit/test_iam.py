@@ -84,7 +84,8 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | {("sns:Publish", arn("sns", f"{p}-customer-notifications"))}
         | {("kms:GenerateDataKey", customer_key), ("kms:Decrypt", customer_key)}
         | table("email-idempotency", *IDEMPOTENCY)
-        | {("s3:GetObject", f"arn:aws:s3:::{p}-invoices/invoices/*")},
+        | {("s3:GetObject", f"arn:aws:s3:::{p}-invoices/invoices/*")}
+        | {("kms:Decrypt", run.named("invoices-key-key").arn or "")},
         "email-reminders": logs("email-reminders")
         | XRAY
         | queue("email-reminders-queue", *CONSUME)

@@ -16,10 +16,17 @@ def test_the_invoices_bucket_is_named_per_stack(run: ProgramRun) -> None:
     assert run.named("invoices-bucket").inputs["bucket"] == bucket_name(run)
 
 
-def test_objects_are_encrypted_at_rest(run: ProgramRun) -> None:
+def test_objects_are_encrypted_with_the_buckets_own_rotating_key(run: ProgramRun) -> None:
     encryption = run.named("invoices-encryption").inputs
+    key = run.named("invoices-key-key")
     assert encryption["bucket"] == bucket_name(run)
-    assert encryption["rules"][0]["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    assert encryption["rules"] == [
+        {
+            "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key.arn},
+            "bucketKeyEnabled": True,
+        }
+    ]
+    assert key.inputs["enableKeyRotation"] is True
 
 
 def test_public_access_is_blocked_four_ways(run: ProgramRun) -> None:
@@ -38,7 +45,7 @@ def test_the_bucket_owner_owns_every_object(run: ProgramRun) -> None:
 
 def test_the_policy_denies_every_request_without_tls(run: ProgramRun) -> None:
     arn = f"arn:aws:s3:::{bucket_name(run)}"
-    [statement] = run.named("invoices-policy").json_input("policy")["Statement"]
+    statement, _ = run.named("invoices-policy").json_input("policy")["Statement"]
     assert statement == {
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",
