@@ -12,7 +12,14 @@ import pulumi
 import pulumi_aws as aws
 
 from components import defaults
-from components.base import Transforms, apply_transform, check_transforms, physical_name, raise_problems
+from components.base import (
+    Transforms,
+    apply_transform,
+    check_transforms,
+    child_args,
+    physical_name,
+    raise_problems,
+)
 
 TABLE_CHILDREN = ("table", "item")
 _ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
@@ -98,9 +105,10 @@ class Table(pulumi.ComponentResource):
         self.items = [
             aws.dynamodb.TableItem(
                 f"{name}-item-{item[args.hash_key]}",
-                **apply_transform(
+                **child_args(
                     transforms,
                     "item",
+                    {},
                     {
                         "table_name": self.table.name,
                         "hash_key": args.hash_key,
