@@ -16,8 +16,10 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 
 install: $(INSTALLED)
 
-lock: $(INSTALLED)  ## refresh requirements.lock (hashes of every file of every pin) after changing requirements.txt
+lock: $(INSTALLED)  ## refresh requirements.lock and policy/requirements.lock (hashes of every file of every pin)
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file requirements.lock requirements.txt
+	cd policy && ../$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 		--no-emit-find-links --output-file requirements.lock requirements.txt
 
 demo: $(INSTALLED)  ## place a mix of orders on the local cloud and wait until every one settles

@@ -1,10 +1,12 @@
-"""requirements.lock: what jobs holding cloud credentials install, every file checked by hash (`make lock`)."""
+"""requirements.lock and policy/requirements.lock: what jobs holding cloud credentials install, every file
+checked by hash (`make lock`)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -29,16 +31,21 @@ def pins(lines: list[str]) -> dict[str, str]:
     return found
 
 
-def test_the_lock_pins_every_direct_requirement_as_requirements_txt_does() -> None:
-    direct = pins(logical_lines(ROOT / "requirements.txt"))
-    locked = pins(logical_lines(ROOT / "requirements.lock"))
+LOCKS = ("requirements", "policy/requirements")
+
+
+@pytest.mark.parametrize("stem", LOCKS)
+def test_the_lock_pins_every_direct_requirement_as_requirements_txt_does(stem: str) -> None:
+    direct = pins(logical_lines(ROOT / f"{stem}.txt"))
+    locked = pins(logical_lines(ROOT / f"{stem}.lock"))
 
     assert direct, "requirements.txt names nothing"
     assert {name: locked.get(name) for name in direct} == direct, "run `make lock` after changing requirements.txt"
 
 
-def test_every_locked_requirement_is_pinned_and_hashed() -> None:
-    lines = logical_lines(ROOT / "requirements.lock")
+@pytest.mark.parametrize("stem", LOCKS)
+def test_every_locked_requirement_is_pinned_and_hashed(stem: str) -> None:
+    lines = logical_lines(ROOT / f"{stem}.lock")
 
     assert lines
     assert [line for line in lines if not HASH.search(line)] == []
