@@ -11,9 +11,11 @@ only where its documentation shows it:
 - EventBridge Scheduler: the schedule group's ARN. EventBridge Scheduler User Guide, "Setting up the
   execution role" and "Cross-service confused deputy prevention"
   (https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role).
-- EventBridge rule targets: the rule's ARN, the resource EventBridge acts for when it assumes a target's
-  role (IAM User Guide, "Cross-service confused deputy prevention", below). To verify on the first deploy:
-  the rule's FailedInvocations alarm fires if EventBridge cannot assume the role.
+- EventBridge rule targets: the rule's ARN. EventBridge User Guide, "Cross-service confused deputy
+  prevention in Amazon EventBridge", section "Event buses": "For EventBridge event bus rule targets, the
+  value of aws:SourceArn must be the rule ARN"
+  (https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html).
+  Should a role still be refused, the rule's FailedInvocations alarm fires.
 - Lambda (execution roles) and API Gateway (integration credentials): `aws:SourceAccount` only. Their
   guides document no `aws:SourceArn` for assuming these roles, and IAM's guidance is to use
   `aws:SourceAccount` where the ARN is not known
