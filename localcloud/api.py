@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
+from botocore.exceptions import ClientError, ParamValidationError
 
 from localcloud import vtl
 from localcloud.provision import Context
@@ -333,25 +334,57 @@ class LocalApi:
             rendered = vtl.render(template, vtl.Input(body, params, query, headers), context)
         role = str(integration.get("credentials") or "").rsplit("/", 1)[-1]
         service, action = match.group("service"), match.group("action")
-        try:
-            request = json.loads(rendered)
-            with self.cloud.busy(), self.cloud.recorder.acting_as(role or "apigateway"):
-                result = getattr(self.cloud.clients(service), _snake(action))(**request)
-        except Exception as error:
-            self.cloud.trace.add("error", "api", f"{service}:{action} failed: {error}", order_id_of(body))
-            return self._gateway_response("DEFAULT_5XX", context, 500, "Internal server error")
-        result.pop("ResponseMetadata", None)
-        response_text = json.dumps(result, default=str)
-        chosen = next((r for r in route.integration_responses if not r.get("selectionPattern")), None)
+        status, response_text = self._call_service(service, action, rendered, role, body)
+        chosen = select_integration_response(route.integration_responses, status)
         if chosen is None:
-            return ApiResponse(200, response_text)
+            # API Gateway answers 500 when no integration response matches (and none is the default).
+            self.cloud.trace.add("error", "api", f"no integration response for {service}:{action} status {status}")
+            return self._gateway_response("DEFAULT_5XX", context, 500, "Internal server error")
         response_templates = chosen.get("responseTemplates") or {}
         if isinstance(response_templates, str):
             response_templates = Context.mapping(response_templates)
         response_template = response_templates.get(JSON)
         output = (
-            vtl.render(response_template, vtl.Input(response_text), context) if response_template else response_text
+            vtl.render(response_template, vtl.Input(response_text, params, query, headers), context)
+            if response_template
+            else response_text
         )
         status = int(context["responseOverride"].get("status") or chosen["statusCode"])
         response_headers = {"Content-Type": JSON, **vtl.unhyphen(context["responseOverride"].get("header") or {})}
         return ApiResponse(status, output.strip(), response_headers)
+
+    def _call_service(self, service: str, action: str, rendered: str, role: str, body: str) -> tuple[int, str]:
+        """The service's HTTP status and JSON answer to the rendered request, as API Gateway receives them.
+
+        A rendered request that is not JSON is refused by the service (``SerializationException``, 400), and a
+        request breaking the service's own constraints (botocore checks them before sending, AWS checks them
+        on arrival) is a ``ValidationException``, 400; AWS errors keep their status and code.
+        """
+        try:
+            request = json.loads(rendered)
+        except json.JSONDecodeError as error:
+            self.cloud.trace.add("error", "api", f"{service}:{action} refused a body that is not JSON: {error}")
+            return 400, json.dumps({"__type": "SerializationException", "message": str(error)})
+        try:
+            with self.cloud.busy(), self.cloud.recorder.acting_as(role or "apigateway"):
+                result = getattr(self.cloud.clients(service), _snake(action))(**request)
+        except ParamValidationError as error:
+            self.cloud.trace.add("error", "api", f"{service}:{action} refused the request: {error}", order_id_of(body))
+            return 400, json.dumps({"__type": "ValidationException", "message": str(error)})
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", "InternalFailure"))
+            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 500)
+            self.cloud.trace.add("error", "api", f"{service}:{action} failed: {error}", order_id_of(body))
+            return status, json.dumps({"__type": code, "message": str(error)})
+        result.pop("ResponseMetadata", None)
+        return 200, json.dumps(result, default=str)
+
+
+def select_integration_response(responses: list[dict[str, Any]], status: int) -> dict[str, Any] | None:
+    """The integration response for a service's HTTP status: the one whose ``selectionPattern`` matches the
+    whole status code (AWS integrations select on it), else the default one (no pattern)."""
+    for response in responses:
+        pattern = response.get("selectionPattern")
+        if pattern and re.fullmatch(str(pattern), str(status)):
+            return response
+    return next((response for response in responses if not response.get("selectionPattern")), None)
