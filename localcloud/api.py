@@ -15,6 +15,7 @@ import fnmatch
 import json
 import re
 import time
+import urllib.parse
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -197,7 +198,8 @@ class LocalApi:
         for route in self.routes:
             match = route.pattern.match(path)
             if match and route.method in (method, "ANY"):
-                return route, match.groupdict()
+                # API Gateway hands templates and functions the decoded path parameters.
+                return route, {name: urllib.parse.unquote(value) for name, value in match.groupdict().items()}
         return None, {}
 
     def _validate(self, route: Route, body: str, headers: Mapping[str, str]) -> str | None:
