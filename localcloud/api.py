@@ -56,6 +56,18 @@ class Route:
     integration_responses: list[dict[str, Any]]
 
 
+def _text_of(body: Any) -> tuple[str, str | None]:
+    """The body as text, and what is wrong with it when it is bytes that are not UTF-8."""
+    if isinstance(body, bytes):
+        try:
+            return body.decode("utf-8"), None
+        except UnicodeDecodeError as error:
+            return "", f"Request body is not valid UTF-8: byte 0x{body[error.start]:02x} at position {error.start}"
+    if isinstance(body, str):
+        return body, None
+    return ("" if body is None else json.dumps(body)), None
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -127,13 +139,7 @@ class LocalApi:
         query: Mapping[str, str] | None = None,
     ) -> ApiResponse:
         """Answer a request; ``body`` may be text, bytes or anything JSON-serialisable."""
-        text = (
-            body
-            if isinstance(body, str)
-            else body.decode()
-            if isinstance(body, bytes)
-            else ("" if body is None else json.dumps(body))
-        )
+        text, body_problem = _text_of(body)
         headers = dict(headers or {})
         if text and not any(k.lower() == "content-type" for k in headers):
             headers["Content-Type"] = JSON
@@ -142,7 +148,7 @@ class LocalApi:
             path = path[len(stage_prefix) :] or "/"
         request_id = str(uuid.uuid4())
         context = self._context(request_id, method, path)
-        response = self._answer(method, path, text, headers, dict(query or {}), context)
+        response = self._answer(method, path, text, headers, dict(query or {}), context, body_problem)
         response.headers.setdefault("x-amzn-RequestId", request_id)
         self.cloud.trace.add(
             "http",
@@ -178,12 +184,13 @@ class LocalApi:
         headers: dict[str, str],
         query: dict[str, str],
         context: dict[str, Any],
+        body_problem: str | None = None,
     ) -> ApiResponse:
         route, params = self._match(method, path)
         if route is None:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context, 403, "Missing Authentication Token")
         context["resourcePath"] = route.resource_path
-        problems = self._validate(route, body, headers)
+        problems = f"[{body_problem}]" if body_problem else self._validate(route, body, headers)
         if problems is not None:
             context["error"]["validationErrorString"] = problems
             return self._gateway_response("BAD_REQUEST_BODY", context, 400, "Invalid request body")
