@@ -4,6 +4,7 @@ POST /_local/clock/advance  {"seconds": N}   move the clock (retries, schedules)
 GET  /_local/outbox                           customer notifications published (the outbox queue)
 GET  /_local/dlq                              dead-lettered messages per queue
 GET  /_local/trace?orderId=...                the trace of one order (or everything, without orderId)
+GET  /_local/openapi.json                     the API's OpenAPI 3.1 document (docs/openapi.json)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from devtools import openapi
 from localcloud.api import ApiResponse
 from localcloud.cloud import LocalCloud
 
@@ -47,7 +49,11 @@ def _local_routes(cloud: LocalCloud) -> dict[tuple[str, str], Callable[[LocalReq
         entries = cloud.trace.entries(order_id=request.query.get("orderId"))
         return {"entries": [entry.as_dict() for entry in entries]}
 
+    def openapi_document(_: LocalRequest) -> Any:
+        return openapi.build()
+
     return {
+        ("GET", "/_local/openapi.json"): openapi_document,
         ("POST", "/_local/clock/advance"): advance,
         ("GET", "/_local/outbox"): outbox,
         ("GET", "/_local/dlq"): dlq,

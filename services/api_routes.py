@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-#: Relative to the project root (the program runs from there), shared with the handlers.
-CONTRACTS = Path("handlers/shared/contracts/api")
+#: Shared with the handlers (they validate the same bodies); read at import, so found from this file.
+CONTRACTS = Path(__file__).resolve().parent.parent / "handlers" / "shared" / "contracts" / "api"
 JSON = "application/json"
 CORRELATION_HEADER = "X-Correlation-Id"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -79,7 +79,7 @@ PARAMETERS = {
         CORRELATION_HEADER,
         "header",
         "Carried into every event of the request (metadata.correlationId); the request id when absent.",
-        _standalone("correlation_id"),
+        _standalone("parameters/correlation_id"),
     ),
     IDEMPOTENCY_HEADER: Parameter(
         IDEMPOTENCY_HEADER,

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from devtools import openapi
 from localcloud.cloud import LocalCloud
 from localcloud.server import serve_in_background
 from localcloud.shop import Shopper
@@ -194,3 +195,10 @@ def test_a_malformed_request_answers_json_not_html(base_url: str, request_line: 
     assert 400 <= status < 600
     assert headers["content-type"] == "application/json"
     assert "message" in json.loads(answer)
+
+
+def test_the_openapi_document_is_served_as_committed(base_url: str) -> None:
+    status, document = call(base_url, "GET", "/_local/openapi.json")
+
+    assert status == 200
+    assert document == json.loads(openapi.DOCUMENT.read_text())
