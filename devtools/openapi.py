@@ -121,7 +121,8 @@ DESCRIPTION = """The eventshop public API, generated from the routes and request
 The edge answers as API Gateway does: a method or path the API does not define answers
 `403 {"message": "Missing Authentication Token"}`; a body that is not UTF-8 or breaks its model answers 400 naming
 each problem before anything reaches the bus; `cartId` and `X-Correlation-Id` are checked against their rules at
-the edge too. Payment test tokens: `tok_visa` approves, `tok_decline` declines."""
+the edge too. API Gateway validates bodies with JSON Schema draft-04, where an integer is written without a fraction
+(`2`, not `2.0`). Payment test tokens: `tok_visa` approves, `tok_decline` declines."""
 
 
 def as_2020_12(schema: dict[str, Any], where: str) -> dict[str, Any]:

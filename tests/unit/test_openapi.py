@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 
 import pytest
@@ -9,7 +10,8 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from devtools import openapi
-from services.api_routes import PARAMETERS, ROUTES, load_contract
+from devtools.program import ROOT
+from services.api_routes import IDEMPOTENCY_HEADER, MAX_IDEMPOTENCY_KEY_LENGTH, PARAMETERS, ROUTES, load_contract
 
 
 def test_the_committed_document_is_the_generated_one() -> None:
@@ -62,3 +64,17 @@ def test_parameters_carry_their_rules() -> None:
 def test_a_draft_04_only_keyword_is_refused_rather_than_misread() -> None:
     with pytest.raises(ValueError, match=r"exclusiveMinimum"):
         openapi.as_2020_12({"properties": {"n": {"type": "number", "exclusiveMinimum": True}}}, "model")
+
+
+def test_the_documented_idempotency_key_rule_is_the_one_the_function_enforces() -> None:
+    tree = ast.parse((ROOT / "handlers" / "orders" / "api.py").read_text())
+    assigned = {
+        target.id: node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+    assert ast.literal_eval(assigned["MAX_IDEMPOTENCY_KEY_LENGTH"]) == MAX_IDEMPOTENCY_KEY_LENGTH
+    assert PARAMETERS[IDEMPOTENCY_HEADER].schema["maxLength"] == MAX_IDEMPOTENCY_KEY_LENGTH
