@@ -48,7 +48,9 @@ class Parameter:
         if "pattern" not in schema:
             return f"must be 1 to {schema.get('maxLength', 'any number of')} characters"
         charset = whole_string_regex(schema).split("{")[0][1:-1]
-        return f"must be {schema['minLength']} to {schema['maxLength']} characters of {charset}"
+        if charset.startswith("A-Za-z0-9"):
+            charset = "letters, digits and " + " ".join(charset.removeprefix("A-Za-z0-9"))
+        return f"must be {schema['minLength']} to {schema['maxLength']} characters: {charset}"
 
 
 def whole_string_regex(schema: dict[str, Any]) -> str:
