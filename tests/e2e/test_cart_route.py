@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from localcloud.api import select_integration_response
 from localcloud.cloud import LocalCloud
 from tests.e2e.conftest import events_about, messages_about
 from tests.e2e.test_cart_reminders import DELAY_SECONDS
@@ -116,3 +117,14 @@ def test_an_item_eventbridge_did_not_take_is_never_answered_202(
     assert response.headers["Content-Type"] == "application/json"
     assert set(response.json()) == {"message"}
     assert response.json()["message"] != "message received"
+
+
+def test_the_integration_response_is_chosen_by_the_services_status_as_on_api_gateway() -> None:
+    default = {"statusCode": "202"}
+    client_error = {"statusCode": "400", "selectionPattern": r"4\d{2}"}
+
+    # A lone default response takes every status: how EventBridge's errors used to become 202.
+    assert select_integration_response([default], 400) is default
+    assert select_integration_response([default, client_error], 400) is client_error
+    assert select_integration_response([default, client_error], 200) is default
+    assert select_integration_response([client_error], 500) is None  # API Gateway answers 500 then
