@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 ORDERS ?= 20
 
-.PHONY: install demo serve test unit lint diagram bench clean lock
+.PHONY: install demo serve test unit lint diagram openapi bench clean lock
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,9 +38,13 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 
-diagram: $(INSTALLED)  ## refresh the README's architecture diagram and docs/events.md from the program
+diagram: $(INSTALLED)  ## refresh the README's architecture diagram, docs/events.md and docs/openapi.json from the program
 	$(BIN)/python -m devtools.diagram --write
 	$(BIN)/python -m devtools.event_catalog --write
+	$(BIN)/python -m devtools.openapi --write
+
+openapi: $(INSTALLED)  ## refresh docs/openapi.json from the API's routes and request models
+	$(BIN)/python -m devtools.openapi --write
 
 bench: $(INSTALLED)  ## print stack, handler and local-cloud figures
 	$(BIN)/python -m devtools.bench

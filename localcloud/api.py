@@ -15,12 +15,14 @@ import fnmatch
 import json
 import re
 import time
+import urllib.parse
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
+from botocore.exceptions import ClientError, ParamValidationError
 
 from localcloud import vtl
 from localcloud.provision import Context
@@ -52,6 +54,18 @@ class Route:
     validator: dict[str, Any] | None
     integration: dict[str, Any]
     integration_responses: list[dict[str, Any]]
+
+
+def _text_of(body: Any) -> tuple[str, str | None]:
+    """The body as text, and what is wrong with it when it is bytes that are not UTF-8."""
+    if isinstance(body, bytes):
+        try:
+            return body.decode("utf-8"), None
+        except UnicodeDecodeError as error:
+            return "", f"Request body is not valid UTF-8: byte 0x{body[error.start]:02x} at position {error.start}"
+    if isinstance(body, str):
+        return body, None
+    return ("" if body is None else json.dumps(body)), None
 
 
 def _snake(name: str) -> str:
@@ -125,13 +139,7 @@ class LocalApi:
         query: Mapping[str, str] | None = None,
     ) -> ApiResponse:
         """Answer a request; ``body`` may be text, bytes or anything JSON-serialisable."""
-        text = (
-            body
-            if isinstance(body, str)
-            else body.decode()
-            if isinstance(body, bytes)
-            else ("" if body is None else json.dumps(body))
-        )
+        text, body_problem = _text_of(body)
         headers = dict(headers or {})
         if text and not any(k.lower() == "content-type" for k in headers):
             headers["Content-Type"] = JSON
@@ -140,7 +148,7 @@ class LocalApi:
             path = path[len(stage_prefix) :] or "/"
         request_id = str(uuid.uuid4())
         context = self._context(request_id, method, path)
-        response = self._answer(method, path, text, headers, dict(query or {}), context)
+        response = self._answer(method, path, text, headers, dict(query or {}), context, body_problem)
         response.headers.setdefault("x-amzn-RequestId", request_id)
         self.cloud.trace.add(
             "http",
@@ -176,12 +184,13 @@ class LocalApi:
         headers: dict[str, str],
         query: dict[str, str],
         context: dict[str, Any],
+        body_problem: str | None = None,
     ) -> ApiResponse:
         route, params = self._match(method, path)
         if route is None:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context, 403, "Missing Authentication Token")
         context["resourcePath"] = route.resource_path
-        problems = self._validate(route, body, headers)
+        problems = f"[{body_problem}]" if body_problem else self._validate(route, body, headers)
         if problems is not None:
             context["error"]["validationErrorString"] = problems
             return self._gateway_response("BAD_REQUEST_BODY", context, 400, "Invalid request body")
@@ -196,7 +205,8 @@ class LocalApi:
         for route in self.routes:
             match = route.pattern.match(path)
             if match and route.method in (method, "ANY"):
-                return route, match.groupdict()
+                # API Gateway hands templates and functions the decoded path parameters.
+                return route, {name: urllib.parse.unquote(value) for name, value in match.groupdict().items()}
         return None, {}
 
     def _validate(self, route: Route, body: str, headers: Mapping[str, str]) -> str | None:
@@ -333,25 +343,57 @@ class LocalApi:
             rendered = vtl.render(template, vtl.Input(body, params, query, headers), context)
         role = str(integration.get("credentials") or "").rsplit("/", 1)[-1]
         service, action = match.group("service"), match.group("action")
-        try:
-            request = json.loads(rendered)
-            with self.cloud.busy(), self.cloud.recorder.acting_as(role or "apigateway"):
-                result = getattr(self.cloud.clients(service), _snake(action))(**request)
-        except Exception as error:
-            self.cloud.trace.add("error", "api", f"{service}:{action} failed: {error}", order_id_of(body))
-            return self._gateway_response("DEFAULT_5XX", context, 500, "Internal server error")
-        result.pop("ResponseMetadata", None)
-        response_text = json.dumps(result, default=str)
-        chosen = next((r for r in route.integration_responses if not r.get("selectionPattern")), None)
+        status, response_text = self._call_service(service, action, rendered, role, body)
+        chosen = select_integration_response(route.integration_responses, status)
         if chosen is None:
-            return ApiResponse(200, response_text)
+            # API Gateway answers 500 when no integration response matches (and none is the default).
+            self.cloud.trace.add("error", "api", f"no integration response for {service}:{action} status {status}")
+            return self._gateway_response("DEFAULT_5XX", context, 500, "Internal server error")
         response_templates = chosen.get("responseTemplates") or {}
         if isinstance(response_templates, str):
             response_templates = Context.mapping(response_templates)
         response_template = response_templates.get(JSON)
         output = (
-            vtl.render(response_template, vtl.Input(response_text), context) if response_template else response_text
+            vtl.render(response_template, vtl.Input(response_text, params, query, headers), context)
+            if response_template
+            else response_text
         )
         status = int(context["responseOverride"].get("status") or chosen["statusCode"])
         response_headers = {"Content-Type": JSON, **vtl.unhyphen(context["responseOverride"].get("header") or {})}
         return ApiResponse(status, output.strip(), response_headers)
+
+    def _call_service(self, service: str, action: str, rendered: str, role: str, body: str) -> tuple[int, str]:
+        """The service's HTTP status and JSON answer to the rendered request, as API Gateway receives them.
+
+        A rendered request that is not JSON is refused by the service (``SerializationException``, 400), and a
+        request breaking the service's own constraints (botocore checks them before sending, AWS checks them
+        on arrival) is a ``ValidationException``, 400; AWS errors keep their status and code.
+        """
+        try:
+            request = json.loads(rendered)
+        except json.JSONDecodeError as error:
+            self.cloud.trace.add("error", "api", f"{service}:{action} refused a body that is not JSON: {error}")
+            return 400, json.dumps({"__type": "SerializationException", "message": str(error)})
+        try:
+            with self.cloud.busy(), self.cloud.recorder.acting_as(role or "apigateway"):
+                result = getattr(self.cloud.clients(service), _snake(action))(**request)
+        except ParamValidationError as error:
+            self.cloud.trace.add("error", "api", f"{service}:{action} refused the request: {error}", order_id_of(body))
+            return 400, json.dumps({"__type": "ValidationException", "message": str(error)})
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", "InternalFailure"))
+            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 500)
+            self.cloud.trace.add("error", "api", f"{service}:{action} failed: {error}", order_id_of(body))
+            return status, json.dumps({"__type": code, "message": str(error)})
+        result.pop("ResponseMetadata", None)
+        return 200, json.dumps(result, default=str)
+
+
+def select_integration_response(responses: list[dict[str, Any]], status: int) -> dict[str, Any] | None:
+    """The integration response for a service's HTTP status: the one whose ``selectionPattern`` matches the
+    whole status code (AWS integrations select on it), else the default one (no pattern)."""
+    for response in responses:
+        pattern = response.get("selectionPattern")
+        if pattern and re.fullmatch(str(pattern), str(status)):
+            return response
+    return next((response for response in responses if not response.get("selectionPattern")), None)

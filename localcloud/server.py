@@ -4,6 +4,7 @@ POST /_local/clock/advance  {"seconds": N}   move the clock (retries, schedules)
 GET  /_local/outbox                           customer notifications published (the outbox queue)
 GET  /_local/dlq                              dead-lettered messages per queue
 GET  /_local/trace?orderId=...                the trace of one order (or everything, without orderId)
+GET  /_local/openapi.json                     the API's OpenAPI 3.1 document (docs/openapi.json)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from devtools import openapi
 from localcloud.api import ApiResponse
 from localcloud.cloud import LocalCloud
 
@@ -26,7 +28,9 @@ class LocalRequest:
     body: Any
 
 
-METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
+#: API Gateway answers any method the API does not define, on any path, with this 403 (also TRACE, CONNECT,
+#: OPTIONS without CORS, PROPFIND, lower-case methods...): JSON, never http.server's HTML 501.
+MISSING_TOKEN = ApiResponse(403, json.dumps({"message": "Missing Authentication Token"}))
 
 
 def _local_routes(cloud: LocalCloud) -> dict[tuple[str, str], Callable[[LocalRequest], Any]]:
@@ -45,7 +49,11 @@ def _local_routes(cloud: LocalCloud) -> dict[tuple[str, str], Callable[[LocalReq
         entries = cloud.trace.entries(order_id=request.query.get("orderId"))
         return {"entries": [entry.as_dict() for entry in entries]}
 
+    def openapi_document(_: LocalRequest) -> Any:
+        return openapi.build()
+
     return {
+        ("GET", "/_local/openapi.json"): openapi_document,
         ("POST", "/_local/clock/advance"): advance,
         ("GET", "/_local/outbox"): outbox,
         ("GET", "/_local/dlq"): dlq,
@@ -54,38 +62,75 @@ def _local_routes(cloud: LocalCloud) -> dict[tuple[str, str], Callable[[LocalReq
 
 
 def make_server(cloud: LocalCloud, host: str = "127.0.0.1", port: int = 8080) -> ThreadingHTTPServer:
-    """A threading HTTP server answering the API contract and ``/_local``; ``port=0`` picks a free one."""
+    """A threading HTTP server answering the API contract and ``/_local``; ``port=0`` picks a free one.
+
+    Every method reaches ``handle`` (API Gateway routes any method, and answers JSON for the ones the API
+    does not define), and every error http.server raises itself (a malformed request line, headers too
+    long) answers JSON too.
+    """
     local = _local_routes(cloud)
 
     def handle(self: BaseHTTPRequestHandler) -> None:
         parsed = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(parsed.query))
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode() if length else ""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            _send(self, ApiResponse(400, json.dumps({"message": "Content-Length is not a number"})))
+            return
+        raw = self.rfile.read(length) if length > 0 else b""
         route = local.get((self.command, parsed.path))
         if route is not None:
-            try:
-                body = json.loads(raw) if raw else None
-                response = ApiResponse(200, json.dumps(route(LocalRequest(query, body)), default=str))
-            except (ValueError, TypeError) as error:
-                response = ApiResponse(400, json.dumps({"message": str(error)}))
+            response = _local_answer(route, query, raw)
+        elif parsed.path.startswith("/_local/"):
+            response = MISSING_TOKEN
         else:
             headers = dict(self.headers.items())
             response = cloud.api.request(self.command, parsed.path, raw or None, headers, query)
-        payload = response.body.encode()
-        self.send_response(response.status)
-        for key, value in response.headers.items():
-            if key.lower() != "content-length":
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        _send(self, response)
+
+    def dispatch_any_method(self: BaseHTTPRequestHandler, name: str) -> Any:
+        if name.startswith("do_"):
+            return lambda: handle(self)
+        raise AttributeError(name)
+
+    def send_error(
+        self: BaseHTTPRequestHandler, code: int, message: str | None = None, explain: str | None = None
+    ) -> None:
+        self.close_connection = True
+        _send(self, ApiResponse(code, json.dumps({"message": message or explain or "Bad request"})))
 
     # http.server dispatches on do_<METHOD>; the trace already records every request, so no access log.
-    members: dict[str, Any] = {f"do_{method}": handle for method in METHODS}
+    members: dict[str, Any] = {"__getattr__": dispatch_any_method, "send_error": send_error}
     members |= {"server_version": "eventshop-localcloud", "log_message": _no_access_log}
     handler = type("LocalCloudHandler", (BaseHTTPRequestHandler,), members)
     return ThreadingHTTPServer((host, port), handler)
+
+
+def _local_answer(route: Callable[[LocalRequest], Any], query: dict[str, str], raw: bytes) -> ApiResponse:
+    try:
+        body = json.loads(raw.decode("utf-8")) if raw else None
+        return ApiResponse(200, json.dumps(route(LocalRequest(query, body)), default=str))
+    except UnicodeDecodeError:
+        return ApiResponse(400, json.dumps({"message": "Request body is not valid UTF-8"}))
+    except (ValueError, TypeError, AttributeError) as error:
+        return ApiResponse(400, json.dumps({"message": str(error)}))
+
+
+def _send(handler: BaseHTTPRequestHandler, response: ApiResponse) -> None:
+    """Write ``response``; a HEAD request gets the headers only. An HTTP/0.9 or unparsable request line
+    still gets a status line and headers (http.server would send a bare body)."""
+    if handler.request_version == "HTTP/0.9":
+        handler.request_version = "HTTP/1.0"
+    payload = response.body.encode()
+    handler.send_response(response.status)
+    for key, value in response.headers.items():
+        if key.lower() != "content-length":
+            handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(payload)
 
 
 def _no_access_log(*_: Any) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +16,25 @@ import pulumi_aws as aws
 from components import BusRef
 from components.base import identity_policy, physical_name, put_events_grant
 from components.trust import api_gateway_trust
+from services.api_routes import (
+    CART_ROUTE,
+    CORRELATION_HEADER,
+    JSON,
+    MODELS,
+    PARAMETERS,
+    PROXY_ROUTES,
+    ROUTES,
+    Route,
+    load_contract,
+    whole_string_regex,
+)
 from settings import ApiSettings
 
+__all__ = ["STAGE", "OrdersApi", "load_contract", "source_arn_path"]
+
 STAGE = "v1"
-CONTRACTS = Path("handlers/shared/contracts/api")
 TEMPLATES = Path(__file__).parent / "templates"
 CART_SOURCE = "eventshop.carts"
-JSON = "application/json"
 
 # Every edge failure answers JSON with a message; a body that fails its model also lists what is wrong.
 GATEWAY_RESPONSES = {
@@ -36,44 +50,60 @@ GATEWAY_RESPONSES = {
     "DEFAULT_5XX": (None, '{"message": $context.error.messageString}'),
 }
 
-
-@dataclass(frozen=True)
-class ProxyRoute:
-    """A route answered by the API function."""
-
-    method: str
-    path: str
-    model: str | None = None
-
-
-PROXY_ROUTES = (
-    ProxyRoute("GET", "/products"),
-    ProxyRoute("POST", "/orders", model="place_order"),
-    ProxyRoute("GET", "/orders/{orderId}"),
+PARAMETER_CHECKS = "add_cart_item.parameters.vtl"
+CART_REQUEST_TEMPLATE = "add_cart_item.request.vtl"
+#: The cart route's integration responses (status, selectionPattern, template, checks parameters): an AWS
+#: integration matches ``selectionPattern`` against EventBridge's HTTP status; the default (no pattern)
+#: takes 2xx. Without the 4xx and 5xx ones every EventBridge error answered 202. Each answers JSON.
+CART_INTEGRATION_RESPONSES = (
+    ("202", None, "add_cart_item.response.vtl", False),
+    ("400", r"4\d{2}", "add_cart_item.client-error.vtl", True),
+    ("503", r"5\d{2}", "add_cart_item.server-error.vtl", False),
 )
-CART_ROUTE = ("POST", "/carts/{cartId}/items", "add_cart_item")
-
-
-def load_contract(name: str) -> dict[str, Any]:
-    """A request body's JSON Schema (draft-04, as API Gateway models require), shared with the handler."""
-    path = CONTRACTS / f"{name}.json"
-    try:
-        schema: dict[str, Any] = json.loads(path.read_text())
-    except FileNotFoundError as error:
-        raise FileNotFoundError(f"request contract {path} is missing") from error
-    return schema
+#: Every status the cart route can answer (the templates override 202/400 to 503/500 where they must).
+CART_METHOD_STATUSES = tuple(str(answer.status) for answer in CART_ROUTE.answers if answer.status != 429)
 
 
 def template(name: str) -> str:
     return (TEMPLATES / name).read_text()
 
 
+def cart_template(name: str, bus_name: str = "", *, checks_parameters: bool = False) -> str:
+    """A cart route template with the parameter rules (and the bus) filled in from ``services.api_routes``.
+
+    The request template and the 4xx response template both start with the parameter checks
+    (``add_cart_item.parameters.vtl``), so the rule is written once; every value put in is checked to be
+    safe inside the templates' string literals.
+    """
+    cart_id, correlation_id = PARAMETERS["cartId"], PARAMETERS[CORRELATION_HEADER]
+    values = {
+        "__CART_ID_REGEX__": whole_string_regex(cart_id.schema),
+        "__CART_ID_RULE__": cart_id.rule,
+        "__CORRELATION_ID_REGEX__": whole_string_regex(correlation_id.schema),
+        "__CORRELATION_ID_RULE__": correlation_id.rule,
+        "__EVENT_BUS_NAME__": bus_name,
+    }
+    for key, value in values.items():
+        if any(char in value for char in "'\"\\$#"):
+            raise ValueError(f"{key} {value!r} cannot go inside a mapping template's string literal")
+    text = (template(PARAMETER_CHECKS) if checks_parameters else "") + template(name)
+    for key, value in values.items():
+        text = text.replace(key, value)
+    return text
+
+
+def source_arn_path(method: str, path: str) -> str:
+    """The part of a route's execute-api ARN after the stage: every ``{param}`` becomes ``*``."""
+    return f"{method}{re.sub(r'[{][^}/]+[}]', '*', path)}"
+
+
 def _definition_hash() -> str:
     """Changes whenever a route, model or template changes, so the stage gets a new deployment."""
-    parts = [json.dumps([route.__dict__ for route in PROXY_ROUTES]), json.dumps(CART_ROUTE)]
-    parts += [json.dumps(load_contract(name), sort_keys=True) for name in ("place_order", "add_cart_item")]
-    parts += [template(name) for name in sorted(p.name for p in TEMPLATES.glob("*.vtl"))]
-    parts += [json.dumps(GATEWAY_RESPONSES, sort_keys=True)]
+    parts = [json.dumps([dataclasses.asdict(route) for route in ROUTES], sort_keys=True)]
+    parts += [json.dumps(load_contract(name), sort_keys=True) for name in MODELS]
+    parts += [cart_template(CART_REQUEST_TEMPLATE, checks_parameters=True)]
+    parts += [cart_template(name, checks_parameters=checks) for _, _, name, checks in CART_INTEGRATION_RESPONSES]
+    parts += [json.dumps(GATEWAY_RESPONSES, sort_keys=True), json.dumps(CART_INTEGRATION_RESPONSES)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -88,6 +118,7 @@ class OrdersApi(pulumi.ComponentResource):
         bus: BusRef,
         api_settings: ApiSettings,
         opts: pulumi.ResourceOptions | None = None,
+        proxy_routes: Sequence[Route] = PROXY_ROUTES,
     ) -> None:
         super().__init__("eventshop:services:OrdersApi", name, None, opts)
         self.name = name
@@ -115,11 +146,11 @@ class OrdersApi(pulumi.ComponentResource):
                 schema=json.dumps(load_contract(contract)),
                 opts=self._child(),
             )
-            for contract in ("place_order", "add_cart_item")
+            for contract in MODELS
         }
         self.resources: dict[str, aws.apigateway.Resource] = {}
         self.methods: list[pulumi.Resource] = []
-        for route in PROXY_ROUTES:
+        for route in proxy_routes:
             self._proxy_route(route, function)
         self._cart_route(bus)
         self.gateway_responses = [
@@ -182,30 +213,31 @@ class OrdersApi(pulumi.ComponentResource):
         return self.resources[path].id
 
     @staticmethod
-    def _path_parameters(path: str) -> dict[str, bool]:
-        names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
-        return {f"method.request.path.{name}": True for name in names}
+    def _request_parameters(route: Route) -> dict[str, bool]:
+        """Path parameters are required; headers the route reads are declared optional (the validator
+        checks presence only: their rules are checked by the function or the mapping template)."""
+        declared = {f"method.request.path.{name}": True for name in route.path_parameters}
+        declared |= {f"method.request.header.{name}": False for name in route.headers}
+        return declared
 
-    @staticmethod
-    def _slug(method: str, path: str) -> str:
-        return f"{method.lower()}-" + path.strip("/").replace("/", "-").replace("{", "").replace("}", "")
-
-    def _proxy_route(self, route: ProxyRoute, function: aws.lambda_.Function) -> None:
-        slug = self._slug(route.method, route.path)
-        resource_id = self._resource(route.path)
-        method = aws.apigateway.Method(
-            f"{self.name}-method-{slug}",
+    def _method(self, route: Route, resource_id: pulumi.Input[str]) -> aws.apigateway.Method:
+        return aws.apigateway.Method(
+            f"{self.name}-method-{route.slug}",
             rest_api=self.rest_api.id,
             resource_id=resource_id,
             http_method=route.method,
             authorization="NONE",
-            request_parameters=self._path_parameters(route.path) or None,
+            request_parameters=self._request_parameters(route) or None,
             request_validator_id=self.validator.id,
             request_models={JSON: self.models[route.model].name} if route.model else None,
             opts=self._child(),
         )
+
+    def _proxy_route(self, route: Route, function: aws.lambda_.Function) -> None:
+        resource_id = self._resource(route.path)
+        method = self._method(route, resource_id)
         integration = aws.apigateway.Integration(
-            f"{self.name}-integration-{slug}",
+            f"{self.name}-integration-{route.slug}",
             rest_api=self.rest_api.id,
             resource_id=resource_id,
             http_method=method.http_method,
@@ -214,22 +246,22 @@ class OrdersApi(pulumi.ComponentResource):
             uri=function.invoke_arn,
             opts=self._child(),
         )
-        # Scoped to this stage, method and path: the function cannot be invoked through any other route.
+        # Scoped to this stage, method and path (each path parameter a wildcard): the function cannot be
+        # invoked through any other route.
         aws.lambda_.Permission(
-            f"{self.name}-permission-{slug}",
+            f"{self.name}-permission-{route.slug}",
             action="lambda:InvokeFunction",
             function=function.name,
             principal="apigateway.amazonaws.com",
             source_arn=pulumi.Output.concat(
-                self.rest_api.execution_arn, f"/{STAGE}/{route.method}{route.path.replace('{orderId}', '*')}"
+                self.rest_api.execution_arn, f"/{STAGE}/{source_arn_path(route.method, route.path)}"
             ),
             opts=self._child(),
         )
         self.methods += [method, integration]
 
     def _cart_route(self, bus: BusRef) -> None:
-        http_method, path, contract = CART_ROUTE
-        slug = self._slug(http_method, path)
+        route = CART_ROUTE
         self.cart_role = aws.iam.Role(
             f"{self.name}-cart-events-role",
             name=physical_name(self.name, "-cart-events"),
@@ -243,21 +275,11 @@ class OrdersApi(pulumi.ComponentResource):
             policy=identity_policy([put_events_grant(bus, [CART_SOURCE])]),
             opts=self._child(),
         )
-        resource_id = self._resource(path)
-        method = aws.apigateway.Method(
-            f"{self.name}-method-{slug}",
-            rest_api=self.rest_api.id,
-            resource_id=resource_id,
-            http_method=http_method,
-            authorization="NONE",
-            request_parameters=self._path_parameters(path),
-            request_validator_id=self.validator.id,
-            request_models={JSON: self.models[contract].name},
-            opts=self._child(),
-        )
+        resource_id = self._resource(route.path)
+        method = self._method(route, resource_id)
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         integration = aws.apigateway.Integration(
-            f"{self.name}-integration-{slug}",
+            f"{self.name}-integration-{route.slug}",
             rest_api=self.rest_api.id,
             resource_id=resource_id,
             http_method=method.http_method,
@@ -268,26 +290,34 @@ class OrdersApi(pulumi.ComponentResource):
             passthrough_behavior="NEVER",
             request_templates={
                 JSON: pulumi.Output.from_input(bus.name).apply(
-                    lambda bus_name: template("add_cart_item.request.vtl").replace("__EVENT_BUS_NAME__", bus_name)
+                    lambda bus_name: cart_template(CART_REQUEST_TEMPLATE, bus_name, checks_parameters=True)
                 )
             },
             opts=self._child(depends_on=[self.cart_policy]),
         )
-        method_response = aws.apigateway.MethodResponse(
-            f"{self.name}-method-response-{slug}",
-            rest_api=self.rest_api.id,
-            resource_id=resource_id,
-            http_method=method.http_method,
-            status_code="202",
-            opts=self._child(),
-        )
-        integration_response = aws.apigateway.IntegrationResponse(
-            f"{self.name}-integration-response-{slug}",
-            rest_api=self.rest_api.id,
-            resource_id=resource_id,
-            http_method=method.http_method,
-            status_code=method_response.status_code,
-            response_templates={JSON: template("add_cart_item.response.vtl")},
-            opts=self._child(depends_on=[integration]),
-        )
-        self.methods += [method, integration, method_response, integration_response]
+        method_responses = {
+            status: aws.apigateway.MethodResponse(
+                f"{self.name}-method-response-{route.slug}" + ("" if status == "202" else f"-{status}"),
+                rest_api=self.rest_api.id,
+                resource_id=resource_id,
+                http_method=method.http_method,
+                status_code=status,
+                response_models={JSON: "Empty"},
+                opts=self._child(),
+            )
+            for status in CART_METHOD_STATUSES
+        }
+        integration_responses = [
+            aws.apigateway.IntegrationResponse(
+                f"{self.name}-integration-response-{route.slug}" + ("" if pattern is None else f"-{status}"),
+                rest_api=self.rest_api.id,
+                resource_id=resource_id,
+                http_method=method.http_method,
+                status_code=method_responses[status].status_code,
+                selection_pattern=pattern,
+                response_templates={JSON: cart_template(name, checks_parameters=checks)},
+                opts=self._child(depends_on=[integration]),
+            )
+            for status, pattern, name, checks in CART_INTEGRATION_RESPONSES
+        ]
+        self.methods += [method, integration, *method_responses.values(), *integration_responses]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from devtools import openapi
 from localcloud.cloud import LocalCloud
 from localcloud.server import serve_in_background
 from localcloud.shop import Shopper
@@ -100,3 +102,103 @@ def test_the_clock_refuses_to_go_back(base_url: str) -> None:
 
     assert status == 400
     assert "forward" in answer["message"]
+
+
+def raw_exchange(base_url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are over a socket; the status, headers and body of the answer."""
+    host, port = urllib.parse.urlsplit(base_url).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in header_lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize("path", ["/orders", "/carts/cart-1/items", "/products"])
+def test_a_body_that_is_not_utf8_answers_400_json(base_url: str, path: str) -> None:
+    body = b'{"customerId": "\xff\xfe caf\xe9"}'
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+
+    status, headers, answer = raw_exchange(base_url, request)
+
+    assert headers["content-type"] == "application/json"
+    if path == "/products":  # GET-only: the method is not defined there
+        assert (status, json.loads(answer)) == (403, {"message": "Missing Authentication Token"})
+        return
+    assert status == 400
+    document = json.loads(answer)
+    assert document["message"] == "Invalid request body"
+    assert "not valid UTF-8" in document["errors"][0]
+
+
+def test_a_local_endpoint_answers_a_body_that_is_not_utf8_with_400_json(base_url: str) -> None:
+    body = b'{"seconds": "\xff"}'
+    request = (
+        f"POST /_local/clock/advance HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+
+    status, headers, answer = raw_exchange(base_url, request)
+
+    assert (status, headers["content-type"]) == (400, "application/json")
+    assert "UTF-8" in json.loads(answer)["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("TRACE", "/orders"),
+        ("OPTIONS", "/orders"),
+        ("PROPFIND", "/products"),
+        ("get", "/products"),
+        ("DELETE", "/orders/abc"),
+        ("PUT", "/carts/cart-1/items"),
+        ("BREW", "/"),
+        ("GET", "/no/such/path"),
+        ("GET", "/_local/no-such-endpoint"),
+    ],
+)
+def test_every_method_the_api_does_not_define_answers_403_json_as_api_gateway_does(
+    base_url: str, method: str, path: str
+) -> None:
+    request = f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+
+    status, headers, answer = raw_exchange(base_url, request)
+
+    assert (status, headers["content-type"]) == (403, "application/json")
+    assert json.loads(answer) == {"message": "Missing Authentication Token"}
+
+
+def test_connect_answers_403_json(base_url: str) -> None:
+    status, headers, answer = raw_exchange(base_url, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n")
+
+    assert (status, headers["content-type"]) == (403, "application/json")
+    assert json.loads(answer) == {"message": "Missing Authentication Token"}
+
+
+def test_head_answers_the_status_and_headers_without_a_body(base_url: str) -> None:
+    status, headers, answer = raw_exchange(base_url, b"HEAD /products HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+
+    assert (status, headers["content-type"], answer) == (403, "application/json", b"")
+
+
+@pytest.mark.parametrize("request_line", [b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"GET / HTTP/1.1 extra\r\n\r\n"])
+def test_a_malformed_request_answers_json_not_html(base_url: str, request_line: bytes) -> None:
+    status, headers, answer = raw_exchange(base_url, request_line)
+
+    assert 400 <= status < 600
+    assert headers["content-type"] == "application/json"
+    assert "message" in json.loads(answer)
+
+
+def test_the_openapi_document_is_served_as_committed(base_url: str) -> None:
+    status, document = call(base_url, "GET", "/_local/openapi.json")
+
+    assert status == 200
+    assert document == json.loads(openapi.DOCUMENT.read_text())

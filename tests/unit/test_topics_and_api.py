@@ -64,7 +64,11 @@ def test_request_bodies_are_validated_against_the_shared_contracts(run: ProgramR
     assert place["requestModels"] == {"application/json": "PlaceOrder"}
     cart = run.named("orders-api-method-post-carts-cartId-items").inputs
     assert cart["requestModels"] == {"application/json": "AddCartItem"}
-    assert cart["requestParameters"] == {"method.request.path.cartId": True}
+    assert cart["requestParameters"] == {
+        "method.request.path.cartId": True,
+        "method.request.header.X-Correlation-Id": False,
+    }
+    assert place["requestParameters"] == {"method.request.header.Idempotency-Key": False}
 
 
 def test_bad_bodies_answer_json_naming_what_is_wrong(run: ProgramRun) -> None:

@@ -1,0 +1,227 @@
+"""Writes the public API's OpenAPI 3.1 document (docs/openapi.json) from services/api_routes.py.
+
+The routes, request models, parameter rules and answers are the data the REST API is built from
+(services/orders_api.py), so the document cannot describe an API other than the one deployed. The request
+bodies are the draft-04 contracts API Gateway validates with, as JSON Schema 2020-12 (OpenAPI 3.1's
+dialect, which reads them the same: they use no draft-04-only keyword).
+
+python -m devtools.openapi            print the document
+python -m devtools.openapi --write    refresh docs/openapi.json
+python -m devtools.openapi --check    exit 1 if docs/openapi.json is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from devtools.program import ROOT
+from services.api_routes import JSON, MODELS, ROUTES, Answer, Parameter, Route, load_contract
+from services.orders_api import STAGE
+
+DOCUMENT = ROOT / "docs" / "openapi.json"
+_DRAFT_04_ONLY = frozenset({"id", "exclusiveMinimum", "exclusiveMaximum", "dependencies", "definitions"})
+
+_MONEY = {"type": "number", "minimum": 0, "description": "In the currency's major unit, two decimals."}
+_STATUS = {"type": "string", "enum": ["PLACED", "PAID", "RESERVED", "SHIPPED", "PAYMENT_FAILED", "CANCELLED"]}
+
+#: The bodies the routes answer with (the request bodies are the contracts).
+RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": {
+        "type": "object",
+        "description": "Every error. errors names each problem: API Gateway lists strings, the API function "
+        "lists {field, message}.",
+        "required": ["message"],
+        "additionalProperties": False,
+        "properties": {
+            "message": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "anyOf": [
+                        {"type": "string"},
+                        {
+                            "type": "object",
+                            "required": ["field", "message"],
+                            "additionalProperties": False,
+                            "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                        },
+                    ]
+                },
+            },
+        },
+    },
+    "Message": {
+        "type": "object",
+        "required": ["message"],
+        "additionalProperties": False,
+        "properties": {"message": {"type": "string", "const": "message received"}},
+    },
+    "Products": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["sku", "name", "price", "currency", "inStock"],
+            "additionalProperties": False,
+            "properties": {
+                "sku": {"type": "string"},
+                "name": {"type": "string"},
+                "price": _MONEY,
+                "currency": {"type": "string"},
+                "inStock": {"type": "boolean"},
+            },
+        },
+    },
+    "OrderAccepted": {
+        "type": "object",
+        "required": ["orderId", "status"],
+        "additionalProperties": False,
+        "properties": {"orderId": {"type": "string"}, "status": {"type": "string", "const": "PLACED"}},
+    },
+    "Order": {
+        "type": "object",
+        "required": ["orderId", "status", "total", "currency", "items", "history"],
+        "additionalProperties": False,
+        "properties": {
+            "orderId": {"type": "string"},
+            "status": _STATUS,
+            "total": _MONEY,
+            "currency": {"type": "string"},
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["sku", "name", "quantity", "unitPrice"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "sku": {"type": "string"},
+                        "name": {"type": "string"},
+                        "quantity": {"type": "integer", "minimum": 1},
+                        "unitPrice": _MONEY,
+                    },
+                },
+            },
+            "history": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["status", "at", "event"],
+                    "additionalProperties": False,
+                    "properties": {"status": _STATUS, "at": {"type": "string"}, "event": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+
+DESCRIPTION = """The eventshop public API, generated from the routes and request models API Gateway is built from.
+
+The edge answers as API Gateway does: a method or path the API does not define answers
+`403 {"message": "Missing Authentication Token"}`; a body that is not UTF-8 or breaks its model answers 400 naming
+each problem before anything reaches the bus; `cartId` and `X-Correlation-Id` are checked against their rules at
+the edge too. API Gateway validates bodies with JSON Schema draft-04, where an integer is written without a fraction
+(`2`, not `2.0`). Payment test tokens: `tok_visa` approves, `tok_decline` declines."""
+
+
+def as_2020_12(schema: dict[str, Any], where: str) -> dict[str, Any]:
+    """A draft-04 contract as JSON Schema 2020-12: ``$schema`` goes; a draft-04-only keyword is refused."""
+    found = _DRAFT_04_ONLY & set(_keys(schema))
+    if found:
+        raise ValueError(f"{where} uses draft-04-only keywords {sorted(found)}: convert them for OpenAPI 3.1")
+    return {key: value for key, value in schema.items() if key != "$schema"}
+
+
+def _keys(schema: Any) -> list[str]:
+    if isinstance(schema, dict):
+        nested = [key for value in schema.get("properties", {}).values() for key in _keys(value)]
+        nested += _keys(schema.get("items"))
+        return [*schema, *nested]
+    return []
+
+
+def _parameter(parameter: Parameter) -> dict[str, Any]:
+    schema = {key: value for key, value in parameter.schema.items() if key not in ("$schema", "title", "description")}
+    return {
+        "name": parameter.name,
+        "in": parameter.location,
+        "required": parameter.location == "path",
+        "description": parameter.description,
+        "schema": schema,
+    }
+
+
+def _response(answer: Answer) -> dict[str, Any]:
+    return {
+        "description": answer.description,
+        "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{answer.schema}"}}},
+    }
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": route.slug,
+        "summary": route.summary,
+        "x-eventshop-integration": route.integration,
+    }
+    if route.parameters:
+        operation["parameters"] = [_parameter(parameter) for parameter in route.parameters]
+    if route.model:
+        name = load_contract(route.model)["title"]
+        operation["requestBody"] = {
+            "required": True,
+            "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+        }
+    operation["responses"] = {str(answer.status): _response(answer) for answer in route.answers}
+    return operation
+
+
+def build() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    schemas = {load_contract(model)["title"]: as_2020_12(load_contract(model), model) for model in MODELS}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "eventshop", "version": STAGE, "description": DESCRIPTION},
+        "servers": [
+            {
+                "url": "https://{restApiId}.execute-api.{region}.amazonaws.com/" + STAGE,
+                "description": "A deployed stack (the stack output api_url).",
+                "variables": {"restApiId": {"default": "restApiId"}, "region": {"default": "eu-west-1"}},
+            },
+            {"url": "http://127.0.0.1:8080", "description": "The local cloud (make serve)."},
+        ],
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": dict(sorted({**schemas, **RESPONSE_SCHEMAS}.items()))},
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--write", action="store_true", help="refresh docs/openapi.json")
+    action.add_argument("--check", action="store_true", help="fail if docs/openapi.json is stale")
+    args = parser.parse_args(argv)
+    document = render()
+    if args.write:
+        DOCUMENT.parent.mkdir(parents=True, exist_ok=True)
+        DOCUMENT.write_text(document)
+        print(f"{DOCUMENT.relative_to(ROOT)} refreshed from services/api_routes.py")
+        return 0
+    if args.check:
+        if not DOCUMENT.is_file() or DOCUMENT.read_text() != document:
+            print("docs/openapi.json is stale: run `python -m devtools.openapi --write`", file=sys.stderr)
+            return 1
+        return 0
+    print(document, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
