@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 ORDERS ?= 20
 
-.PHONY: install demo serve test unit lint diagram bench clean
+.PHONY: install node-tools demo serve test unit lint diagram bench cost cost-baseline clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,18 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
-install: $(INSTALLED)
+ASYNCAPI_TOOLS := tools/asyncapi/node_modules/.installed-$(shell cksum < tools/asyncapi/package-lock.json | cut -d' ' -f1)
+
+# The official AsyncAPI parser (npm, pinned by tools/asyncapi/package-lock.json), when npm is on the machine.
+$(ASYNCAPI_TOOLS): tools/asyncapi/package.json tools/asyncapi/package-lock.json
+	cd tools/asyncapi && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	rm -f tools/asyncapi/node_modules/.installed-* && touch $@
+
+node-tools:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(ASYNCAPI_TOOLS); \
+	else echo "npm not found: the AsyncAPI validation test will be skipped"; fi
+
+install: $(INSTALLED) node-tools
 
 demo: $(INSTALLED)  ## place a mix of orders on the local cloud and wait until every one settles
 	$(BIN)/python -m localcloud demo --stack dev --orders $(ORDERS)
@@ -35,6 +46,7 @@ lint: $(INSTALLED)
 diagram: $(INSTALLED)  ## refresh the README's architecture diagram and docs/events.md from the program
 	$(BIN)/python -m devtools.diagram --write
 	$(BIN)/python -m devtools.event_catalog --write
+	$(BIN)/python -m devtools.asyncapi --write
 
 bench: $(INSTALLED)  ## print stack, handler and local-cloud figures
 	$(BIN)/python -m devtools.bench

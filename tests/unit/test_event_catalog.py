@@ -38,3 +38,7 @@ def test_each_detail_type_row_links_its_schema_and_sample_and_names_required_fie
         assert f"none yet: {reason}" in rows[detail_type]
     assert "orders: `order-status-queue` (SQS)" in rows["StockReleased"]
     assert rows["PaymentRefunded"].startswith("| PaymentRefunded | `eventshop.billing` | Billing | email:")
+
+
+def test_the_page_links_the_asyncapi_document(runs: dict[str, ProgramRun]) -> None:
+    assert "[asyncapi.yaml](asyncapi.yaml)" in render(runs["dev"])
