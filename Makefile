@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 ORDERS ?= 20
 
-.PHONY: install node-tools demo serve test unit lint diagram bench cost cost-baseline clean
+.PHONY: install node-tools demo serve test unit lint diagram bench cost cost-check cost-baseline clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ diagram: $(INSTALLED)  ## refresh the README's architecture diagram and docs/eve
 bench: $(INSTALLED)  ## print stack, handler and local-cloud figures
 	$(BIN)/python -m devtools.bench
 	$(BIN)/python -m localcloud bench --orders 500
+
+cost: $(INSTALLED)  ## dollars per million orders per service, dev and prod, counted from a local run
+	$(BIN)/python -m devtools.cost
+
+cost-check: $(INSTALLED)  ## as `cost`, and fail when a stack grew more than 10% over docs/cost-baseline.json
+	$(BIN)/python -m devtools.cost --check
+
+cost-baseline: $(INSTALLED)  ## rewrite docs/cost-baseline.json (deliberately: review and explain the diff)
+	$(BIN)/python -m devtools.cost --write-baseline
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
