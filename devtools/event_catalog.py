@@ -80,6 +80,11 @@ def consumers(run: ProgramRun) -> dict[str, list[str]]:
     for target in rule_targets(run):
         for detail_type in target.detail_types:
             found[detail_type].add(f"{target.service}: `{target.target_name}` ({target.target_kind})")
+    targeted = {target.rule_name for target in rule_targets(run)}
+    for rule in run.of_type("aws:cloudwatch/eventRule:EventRule"):
+        if rule.outputs["name"] not in targeted:  # a rule that delivers nowhere is shown, not hidden
+            for detail_type in (rule.json_input("eventPattern") or {}).get("detail-type", []):
+                found[str(detail_type)].add(f"{_service_of(rule)}: (no target)")
     return {detail_type: sorted(labels) for detail_type, labels in found.items()}
 
 

@@ -166,6 +166,8 @@ def _keep_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -
 
 
 def _after_call(parsed: Mapping[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+    if not _installation.meters:  # nothing records: leave every other call alone
+        return
     with _installation.lock:
         meters = list(_installation.meters)
     if not meters:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from devtools.event_catalog import PAGE, consumers, render
-from devtools.program import ProgramRun
+from devtools.program import ProgramRun, RecordedResource
 from services.events import EVENT_TYPES, UNCONSUMED
 
 
@@ -42,3 +42,16 @@ def test_each_detail_type_row_links_its_schema_and_sample_and_names_required_fie
 
 def test_the_page_links_the_asyncapi_document(runs: dict[str, ProgramRun]) -> None:
     assert "[asyncapi.yaml](asyncapi.yaml)" in render(runs["dev"])
+
+
+def test_a_rule_without_a_target_is_shown_as_such() -> None:
+    rule = RecordedResource(
+        typ="aws:cloudwatch/eventRule:EventRule",
+        name="billing-rule-orders",
+        inputs={"eventPattern": '{"source": ["eventshop.orders"], "detail-type": ["OrderPlaced"]}'},
+        outputs={"name": "eventshop-dev-billing-orders", "arn": "arn:aws:events:eu-west-1:1:rule/x"},
+        id="x",
+        provider="urn:pulumi:dev::eventshop::pulumi:providers:aws::billing-aws::id",
+    )
+
+    assert consumers(ProgramRun("dev", [rule])) == {"OrderPlaced": ["billing: (no target)"]}
