@@ -1,7 +1,8 @@
 """Writes the AsyncAPI 3.0 document of the stack's bus (docs/asyncapi.yaml) from the program and the contracts.
 
 - one channel per detail-type of the catalogue (services/events.py), addressed by its detail-type;
-- one `send` operation per detail-type (its producer, from the catalogue) and one `receive` operation per
+- one `send` operation per detail-type (its producer, from the catalogue, and the roles the program lets put
+  its source) and one `receive` operation per
   rule target naming it (from the rules and targets the program declares under Pulumi mocks);
 - one message per detail-type whose payload is the EventBridge envelope with the draft-04 detail schema
   (handlers/shared/contracts/events) converted to draft-07, declared as `application/schema+json;version=draft-07`
@@ -78,6 +79,23 @@ def _operation_id(target: RuleTarget, detail_type: str) -> str:
     return _identifier(f"{target.service}.{target.target_name}.receive{contract_name(detail_type)}")
 
 
+def put_events_roles(run: ProgramRun) -> dict[str, list[str]]:
+    """Source -> the roles the program allows to put events of that source (PutEvents conditioned on
+    ``events:source``): who may really send each detail-type, whatever the catalogue says."""
+    found: dict[str, set[str]] = {}
+    for policy in run.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for statement in (policy.json_input("policy") or {}).get("Statement", []):
+            actions = statement.get("Action")
+            if statement.get("Effect") != "Allow" or "events:PutEvents" not in (
+                actions if isinstance(actions, list) else [actions]
+            ):
+                continue
+            sources = (statement.get("Condition") or {}).get("StringEquals", {}).get("events:source", [])
+            for source in sources if isinstance(sources, list) else [sources]:
+                found.setdefault(str(source), set()).add(str(policy.inputs.get("role")))
+    return {source: sorted(roles) for source, roles in found.items()}
+
+
 def _payload(detail_type: str, bus: str) -> dict[str, Any]:
     event = EVENT_TYPES[detail_type]
     detail = draft07(load_schema(detail_type))
@@ -109,6 +127,7 @@ def render(run: ProgramRun) -> str:
     bus = f"eventshop-{run.stack}"
     targets = rule_targets(run)
     region = _region(run)
+    senders = put_events_roles(run)
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
@@ -137,7 +156,8 @@ def render(run: ProgramRun) -> str:
             "title": f"{event.producer} puts {detail_type}",
             "channel": {"$ref": f"#/channels/{key}"},
             "messages": [{"$ref": f"#/channels/{key}/messages/{key}"}],
-            "x-eventbridge": extension | {"producer": event.producer},
+            "x-eventbridge": extension
+            | {"producer": event.producer, "putEventsGrantedTo": senders.get(event.source, [])},
         }
         consumed = [target for target in targets if detail_type in target.detail_types]
         if not consumed:

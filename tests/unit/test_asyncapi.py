@@ -81,6 +81,10 @@ def test_each_detail_type_has_one_send_operation_by_its_producer(document: dict[
     for detail_type, event in EVENT_TYPES.items():
         assert sends[detail_type]["source"] == event.source
         assert sends[detail_type]["producer"] == event.producer
+        assert sends[detail_type]["putEventsGrantedTo"], f"no role may put {detail_type} ({event.source})"
+    assert sends["OrderPlaced"]["putEventsGrantedTo"] == ["eventshop-dev-orders-api-role"]
+    assert sends["ItemAddedToCart"]["putEventsGrantedTo"] == ["eventshop-dev-orders-api-cart-events"]
+    assert sends["Object Created"]["putEventsGrantedTo"] == ["eventshop-dev-invoices-forward-role"]
 
 
 def test_every_message_payload_is_draft_07_and_accepts_its_sample_and_rejects_a_broken_detail(
