@@ -15,6 +15,11 @@ Assumptions, stated where they are used:
 - DynamoDB writes are sized from the request (key, item, update values) and the answer when it returns the
   item: a lower bound for an update of a large item (the items here are far below 1 KB, so one WRU each).
 - Each invocation writes the Lambda platform's START, END and REPORT lines (PLATFORM_LOG_BYTES).
+
+Not counted (they grow with data kept or with traffic shape, not with each order's calls): DynamoDB and S3
+storage (and so point-in-time recovery, a per-GB-month charge on prod's tables), X-Ray traces (sampled: the
+default rule keeps 1 request a second plus 5%), data transfer, and the KMS calls SQS and SNS make for their own
+encryption (bounded by their data-key reuse period, not by orders).
 """
 
 from __future__ import annotations
