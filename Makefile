@@ -23,7 +23,7 @@ $(ASYNCAPI_TOOLS): tools/asyncapi/package.json tools/asyncapi/package-lock.json
 
 node-tools:
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(ASYNCAPI_TOOLS); \
-	else echo "npm not found: the AsyncAPI validation test will be skipped"; fi
+	else echo "npm not found: the official AsyncAPI parser is not installed (.ci/run installs node and npm)"; fi
 
 install: $(INSTALLED) node-tools
 
