@@ -234,7 +234,7 @@ def _sqs_requests(calls: Iterable[MeteredCall]) -> int:
     return requests
 
 
-def _state_machine_log_bytes(history: list[dict[str, Any]], logging: Mapping[str, Any]) -> int:
+def state_machine_log_bytes(history: list[dict[str, Any]], logging: Mapping[str, Any]) -> int:
     level = str(logging.get("level", "OFF"))
     if level == "OFF":
         return 0
@@ -316,7 +316,7 @@ def _workflows(record: RunRecord) -> tuple[int, list[Usage]]:
     transitions = retried = express_requests = log_bytes = 0
     express_gb_seconds = 0.0
     for kind, history in record.executions:
-        log_bytes += _state_machine_log_bytes(history, record.state_machine_logging)
+        log_bytes += state_machine_log_bytes(history, record.state_machine_logging)
         if kind == "EXPRESS":
             express_requests += 1
             stamps = [event["timestamp"] for event in history if "timestamp" in event]

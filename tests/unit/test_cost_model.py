@@ -9,8 +9,18 @@ from typing import Any
 import pytest
 
 from devtools.cost import StackCost, baseline_of, over_baseline
-from devtools.cost_model import PriceTableError, Usage, dynamodb_units, fixed_monthly, load_prices, per_million_orders
-from devtools.program import ROOT, ProgramRun
+from devtools.cost_model import (
+    PriceTableError,
+    Usage,
+    dynamodb_units,
+    fixed_monthly,
+    kms_encrypted_buckets,
+    load_prices,
+    per_million_orders,
+    state_machine_log_bytes,
+    subscriptions_by_topic,
+)
+from devtools.program import ROOT, ProgramRun, RecordedResource
 from localcloud.metering import MeteredCall, chunks_of_64kb, dynamodb_item_size, put_events_entry_size
 
 
@@ -132,3 +142,42 @@ def test_the_committed_baseline_covers_both_stacks() -> None:
         checked = stack["checked_per_million_orders"]
         assert stack["checked_total_per_million_orders"] == pytest.approx(sum(checked.values()), abs=0.1)
         assert stack["checked_total_per_million_orders"] <= stack["total_per_million_orders"]
+
+
+def test_sns_deliveries_are_priced_from_the_real_stacks_subscriptions(runs: dict[str, ProgramRun]) -> None:
+    prod, dev = subscriptions_by_topic(runs["prod"]), subscriptions_by_topic(runs["dev"])
+
+    assert prod["eventshop-prod-customer-notifications"] == {"https": 1}
+    assert dev["eventshop-dev-customer-notifications"] == {"sqs": 1}
+    assert prod["eventshop-prod-alarms"] == {"email": 1}
+
+
+def test_a_bucket_encrypted_with_kms_without_a_bucket_key_costs_a_kms_request_per_object(
+    runs: dict[str, ProgramRun],
+) -> None:
+    def encryption(algorithm: str, bucket_key: bool) -> RecordedResource:
+        rule = {"applyServerSideEncryptionByDefault": {"sseAlgorithm": algorithm}, "bucketKeyEnabled": bucket_key}
+        return RecordedResource(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "enc", {"bucket": "b", "rules": [rule]}, {}, "b", None,
+        )
+
+    assert kms_encrypted_buckets(ProgramRun("x", [encryption("aws:kms", False)])) == {"b"}
+    assert kms_encrypted_buckets(ProgramRun("x", [encryption("aws:kms", True)])) == set()
+    assert kms_encrypted_buckets(ProgramRun("x", [encryption("AES256", False)])) == set()
+    for run in runs.values():
+        assert kms_encrypted_buckets(run) <= {b.outputs["bucket"] for b in run.of_type("aws:s3/bucket:Bucket")}
+
+
+def test_state_machine_logs_follow_the_logging_level() -> None:
+    history = [
+        {"type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "A", "input": "x" * 100}},
+        {"type": "ExecutionFailed", "executionFailedEventDetails": {"error": "E"}},
+    ]
+
+    everything = state_machine_log_bytes(history, {"level": "ALL", "includeExecutionData": True})
+    without_data = state_machine_log_bytes(history, {"level": "ALL", "includeExecutionData": False})
+    errors = state_machine_log_bytes(history, {"level": "ERROR", "includeExecutionData": False})
+
+    assert everything > without_data > errors > 0
+    assert state_machine_log_bytes(history, {"level": "OFF"}) == 0
