@@ -200,11 +200,16 @@ def units_table(costs: Sequence[StackCost]) -> Table:
     def key(line: Usage) -> tuple[str, str, str]:
         return line.service, line.what.split(" (")[0], line.price
 
-    for first in costs[0].per_run:
-        row = [first.service, first.what if first.gated else f"{first.what} [not checked]"]
+    firsts = {key(line): line for cost in reversed(costs) for line in cost.per_run}
+    for first in dict.fromkeys(firsts[key(line)] for cost in costs for line in cost.per_run):
+        found = {cost.stack: [line for line in cost.per_run if key(line) == key(first)] for cost in costs}
+        labels = {line.what for lines in found.values() for line in lines}
+        what = first.what if len(labels) == 1 else key(first)[1]  # e.g. each stack keeps logs for its own days
+        row = [first.service, what if first.gated else f"{what} [not checked]"]
         for cost in costs:
-            found = [line for line in cost.per_run if key(line) == key(first)]
-            row.append(f"{sum(line.quantity for line in found) / cost.orders:.6g}")
+            quantity = f"{sum(line.quantity for line in found[cost.stack]) / cost.orders:.6g}"
+            detail = [line.what[len(key(line)[1]):].strip() for line in found[cost.stack]] if len(labels) > 1 else []
+            row.append(" ".join([quantity, *detail]))
         row.append(price_label(prices[first.price]))
         table.add_row(*row)
     return table
@@ -232,11 +237,12 @@ def fixed_table(costs: Sequence[StackCost]) -> Table:
     for cost in costs:
         table.add_column(cost.stack, justify="right")
     prices = load_prices()
-    for index, line in enumerate(costs[0].fixed):
-        row = [line.service, line.what.split(" (")[0]]
+    keys = list(dict.fromkeys((line.service, line.what.split(" (")[0]) for cost in costs for line in cost.fixed))
+    for service, what in keys:
+        row = [service, what]
         for cost in costs:
-            match = cost.fixed[index] if index < len(cost.fixed) else None
-            row.append(f"{match.quantity:,.0f} = ${match.usd(prices):,.2f}" if match else "-")
+            match = [line for line in cost.fixed if (line.service, line.what.split(" (")[0]) == (service, what)]
+            row.append(f"{match[0].quantity:,.0f} = ${match[0].usd(prices):,.2f}" if match else "-")
         table.add_row(*row)
     table.add_row("total", "", *[f"${sum(c.fixed_monthly_usd.values()):,.2f}" for c in costs], style="bold")
     return table

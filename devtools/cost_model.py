@@ -156,6 +156,9 @@ def fixed_monthly(program: ProgramRun) -> list[Usage]:
             Usage("WAF", "web ACLs", len(acls), "wafv2.web_acl_month"),
             Usage("WAF", "rules", rules, "wafv2.rule_month"),
         ]
+    distributions = program.of_type("aws:cloudfront/distribution:Distribution")
+    if distributions:
+        lines.append(Usage("CloudFront", "distributions", len(distributions), "cloudfront.distribution_month"))
     return lines
 
 
@@ -250,8 +253,10 @@ def state_machine_log_bytes(history: list[dict[str, Any]], logging: Mapping[str,
 def per_run(record: RunRecord, program: ProgramRun) -> list[Usage]:
     """The billable units of the whole run (divide by ``record.orders`` for one order)."""
     state_log_bytes, workflow_lines = _workflows(record)
+    web_acl = [Usage("WAF", "requests inspected", record.api_requests, "wafv2.requests_per_million")]
     return [
         Usage("API Gateway", "REST requests", record.api_requests, "apigateway.rest_requests_per_million"),
+        *(web_acl if program.of_type("aws:wafv2/webAclAssociation:WebAclAssociation") else []),
         *_eventbridge(record),
         *_messaging(record, program),
         *_lambda(record.meter),

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
-from devtools.cost import StackCost, baseline_of, over_baseline
+from devtools.cost import StackCost, baseline_of, fixed_table, over_baseline, units_table
 from devtools.cost_model import (
     PriceTableError,
     Usage,
@@ -181,3 +182,39 @@ def test_state_machine_logs_follow_the_logging_level() -> None:
 
     assert everything > without_data > errors > 0
     assert state_machine_log_bytes(history, {"level": "OFF"}) == 0
+
+
+def test_a_web_acl_and_a_distribution_are_fixed_costs_when_the_program_has_them() -> None:
+    acl = RecordedResource("aws:wafv2/webAcl:WebAcl", "acl", {"rules": [{}, {}]}, {}, "acl", None)
+    distribution = RecordedResource("aws:cloudfront/distribution:Distribution", "cdn", {}, {}, "cdn", None)
+
+    fixed = {(line.service, line.what): line for line in fixed_monthly(ProgramRun("x", [acl, distribution]))}
+
+    assert fixed[("WAF", "web ACLs")].usd(load_prices()) == 5.0
+    assert fixed[("WAF", "rules")].usd(load_prices()) == 2.0
+    assert fixed[("CloudFront", "distributions")].quantity == 1
+
+
+def test_the_tables_show_a_line_only_one_stack_has_and_each_stacks_own_retention() -> None:
+    dev = StackCost(
+        "dev", 10, [Usage("CloudWatch", "log GB-months stored (7 days kept)", 1, "logs.stored_gb_month")],
+        [], {}, {}, {},
+    )
+    prod = StackCost(
+        "prod", 10,
+        [
+            Usage("WAF", "requests inspected", 10, "wafv2.requests_per_million"),
+            Usage("CloudWatch", "log GB-months stored (90 days kept)", 2, "logs.stored_gb_month"),
+        ],
+        [Usage("WAF", "web ACLs", 1, "wafv2.web_acl_month")], {}, {"WAF": 5.0}, {},
+    )
+    console = Console(record=True, width=200)
+
+    console.print(units_table([dev, prod]))
+    console.print(fixed_table([dev, prod]))
+    text = console.export_text()
+
+    assert "0.1 (7 days kept)" in text
+    assert "0.2 (90 days kept)" in text
+    assert "requests inspected" in text
+    assert "1 = $5.00" in text
