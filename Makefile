@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 ORDERS ?= 20
 
-.PHONY: install demo serve test unit lint diagram openapi bench clean lock
+.PHONY: install node-tools demo serve test unit lint diagram openapi bench cost cost-check cost-baseline clean lock
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,18 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
-install: $(INSTALLED)
+ASYNCAPI_TOOLS := tools/asyncapi/node_modules/.installed-$(shell cksum < tools/asyncapi/package-lock.json | cut -d' ' -f1)
+
+# The official AsyncAPI parser (npm, pinned by tools/asyncapi/package-lock.json), when npm is on the machine.
+$(ASYNCAPI_TOOLS): tools/asyncapi/package.json tools/asyncapi/package-lock.json
+	cd tools/asyncapi && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	rm -f tools/asyncapi/node_modules/.installed-* && touch $@
+
+node-tools:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(ASYNCAPI_TOOLS); \
+	else echo "npm not found: the official AsyncAPI parser is not installed (.ci/run installs node and npm)"; fi
+
+install: $(INSTALLED) node-tools
 
 lock: $(INSTALLED)  ## refresh requirements.lock and policy/requirements.lock (hashes of every file of every pin)
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
@@ -38,10 +49,11 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 
-diagram: $(INSTALLED)  ## refresh the README's architecture diagram, docs/events.md and docs/openapi.json from the program
+diagram: $(INSTALLED)  ## refresh the README's architecture diagram, docs/events.md, docs/openapi.json and docs/asyncapi.yaml from the program
 	$(BIN)/python -m devtools.diagram --write
 	$(BIN)/python -m devtools.event_catalog --write
 	$(BIN)/python -m devtools.openapi --write
+	$(BIN)/python -m devtools.asyncapi --write
 
 openapi: $(INSTALLED)  ## refresh docs/openapi.json from the API's routes and request models
 	$(BIN)/python -m devtools.openapi --write
@@ -49,6 +61,15 @@ openapi: $(INSTALLED)  ## refresh docs/openapi.json from the API's routes and re
 bench: $(INSTALLED)  ## print stack, handler and local-cloud figures
 	$(BIN)/python -m devtools.bench
 	$(BIN)/python -m localcloud bench --orders 500
+
+cost: $(INSTALLED)  ## dollars per million orders per service, dev and prod, counted from a local run
+	$(BIN)/python -m devtools.cost
+
+cost-check: $(INSTALLED)  ## as `cost`, and fail when a stack grew more than 10% over docs/cost-baseline.json
+	$(BIN)/python -m devtools.cost --check
+
+cost-baseline: $(INSTALLED)  ## rewrite docs/cost-baseline.json (deliberately: review and explain the diff)
+	$(BIN)/python -m devtools.cost --write-baseline
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""Prints the program's figures: resources per stack, mock evaluation time, handler cold imports, package sizes.
+"""Prints the program's figures: resources per stack, mock evaluation time, handler cold imports, package sizes,
+and the latency budget of the order journeys (devtools/latency.py).
 
 python -m devtools.bench
 """
@@ -18,6 +19,7 @@ import pulumi
 from rich.console import Console
 from rich.table import Table
 
+from devtools import latency
 from devtools.program import ROOT, ProgramRun, run_program
 
 STACKS = ("dev", "prod")
@@ -105,6 +107,7 @@ def main() -> int:
             f"{zipped / 1024:.1f}",
         )
     console.print(functions)
+    latency.report(console)
     return 0
 
 

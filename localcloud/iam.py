@@ -32,6 +32,11 @@ Authorisation = tuple[str, str, dict[str, str]]
 _principal: contextvars.ContextVar[str | None] = contextvars.ContextVar("localcloud_principal", default=None)
 
 
+def current_principal() -> str | None:
+    """The function (or API integration role) the AWS calls on this thread are attributed to, if any."""
+    return _principal.get()
+
+
 @dataclass(frozen=True)
 class AwsCall:
     """One authorisation request: ``principal`` (function name or role) did ``action`` on ``resource``."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from devtools.event_catalog import PAGE, consumers, render
-from devtools.program import ProgramRun
+from devtools.program import ProgramRun, RecordedResource
 from services.events import EVENT_TYPES, UNCONSUMED
 
 
@@ -38,3 +38,20 @@ def test_each_detail_type_row_links_its_schema_and_sample_and_names_required_fie
         assert f"none yet: {reason}" in rows[detail_type]
     assert "orders: `order-status-queue` (SQS)" in rows["StockReleased"]
     assert rows["PaymentRefunded"].startswith("| PaymentRefunded | `eventshop.billing` | Billing | email:")
+
+
+def test_the_page_links_the_asyncapi_document(runs: dict[str, ProgramRun]) -> None:
+    assert "[asyncapi.yaml](asyncapi.yaml)" in render(runs["dev"])
+
+
+def test_a_rule_without_a_target_is_shown_as_such() -> None:
+    rule = RecordedResource(
+        typ="aws:cloudwatch/eventRule:EventRule",
+        name="billing-rule-orders",
+        inputs={"eventPattern": '{"source": ["eventshop.orders"], "detail-type": ["OrderPlaced"]}'},
+        outputs={"name": "eventshop-dev-billing-orders", "arn": "arn:aws:events:eu-west-1:1:rule/x"},
+        id="x",
+        provider="urn:pulumi:dev::eventshop::pulumi:providers:aws::billing-aws::id",
+    )
+
+    assert consumers(ProgramRun("dev", [rule])) == {"OrderPlaced": ["billing: (no target)"]}
