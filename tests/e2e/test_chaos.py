@@ -69,9 +69,13 @@ def test_throttled_put_events_in_every_handler_lose_nothing(cloud: LocalCloud, s
         for function in ("billing", "warehouse", "email")
     ]  # fmt: skip
 
+    before = len(cloud.faults.injected)
+
     _, problems = run_scenario(cloud, shopper, throttles, seed=3)
 
     assert problems == []
+    throttled = [entry for entry in cloud.faults.injected[before:] if entry[0] == "error"]
+    assert throttled, "the scenario throttled some PutEvents calls"
     assert cloud.faults.active.faults == ()
 
 
