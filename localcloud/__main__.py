@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FaultSetError as error:
         console.print("[red]invalid fault set:[/red]")
         for problem in error.problems:
-            console.print(f"[red]- {problem}[/red]", highlight=False)
+            console.print(f"[red]- {problem}[/red]", highlight=False, soft_wrap=True)
         return 2
 
 
