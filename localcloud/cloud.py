@@ -366,6 +366,8 @@ class LocalCloud:
             attributes = sqs.get_queue_attributes(QueueUrl=info.url, AttributeNames=["ApproximateNumberOfMessages"])
             if int(attributes["Attributes"]["ApproximateNumberOfMessages"]):
                 return False
+        if any(poller.holding() for poller in self.pollers):
+            return False
         with self._busy_lock:
             return self._busy == 0 and self._async_queue.empty()
 
@@ -753,6 +755,8 @@ class QueuePoller:
         self.sqs = cloud.clients("sqs")
         #: Ids of the messages the function processed successfully (deleted from the queue).
         self.processed: set[str] = set()
+        #: Ids of failed messages left invisible until the clock releases them.
+        self.parked: set[str] = set()
         self._stats_lock = threading.Lock()
 
     def run(self) -> None:
@@ -833,6 +837,15 @@ class QueuePoller:
         for message_id in failed_ids:
             self._park(by_id[message_id], result)
 
+    def holding(self) -> bool:
+        """Whether this poller has received messages it has not finished with (neither deleted nor parked).
+
+        Covers the moment between moto handing a batch out and the poller counting itself busy, in which the
+        queue shows nothing visible and the cloud would otherwise look idle."""
+        held = queue_clock.in_flight(self.cloud.account, self.cloud.region, self.queue.name)
+        with self._stats_lock:
+            return bool(held - self.parked)
+
     def _deliver_again(self, messages: list[dict[str, Any]], failed_ids: list[str]) -> list[str]:
         """SQS's at-least-once delivery: the same messages (same ids and bodies) delivered a second time. A
         message stays in the queue only when every delivery of it failed."""
@@ -877,7 +890,12 @@ class QueuePoller:
         else:
             self.cloud.trace.add("retry", name, f"visible again in {self.queue.visibility_timeout} s (clock)", order_id)
 
+        with self._stats_lock:
+            self.parked.add(message["MessageId"])
+
         def release() -> None:
+            with self._stats_lock:
+                self.parked.discard(message["MessageId"])
             with self.cloud.recorder.acting_as(name), contextlib.suppress(Exception):
                 self.sqs.change_message_visibility(
                     QueueUrl=self.queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0

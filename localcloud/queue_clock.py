@@ -84,3 +84,9 @@ def visible_messages(account: str, region: str, queue_name: str) -> int:
     """``ApproximateNumberOfMessagesVisible``: messages neither in flight nor delayed."""
     queue: Any = sqs_backends[account][region].get_queue(queue_name)
     return int(queue.approximate_number_of_messages)
+
+
+def in_flight(account: str, region: str, queue_name: str) -> set[str]:
+    """Ids of the messages received and not yet visible again (held by a consumer, or parked)."""
+    queue: Any = sqs_backends[account][region].get_queue(queue_name)
+    return {message.id for message in list(queue._messages) if not message.visible}

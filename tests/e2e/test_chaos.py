@@ -194,3 +194,28 @@ def test_the_alarms_endpoint_lists_states_and_changes(cloud: LocalCloud) -> None
     assert by_name["eventshop-dev-billing-dlq-alarm"]["evaluated"] is True
     assert by_name["eventshop-dev-billing-dlq-alarm"]["state"] in ("OK", "ALARM")
     assert all(set(change) == {"alarm", "old", "new", "at", "reason"} for change in body["history"])
+
+
+def test_the_cloud_is_not_idle_while_a_poller_holds_a_batch_it_has_not_processed(
+    cloud: LocalCloud, shopper: Shopper
+) -> None:
+    """A batch handed out by SQS and not yet run: nothing is visible and nothing counts as busy, yet work is owed
+    (under load a poller can stall there, and ``settle`` must not stop)."""
+    poller = cloud.poller("billing")
+    with cloud.pollers_paused():
+        order_id = shopper.place_order([("MUG-LOGO", 1)], customer_id="held")
+        cloud.wait_until(lambda: bool(cloud.queue_messages(poller.queue.name)), what="the order reached billing")
+        held = poller._receive(0, through_gate=False)
+    assert [message["MessageId"] for message in held]
+
+    def everything_else_done() -> bool:
+        queues_empty = all(not cloud.queue_messages(p.queue.name) for p in cloud.pollers if p is not poller)
+        return queues_empty and cloud._busy == 0 and cloud._async_queue.empty()
+
+    cloud.wait_until(everything_else_done, what="every other consumer finished")
+    assert not cloud.idle()
+    poller._process(held)
+    cloud.settle()
+
+    assert cloud.idle()
+    assert (shopper.order(order_id) or {}).get("status") == "SHIPPED"
