@@ -3,6 +3,9 @@
 python -m localcloud demo  --stack dev --orders 20    a mix of orders, a summary, exit 1 if anything is off
 python -m localcloud serve --stack dev --port 8080    the API on http://127.0.0.1:8080 with a live trace
 python -m localcloud bench --orders 500               the local cloud's figures for ``make bench``
+
+``--faults FILE`` (serve, demo, bench) applies a fault set (see localcloud/faults.py); ``demo --chaos`` runs
+the demo under the default chaos mix (localcloud/chaos.py) and also checks the shop's invariants.
 """
 
 from __future__ import annotations
@@ -11,26 +14,32 @@ import argparse
 import sys
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 
 from localcloud.bench import bench
+from localcloud.chaos import DEFAULT_CHAOS, load_fault_file
 from localcloud.cloud import LocalCloud
 from localcloud.demo import demo
+from localcloud.fault_model import FaultSetError
 from localcloud.server import make_server
 from localcloud.trace import Trace
 
 
-def serve(stack: str, port: int, console: Console) -> int:
+def serve(stack: str, port: int, console: Console, faults: dict[str, Any] | None = None) -> int:
     console.print(f"[bold]eventshop local cloud[/bold]: deploying stack [cyan]{stack}[/cyan] into moto ...")
     with LocalCloud.boot(stack, trace=Trace(console)) as cloud:
+        if faults is not None:
+            cloud.set_faults(faults)
         server = make_server(cloud, port=port)
         host, bound = server.server_address[:2]
         console.print(f"[bold green]serving[/bold green] http://{host!s}:{bound}  (Ctrl-C to stop)")
         console.print(
             "  GET /products   POST /orders   GET /orders/{orderId}   POST /carts/{cartId}/items\n"
             '  POST /_local/clock/advance {"seconds": N}   GET /_local/outbox   GET /_local/dlq   '
-            "GET /_local/trace?orderId=..."
+            "GET /_local/trace?orderId=...\n"
+            "  POST|GET|DELETE /_local/faults   GET /_local/alarms"
         )
         thread = threading.Thread(target=server.serve_forever, name="localcloud-http", daemon=True)
         thread.start()
@@ -58,13 +67,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench_parser.add_argument("--stack", default="dev")
     bench_parser.add_argument("--orders", type=int, default=500)
     bench_parser.add_argument("--timeout", type=float, default=300.0)
+    demo_parser.add_argument("--chaos", action="store_true", help="run under the default fault mix")
+    for command in (demo_parser, serve_parser, bench_parser):
+        command.add_argument("--faults", metavar="FILE", help='a fault set: {"seed": N, "faults": [...]}')
     args = parser.parse_args(argv)
     console = Console()
-    if args.command == "demo":
-        return demo(args.stack, args.orders, console, args.timeout)
-    if args.command == "serve":
-        return serve(args.stack, args.port, console)
-    return bench(args.stack, args.orders, console, args.timeout)
+    try:
+        faults = fault_set(args)
+        if args.command == "demo":
+            return demo(args.stack, args.orders, console, args.timeout, faults)
+        if args.command == "serve":
+            return serve(args.stack, args.port, console, faults)
+        return bench(args.stack, args.orders, console, args.timeout, faults)
+    except FaultSetError as error:
+        console.print("[red]invalid fault set:[/red]")
+        for problem in error.problems:
+            console.print(f"[red]- {problem}[/red]", highlight=False, soft_wrap=True)
+        return 2
+
+
+def fault_set(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The fault set the command line asks for (``--faults FILE``, or ``--chaos``), validated."""
+    if getattr(args, "chaos", False) and args.faults:
+        raise FaultSetError(["--chaos and --faults cannot be combined: put the mix you want in the file"])
+    if args.faults:
+        return load_fault_file(args.faults)
+    return DEFAULT_CHAOS if getattr(args, "chaos", False) else None
 
 
 if __name__ == "__main__":

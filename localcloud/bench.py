@@ -6,6 +6,8 @@ accepts them, how long until every one has settled, orders per second, and the p
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 
 from localcloud.cloud import LocalCloud
@@ -15,8 +17,12 @@ from localcloud.demo import run_mix, summary_table
 TARGET_SECONDS_FOR_500 = 60.0
 
 
-def bench(stack: str, orders: int, console: Console, timeout: float = 300.0) -> int:
+def bench(
+    stack: str, orders: int, console: Console, timeout: float = 300.0, faults: dict[str, Any] | None = None
+) -> int:
     with LocalCloud.boot(stack) as cloud:
+        if faults is not None:
+            cloud.set_faults(faults)
         result = run_mix(cloud, orders, timeout)
     console.print(summary_table(result, f"local cloud bench: {orders} orders end to end ({stack})"))
     if orders >= 500:

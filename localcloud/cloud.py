@@ -40,7 +40,8 @@ from devtools.program import (
     project_name,
     run_program,
 )
-from localcloud import iam, moto_patches
+from localcloud import faults, iam, moto_patches, queue_clock
+from localcloud.alarms import AlarmEvaluator
 from localcloud.api import LocalApi
 from localcloud.clock import Clock
 from localcloud.functions import FunctionSpec, Invocation, LocalFunction
@@ -204,6 +205,8 @@ class AsyncEvent:
     first_seen: float
     source: str
     attempts: int = 0
+    #: A second delivery of the same event (fault injection): counted apart from the books.
+    duplicate: bool = False
 
 
 class LocalCloud:
@@ -235,6 +238,8 @@ class LocalCloud:
         self.pollers: list[QueuePoller] = []
         self.async_outcomes: dict[str, dict[str, int]] = {}
         self._schedule_lock = threading.Lock()
+        self.faults = faults.FaultInjector(lambda name: self.function(name).spec.name, self.clock.now)
+        self.alarms: AlarmEvaluator
         self.clients: Clients
         self.deployment: Deployment
         self.api: LocalApi
@@ -256,6 +261,8 @@ class LocalCloud:
         # records each execution's status (`execution FAILED`), so keep the console readable.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         iam.install(self.recorder)
+        faults.install(self.faults)
+        queue_clock.install(self.clock, self._wake_pollers)
         for key, value in {"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}.items():
             self._saved_env[key] = os.environ.get(key)
             os.environ[key] = value
@@ -270,7 +277,9 @@ class LocalCloud:
             for spec in self.deployment.functions.values():
                 self.functions[spec.name] = LocalFunction(spec, self.region, self.runtime_lock, self.recorder)
                 self._on_the_clock(self.functions[spec.name])
+                self.functions[spec.name].before_run = self.faults.before_invocation
             self.api = LocalApi(self)
+            self.alarms = AlarmEvaluator(self)
         except BaseException:
             self._stop_mock()
             raise
@@ -283,6 +292,7 @@ class LocalCloud:
         )
         self._running = True
         self.clock.watch(self._fire_due_schedules)
+        self.clock.watch(self.alarms.on_clock)
         self.clock.start()
         for mapping in self.deployment.mappings:
             poller = QueuePoller(self, mapping)
@@ -318,6 +328,8 @@ class LocalCloud:
 
     def _stop_mock(self) -> None:
         moto_patches.set_target_hook(None)
+        faults.install(None)
+        queue_clock.uninstall(self.clock)
         self._mock.stop()
         for key, value in self._saved_env.items():
             if value is None:
@@ -356,10 +368,14 @@ class LocalCloud:
                 return False
         sqs = self.clients("sqs")
         for mapping in self.deployment.mappings:
+            if self.faults.paused_until(mapping.function) is not None:
+                continue  # its messages wait for the clock (a timer marks the end of the pause)
             info = self.deployment.queues[mapping.queue_arn]
             attributes = sqs.get_queue_attributes(QueueUrl=info.url, AttributeNames=["ApproximateNumberOfMessages"])
             if int(attributes["Attributes"]["ApproximateNumberOfMessages"]):
                 return False
+        if any(poller.holding() for poller in self.pollers):
+            return False
         with self._busy_lock:
             return self._busy == 0 and self._async_queue.empty()
 
@@ -390,6 +406,22 @@ class LocalCloud:
             yield
         finally:
             self.gate.open()
+
+    def set_faults(self, document: Any) -> faults.FaultSet:
+        """Replace the active fault set (``FaultSetError`` names every problem); a pause puts its end on the
+        clock, so ``settle`` advances to it."""
+        active = self.faults.configure(document)
+        for fault in active.faults:
+            if fault.kind == "pause":
+                self.clock.call_later(fault.seconds, self._wake_pollers, f"pause of {fault.function} ends")
+        self.trace.add("faults", "local cloud", json.dumps(active.as_dict()))
+        return active
+
+    def _wake_pollers(self) -> None:
+        if not self._running:
+            return
+        for mapping in self.deployment.mappings:
+            moto_patches.wake_pollers(self.account, self.region, self.deployment.queues[mapping.queue_arn].name)
 
     def advance(self, seconds: float) -> None:
         """Move the clock (releases parked retries, fires schedules) and wait for what that started."""
@@ -467,7 +499,7 @@ class LocalCloud:
                 self._to_target_dead_letter(target, event, "NO_PERMISSIONS")
                 return
             self.trace.add("deliver", where, f"{event.get('detail-type')} -> {function.name} (async)", order_id)
-            self._async_queue.put(AsyncEvent(function.name, event, self.clock.now(), f"rule {rule.name}"))
+            self.invoke_async(function.name, event, f"rule {rule.name}")
             return
         self.trace.add("deliver", where, f"{event.get('detail-type')} -> {target['Arn']}", order_id)
         self._spawn_delivery(target, event)
@@ -532,6 +564,9 @@ class LocalCloud:
     def invoke_async(self, function: str, payload: dict[str, Any], source: str = "invoke") -> None:
         """``InvocationType=Event``: queued, retried, sent to the function's destinations."""
         self._async_queue.put(AsyncEvent(function, payload, self.clock.now(), source))
+        if self.faults.duplicate(function):
+            self.trace.add("duplicate", function, f"async event from {source} delivered twice", order_id_of(payload))
+            self._async_queue.put(AsyncEvent(function, payload, self.clock.now(), source, duplicate=True))
 
     def _async_worker(self) -> None:
         while True:
@@ -544,7 +579,9 @@ class LocalCloud:
                 except Exception as error:  # the invoker must survive anything a destination does
                     self.trace.add("error", item.function, f"async invoker: {type(error).__name__}: {error}")
 
-    def _count(self, function: str, outcome: str) -> None:
+    def _count(self, function: str, outcome: str, duplicate: bool = False) -> None:
+        if duplicate:
+            outcome = f"duplicate {outcome}"  # the books count each owed event once
         with self._busy_lock:
             counts = self.async_outcomes.setdefault(function, {})
             counts[outcome] = counts.get(outcome, 0) + 1
@@ -552,9 +589,16 @@ class LocalCloud:
     def _run_async(self, item: AsyncEvent) -> None:
         config = self.deployment.async_configs.get(item.function, AsyncConfig())
         order_id = order_id_of(item.payload)
+        paused_until = self.faults.paused_until(item.function)
+        if paused_until is not None:
+            self.trace.add(
+                "paused", item.function, f"async event waits until the clock reaches {paused_until:.0f}", order_id
+            )
+            self.clock.call_at(paused_until, lambda: self._async_queue.put(item), f"paused {item.function}")
+            return
         if self.clock.now() - item.first_seen > config.maximum_event_age_seconds:
             self.trace.add("dead-letter", item.function, "maximum event age exceeded", order_id)
-            self._count(item.function, "failed")
+            self._count(item.function, "failed", item.duplicate)
             self._destination(item, config.on_failure, "EventAgeExceeded", None)
             return
         item.attempts += 1
@@ -563,7 +607,7 @@ class LocalCloud:
         result = function.invoke(item.payload)
         if result.ok:
             self.trace.add("result", item.function, f"ok in {result.duration_ms:.0f} ms", order_id)
-            self._count(item.function, "succeeded")
+            self._count(item.function, "succeeded", item.duplicate)
             self._destination(item, config.on_success, "Success", result)
             return
         self.trace.add("error", item.function, f"{result.error_type}: {result.error_message}", order_id)
@@ -573,7 +617,7 @@ class LocalCloud:
             self.clock.call_later(delay, lambda: self._async_queue.put(item), f"async retry {item.function}")
             return
         self.trace.add("dead-letter", item.function, f"retries exhausted after {item.attempts} attempts", order_id)
-        self._count(item.function, "failed")
+        self._count(item.function, "failed", item.duplicate)
         self._destination(item, config.on_failure, "RetriesExhausted", result)
 
     def _destination(
@@ -719,6 +763,8 @@ class QueuePoller:
         self.sqs = cloud.clients("sqs")
         #: Ids of the messages the function processed successfully (deleted from the queue).
         self.processed: set[str] = set()
+        #: Ids of failed messages left invisible until the clock releases them.
+        self.parked: set[str] = set()
         self._stats_lock = threading.Lock()
 
     def run(self) -> None:
@@ -733,6 +779,9 @@ class QueuePoller:
     def _receive(self, wait: int, through_gate: bool = True) -> list[dict[str, Any]]:
         if through_gate:
             self.cloud.gate.pass_through(lambda: self.cloud.running)
+        if self.cloud.faults.paused_until(self.function.spec.name) is not None:
+            time.sleep(0.05)  # a paused trigger receives nothing; its messages wait and age in the queue
+            return []
         with self.cloud.recorder.acting_as(self.function.spec.name):
             response = self.sqs.receive_message(
                 QueueUrl=self.queue.url,
@@ -774,6 +823,9 @@ class QueuePoller:
         )
         result = self.function.invoke({"Records": records})
         failed_ids = self._failed_ids(result, messages)
+        twice = [message for message in messages if self.cloud.faults.duplicate(name)]
+        if twice:
+            failed_ids = self._deliver_again(twice, failed_ids)
         by_id = {message["MessageId"]: message for message in messages}
         done = [message for message in messages if message["MessageId"] not in failed_ids]
         with self._stats_lock:
@@ -792,6 +844,28 @@ class QueuePoller:
                     )
         for message_id in failed_ids:
             self._park(by_id[message_id], result)
+
+    def holding(self) -> bool:
+        """Whether this poller has received messages it has not finished with (neither deleted nor parked).
+
+        Covers the moment between moto handing a batch out and the poller counting itself busy, in which the
+        queue shows nothing visible and the cloud would otherwise look idle."""
+        held = queue_clock.in_flight(self.cloud.account, self.cloud.region, self.queue.name)
+        with self._stats_lock:
+            return bool(held - self.parked)
+
+    def _deliver_again(self, messages: list[dict[str, Any]], failed_ids: list[str]) -> list[str]:
+        """SQS's at-least-once delivery: the same messages (same ids and bodies) delivered a second time. A
+        message stays in the queue only when every delivery of it failed."""
+        name = self.function.spec.name
+        for message in messages:
+            self.cloud.trace.add(
+                "duplicate", name, f"{self._describe(message)} delivered twice", order_id_of(message["Body"])
+            )
+        again = self.function.invoke({"Records": [self._record(message) for message in messages]})
+        failed_again = set(self._failed_ids(again, messages))
+        ids = {message["MessageId"] for message in messages}
+        return [i for i in failed_ids if i not in ids or i in failed_again]
 
     def _failed_ids(self, result: Invocation, messages: list[dict[str, Any]]) -> list[str]:
         every = [message["MessageId"] for message in messages]
@@ -824,7 +898,12 @@ class QueuePoller:
         else:
             self.cloud.trace.add("retry", name, f"visible again in {self.queue.visibility_timeout} s (clock)", order_id)
 
+        with self._stats_lock:
+            self.parked.add(message["MessageId"])
+
         def release() -> None:
+            with self._stats_lock:
+                self.parked.discard(message["MessageId"])
             with self.cloud.recorder.acting_as(name), contextlib.suppress(Exception):
                 self.sqs.change_message_visibility(
                     QueueUrl=self.queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0

@@ -10,6 +10,7 @@ neither processed nor in a dead-letter queue, or when a function made an AWS cal
 
 from __future__ import annotations
 
+import json
 import resource
 import time
 from collections import Counter
@@ -24,6 +25,7 @@ from rich.table import Table
 
 from devtools.program import load_stack_config
 from localcloud.cloud import LocalCloud
+from localcloud.invariants import Invariants
 from localcloud.shop import APPROVE, DECLINE, Shopper, is_settled, outcome
 from settings import settings_from_config
 
@@ -221,7 +223,9 @@ def summary_table(result: RunResult, title: str) -> Table:
     return table
 
 
-def demo(stack: str, orders: int, console: Console, timeout: float = 120.0) -> int:
+def demo(
+    stack: str, orders: int, console: Console, timeout: float = 120.0, faults: dict[str, Any] | None = None
+) -> int:
     console.print(f"[bold]eventshop local cloud[/bold]: deploying stack [cyan]{stack}[/cyan] into moto ...")
     with LocalCloud.boot(stack) as cloud:
         console.print(
@@ -234,6 +238,9 @@ def demo(stack: str, orders: int, console: Console, timeout: float = 120.0) -> i
         console.print(
             "[dim]settled = SHIPPED, PAYMENT_FAILED or CANCELLED (see localcloud/shop.py)[/dim]"
         )
+        invariants = Invariants(cloud) if faults is not None else None
+        if faults is not None:
+            console.print(f"[yellow]faults:[/yellow] {json.dumps(cloud.set_faults(faults).as_dict())}")
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -249,6 +256,8 @@ def demo(stack: str, orders: int, console: Console, timeout: float = 120.0) -> i
                 progress.update(settled, completed=done_settling)
 
             result = run_mix(cloud, orders, timeout, on_progress)
+        if invariants is not None:  # under faults, the shop's promises too (localcloud/invariants.py)
+            result.unexpected += [f"broken promise: {problem}" for problem in invariants.check(set(result.orders))]
         console.print(summary_table(result, f"{orders} orders on the local cloud ({stack})"))
         for problem in [*result.unexpected, *result.lost, *result.missing_grants]:
             console.print(f"[red]- {problem}[/red]")

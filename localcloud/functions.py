@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from localcloud.faults import current_function
 from localcloud.iam import CallRecorder
 
 PACKAGE = "handlers"
@@ -151,6 +152,8 @@ class LocalFunction:
         self.modules: dict[str, ModuleType] = {}
         self.module, self.entry = self._load()
         self.invocations = 0
+        #: Runs inside each invocation before the handler (fault injection: latency, crashes); may raise.
+        self.before_run: Callable[[str], None] | None = None
         #: Seconds spent running the handler, over every invocation.
         self.busy_seconds = 0.0
 
@@ -188,7 +191,10 @@ class LocalFunction:
         with self._runtime_lock, environment(self.environment), self._recorder.acting_as(self.spec.name):
             self.invocations += 1
             started = time.perf_counter()
+            marker = current_function.set(self.spec.name)
             try:
+                if self.before_run is not None:
+                    self.before_run(self.spec.name)
                 payload = self.entry(event, context)
             except Exception as error:  # a handler error is an invocation result, as in Lambda
                 self.logs.write(traceback.format_exc())
@@ -201,6 +207,8 @@ class LocalFunction:
                     str(error),
                     (time.perf_counter() - started) * 1000,
                 )
+            finally:
+                current_function.reset(marker)
             duration = (time.perf_counter() - started) * 1000
             self.busy_seconds += duration / 1000
         if duration > self.spec.timeout_seconds * 1000:

@@ -5,6 +5,9 @@ GET  /_local/outbox                           customer notifications published (
 GET  /_local/dlq                              dead-lettered messages per queue
 GET  /_local/trace?orderId=...                the trace of one order (or everything, without orderId)
 GET  /_local/openapi.json                     the API's OpenAPI 3.1 document (docs/openapi.json)
+POST /_local/faults {"seed": N, "faults": [...]}  replace the active fault set (400 naming each bad field)
+GET  /_local/faults                           the active fault set;  DELETE /_local/faults clears it
+GET  /_local/alarms                           the alarms' states and every state change
 """
 
 from __future__ import annotations
@@ -52,8 +55,20 @@ def _local_routes(cloud: LocalCloud) -> dict[tuple[str, str], Callable[[LocalReq
     def openapi_document(_: LocalRequest) -> Any:
         return openapi.build()
 
+    def set_faults(request: LocalRequest) -> Any:
+        cloud.set_faults(request.body)  # a FaultSetError (a ValueError) answers 400 naming each problem
+        return cloud.faults.describe()
+
+    def clear_faults(_: LocalRequest) -> Any:
+        cloud.faults.clear()
+        return cloud.faults.describe()
+
     return {
         ("GET", "/_local/openapi.json"): openapi_document,
+        ("POST", "/_local/faults"): set_faults,
+        ("GET", "/_local/faults"): lambda _: cloud.faults.describe(),
+        ("DELETE", "/_local/faults"): clear_faults,
+        ("GET", "/_local/alarms"): lambda _: cloud.alarms.describe(),
         ("POST", "/_local/clock/advance"): advance,
         ("GET", "/_local/outbox"): outbox,
         ("GET", "/_local/dlq"): dlq,

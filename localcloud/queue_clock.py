@@ -1,0 +1,92 @@
+"""SQS on the local clock: moto's queues read the cloud's clock instead of the wall.
+
+moto decides visibility (``visible_at``), delays (``DelaySeconds`` on the queue or on SendMessage) and the
+``SentTimestamp`` a message's age is measured from with ``unix_time``/``unix_time_millis``. Pointing those
+at the local clock makes a visibility timeout or a delay end when the clock passes it, and makes a waiting
+message age as the clock moves (``ApproximateAgeOfOldestMessage`` grows during a paused consumer). A
+delayed message also puts a timer on the clock for its due time, so ``settle`` knows there is work ahead
+and advances to it. Installed by the cloud at start, removed at stop (moto is process-wide).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import moto.sqs.models as sqs_models
+from moto.core.utils import unix_time, unix_time_millis
+from moto.sqs.models import Message, sqs_backends
+
+from localcloud.clock import Clock
+
+
+@dataclass
+class _State:
+    clock: Clock | None = None
+    on_due: Callable[[], None] | None = None
+    patched: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_state = _State()
+_original_delay = Message.delay
+
+
+def _offset() -> float:
+    clock = _state.clock
+    return clock.offset if clock is not None else 0.0
+
+
+def _local_time() -> float:
+    return float(unix_time()) + _offset()
+
+
+def _local_time_millis() -> float:
+    return float(unix_time_millis()) + _offset() * 1000
+
+
+def _delay(self: Message, delay_seconds: int) -> None:
+    _original_delay(self, delay_seconds)
+    clock, on_due = _state.clock, _state.on_due
+    if clock is not None and on_due is not None and int(delay_seconds) > 0:
+        clock.call_at(self.delayed_until / 1000 + 0.001, on_due, f"delayed message {self.id}")
+
+
+def install(clock: Clock, on_due: Callable[[], None]) -> None:
+    """Make moto's SQS follow ``clock``; ``on_due`` runs when a delayed message becomes visible."""
+    with _state.lock:
+        _state.clock, _state.on_due = clock, on_due
+        if _state.patched:
+            return
+        setattr(sqs_models, "unix_time", _local_time)  # noqa: B010 - moto's module-level import, not an export
+        setattr(sqs_models, "unix_time_millis", _local_time_millis)  # noqa: B010
+        Message.delay = _delay  # type: ignore[method-assign]
+        _state.patched = True
+
+
+def uninstall(clock: Clock) -> None:
+    """Back to wall time, if ``clock`` is still the one installed."""
+    with _state.lock:
+        if _state.clock is clock:
+            _state.clock, _state.on_due = None, None
+
+
+def oldest_message_age(account: str, region: str, queue_name: str, now: float) -> float:
+    """``ApproximateAgeOfOldestMessage`` in seconds at local time ``now`` (0 for an empty queue)."""
+    queue: Any = sqs_backends[account][region].get_queue(queue_name)
+    sent = [message.sent_timestamp for message in list(queue._messages) if message.sent_timestamp]
+    return max(0.0, now - min(sent) / 1000) if sent else 0.0
+
+
+def visible_messages(account: str, region: str, queue_name: str) -> int:
+    """``ApproximateNumberOfMessagesVisible``: messages neither in flight nor delayed."""
+    queue: Any = sqs_backends[account][region].get_queue(queue_name)
+    return int(queue.approximate_number_of_messages)
+
+
+def in_flight(account: str, region: str, queue_name: str) -> set[str]:
+    """Ids of the messages received and not yet visible again (held by a consumer, or parked)."""
+    queue: Any = sqs_backends[account][region].get_queue(queue_name)
+    return {message.id for message in list(queue._messages) if not message.visible}

@@ -1,0 +1,71 @@
+"""SQS in moto on the local clock: delays, visibility timeouts and message age follow ``Clock.advance``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from localcloud import queue_clock
+from localcloud.clock import Clock
+
+ACCOUNT, REGION = "123456789012", "eu-west-1"
+
+
+@pytest.fixture
+def sqs(clock: Clock) -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("sqs", region_name=REGION)
+        yield client
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    clock = Clock()
+    due: list[str] = []
+    queue_clock.install(clock, lambda: due.append("due"))
+    yield clock
+    queue_clock.uninstall(clock)
+
+
+def receive(sqs: Any, url: str, visibility: int | None = None) -> list[str]:
+    extra = {"VisibilityTimeout": visibility} if visibility is not None else {}
+    response = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, **extra)
+    return [message["Body"] for message in response.get("Messages", [])]
+
+
+def test_a_delayed_message_appears_when_the_clock_passes_its_delay(sqs: Any, clock: Clock) -> None:
+    url = sqs.create_queue(QueueName="delayed", Attributes={"DelaySeconds": "300"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="queue delay")
+    sqs.send_message(QueueUrl=url, MessageBody="own delay", DelaySeconds=900)
+
+    assert receive(sqs, url) == []
+    assert clock.next_due() is not None, "the delay's end is on the clock, so settle advances to it"
+    clock.advance(301)
+    assert receive(sqs, url, visibility=3600) == ["queue delay"]
+    clock.advance(600)
+    assert receive(sqs, url) == ["own delay"]
+
+
+def test_a_visibility_timeout_ends_on_the_clock(sqs: Any, clock: Clock) -> None:
+    url = sqs.create_queue(QueueName="visible")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+
+    assert receive(sqs, url, visibility=3600) == ["m"]
+    assert receive(sqs, url) == []
+    clock.advance(3601)
+    assert receive(sqs, url) == ["m"]
+
+
+def test_a_waiting_message_ages_with_the_clock(sqs: Any, clock: Clock) -> None:
+    url = sqs.create_queue(QueueName="aging")["QueueUrl"]
+    assert queue_clock.oldest_message_age(ACCOUNT, REGION, "aging", clock.now()) == 0.0
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+
+    clock.advance(3600)
+
+    assert 3600 <= queue_clock.oldest_message_age(ACCOUNT, REGION, "aging", clock.now()) < 3700
+    assert queue_clock.visible_messages(ACCOUNT, REGION, "aging") == 1
