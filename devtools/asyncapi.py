@@ -16,7 +16,6 @@ python -m devtools.asyncapi --check    exit 1 if docs/asyncapi.yaml is stale
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -26,6 +25,7 @@ from typing import Any
 import yaml
 
 from devtools.event_catalog import RuleTarget, rule_targets
+from devtools.generated import document_command
 from devtools.program import ROOT, ProgramRun, project_name, run_program
 from handlers.shared.event_contracts import contract_name, load_schema, sample_path
 from services.contracts import schema_file, schema_name
@@ -221,25 +221,14 @@ def _region(run: ProgramRun) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stack", default="dev")
-    action = parser.add_mutually_exclusive_group()
-    action.add_argument("--write", action="store_true", help="refresh docs/asyncapi.yaml")
-    action.add_argument("--check", action="store_true", help="fail if docs/asyncapi.yaml is stale")
-    args = parser.parse_args(argv)
-    document = render(run_program(args.stack))
-    if args.write:
-        DOCUMENT.parent.mkdir(parents=True, exist_ok=True)
-        DOCUMENT.write_text(document)
-        print(f"{DOCUMENT.relative_to(ROOT)} refreshed from the {args.stack} stack")
-        return 0
-    if args.check:
-        if not DOCUMENT.is_file() or DOCUMENT.read_text() != document:
-            print("docs/asyncapi.yaml is stale: run `python -m devtools.asyncapi --write`", file=sys.stderr)
-            return 1
-        return 0
-    print(document, end="")
-    return 0
+    return document_command(
+        argv,
+        description=__doc__,
+        document=DOCUMENT,
+        module="devtools.asyncapi",
+        render=lambda stack: render(run_program(stack)),
+        source=lambda stack: f"the {stack} stack",
+    )
 
 
 if __name__ == "__main__":

@@ -10,13 +10,13 @@ python -m devtools.event_catalog --check    exit 1 if docs/events.md is stale
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from devtools.generated import document_command
 from devtools.program import ROOT, ProgramRun, RecordedResource, project_name, run_program
 from services.contracts import schema_file, schema_name
 from services.events import EVENT_TYPES, UNCONSUMED
@@ -137,25 +137,14 @@ def render(run: ProgramRun) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stack", default="dev")
-    action = parser.add_mutually_exclusive_group()
-    action.add_argument("--write", action="store_true", help="refresh docs/events.md")
-    action.add_argument("--check", action="store_true", help="fail if docs/events.md is stale")
-    args = parser.parse_args(argv)
-    page = render(run_program(args.stack))
-    if args.write:
-        PAGE.parent.mkdir(parents=True, exist_ok=True)
-        PAGE.write_text(page)
-        print(f"{PAGE.relative_to(ROOT)} refreshed from the {args.stack} stack")
-        return 0
-    if args.check:
-        if not PAGE.is_file() or PAGE.read_text() != page:
-            print("docs/events.md is stale: run `python -m devtools.event_catalog --write`", file=sys.stderr)
-            return 1
-        return 0
-    print(page, end="")
-    return 0
+    return document_command(
+        argv,
+        description=__doc__,
+        document=PAGE,
+        module="devtools.event_catalog",
+        render=lambda stack: render(run_program(stack)),
+        source=lambda stack: f"the {stack} stack",
+    )
 
 
 if __name__ == "__main__":

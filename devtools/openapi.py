@@ -12,11 +12,11 @@ python -m devtools.openapi --check    exit 1 if docs/openapi.json is stale
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from typing import Any
 
+from devtools.generated import document_command
 from devtools.program import ROOT
 from services.api_routes import JSON, MODELS, ROUTES, Answer, Parameter, Route, load_contract
 from services.orders_api import STAGE
@@ -203,24 +203,15 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    action = parser.add_mutually_exclusive_group()
-    action.add_argument("--write", action="store_true", help="refresh docs/openapi.json")
-    action.add_argument("--check", action="store_true", help="fail if docs/openapi.json is stale")
-    args = parser.parse_args(argv)
-    document = render()
-    if args.write:
-        DOCUMENT.parent.mkdir(parents=True, exist_ok=True)
-        DOCUMENT.write_text(document)
-        print(f"{DOCUMENT.relative_to(ROOT)} refreshed from services/api_routes.py")
-        return 0
-    if args.check:
-        if not DOCUMENT.is_file() or DOCUMENT.read_text() != document:
-            print("docs/openapi.json is stale: run `python -m devtools.openapi --write`", file=sys.stderr)
-            return 1
-        return 0
-    print(document, end="")
-    return 0
+    return document_command(
+        argv,
+        description=__doc__,
+        document=DOCUMENT,
+        module="devtools.openapi",
+        render=lambda _: render(),
+        source=lambda _: "services/api_routes.py",
+        per_stack=False,
+    )
 
 
 if __name__ == "__main__":
