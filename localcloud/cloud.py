@@ -32,7 +32,7 @@ from moto import mock_aws
 from moto.utilities.arns import parse_arn
 
 from devtools.program import ACCOUNT_ID, ROOT, ProgramRun, RecordedResource, load_stack_config, run_program
-from localcloud import iam, moto_patches
+from localcloud import iam, moto_patches, stepfunctions
 from localcloud.api import LocalApi
 from localcloud.clock import Clock
 from localcloud.functions import FunctionSpec, Invocation, LocalFunction
@@ -45,11 +45,6 @@ POLL_WAIT_SECONDS = 1
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
 #: The module-level function a handler reads the current time from when it schedules work (reminders).
 CLOCK_HOOK = "now"
-#: How long the cloud counts as busy while a state machine execution runs (its Retry back-off runs in wall
-#: time inside moto, not on the clock): a shipped order takes well under a second, a late reservation is
-#: found within the first four retries (2+4+8+16 s); one whose reservation never comes keeps waiting in
-#: the background and reports FulfillmentFailed when its retries run out.
-EXECUTION_BUSY_SECONDS = 40.0
 #: Messages a poller holds invisible while the function runs (the clock, not moto, releases them).
 HOLD_SECONDS = 12 * 60 * 60
 
@@ -227,6 +222,8 @@ class LocalCloud:
         self.pollers: list[QueuePoller] = []
         self.async_outcomes: dict[str, dict[str, int]] = {}
         self._schedule_lock = threading.Lock()
+        #: Executions the cloud started (rule targets), with the order each is about.
+        self._executions: dict[str, str | None] = {}
         self.clients: Clients
         self.deployment: Deployment
         self.api: LocalApi
@@ -244,6 +241,7 @@ class LocalCloud:
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
         moto_patches.install()
+        stepfunctions.install()
         # moto logs every failed state machine execution with its whole parsed definition; the trace already
         # records each execution's status (`execution FAILED`), so keep the console readable.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
@@ -253,6 +251,8 @@ class LocalCloud:
             os.environ[key] = value
         self._mock.start()
         moto_patches.set_target_hook(self._deliver_to_target)
+        # Retry, Wait, task timeouts and task tokens wait on the clock; a parked execution is not busy.
+        stepfunctions.use_clock(self.clock, self._execution_ended)
         try:
             self.clients = Clients(self.region)
             mocks = MotoMocks(self.stack, self.region, self.clients)
@@ -310,6 +310,7 @@ class LocalCloud:
 
     def _stop_mock(self) -> None:
         moto_patches.set_target_hook(None)
+        stepfunctions.use_clock(None)
         self._mock.stop()
         for key, value in self._saved_env.items():
             if value is None:
@@ -352,6 +353,9 @@ class LocalCloud:
             attributes = sqs.get_queue_attributes(QueueUrl=info.url, AttributeNames=["ApproximateNumberOfMessages"])
             if int(attributes["Attributes"]["ApproximateNumberOfMessages"]):
                 return False
+        # An execution waiting on the clock or for its task token is parked, not busy.
+        if stepfunctions.busy_executions(self.account, self.region):
+            return False
         with self._busy_lock:
             return self._busy == 0 and self._async_queue.empty()
 
@@ -364,7 +368,10 @@ class LocalCloud:
             if streak >= 2:
                 return
             time.sleep(0.02)
-        raise TimeoutError(f"the local cloud was still busy after {timeout}s (busy={self._busy})")
+        executions = stepfunctions.busy_executions(self.account, self.region)
+        raise TimeoutError(
+            f"the local cloud was still busy after {timeout}s (busy={self._busy}, running executions={executions})"
+        )
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout
@@ -478,7 +485,7 @@ class LocalCloud:
                     execution = self.clients("stepfunctions").start_execution(
                         stateMachineArn=target["Arn"], input=body, name=str(uuid.uuid4())
                     )["executionArn"]
-                    self._await_execution(execution, order_id_of(event))
+                    self._executions[execution] = order_id_of(event)
             except Exception as error:
                 self.trace.add("dead-letter", target["Arn"], f"delivery failed: {error}", order_id_of(event))
                 self._to_target_dead_letter(target, event, type(error).__name__)
@@ -490,19 +497,8 @@ class LocalCloud:
             self._busy += 1  # counted from now, so the cloud is never idle between the event and its delivery
         threading.Thread(target=deliver, name="target-delivery", daemon=True).start()
 
-    def _await_execution(self, execution_arn: str, order_id: str | None) -> None:
-        """Keep the cloud busy while an execution runs (moto runs it on its own thread, in wall time)."""
-        client = self.clients("stepfunctions")
-        deadline = time.monotonic() + EXECUTION_BUSY_SECONDS
-        status = "RUNNING"
-        pause = 0.05
-        while self._running and time.monotonic() < deadline:
-            status = str(client.describe_execution(executionArn=execution_arn)["status"])
-            if status != "RUNNING":
-                break
-            time.sleep(pause)
-            # Back off (50 ms up to 0.5 s): a late reservation waits seconds, and every describe is a moto call.
-            pause = min(pause * 1.5, 0.5)
+    def _execution_ended(self, execution_arn: str, status: str) -> None:
+        order_id = self._executions.pop(execution_arn, None)
         self.trace.add("result", execution_arn.split(":")[-2], f"execution {status}", order_id)
 
     def _to_target_dead_letter(self, target: Mapping[str, Any], event: Mapping[str, Any], code: str) -> None:
