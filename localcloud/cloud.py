@@ -301,6 +301,8 @@ class LocalCloud:
             return
         self._running = False
         self.gate.open()
+        for poller in self.pollers:
+            poller.gate.open()
         for _ in range(len(self._threads)):
             self._async_queue.put(None)
         self.clock.stop()
@@ -348,8 +350,10 @@ class LocalCloud:
             if self._busy or not self._async_queue.empty():
                 return False
         sqs = self.clients("sqs")
-        for mapping in self.deployment.mappings:
-            info = self.deployment.queues[mapping.queue_arn]
+        for poller in self.pollers:
+            if poller.gate.closed:
+                continue  # a paused consumer's queue fills on purpose
+            info = poller.queue
             attributes = sqs.get_queue_attributes(QueueUrl=info.url, AttributeNames=["ApproximateNumberOfMessages"])
             if int(attributes["Attributes"]["ApproximateNumberOfMessages"]):
                 return False
@@ -382,13 +386,24 @@ class LocalCloud:
         raise TimeoutError(f"{what} did not hold within {timeout}s")
 
     @contextlib.contextmanager
-    def pollers_paused(self) -> Iterator[None]:
-        """Hold every SQS poller (messages pile up in the queues) until the block ends."""
-        self.gate.close(threads=sum(max(1, m.maximum_concurrency) for m in self.deployment.mappings))
+    def pollers_paused(self, *functions: str) -> Iterator[None]:
+        """Hold every SQS poller (messages pile up in the queues) until the block ends; with function names,
+        hold only theirs: their queues fill and age while the rest of the cloud runs and can be idle."""
+        if not functions:
+            self.gate.close(threads=sum(max(1, m.maximum_concurrency) for m in self.deployment.mappings))
+            try:
+                yield
+            finally:
+                self.gate.open()
+            return
+        held = [self.poller(name) for name in functions]
+        for poller in held:
+            poller.gate.close(threads=max(1, poller.mapping.maximum_concurrency))
         try:
             yield
         finally:
-            self.gate.open()
+            for poller in held:
+                poller.gate.open()
 
     def advance(self, seconds: float) -> None:
         """Move the clock (releases parked retries, fires schedules) and wait for what that started."""
@@ -639,6 +654,10 @@ class LocalCloud:
             1 for event in self.archived_events() for pattern in owed if moto_patches.pattern_matches(pattern, event)
         )
 
+    def bus_deliveries_processed(self, poller: QueuePoller) -> int:
+        """Messages the poller's function processed that came from the bus (what ``expected_deliveries`` owes)."""
+        return len(poller.processed - poller.direct)
+
     def poller(self, function_suffix: str) -> QueuePoller:
         name = self.function(function_suffix).spec.name
         return next(poller for poller in self.pollers if poller.function.spec.name == name)
@@ -679,6 +698,10 @@ class PollerGate:
             if not self._condition.wait_for(lambda: self._waiting >= threads, timeout=timeout):
                 raise TimeoutError(f"only {self._waiting} of {threads} pollers stopped")
 
+    @property
+    def closed(self) -> bool:
+        return not self._open
+
     def open(self) -> None:
         with self._condition:
             self._open = True
@@ -705,8 +728,12 @@ class QueuePoller:
         self.queue = cloud.deployment.queues[mapping.queue_arn]
         self.function = cloud.functions[mapping.function]
         self.sqs = cloud.clients("sqs")
+        #: Holds only this mapping's pollers (``cloud.pollers_paused("warehouse")``).
+        self.gate = PollerGate()
         #: Ids of the messages the function processed successfully (deleted from the queue).
         self.processed: set[str] = set()
+        #: Of those, the messages that did not come from the bus (the workflow's task-token hand-off).
+        self.direct: set[str] = set()
         self._stats_lock = threading.Lock()
 
     def run(self) -> None:
@@ -721,6 +748,7 @@ class QueuePoller:
     def _receive(self, wait: int, through_gate: bool = True) -> list[dict[str, Any]]:
         if through_gate:
             self.cloud.gate.pass_through(lambda: self.cloud.running)
+            self.gate.pass_through(lambda: self.cloud.running)
         with self.cloud.recorder.acting_as(self.function.spec.name):
             response = self.sqs.receive_message(
                 QueueUrl=self.queue.url,
@@ -766,6 +794,7 @@ class QueuePoller:
         done = [message for message in messages if message["MessageId"] not in failed_ids]
         with self._stats_lock:
             self.processed.update(message["MessageId"] for message in done)
+            self.direct.update(m["MessageId"] for m in done if '"detail-type"' not in m["Body"])
         for message in done:
             self.cloud.trace.add("result", name, f"ok: {self._describe(message)}", order_id_of(message["Body"]))
         if done:
@@ -827,7 +856,7 @@ class QueuePoller:
             body = json.loads(message["Body"])
         except ValueError:
             return f"message {message['MessageId']}"
-        return str(body.get("detail-type") or f"message {message['MessageId']}")
+        return str(body.get("detail-type") or body.get("kind") or f"message {message['MessageId']}")
 
     def _record(self, message: Mapping[str, Any]) -> dict[str, Any]:
         return {

@@ -193,8 +193,9 @@ def parked_executions() -> dict[str, int]:
 
 
 def token_owner(account: str, region: str, task_token: str) -> str | None:
-    """The state machine ARN whose running execution waits with ``task_token`` (for IAM by use)."""
-    for execution in _running(account, region):
+    """The state machine ARN whose execution issued ``task_token``, running or not (for IAM by use: a late
+    SendTaskSuccess is authorised, and refused by Step Functions, like any other)."""
+    for execution in _executions(account, region):
         worker = getattr(execution, "exec_worker", None)
         pool = getattr(getattr(worker, "env", None), "callback_pool_manager", None)
         if pool is not None and pool.get(task_token) is not None:
@@ -203,13 +204,12 @@ def token_owner(account: str, region: str, task_token: str) -> str | None:
 
 
 def _running(account: str, region: str) -> list[Any]:
+    return [execution for execution in _executions(account, region) if getattr(execution, "status", None) == "RUNNING"]
+
+
+def _executions(account: str, region: str) -> list[Any]:
     backend = get_backend(account, region)
-    return [
-        execution
-        for machine in list(backend.state_machines)
-        for execution in list(machine.executions)
-        if getattr(execution, "status", None) == "RUNNING"
-    ]
+    return [execution for machine in list(backend.state_machines) for execution in list(machine.executions)]
 
 
 # --- the patches -------------------------------------------------------------------------------------------
