@@ -21,7 +21,8 @@ seen idle between a callback and the execution moving on. Limitation: an executi
 whose other branches still work while one branch is parked counts as parked (the shop's workflow has one
 branch).
 
-Also fixed here: moto names every error of the ``events:putEvents`` integration ``States.Runtime`` (which no
+Also fixed here: a missed heartbeat is ``States.HeartbeatTimeout`` (moto says ``States.Timeout``), and moto
+names every error of the ``events:putEvents`` integration ``States.Runtime`` (which no
 Retry matches); AWS names a service error ``EventBridge.<code>``, as moto already does for DynamoDB.
 """
 
@@ -37,12 +38,14 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from botocore.exceptions import ClientError
-from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails, TaskTimedOutEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
     FailureEventException,
 )
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl import MaxAttemptsOutcome
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import RetrierOutcome
@@ -227,6 +230,7 @@ def install() -> None:
         _patch_callbacks()
         _patch_events_errors()
         _patch_execution_end()
+        _patch_heartbeat_error()
         _state.installed = True
 
 
@@ -357,6 +361,34 @@ def _release(waitable: Any) -> None:
     parking = getattr(waitable, "_localcloud_parking", None)
     if parking is not None:
         parking.release()
+
+
+def _patch_heartbeat_error() -> None:
+    """A missed heartbeat is ``States.HeartbeatTimeout`` on AWS; moto reports ``States.Timeout``."""
+    callback_task = state_task_service_callback.StateTaskServiceCallback
+    original = callback_task._from_error
+
+    def _from_error(self: Any, env: Any, ex: Exception) -> FailureEvent:
+        if not isinstance(ex, callback_module.HeartbeatTimeoutError):
+            return original(self, env, ex)
+        error = StatesErrorNameType.StatesHeartbeatTimeout
+        return FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=error),
+            event_type=HistoryEventType.TaskTimedOut,
+            event_details=cast(
+                EventDetails,
+                {
+                    "taskTimedOutEventDetails": TaskTimedOutEventDetails(
+                        resourceType=self._get_sfn_resource_type(),
+                        resource=self._get_sfn_resource(),
+                        error=error.to_name(),
+                    )
+                },
+            ),
+        )
+
+    _replace(callback_task, "_from_error", _from_error)
 
 
 def _patch_execution_end() -> None:
