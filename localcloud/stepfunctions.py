@@ -88,6 +88,9 @@ def use_clock(clock: Clock | None, on_end: Callable[[str, str], None] | None = N
     of each execution's final status as it is set."""
     _state.clock = clock
     _state.on_end = on_end
+    with _state.lock:
+        # Executions of a previous moto context are gone with it (their threads wait on a stopped clock).
+        _state.parked.clear()
 
 
 class _Parking:

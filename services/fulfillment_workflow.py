@@ -44,6 +44,8 @@ class Backoff:
     backoff_rate: float = 2.0
     max_attempts: int = 6
     max_delay_seconds: int = 30
+    #: FULL spreads the retries of many throttled executions; NONE makes the intervals exact (tests).
+    jitter: str = "FULL"
 
     def retrier(self, *errors: str) -> dict[str, Any]:
         return {
@@ -52,7 +54,7 @@ class Backoff:
             "BackoffRate": self.backoff_rate,
             "MaxAttempts": self.max_attempts,
             "MaxDelaySeconds": self.max_delay_seconds,
-            "JitterStrategy": "FULL",
+            "JitterStrategy": self.jitter,
         }
 
 

@@ -29,6 +29,8 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 BUS = "eventshop-test"
 DEADLINE = 4 * 24 * 3600
+#: No jitter and long intervals: the back-off is exactly 60, 120, 240, 300... s, so wall time never runs it.
+EXACT = Backoff(interval_seconds=60, max_delay_seconds=300, jitter="NONE")
 
 
 @dataclass
@@ -144,7 +146,9 @@ def machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Machine]:
         )
         arn = sfn.create_state_machine(
             name="fulfillment",
-            definition=json.dumps(definition(resources, vip_threshold=3, reservation_deadline_seconds=DEADLINE)),
+            definition=json.dumps(
+                definition(resources, vip_threshold=3, reservation_deadline_seconds=DEADLINE, backoff=EXACT)
+            ),
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/fulfillment",
         )["stateMachineArn"]
         consumer = importlib.import_module("handlers.fulfillment.app")
@@ -294,10 +298,15 @@ def test_a_throttled_or_failed_emit_shipped_is_retried_with_backoff(
     with mock.patch.object(EventsBackend, "put_events", put_events):
         execution = machine.start("o-10")
         machine.deliver_waits()
-        # Parked in its back-off on the clock: two retries of at most 1 and 2 s (full jitter).
+        # SHIPPED in the table, OrderShipped not on the bus: parked in its back-off on the clock.
         assert machine.status(execution) == "RUNNING"
+        assert machine.shipment("o-10")["status"] == {"S": "SHIPPED"}
+        assert machine.emitted() == []
+        machine.advance(59)
+        assert seen["calls"] == 1
         machine.advance(1)
-        machine.advance(2)
+        assert seen["calls"] == 2
+        machine.advance(120)
         assert machine.status(execution) == "SUCCEEDED"
     assert seen["calls"] == 3
     assert [e["detail-type"] for e in machine.emitted()] == ["OrderShipped"]
@@ -312,6 +321,6 @@ def test_a_backoff_is_parked_on_the_clock_not_slept(machine: Machine) -> None:
         machine.deliver_waits()
         assert machine.clock.pending >= 1
         for _ in range(6):
-            machine.advance(Backoff().max_delay_seconds)
+            machine.advance(EXACT.max_delay_seconds)
         assert machine.status(execution) == "SUCCEEDED"
     assert seen["calls"] == 7
