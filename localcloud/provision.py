@@ -685,8 +685,6 @@ def schema(ctx: Context, resource: Declared) -> Provisioned:
         "arn": f"arn:aws:schemas:{ctx.region}:{ctx.account}:schema/{registry}/{name}",
         "version": "1",
     }
-
-
 # --- S3 --------------------------------------------------------------------------------------------
 
 
@@ -777,8 +775,6 @@ def bucket_notification(ctx: Context, resource: Declared) -> Provisioned:
     configuration: dict[str, Any] = {"EventBridgeConfiguration": {}} if inputs.get("eventbridge") else {}
     ctx.client("s3").put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=configuration)
     return name, {}
-
-
 # --- Step Functions and Scheduler -------------------------------------------------------------------
 
 

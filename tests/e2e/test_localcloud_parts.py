@@ -103,8 +103,6 @@ def test_a_schema_that_is_not_draft_4_is_refused_naming_the_resource() -> None:
 
     assert len(mocks.errors) == 1
     assert mocks.errors[0].startswith("aws:schemas/schema:Schema 'schema': SchemaError:")
-
-
 def test_clock_watchers_see_every_advance_with_the_new_time() -> None:
     clock = Clock()
     seen: list[float] = []
