@@ -88,10 +88,12 @@ class CustomerNotificationSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class FulfillmentSettings:
-    """The fulfillment workflow: how much it logs, and from how many orders a customer is a VIP."""
+    """The fulfillment workflow: how much it logs, from how many orders a customer is a VIP, and how long past
+    the Warehouse queue's retention it still waits for a reservation before it compensates the order."""
 
     log_level: str
     vip_threshold: int
+    reservation_grace_minutes: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -331,7 +333,7 @@ def settings_from_config(stack: str, values: Mapping[str, str], project: str | N
 
     fulfillment_key = f"{ns}:fulfillment"
     fulfillment = read.obj(fulfillment_key)
-    read.unknown_fields(fulfillment_key, fulfillment, {"logLevel", "vipThreshold"})
+    read.unknown_fields(fulfillment_key, fulfillment, {"logLevel", "vipThreshold", "reservationGraceMinutes"})
     reminders_key = f"{ns}:reminders"
     reminders = read.obj(reminders_key)
     read.unknown_fields(reminders_key, reminders, {"delayMinutes"})
@@ -383,6 +385,10 @@ def settings_from_config(stack: str, values: Mapping[str, str], project: str | N
                 WORKFLOW_LOG_LEVELS[0],
             ),
             vip_threshold=read.int_field(fulfillment_key, fulfillment, "vipThreshold", 1, 1000),
+            # At least the Warehouse's last receive (its visibility timeout) and the event's way back; a day at most.
+            reservation_grace_minutes=read.int_field(
+                fulfillment_key, fulfillment, "reservationGraceMinutes", 5, 1440
+            ),
         ),
         # A one-time schedule must lie in the future; a week is the longest a cart reminder makes sense.
         reminders=ReminderSettings(delay_minutes=read.int_field(reminders_key, reminders, "delayMinutes", 1, 10080)),

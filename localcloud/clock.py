@@ -61,13 +61,25 @@ class Clock:
         self.fire_due()
         return self.now()
 
-    def call_at(self, due: float, action: Callable[[], None], label: str = "") -> None:
+    def call_at(self, due: float, action: Callable[[], None], label: str = "") -> _Timer:
+        timer = _Timer(due, next(self._sequence), action, label)
         with self._lock:
-            heapq.heappush(self._timers, _Timer(due, next(self._sequence), action, label))
+            heapq.heappush(self._timers, timer)
             self._wake.notify_all()
+        return timer
 
-    def call_later(self, delay: float, action: Callable[[], None], label: str = "") -> None:
-        self.call_at(self.now() + delay, action, label)
+    def call_later(self, delay: float, action: Callable[[], None], label: str = "") -> _Timer:
+        return self.call_at(self.now() + delay, action, label)
+
+    def cancel(self, timer: _Timer) -> bool:
+        """Forget a timer that is no longer needed (its wait ended early); ``False`` if it already ran."""
+        with self._lock:
+            try:
+                self._timers.remove(timer)
+            except ValueError:
+                return False
+            heapq.heapify(self._timers)
+            return True
 
     @property
     def pending(self) -> int:

@@ -40,7 +40,7 @@ from devtools.program import (
     project_name,
     run_program,
 )
-from localcloud import faults, iam, moto_patches, queue_clock
+from localcloud import faults, iam, moto_patches, queue_clock, stepfunctions
 from localcloud.alarms import AlarmEvaluator
 from localcloud.api import LocalApi
 from localcloud.clock import Clock
@@ -54,11 +54,6 @@ POLL_WAIT_SECONDS = 1
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
 #: The module-level function a handler reads the current time from when it schedules work (reminders).
 CLOCK_HOOK = "now"
-#: How long the cloud counts as busy while a state machine execution runs (its Retry back-off runs in wall
-#: time inside moto, not on the clock): a shipped order takes well under a second, a late reservation is
-#: found within the first four retries (2+4+8+16 s); one whose reservation never comes keeps waiting in
-#: the background and reports FulfillmentFailed when its retries run out.
-EXECUTION_BUSY_SECONDS = 40.0
 #: Messages a poller holds invisible while the function runs (the clock, not moto, releases them).
 HOLD_SECONDS = 12 * 60 * 60
 
@@ -240,6 +235,8 @@ class LocalCloud:
         self._schedule_lock = threading.Lock()
         self.faults = faults.FaultInjector(lambda name: self.function(name).spec.name, self.clock.now)
         self.alarms: AlarmEvaluator
+        #: Executions the cloud started (rule targets), with the order each is about.
+        self._executions: dict[str, str | None] = {}
         self.clients: Clients
         self.deployment: Deployment
         self.api: LocalApi
@@ -257,6 +254,7 @@ class LocalCloud:
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
         moto_patches.install()
+        stepfunctions.install()
         # moto logs every failed state machine execution with its whole parsed definition; the trace already
         # records each execution's status (`execution FAILED`), so keep the console readable.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
@@ -268,6 +266,8 @@ class LocalCloud:
             os.environ[key] = value
         self._mock.start()
         moto_patches.set_target_hook(self._deliver_to_target)
+        # Retry, Wait, task timeouts and task tokens wait on the clock; a parked execution is not busy.
+        stepfunctions.use_clock(self.clock, self._execution_ended)
         try:
             self.clients = Clients(self.region)
             mocks = MotoMocks(self.stack, self.region, self.clients)
@@ -319,6 +319,8 @@ class LocalCloud:
             return
         self._running = False
         self.gate.open()
+        for poller in self.pollers:
+            poller.gate.open()
         for _ in range(len(self._threads)):
             self._async_queue.put(None)
         self.clock.stop()
@@ -330,6 +332,7 @@ class LocalCloud:
         moto_patches.set_target_hook(None)
         faults.install(None)
         queue_clock.uninstall(self.clock)
+        stepfunctions.use_clock(None)
         self._mock.stop()
         for key, value in self._saved_env.items():
             if value is None:
@@ -367,14 +370,17 @@ class LocalCloud:
             if self._busy or not self._async_queue.empty():
                 return False
         sqs = self.clients("sqs")
-        for mapping in self.deployment.mappings:
-            if self.faults.paused_until(mapping.function) is not None:
-                continue  # its messages wait for the clock (a timer marks the end of the pause)
-            info = self.deployment.queues[mapping.queue_arn]
+        for poller in self.pollers:
+            if poller.gate.closed or self.faults.paused_until(poller.function.spec.name) is not None:
+                continue  # a held or paused consumer's queue fills on purpose (a timer marks a pause's end)
+            info = poller.queue
             attributes = sqs.get_queue_attributes(QueueUrl=info.url, AttributeNames=["ApproximateNumberOfMessages"])
             if int(attributes["Attributes"]["ApproximateNumberOfMessages"]):
                 return False
         if any(poller.holding() for poller in self.pollers):
+            return False
+        # An execution waiting on the clock or for its task token is parked, not busy.
+        if stepfunctions.busy_executions(self.account, self.region):
             return False
         with self._busy_lock:
             return self._busy == 0 and self._async_queue.empty()
@@ -388,7 +394,10 @@ class LocalCloud:
             if streak >= 2:
                 return
             time.sleep(0.02)
-        raise TimeoutError(f"the local cloud was still busy after {timeout}s (busy={self._busy})")
+        executions = stepfunctions.busy_executions(self.account, self.region)
+        raise TimeoutError(
+            f"the local cloud was still busy after {timeout}s (busy={self._busy}, running executions={executions})"
+        )
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout
@@ -399,13 +408,24 @@ class LocalCloud:
         raise TimeoutError(f"{what} did not hold within {timeout}s")
 
     @contextlib.contextmanager
-    def pollers_paused(self) -> Iterator[None]:
-        """Hold every SQS poller (messages pile up in the queues) until the block ends."""
-        self.gate.close(threads=sum(max(1, m.maximum_concurrency) for m in self.deployment.mappings))
+    def pollers_paused(self, *functions: str) -> Iterator[None]:
+        """Hold every SQS poller (messages pile up in the queues) until the block ends; with function names,
+        hold only theirs: their queues fill and age while the rest of the cloud runs and can be idle."""
+        if not functions:
+            self.gate.close(threads=sum(max(1, m.maximum_concurrency) for m in self.deployment.mappings))
+            try:
+                yield
+            finally:
+                self.gate.open()
+            return
+        held = [self.poller(name) for name in functions]
+        for poller in held:
+            poller.gate.close(threads=max(1, poller.mapping.maximum_concurrency))
         try:
             yield
         finally:
-            self.gate.open()
+            for poller in held:
+                poller.gate.open()
 
     def set_faults(self, document: Any) -> faults.FaultSet:
         """Replace the active fault set (``FaultSetError`` names every problem); a pause puts its end on the
@@ -518,7 +538,7 @@ class LocalCloud:
                     execution = self.clients("stepfunctions").start_execution(
                         stateMachineArn=target["Arn"], input=body, name=str(uuid.uuid4())
                     )["executionArn"]
-                    self._await_execution(execution, order_id_of(event))
+                    self._executions[execution] = order_id_of(event)
             except Exception as error:
                 self.trace.add("dead-letter", target["Arn"], f"delivery failed: {error}", order_id_of(event))
                 self._to_target_dead_letter(target, event, type(error).__name__)
@@ -530,19 +550,8 @@ class LocalCloud:
             self._busy += 1  # counted from now, so the cloud is never idle between the event and its delivery
         threading.Thread(target=deliver, name="target-delivery", daemon=True).start()
 
-    def _await_execution(self, execution_arn: str, order_id: str | None) -> None:
-        """Keep the cloud busy while an execution runs (moto runs it on its own thread, in wall time)."""
-        client = self.clients("stepfunctions")
-        deadline = time.monotonic() + EXECUTION_BUSY_SECONDS
-        status = "RUNNING"
-        pause = 0.05
-        while self._running and time.monotonic() < deadline:
-            status = str(client.describe_execution(executionArn=execution_arn)["status"])
-            if status != "RUNNING":
-                break
-            time.sleep(pause)
-            # Back off (50 ms up to 0.5 s): a late reservation waits seconds, and every describe is a moto call.
-            pause = min(pause * 1.5, 0.5)
+    def _execution_ended(self, execution_arn: str, status: str) -> None:
+        order_id = self._executions.pop(execution_arn, None)
         self.trace.add("result", execution_arn.split(":")[-2], f"execution {status}", order_id)
 
     def _to_target_dead_letter(self, target: Mapping[str, Any], event: Mapping[str, Any], code: str) -> None:
@@ -695,6 +704,10 @@ class LocalCloud:
             1 for event in self.archived_events() for pattern in owed if moto_patches.pattern_matches(pattern, event)
         )
 
+    def bus_deliveries_processed(self, poller: QueuePoller) -> int:
+        """Messages the poller's function processed that came from the bus (what ``expected_deliveries`` owes)."""
+        return len(poller.processed - poller.direct)
+
     def poller(self, function_suffix: str) -> QueuePoller:
         name = self.function(function_suffix).spec.name
         return next(poller for poller in self.pollers if poller.function.spec.name == name)
@@ -735,6 +748,10 @@ class PollerGate:
             if not self._condition.wait_for(lambda: self._waiting >= threads, timeout=timeout):
                 raise TimeoutError(f"only {self._waiting} of {threads} pollers stopped")
 
+    @property
+    def closed(self) -> bool:
+        return not self._open
+
     def open(self) -> None:
         with self._condition:
             self._open = True
@@ -761,10 +778,14 @@ class QueuePoller:
         self.queue = cloud.deployment.queues[mapping.queue_arn]
         self.function = cloud.functions[mapping.function]
         self.sqs = cloud.clients("sqs")
+        #: Holds only this mapping's pollers (``cloud.pollers_paused("warehouse")``).
+        self.gate = PollerGate()
         #: Ids of the messages the function processed successfully (deleted from the queue).
         self.processed: set[str] = set()
         #: Ids of failed messages left invisible until the clock releases them.
         self.parked: set[str] = set()
+        #: Of those, the messages that did not come from the bus (the workflow's task-token hand-off).
+        self.direct: set[str] = set()
         self._stats_lock = threading.Lock()
 
     def run(self) -> None:
@@ -779,6 +800,7 @@ class QueuePoller:
     def _receive(self, wait: int, through_gate: bool = True) -> list[dict[str, Any]]:
         if through_gate:
             self.cloud.gate.pass_through(lambda: self.cloud.running)
+            self.gate.pass_through(lambda: self.cloud.running)
         if self.cloud.faults.paused_until(self.function.spec.name) is not None:
             time.sleep(0.05)  # a paused trigger receives nothing; its messages wait and age in the queue
             return []
@@ -830,6 +852,7 @@ class QueuePoller:
         done = [message for message in messages if message["MessageId"] not in failed_ids]
         with self._stats_lock:
             self.processed.update(message["MessageId"] for message in done)
+            self.direct.update(m["MessageId"] for m in done if '"detail-type"' not in m["Body"])
         for message in done:
             self.cloud.trace.add("result", name, f"ok: {self._describe(message)}", order_id_of(message["Body"]))
         if done:
@@ -918,7 +941,7 @@ class QueuePoller:
             body = json.loads(message["Body"])
         except ValueError:
             return f"message {message['MessageId']}"
-        return str(body.get("detail-type") or f"message {message['MessageId']}")
+        return str(body.get("detail-type") or body.get("kind") or f"message {message['MessageId']}")
 
     def _record(self, message: Mapping[str, Any]) -> dict[str, Any]:
         return {

@@ -123,8 +123,9 @@ def check_books(cloud: LocalCloud, result: RunResult) -> None:
     for poller in cloud.pollers:
         owed = cloud.expected_deliveries(poller.queue.arn)
         dlq = len(dead.get(poller.queue.name.removesuffix("-queue") + "-dlq", []))
-        if len(poller.processed) + dlq != owed:
-            result.lost.append(f"{poller.queue.name}: owed {owed}, processed {len(poller.processed)}, dead {dlq}")
+        processed = cloud.bus_deliveries_processed(poller)
+        if processed + dlq != owed:
+            result.lost.append(f"{poller.queue.name}: owed {owed}, processed {processed}, dead {dlq}")
     for name, spec in cloud.deployment.functions.items():
         owed = cloud.expected_deliveries(spec.arn)
         if not owed:
@@ -235,9 +236,7 @@ def demo(
         if cloud.unprovisioned:
             types = sorted({r.typ for r in cloud.unprovisioned})
             console.print(f"[yellow]recorded but not provisioned in moto:[/yellow] {', '.join(types)}")
-        console.print(
-            "[dim]settled = SHIPPED, PAYMENT_FAILED or CANCELLED (see localcloud/shop.py)[/dim]"
-        )
+        console.print("[dim]settled = SHIPPED, PAYMENT_FAILED or CANCELLED (see localcloud/shop.py)[/dim]")
         invariants = Invariants(cloud) if faults is not None else None
         if faults is not None:
             console.print(f"[yellow]faults:[/yellow] {json.dumps(cloud.set_faults(faults).as_dict())}")

@@ -26,6 +26,8 @@ from typing import Any
 
 import botocore.session
 
+from localcloud import stepfunctions
+
 #: (action, resource ARN, condition keys) of one authorisation.
 Authorisation = tuple[str, str, dict[str, str]]
 
@@ -125,6 +127,9 @@ class CallRecorder:
 
     def _states(self, operation: str, params: Mapping[str, Any]) -> list[Authorisation]:
         arn = params.get("stateMachineArn") or params.get("executionArn") or "*"
+        if "taskToken" in params:
+            # SendTask*: IAM authorises them on the state machine whose execution issued the token.
+            arn = stepfunctions.token_owner(self.account, self.region, str(params["taskToken"])) or "*"
         return [(f"states:{operation}", str(arn), {})]
 
     def _scheduler(self, operation: str, params: Mapping[str, Any]) -> list[Authorisation]:

@@ -1,9 +1,9 @@
 """Billing: charges each placed order once and records the payment.
 
-Consumes OrderPlaced and OutOfStock (queued). Emits PaymentSucceeded / PaymentFailed, and PaymentRefunded
-when OutOfStock compensates a captured payment (source eventshop.billing). Writes an invoice document
-``invoices/<orderId>.json`` for every captured payment to the invoices bucket, whose Object Created events
-go to EventBridge.
+Consumes OrderPlaced, OutOfStock and FulfillmentFailed (queued). Emits PaymentSucceeded / PaymentFailed, and
+PaymentRefunded when OutOfStock or FulfillmentFailed compensates a captured payment (source eventshop.billing).
+Writes an invoice document ``invoices/<orderId>.json`` for every captured payment to the invoices bucket, whose
+Object Created events go to EventBridge.
 
 An invoice, once written, cannot be replaced or removed by Billing: the bucket is versioned with Object
 Lock (governance mode, the stack's invoice retention), its policy refuses a PutObject under ``invoices/``
@@ -26,7 +26,7 @@ from components.event_forwarder import EventForwarder, EventForwarderArgs
 from services.context import ServiceContext, idempotency_grant, table_grant
 
 SOURCE = "eventshop.billing"
-CONSUMES = ("OrderPlaced", "OutOfStock")
+CONSUMES = ("OrderPlaced", "OutOfStock", "FulfillmentFailed")
 #: Billing writes invoices under this prefix only, and may write nowhere else in the bucket.
 INVOICE_PREFIX = "invoices/"
 

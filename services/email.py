@@ -29,7 +29,15 @@ from services import events
 from services.billing import INVOICE_PREFIX, Billing, invoice_created_pattern
 from services.context import ServiceContext, idempotency_grant
 
-CONSUMES = ("OrderPlaced", "PaymentSucceeded", "PaymentFailed", "PaymentRefunded", "OutOfStock", "OrderShipped")
+CONSUMES = (
+    "OrderPlaced",
+    "PaymentSucceeded",
+    "PaymentFailed",
+    "PaymentRefunded",
+    "OutOfStock",
+    "OrderShipped",
+    "FulfillmentFailed",
+)
 # Through a queue, so a reminder that fails to send is retried, then dead-lettered.
 CONSUMES_QUEUED = ("CartReminderDue",)
 

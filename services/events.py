@@ -30,7 +30,7 @@ EVENT_TYPES = {
         EventType("OutOfStock", "eventshop.warehouse", "Warehouse"),
         EventType("StockReleased", "eventshop.warehouse", "Warehouse (compensation)"),
         EventType("OrderShipped", "eventshop.fulfillment", "Fulfillment state machine"),
-        EventType("FulfillmentFailed", "eventshop.fulfillment", "Fulfillment state machine (Catch)"),
+        EventType("FulfillmentFailed", "eventshop.fulfillment", "Fulfillment state machine (compensation)"),
         EventType("CartReminderDue", "eventshop.reminders", "EventBridge Scheduler one-time schedule"),
         EventType("Object Created", "aws.s3", "S3 invoices bucket (forwarded from the default bus)"),
     )
@@ -39,9 +39,7 @@ EVENT_TYPES = {
 #: Detail-types no rule consumes yet, each on purpose and with the reason. The contract tests fail for a
 #: produced detail-type that has no consumer rule and is not listed here, and for a listed one that a
 #: rule consumes: wiring a consumer means removing its entry.
-UNCONSUMED: dict[str, str] = {
-    "FulfillmentFailed": "kept in the bus archive for ops; the workflow's ExecutionsFailed alarm pages on-call",
-}
+UNCONSUMED: dict[str, str] = {}
 
 
 def source_of(detail_type: str) -> str:

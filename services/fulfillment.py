@@ -1,313 +1,44 @@
 """Fulfillment: a Step Functions workflow started by PaymentSucceeded that ships the order.
 
-Consumes PaymentSucceeded (rule -> state machine). Emits OrderShipped, or FulfillmentFailed from the Catch
-around the whole flow (source eventshop.fulfillment, through the `events:putEvents` integration).
-Owns the customers table (customerId -> ordersCount, status) and the shipments table (orderId -> shipment).
-Reads Warehouse's reservations table (GetItem only) to wait for the order's stock.
+Consumes PaymentSucceeded (rule -> state machine), and StockReserved / OutOfStock (queued: the reservations
+consumer resumes the workflow waiting for them). Emits OrderShipped, or FulfillmentFailed when the order
+cannot ship by its deadline (source eventshop.fulfillment, through the `events:putEvents` integration).
+Owns the customers table (customerId -> ordersCount, status) and the shipments table (orderId -> shipment,
+plus the wait's task token and the reservation's outcome, whichever arrives first).
+
+The reservation deadline is derived from the Warehouse queue's retention: an OrderPlaced can wait in that
+queue (Warehouse down, throttled, redriven) for up to its retention and still be reserved, so the workflow
+waits that long plus the stack's grace; past it, the order is compensated and the execution fails.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 
 import pulumi
 
-from components import Workflow, WorkflowArgs
+from components import Grant, QueuedConsumer, Workflow, WorkflowArgs
 from components.base import put_events_grant
 from services import events
 from services.context import ServiceContext, table_grant
+from services.fulfillment_workflow import SOURCE, Resources, definition
 from services.warehouse import Warehouse
 
-SOURCE = "eventshop.fulfillment"
 CONSUMES = ("PaymentSucceeded",)
-# Standard, not Express: see the README's design notes (a wait of minutes, exactly-once, and the cost).
+#: What resumes the workflow waiting for the reservation.
+RESERVATION_OUTCOMES = ("StockReserved", "OutOfStock")
+# Standard, not Express: see the README's design notes (a wait of days, exactly-once, and the cost).
 WORKFLOW_TYPE = "STANDARD"
-SHIPPING_SPEED = {"new": "standard", "returning": "express", "vip": "priority"}
+#: Step Functions' limit on a task's TimeoutSeconds is the execution's: a Standard execution lasts a year.
+MAX_DEADLINE_SECONDS = 365 * 24 * 3600
 
 
-@dataclass(frozen=True, kw_only=True)
-class ReservationWait:
-    """How long the workflow waits for Warehouse: first interval, back-off and attempts (2+4+...+64 s ~ 2 min)."""
-
-    interval_seconds: int = 2
-    backoff_rate: float = 2.0
-    max_attempts: int = 6
-
-
-@dataclass(frozen=True, kw_only=True)
-class Tables:
-    customers: str
-    shipments: str
-    reservations: str
-
-
-def _task(resource: str, parameters: dict[str, Any], next_state: str | None, **extra: Any) -> dict[str, Any]:
-    state: dict[str, Any] = {
-        "Type": "Task",
-        "Resource": f"arn:aws:states:::{resource}",
-        "Parameters": parameters,
-        # Throttling and transient service errors are retried; everything else reaches the Catch.
-        "Retry": [
-            {
-                "ErrorEquals": ["DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.InternalServerError"],
-                "IntervalSeconds": 1,
-                "BackoffRate": 2.0,
-                "MaxAttempts": 3,
-            }
-        ],
-        **extra,
-    }
-    if next_state is None:
-        state["End"] = True
-    else:
-        state["Next"] = next_state
-    return state
-
-
-def _metadata(detail_type: str) -> dict[str, Any]:
-    return {
-        # Deterministic per order and detail-type: a duplicate execution puts the same event id, so every
-        # consumer's idempotency store drops it. (uuid5 needs the namespace's raw bytes, which ASL cannot
-        # build, so the id is the SHA-1 of the same "<orderId>:<detailType>" name.)
-        "eventId.$": f"States.Hash(States.Format('{{}}:{detail_type}', $.order.orderId), 'SHA-1')",
-        "correlationId.$": "$.order.correlationId",
-        "schemaVersion": "1",
-        "occurredAt.$": "$$.State.EnteredTime",
-    }
-
-
-def definition(
-    bus_name: str, tables: Tables, vip_threshold: int, wait: ReservationWait = ReservationWait()
-) -> dict[str, Any]:
-    """The state machine as a dict (JSON-serialisable once the names are resolved)."""
-    order_key = {"orderId": {"S.$": "$.order.orderId"}}
-    branch: dict[str, Any] = {
-        "StartAt": "ClaimShipment",
-        "States": {
-            # A duplicate PaymentSucceeded starts a second execution (an EventBridge target cannot name it);
-            # only the first claims the order, the duplicate ends quietly.
-            "ClaimShipment": _task(
-                "dynamodb:putItem",
-                {
-                    "TableName": tables.shipments,
-                    "Item": {
-                        "orderId": {"S.$": "$.order.orderId"},
-                        "status": {"S": "FULFILLING"},
-                        "execution": {"S.$": "$$.Execution.Name"},
-                    },
-                    "ConditionExpression": "attribute_not_exists(orderId)",
-                },
-                "GetCustomer",
-                ResultPath=None,
-                Catch=[{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "Next": "AlreadyClaimed"}],
-            ),
-            "AlreadyClaimed": {"Type": "Succeed"},
-            "GetCustomer": _task(
-                "dynamodb:getItem",
-                {
-                    "TableName": tables.customers,
-                    "Key": {"customerId": {"S.$": "$.order.customerId"}},
-                    "ConsistentRead": True,
-                },
-                "KnownCustomer",
-                ResultPath="$.customer",
-            ),
-            "KnownCustomer": {
-                "Type": "Choice",
-                "Choices": [{"Variable": "$.customer.Item.ordersCount.N", "IsPresent": True, "Next": "CountOrders"}],
-                "Default": "FirstOrder",
-            },
-            "FirstOrder": {"Type": "Pass", "Result": {"count": 0}, "ResultPath": "$.previous", "Next": "Classify"},
-            "CountOrders": {
-                "Type": "Pass",
-                "Parameters": {"count.$": "States.StringToJson($.customer.Item.ordersCount.N)"},
-                "ResultPath": "$.previous",
-                "Next": "Classify",
-            },
-            "Classify": {
-                "Type": "Choice",
-                "Choices": [
-                    {"Variable": "$.previous.count", "NumericEquals": 0, "Next": "New"},
-                    {"Variable": "$.previous.count", "NumericGreaterThanEquals": vip_threshold, "Next": "Vip"},
-                ],
-                "Default": "Returning",
-            },
-            **{
-                state: {
-                    "Type": "Pass",
-                    "Result": {"status": status, "shippingSpeed": SHIPPING_SPEED[status]},
-                    "ResultPath": "$.customerClass",
-                    "Next": "UpdateCustomer",
-                }
-                for state, status in (("New", "new"), ("Returning", "returning"), ("Vip", "vip"))
-            },
-            "UpdateCustomer": _task(
-                "dynamodb:updateItem",
-                {
-                    "TableName": tables.customers,
-                    "Key": {"customerId": {"S.$": "$.order.customerId"}},
-                    "UpdateExpression": "ADD ordersCount :one SET #status = :status, lastOrderId = :orderId",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {
-                        ":one": {"N": "1"},
-                        ":status": {"S.$": "$.customerClass.status"},
-                        ":orderId": {"S.$": "$.order.orderId"},
-                    },
-                },
-                "WaitForReservation",
-                ResultPath=None,
-            ),
-            # Read-only: GetItem on Warehouse's reservation, retried with back-off until it is RESERVED.
-            "WaitForReservation": {
-                "Type": "Parallel",
-                "Branches": [
-                    {
-                        "StartAt": "GetReservation",
-                        "States": {
-                            "GetReservation": _task(
-                                "dynamodb:getItem",
-                                {
-                                    "TableName": tables.reservations,
-                                    "Key": order_key,
-                                    "ConsistentRead": True,
-                                    "ProjectionExpression": "#status",
-                                    "ExpressionAttributeNames": {"#status": "status"},
-                                },
-                                "Reserved",
-                                ResultPath="$.reservation",
-                            ),
-                            "Reserved": {
-                                "Type": "Choice",
-                                "Choices": [
-                                    {
-                                        "And": [
-                                            {"Variable": "$.reservation.Item.status.S", "IsPresent": True},
-                                            {"Variable": "$.reservation.Item.status.S", "StringEquals": "RESERVED"},
-                                        ],
-                                        "Next": "ReservationFound",
-                                    },
-                                    {
-                                        "And": [
-                                            {"Variable": "$.reservation.Item.status.S", "IsPresent": True},
-                                            {
-                                                "Variable": "$.reservation.Item.status.S",
-                                                "StringEquals": "OUT_OF_STOCK",
-                                            },
-                                        ],
-                                        "Next": "NoStock",
-                                    },
-                                ],
-                                "Default": "NotYet",
-                            },
-                            "ReservationFound": {"Type": "Succeed"},
-                            "NoStock": {"Type": "Fail", "Error": "OutOfStock", "Cause": "Warehouse has no stock"},
-                            "NotYet": {
-                                "Type": "Fail",
-                                "Error": "ReservationPending",
-                                "Cause": "Warehouse has not reserved the order's stock yet",
-                            },
-                        },
-                    }
-                ],
-                "Retry": [
-                    {
-                        "ErrorEquals": ["ReservationPending"],
-                        "IntervalSeconds": wait.interval_seconds,
-                        "BackoffRate": wait.backoff_rate,
-                        "MaxAttempts": wait.max_attempts,
-                    }
-                ],
-                "ResultPath": None,
-                "Next": "Ship",
-            },
-            "Ship": _task(
-                "dynamodb:updateItem",
-                {
-                    "TableName": tables.shipments,
-                    "Key": order_key,
-                    "UpdateExpression": "SET #status = :shipped, trackingId = :tracking, shippingSpeed = :speed",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {
-                        ":shipped": {"S": "SHIPPED"},
-                        ":tracking": {"S.$": "States.Format('TRK-{}', $$.Execution.Name)"},
-                        ":speed": {"S.$": "$.customerClass.shippingSpeed"},
-                    },
-                },
-                "EmitShipped",
-                ResultPath=None,
-            ),
-            "EmitShipped": _task(
-                "events:putEvents",
-                {
-                    "Entries": [
-                        {
-                            "EventBusName": bus_name,
-                            "Source": SOURCE,
-                            "DetailType": "OrderShipped",
-                            "Detail": {
-                                "orderId.$": "$.order.orderId",
-                                "customerId.$": "$.order.customerId",
-                                "email.$": "$.order.email",
-                                "shippingSpeed.$": "$.customerClass.shippingSpeed",
-                                "trackingId.$": "States.Format('TRK-{}', $$.Execution.Name)",
-                                "customerStatus.$": "$.customerClass.status",
-                                "metadata": _metadata("OrderShipped"),
-                            },
-                        }
-                    ]
-                },
-                None,
-                ResultPath=None,
-            ),
-        },
-    }
-    return {
-        "Comment": "Ships a paid order: classify the customer, wait for the stock, ship, emit OrderShipped.",
-        "StartAt": "ReadOrder",
-        "States": {
-            "ReadOrder": {
-                "Type": "Pass",
-                "Parameters": {
-                    "orderId.$": "$.detail.orderId",
-                    "customerId.$": "$.detail.customerId",
-                    "email.$": "$.detail.email",
-                    "correlationId.$": "$.detail.metadata.correlationId",
-                },
-                "ResultPath": "$.order",
-                "Next": "Fulfil",
-            },
-            # The Catch around the whole flow: any failure becomes a FulfillmentFailed event, never silence.
-            "Fulfil": {
-                "Type": "Parallel",
-                "Branches": [branch],
-                "ResultPath": None,
-                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "EmitFailed"}],
-                "End": True,
-            },
-            "EmitFailed": _task(
-                "events:putEvents",
-                {
-                    "Entries": [
-                        {
-                            "EventBusName": bus_name,
-                            "Source": SOURCE,
-                            "DetailType": "FulfillmentFailed",
-                            "Detail": {
-                                "orderId.$": "$.order.orderId",
-                                "customerId.$": "$.order.customerId",
-                                "email.$": "$.order.email",
-                                "reason.$": "$.error.Error",
-                                "metadata": _metadata("FulfillmentFailed"),
-                            },
-                        }
-                    ]
-                },
-                None,
-                ResultPath=None,
-            ),
-        },
-    }
+def reservation_deadline_seconds(queue_retention_seconds: int, grace_minutes: int) -> int:
+    """How long the workflow waits for StockReserved: the Warehouse queue's retention plus the grace."""
+    deadline = int(queue_retention_seconds) + grace_minutes * 60
+    if not 0 < deadline <= MAX_DEADLINE_SECONDS:
+        raise ValueError(f"reservation deadline {deadline} s must be within 1..{MAX_DEADLINE_SECONDS} s")
+    return deadline
 
 
 class Fulfillment(pulumi.ComponentResource):
@@ -322,14 +53,50 @@ class Fulfillment(pulumi.ComponentResource):
         settings = ctx.settings.fulfillment
         self.customers = ctx.table("customers", "customerId", parent=self)
         self.shipments = ctx.table("shipments", "orderId", parent=self)
-        reservations = warehouse.reservations
+        # The consumer resumes executions of the state machine, which needs the consumer's queue: a cycle
+        # broken with a deferred output, not with a wildcard.
+        state_machine_arn: pulumi.Output[str]
+        resolve_state_machine_arn: Callable[[pulumi.Output[str]], None]
+        state_machine_arn, resolve_state_machine_arn = pulumi.deferred_output()
+        self.reservations = QueuedConsumer(
+            "fulfillment-reservations",
+            ctx.queued(
+                RESERVATION_OUTCOMES,
+                ctx.function(
+                    "handlers.fulfillment.app.handler",
+                    "fulfillment",
+                    environment={"SHIPMENTS_TABLE": self.shipments.table.name},
+                    grants=(
+                        # One conditional update records the token or the outcome, whichever comes first.
+                        table_grant(self.shipments, "dynamodb:UpdateItem"),
+                        Grant(
+                            actions=("states:SendTaskSuccess", "states:SendTaskFailure"),
+                            resources=(state_machine_arn,),
+                        ),
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        deadline = warehouse.consumer.queue.message_retention_seconds.apply(
+            lambda retention: reservation_deadline_seconds(int(retention or 0), settings.reservation_grace_minutes)
+        )
         asl = pulumi.Output.all(
-            ctx.bus.name, self.customers.table.name, self.shipments.table.name, reservations.table.name
+            ctx.bus.name,
+            self.customers.table.name,
+            self.shipments.table.name,
+            self.reservations.queue.url,
+            deadline,
         ).apply(
-            lambda names: definition(
-                str(names[0]),
-                Tables(customers=str(names[1]), shipments=str(names[2]), reservations=str(names[3])),
+            lambda values: definition(
+                Resources(
+                    bus_name=str(values[0]),
+                    customers_table=str(values[1]),
+                    shipments_table=str(values[2]),
+                    waits_queue_url=str(values[3]),
+                ),
                 settings.vip_threshold,
+                int(values[4]),
             )
         )
         self.workflow = Workflow(
@@ -340,9 +107,9 @@ class Fulfillment(pulumi.ComponentResource):
                 starts_on=events.subscriptions(*CONSUMES)[0],
                 grants=(
                     table_grant(self.customers, "dynamodb:GetItem", "dynamodb:UpdateItem"),
-                    table_grant(self.shipments, "dynamodb:PutItem", "dynamodb:UpdateItem"),
-                    # Cross-service, read-only: Fulfillment waits on Warehouse's reservation and never writes it.
-                    table_grant(reservations, "dynamodb:GetItem"),
+                    table_grant(self.shipments, "dynamodb:UpdateItem"),
+                    # The wait hands its task token to the reservations consumer, and to no one else.
+                    Grant(actions=("sqs:SendMessage",), resources=(self.reservations.queue.arn,)),
                     put_events_grant(ctx.bus, (SOURCE,)),
                 ),
                 observability=ctx.observability,
@@ -351,4 +118,6 @@ class Fulfillment(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        resolve_state_machine_arn(self.workflow.state_machine.arn)
+        self.reservation_deadline_seconds = deadline
         self.register_outputs({"state_machine_arn": self.workflow.state_machine.arn})

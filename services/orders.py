@@ -26,6 +26,7 @@ PROJECTED = (
     "OutOfStock",
     "StockReleased",
     "OrderShipped",
+    "FulfillmentFailed",
 )
 
 

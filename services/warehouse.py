@@ -1,7 +1,7 @@
 """Warehouse: reserves stock for each placed order with conditional writes, never overselling.
 
-Consumes OrderPlaced and PaymentFailed (queued). Emits StockReserved / OutOfStock, and StockReleased when
-PaymentFailed compensates a reservation (source eventshop.warehouse).
+Consumes OrderPlaced, PaymentFailed and FulfillmentFailed (queued). Emits StockReserved / OutOfStock, and
+StockReleased when PaymentFailed or FulfillmentFailed compensates a reservation (source eventshop.warehouse).
 Owns the inventory table, which the Orders API reads to show what is in stock.
 """
 
@@ -16,7 +16,7 @@ from components import QueuedConsumer
 from services.context import ServiceContext, idempotency_grant, table_grant
 
 SOURCE = "eventshop.warehouse"
-CONSUMES = ("OrderPlaced", "PaymentFailed")
+CONSUMES = ("OrderPlaced", "PaymentFailed", "FulfillmentFailed")
 
 
 class Warehouse(pulumi.ComponentResource):

@@ -11,13 +11,14 @@ Idempotent per order twice over: Powertools idempotency on the incoming event id
 of the payment row (``attribute_not_exists(orderId)``). When the row exists already, the outcome stored
 in it is emitted again, with the same deterministic event id.
 
-Compensation (saga): on OutOfStock a CAPTURED payment is refunded through the provider (idempotent per
-order) and the row moves CAPTURED -> REFUNDED with a conditional update, so it happens once; then
-PaymentRefunded is emitted (again, with the same event id, on a redelivery). A DECLINED payment has
-nothing to refund. When OutOfStock arrives before the order was charged, a CANCELLED row is put in the
-payment's place (``attribute_not_exists``): the later OrderPlaced finds it and never charges. If the
-marker lands between that check and the charge, the charge's conditional put fails, the captured money
-is refunded at once and nothing is announced, so no money stays captured in either arrival order.
+Compensation (saga): on OutOfStock, or FulfillmentFailed (the order could not ship by its deadline), a
+CAPTURED payment is refunded through the provider (idempotent per order) and the row moves CAPTURED ->
+REFUNDED with a conditional update, so it happens once; then PaymentRefunded is emitted (again, with the same
+event id, on a redelivery). A DECLINED payment has nothing to refund. When OutOfStock arrives before the order
+was charged, a CANCELLED row is put in the payment's place (``attribute_not_exists``): the later OrderPlaced
+finds it and never charges. If the marker lands between that check and the charge, the charge's conditional
+put fails, the captured money is refunded at once and nothing is announced, so no money stays captured in
+either arrival order.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ REFUNDED = "REFUNDED"
 CANCELLED = "CANCELLED"
 OUTCOME_BY_STATUS = {CAPTURED: "PaymentSucceeded", DECLINED: "PaymentFailed"}
 REFUND_REASON = "out_of_stock"
+#: Why each compensating event refunds: the reservation failed, or the order could not ship by its deadline.
+REFUND_REASONS: Mapping[str, str] = {"OutOfStock": REFUND_REASON, "FulfillmentFailed": "fulfillment_failed"}
 #: Attempts when the payment row changes between read and conditional write (a charge racing a refund).
 MAX_REFUND_ATTEMPTS = 3
 
@@ -222,12 +225,16 @@ def bill_order(*, event: OrderEvent) -> dict[str, str]:
     return {"orderId": event.order_id, "outcome": outcome.detail_type, "paymentId": str(payment["paymentId"])}
 
 
+def refund_reason(event: OrderEvent) -> str:
+    return REFUND_REASONS.get(event.detail_type, REFUND_REASON)
+
+
 def put_cancelled_marker(event: OrderEvent) -> bool:
     """Put a CANCELLED row unless the order has a payment row; return whether it was put."""
     marker = {
         "orderId": event.order_id,
         "status": CANCELLED,
-        "reason": REFUND_REASON,
+        "reason": refund_reason(event),
         "customerId": str(event.detail["customerId"]),
         "email": str(event.detail["email"]),
         "correlationId": event.correlation_id,
@@ -243,7 +250,7 @@ def put_cancelled_marker(event: OrderEvent) -> bool:
     return True
 
 
-def mark_refunded(payment: Mapping[str, Any], refund_id: str) -> bool:
+def mark_refunded(payment: Mapping[str, Any], refund_id: str, reason: str = REFUND_REASON) -> bool:
     """Move the row CAPTURED -> REFUNDED; ``False`` when it is no longer CAPTURED."""
     try:
         payments_table.update_item(
@@ -255,7 +262,7 @@ def mark_refunded(payment: Mapping[str, Any], refund_id: str) -> bool:
                 ":refunded": REFUNDED,
                 ":captured": CAPTURED,
                 ":refundId": refund_id,
-                ":reason": REFUND_REASON,
+                ":reason": reason,
                 ":at": utc_now(),
             },
         )
@@ -285,7 +292,8 @@ def refunded_event(payment: Mapping[str, Any]) -> OutgoingEvent:
 @idempotent_on_event(persistence, idempotency_config)
 @tracer.capture_method
 def refund_order(*, event: OrderEvent) -> dict[str, str]:
-    """Compensate an OutOfStock: refund a captured payment once, or stop a charge that has not happened."""
+    """Compensate an OutOfStock or a FulfillmentFailed: refund a captured payment once, or stop a charge that
+    has not happened."""
     event.require("customerId", "email")
     for _ in range(MAX_REFUND_ATTEMPTS):
         payment = stored_payment(event.order_id)
@@ -297,9 +305,9 @@ def refund_order(*, event: OrderEvent) -> dict[str, str]:
         if payment["status"] == CAPTURED:
             # The provider refunds once per order; the conditional update records it once.
             refund_id = refund_captured(payment)
-            if not mark_refunded(payment, refund_id):
+            if not mark_refunded(payment, refund_id, refund_reason(event)):
                 continue
-            payment = {**payment, "status": REFUNDED, "refundId": refund_id, "refundReason": REFUND_REASON}
+            payment = {**payment, "status": REFUNDED, "refundId": refund_id, "refundReason": refund_reason(event)}
         if payment["status"] == REFUNDED:
             publisher.publish(refunded_event(payment))
             logger.info("Payment refunded", extra={"payment_id": payment["paymentId"]})
@@ -309,7 +317,11 @@ def refund_order(*, event: OrderEvent) -> dict[str, str]:
     raise RuntimeError(f"Payment of order {event.order_id} kept changing; OutOfStock will be retried")
 
 
-HANDLERS: Mapping[str, Callable[..., dict[str, str]]] = {"OrderPlaced": bill_order, "OutOfStock": refund_order}
+HANDLERS: Mapping[str, Callable[..., dict[str, str]]] = {
+    "OrderPlaced": bill_order,
+    "OutOfStock": refund_order,
+    "FulfillmentFailed": refund_order,
+}
 
 
 def record_handler(record: SQSRecord) -> dict[str, str]:

@@ -82,6 +82,14 @@ def order_shipped(detail: Mapping[str, Any]) -> Message:
     )
 
 
+def fulfillment_failed(detail: Mapping[str, Any]) -> Message:
+    return Message(
+        subject=f"Order {detail['orderId']} cancelled: we could not ship it in time",
+        body=f"Sorry, we could not prepare order {detail['orderId']} in time, so we cancelled it.\n"
+        "Your payment is being refunded in full; it may take a few days to appear on your statement.",
+    )
+
+
 def invoice_ready(document: Mapping[str, Any]) -> Message:
     """From the invoice document itself (not an event detail)."""
     return Message(
@@ -99,6 +107,7 @@ RENDERERS: Mapping[str, Callable[[Mapping[str, Any]], Message]] = {
     "StockReserved": stock_reserved,
     "OutOfStock": out_of_stock,
     "OrderShipped": order_shipped,
+    "FulfillmentFailed": fulfillment_failed,
 }
 #: Detail fields each renderer needs (besides orderId), checked before rendering.
 REQUIRED_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -109,6 +118,7 @@ REQUIRED_FIELDS: Mapping[str, tuple[str, ...]] = {
     "StockReserved": (),
     "OutOfStock": ("unavailable",),
     "OrderShipped": (),
+    "FulfillmentFailed": (),
 }
 
 

@@ -54,6 +54,8 @@ STATUS_BY_DETAIL_TYPE: Mapping[str, str | None] = {
     "StockReserved": "RESERVED",
     "OutOfStock": "CANCELLED",
     "OrderShipped": "SHIPPED",
+    # Not shipped by its deadline: refunded, stock released, the customer told.
+    "FulfillmentFailed": "CANCELLED",
     "PaymentRefunded": None,
     "StockReleased": None,
 }

@@ -10,11 +10,12 @@ orders never oversell. When the transaction is cancelled, ``CancellationReasons`
 reservation exists (a duplicate: its stored outcome is emitted again) or some skus are short (the
 decision OUT_OF_STOCK is stored, so a redelivery repeats it even if stock arrived meanwhile).
 
-Compensation (saga): on PaymentFailed one transaction moves the reservation RESERVED -> RELEASED
-(conditional, so duplicates have one effect) and adds every line's quantity back to the inventory, then
-StockReleased is emitted (again, with the same event id, on a redelivery). When PaymentFailed arrives
-before the reservation, a PAYMENT_FAILED row is put in the reservation's place (``attribute_not_exists``):
-the later OrderPlaced's transaction fails on it as a whole, so no stock is ever held, and nothing is emitted.
+Compensation (saga): on PaymentFailed, or FulfillmentFailed (the order could not ship by its deadline), one
+transaction moves the reservation RESERVED -> RELEASED (conditional, so duplicates have one effect) and adds
+every line's quantity back to the inventory, then StockReleased is emitted (again, with the same event id, on
+a redelivery). When the compensating event arrives before the reservation, a PAYMENT_FAILED (or
+FULFILLMENT_FAILED) row is put in the reservation's place (``attribute_not_exists``): the later OrderPlaced's
+transaction fails on it as a whole, so no stock is ever held, and nothing is emitted.
 """
 
 from __future__ import annotations
@@ -62,6 +63,13 @@ RELEASED = "RELEASED"
 PAYMENT_FAILED = "PAYMENT_FAILED"
 OUTCOME_BY_STATUS = {RESERVED: "StockReserved", OUT_OF_STOCK: "OutOfStock"}
 RELEASE_REASON = "payment_failed"
+#: The marker FulfillmentFailed leaves when the order was given up before Warehouse reserved it.
+FULFILLMENT_FAILED = "FULFILLMENT_FAILED"
+#: Per compensating event: why the reservation is released, and the marker that stops a later reservation.
+RELEASES: Mapping[str, tuple[str, str]] = {
+    "PaymentFailed": (RELEASE_REASON, PAYMENT_FAILED),
+    "FulfillmentFailed": ("fulfillment_failed", FULFILLMENT_FAILED),
+}
 #: Attempts when the reservation changes between read and transaction (a release racing a reservation).
 MAX_RELEASE_ATTEMPTS = 3
 #: TransactWriteItems takes at most 100 actions: the lines plus the reservation.
@@ -202,8 +210,8 @@ def reserve_order(*, event: OrderEvent) -> dict[str, str]:
     event.require("customerId", "email", "items")
     row = reserve(event, order_lines(event))
     if row["status"] not in OUTCOME_BY_STATUS:
-        # RELEASED or PAYMENT_FAILED: the payment failed, the saga is past the reservation.
-        logger.info("Nothing reserved: the payment failed", extra={"reservation_status": row["status"]})
+        # RELEASED, PAYMENT_FAILED or FULFILLMENT_FAILED: the saga is past the reservation.
+        logger.info("Nothing reserved: the order was compensated", extra={"reservation_status": row["status"]})
         return {"orderId": event.order_id, "outcome": "none", "reservationStatus": str(row["status"])}
     outcome = outcome_event(row)
     publisher.publish(outcome)
@@ -216,11 +224,12 @@ def find_reservation(order_id: str) -> dict[str, Any] | None:
     return from_item(response["Item"]) if "Item" in response else None
 
 
-def put_payment_failed_marker(event: OrderEvent) -> bool:
-    """Put a PAYMENT_FAILED row unless the order has a reservation row; return whether it was put."""
+def put_release_marker(event: OrderEvent) -> bool:
+    """Put a PAYMENT_FAILED (or FULFILLMENT_FAILED) row unless the order has a reservation row; return whether
+    it was put."""
     marker = {
         "orderId": event.order_id,
-        "status": PAYMENT_FAILED,
+        "status": RELEASES[event.detail_type][1],
         "items": [],
         "customerId": str(event.detail["customerId"]),
         "email": str(event.detail["email"]),
@@ -239,7 +248,7 @@ def put_payment_failed_marker(event: OrderEvent) -> bool:
     return True
 
 
-def release_transaction(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+def release_transaction(row: Mapping[str, Any], reason: str = RELEASE_REASON) -> list[dict[str, Any]]:
     """The TransactItems: the reservation RESERVED -> RELEASED, then one increment per line."""
     update = {
         "Update": {
@@ -249,7 +258,7 @@ def release_transaction(row: Mapping[str, Any]) -> list[dict[str, Any]]:
             "ConditionExpression": "#status = :reserved",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": to_item(
-                {":released": RELEASED, ":reserved": RESERVED, ":reason": RELEASE_REASON, ":at": utc_now()}
+                {":released": RELEASED, ":reserved": RESERVED, ":reason": reason, ":at": utc_now()}
             ),
         }
     }
@@ -269,10 +278,10 @@ def release_transaction(row: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 @tracer.capture_method
-def release(row: Mapping[str, Any]) -> bool:
+def release(row: Mapping[str, Any], reason: str = RELEASE_REASON) -> bool:
     """Release a RESERVED reservation and give its stock back; ``False`` when it is no longer RESERVED."""
     try:
-        dynamodb.transact_write_items(TransactItems=release_transaction(row))
+        dynamodb.transact_write_items(TransactItems=release_transaction(row, reason))
     except ClientError as error:
         if error.response["Error"]["Code"] != "TransactionCanceledException":
             raise
@@ -299,29 +308,35 @@ def released_event(row: Mapping[str, Any]) -> OutgoingEvent:
 @idempotent_on_event(persistence, idempotency_config)
 @tracer.capture_method
 def release_order(*, event: OrderEvent) -> dict[str, str]:
-    """Compensate a PaymentFailed: release a held reservation once, or stop one that has not happened."""
+    """Compensate a PaymentFailed or a FulfillmentFailed: release a held reservation once, or stop one that
+    has not happened."""
     event.require("customerId", "email")
+    reason = RELEASES[event.detail_type][0]
     for _ in range(MAX_RELEASE_ATTEMPTS):
         row = find_reservation(event.order_id)
         if row is None:
-            if put_payment_failed_marker(event):
-                logger.info("Payment failed before the reservation: nothing will be reserved")
+            if put_release_marker(event):
+                logger.info("Compensated before the reservation: nothing will be reserved")
                 return {"orderId": event.order_id, "outcome": "released_before_reservation"}
             continue
         if row["status"] == RESERVED:
-            if not release(row):
+            if not release(row, reason):
                 continue
-            row = {**row, "status": RELEASED, "releaseReason": RELEASE_REASON}
+            row = {**row, "status": RELEASED, "releaseReason": reason}
         if row["status"] == RELEASED:
             publisher.publish(released_event(row))
             logger.info("Reservation released")
             return {"orderId": event.order_id, "outcome": "StockReleased"}
         logger.info("Nothing to release", extra={"reservation_status": row["status"]})
         return {"orderId": event.order_id, "outcome": "none", "reservationStatus": str(row["status"])}
-    raise RuntimeError(f"Reservation of order {event.order_id} kept changing; PaymentFailed will be retried")
+    raise RuntimeError(f"Reservation of order {event.order_id} kept changing; {event.detail_type} will be retried")
 
 
-HANDLERS: Mapping[str, Callable[..., dict[str, str]]] = {"OrderPlaced": reserve_order, "PaymentFailed": release_order}
+HANDLERS: Mapping[str, Callable[..., dict[str, str]]] = {
+    "OrderPlaced": reserve_order,
+    "PaymentFailed": release_order,
+    "FulfillmentFailed": release_order,
+}
 
 
 def record_handler(record: SQSRecord) -> dict[str, str]:

@@ -76,6 +76,7 @@ def test_an_order_placed_over_http_can_be_followed_through_the_local_endpoints(
         "eventshop-dev-email-dlq",
         "eventshop-dev-invoices-forward-dlq",
         "eventshop-dev-fulfillment-dlq",
+        "eventshop-dev-fulfillment-reservations-dlq",
         "eventshop-dev-reminders-dlq",
         "eventshop-dev-email-reminders-dlq",
     }

@@ -1,4 +1,5 @@
-"""Saga compensation on moto: Billing refunds on OutOfStock, Warehouse releases on PaymentFailed.
+"""Saga compensation on moto: Billing refunds on OutOfStock, Warehouse releases on PaymentFailed, and both
+compensate on FulfillmentFailed (the order could not ship by its deadline).
 
 Each compensation is exercised with duplicates and with both orders of arrival (the compensating event
 before and after the step it undoes): no money stays captured, no stock stays held.
@@ -22,6 +23,10 @@ def out_of_stock(order_id: str) -> dict[str, object]:
 
 def payment_failed(order_id: str) -> dict[str, object]:
     return lifecycle_event("PaymentFailed", order_id, amount=Decimal(24), currency="EUR", reason="card_declined")
+
+
+def fulfillment_failed(order_id: str) -> dict[str, object]:
+    return lifecycle_event("FulfillmentFailed", order_id, reason="States.Timeout")
 
 
 def forget_idempotency(shop: Shop) -> None:
@@ -226,6 +231,53 @@ def test_redelivered_order_after_a_release_reserves_nothing(
     forget_idempotency(stock)
 
     warehouse.handler(sqs_event(placed), context)
+
+    assert stock.available("SKU-1") == 5
+    assert stock.emitted() == []
+
+
+# --- FulfillmentFailed: the order could not ship by its deadline ---------------------------------------
+
+
+def test_fulfillment_failed_refunds_the_captured_payment_once_with_its_reason(
+    billing: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    billing.handler(sqs_event(order_placed("order-f1", lines=(("SKU-1", 2, "12.00"),))), context)
+    shop.emitted()
+    event = fulfillment_failed("order-f1")
+
+    assert billing.handler(sqs_event(event, event), context) == {"batchItemFailures": []}
+
+    payment = shop.table("payments").get_item(Key={"orderId": "order-f1"})["Item"]
+    assert (payment["status"], payment["refundReason"]) == ("REFUNDED", "fulfillment_failed")
+    refunds = [e for e in shop.emitted() if e["detail-type"] == "PaymentRefunded"]
+    assert {e["detail"]["reason"] for e in refunds} == {"fulfillment_failed"}
+    assert {e["detail"]["metadata"]["eventId"] for e in refunds} == {event_id("order-f1", "PaymentRefunded")}
+
+
+def test_fulfillment_failed_releases_the_reservation_and_gives_the_stock_back(
+    warehouse: ModuleType, stock: Shop, context: FakeLambdaContext
+) -> None:
+    warehouse.handler(sqs_event(order_placed("order-f2", lines=(("SKU-1", 2, "12.00"),))), context)
+    stock.emitted()
+
+    assert warehouse.handler(sqs_event(fulfillment_failed("order-f2")), context) == {"batchItemFailures": []}
+
+    assert stock.available("SKU-1") == 5
+    row = stock.table("reservations").get_item(Key={"orderId": "order-f2"})["Item"]
+    assert (row["status"], row["releaseReason"]) == ("RELEASED", "fulfillment_failed")
+    [released] = stock.emitted()
+    assert (released["detail-type"], released["detail"]["reason"]) == ("StockReleased", "fulfillment_failed")
+
+
+def test_fulfillment_failed_before_the_late_reservation_means_no_stock_is_ever_held(
+    warehouse: ModuleType, stock: Shop, context: FakeLambdaContext
+) -> None:
+    warehouse.handler(sqs_event(fulfillment_failed("order-f3")), context)
+    row = stock.table("reservations").get_item(Key={"orderId": "order-f3"})["Item"]
+    assert row["status"] == "FULFILLMENT_FAILED"
+
+    warehouse.handler(sqs_event(order_placed("order-f3", lines=(("SKU-1", 2, "12.00"),))), context)
 
     assert stock.available("SKU-1") == 5
     assert stock.emitted() == []

@@ -49,6 +49,7 @@ def test_order_placed_is_rendered_and_published_with_attributes(
             "refunded 9.50 EUR",
         ),
         ("OrderShipped", {"shippingSpeed": "express", "trackingId": "TRK-1"}, "Tracking number: TRK-1"),
+        ("FulfillmentFailed", {"reason": "States.Timeout"}, "could not prepare order order-2 in time"),
     ],
 )
 def test_each_customer_event_has_its_message(

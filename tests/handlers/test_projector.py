@@ -199,3 +199,19 @@ def test_statuses_only_move_forward(projector: ModuleType, shop: Shop, placed: s
         ("StockReserved", "RESERVED"),
         ("PaymentSucceeded", "RESERVED"),
     ]
+
+
+def test_fulfillment_failed_cancels_a_paid_order_and_a_late_reservation_cannot_revive_it(
+    projector: ModuleType, shop: Shop, placed: str, context: FakeLambdaContext
+) -> None:
+    project(projector, context, lifecycle_event("PaymentSucceeded", placed, paymentId="pay_1", amount=Decimal(24)))
+    project(projector, context, lifecycle_event("FulfillmentFailed", placed, reason="States.Timeout"))
+    project(projector, context, lifecycle_event("StockReserved", placed, items=[]))
+
+    assert order(shop, placed)["status"] == "CANCELLED"
+    assert [event for event, _ in history(shop, placed)] == [
+        "OrderPlaced",
+        "PaymentSucceeded",
+        "FulfillmentFailed",
+        "StockReserved",
+    ]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from components import BusRef, Grant, Observability, Subscription, Workflow, WorkflowArgs
 from devtools.program import ProgramRun, run_callable
+from settings import Settings
 from tests.unit.graph import ALARM, FUNCTION, LOG_GROUP, QUEUE, ROLE, ROLE_POLICY, RULE, TARGET, Graph
 from tests.unit.test_iam import LOG_DELIVERY, WORKFLOW_XRAY, arn
 
@@ -38,26 +40,89 @@ def test_the_state_machine_is_standard_traced_and_logs_at_the_stacks_level(run: 
     assert group.inputs["retentionInDays"] == {"dev": 7, "prod": 90}[run.stack]
 
 
-def test_the_definition_names_the_stacks_bus_and_tables(run: ProgramRun) -> None:
+def definition_of(run: ProgramRun) -> dict[str, Any]:
     [machine] = run.of_type(STATE_MACHINE)
-    asl = json.loads(machine.inputs["definition"])
+    asl: dict[str, Any] = json.loads(machine.inputs["definition"])
+    return asl
+
+
+def test_the_definition_names_the_stacks_bus_and_tables(run: ProgramRun) -> None:
     p = f"eventshop-{run.stack}"
-    states = asl["States"]
-    [branch] = states["Fulfil"]["Branches"]
-    emitted = branch["States"]["EmitShipped"]["Parameters"]["Entries"][0]
+    states = definition_of(run)["States"]
+    branch = {"States": states}
+    emitted = states["EmitShipped"]["Parameters"]["Entries"][0]
     assert (emitted["EventBusName"], emitted["Source"], emitted["DetailType"]) == (
         p,
         "eventshop.fulfillment",
         "OrderShipped",
     )
     assert states["EmitFailed"]["Parameters"]["Entries"][0]["EventBusName"] == p
-    assert states["Fulfil"]["Catch"][0]["ErrorEquals"] == ["States.ALL"]
+    assert states["Claim"]["Parameters"]["TableName"] == f"{p}-shipments"
     assert branch["States"]["GetCustomer"]["Parameters"]["TableName"] == f"{p}-customers"
-    wait = branch["States"]["WaitForReservation"]
-    assert wait["Branches"][0]["States"]["GetReservation"]["Parameters"]["TableName"] == f"{p}-reservations"
-    assert wait["Retry"][0]["ErrorEquals"] == ["ReservationPending"]
-    assert wait["Retry"][0]["BackoffRate"] > 1
     assert branch["States"]["Classify"]["Choices"][1]["NumericGreaterThanEquals"] == 5
+
+
+def test_the_reservation_wait_hands_its_token_to_the_reservations_queue_under_the_deadline(
+    run: ProgramRun, settings: Settings
+) -> None:
+    p = f"eventshop-{run.stack}"
+    wait = definition_of(run)["States"]["WaitForReservation"]
+    assert wait["Resource"] == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+    queue = next(q for q in run.of_type(QUEUE) if q.outputs["name"] == f"{p}-fulfillment-reservations-queue")
+    assert wait["Parameters"]["QueueUrl"] == queue.id
+    assert wait["Parameters"]["MessageBody"]["taskToken.$"] == "$$.Task.Token"
+    warehouse_queue = next(q for q in run.of_type(QUEUE) if q.outputs["name"] == f"{p}-warehouse-queue")
+    retention = int(warehouse_queue.inputs["messageRetentionSeconds"])
+    grace = settings.fulfillment.reservation_grace_minutes * 60
+    # A message may wait in Warehouse's queue for its whole retention and still be reserved: wait longer.
+    assert wait["TimeoutSeconds"] == retention + grace
+    assert grace == {"dev": 15 * 60, "prod": 60 * 60}[run.stack]
+    assert "HeartbeatSeconds" not in wait
+    # Warehouse's backlog alarm fires long before the deadline, so on-call hears of a stuck warehouse first.
+    age_alarm = next(a for a in run.of_type(ALARM) if a.outputs["name"] == f"{p}-warehouse-age-alarm")
+    assert age_alarm.inputs["threshold"] < wait["TimeoutSeconds"]
+
+
+def test_every_put_events_task_retries_throttling_and_server_errors_with_backoff(run: ProgramRun) -> None:
+    states = definition_of(run)["States"]
+    puts = {name: state for name, state in states.items() if state.get("Resource", "").endswith("events:putEvents")}
+    assert set(puts) == {"EmitShipped", "EmitFailed"}
+    for name, state in puts.items():
+        [retrier] = state["Retry"]
+        assert {"EventBridge.ThrottlingException", "EventBridge.InternalException", "States.TaskFailed"} <= set(
+            retrier["ErrorEquals"]
+        ), name
+        assert retrier["BackoffRate"] > 1 and retrier["MaxAttempts"] >= 3 and retrier["IntervalSeconds"] >= 1, name
+
+
+def test_a_failure_before_the_shipment_is_compensated_and_fails_the_execution(run: ProgramRun) -> None:
+    states = definition_of(run)["States"]
+    before_shipment = ("GetCustomer", "UpdateCustomer", "WaitForReservation")
+    for name in before_shipment:
+        catches = {tuple(c["ErrorEquals"]): c["Next"] for c in states[name]["Catch"]}
+        assert catches == {("OutOfStock",): "NotShipped", ("States.ALL",): "CancelShipment"}, name
+    assert states["CancelShipment"]["Next"] == "EmitFailed"
+    assert states["EmitFailed"]["Parameters"]["Entries"][0]["DetailType"] == "FulfillmentFailed"
+    assert states[states["EmitFailed"]["Next"]]["Type"] == "Fail"
+    # Out of stock is compensated by Billing on OutOfStock, and is no incident.
+    assert states[states["NotShipped"]["Next"]]["Type"] == "Succeed"
+    # Nothing after the shipment is compensated: a shipped order is never refunded.
+    assert "Catch" not in states["Ship"] and "Catch" not in states["EmitShipped"]
+
+
+def test_fulfillment_failed_is_consumed_by_every_compensating_service(run: ProgramRun) -> None:
+    p = f"eventshop-{run.stack}"
+    consumers = {
+        r.outputs["name"].removeprefix(f"{p}-")
+        for r in run.of_type(RULE)
+        if "FulfillmentFailed" in (r.json_input("eventPattern") or {}).get("detail-type", [])
+    }
+    assert consumers == {
+        "billing-fulfillment",
+        "warehouse-fulfillment",
+        "email-fulfillment",
+        "order-status-fulfillment",
+    }
 
 
 def test_the_state_machine_role_is_granted_exactly_what_its_tasks_call(run: ProgramRun) -> None:
@@ -68,8 +133,8 @@ def test_the_state_machine_role_is_granted_exactly_what_its_tasks_call(run: Prog
 
     assert role_grants(run, f"{p}-fulfillment-role") == (
         table("customers", "dynamodb:GetItem", "dynamodb:UpdateItem")
-        | table("shipments", "dynamodb:PutItem", "dynamodb:UpdateItem")
-        | table("reservations", "dynamodb:GetItem")
+        | table("shipments", "dynamodb:UpdateItem")
+        | {("sqs:SendMessage", arn("sqs", f"{p}-fulfillment-reservations-queue"))}
         | {("events:PutEvents", arn("events", f"event-bus/{p}"))}
         | LOG_DELIVERY
         | WORKFLOW_XRAY

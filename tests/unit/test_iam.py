@@ -100,6 +100,15 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
             for action in ("CreateSchedule", "UpdateSchedule", "GetSchedule", "DeleteSchedule")
         }
         | {("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/{p}-reminders-scheduler-role")},
+        # Resumes the fulfillment workflow waiting for the reservation, and may resume nothing else.
+        "fulfillment-reservations": logs("fulfillment-reservations")
+        | XRAY
+        | queue("fulfillment-reservations-queue", *CONSUME)
+        | table("shipments", "dynamodb:UpdateItem")
+        | {
+            (action, f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{p}-fulfillment")
+            for action in ("states:SendTaskSuccess", "states:SendTaskFailure")
+        },
     }
 
 

@@ -148,7 +148,7 @@ def test_every_queued_consumer_drains_its_queue_with_partial_batch_failures(
 ) -> None:
     graph = Graph(run)
     mappings = run.of_type(MAPPING)
-    assert len(mappings) == 5
+    assert len(mappings) == 6
     for mapping in mappings:
         queue = graph.queue_by_arn(mapping.inputs["eventSourceArn"])
         function = graph.function_by_arn(mapping.inputs["functionName"])
@@ -172,8 +172,8 @@ def test_every_dead_letter_queue_has_an_alarm_on_the_ops_topic(run: ProgramRun) 
     alarm_topic = graph.by_physical_name("aws:sns/topic:Topic", f"eventshop-{run.stack}-alarms")
     dlq_arns = graph.dead_letter_queue_arns()
     # billing, warehouse, order-status, email, customer-notification deliveries, invoice forwarding,
-    # fulfillment, reminders, scheduled reminders, email reminders
-    assert len(dlq_arns) == 10
+    # fulfillment, fulfillment reservations, reminders, scheduled reminders, email reminders
+    assert len(dlq_arns) == 11
     for arn in dlq_arns:
         queue = graph.queue_by_arn(arn)
         alarms = [
@@ -217,7 +217,7 @@ def test_every_function_logs_to_its_own_group_with_the_stack_retention(run: Prog
 
 def test_every_function_runs_arm64_python_with_powertools_and_tracing(run: ProgramRun, settings: Settings) -> None:
     functions = run.of_type(FUNCTION)
-    assert len(functions) == 7
+    assert len(functions) == 8
     for function in functions:
         assert function.inputs["architectures"] == ["arm64"]
         assert function.inputs["runtime"] == "python3.13"

@@ -1,0 +1,147 @@
+"""moto's Step Functions interpreter on the local clock (localcloud/stepfunctions.py): Wait states, task-token
+timeouts and heartbeats wait on the clock, a wait that ends early leaves no timer behind, and a waiting
+execution is parked, not busy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from localcloud import stepfunctions
+from localcloud.clock import Clock
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class Sfn:
+    client: Any
+    sqs: Any
+    queue_url: str
+    clock: Clock
+
+    def run(self, states: dict[str, Any], start_at: str) -> str:
+        arn = self.client.create_state_machine(
+            name=f"m-{uuid.uuid4().hex[:8]}",
+            definition=json.dumps({"StartAt": start_at, "States": states}),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
+        )["stateMachineArn"]
+        execution = str(
+            self.client.start_execution(stateMachineArn=arn, name=str(uuid.uuid4()), input="{}")["executionArn"]
+        )
+        self.settle()
+        return execution
+
+    def settle(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while stepfunctions.busy_executions(ACCOUNT, REGION):
+            assert time.monotonic() < deadline, "executions still busy"
+            time.sleep(0.01)
+
+    def status(self, execution: str) -> str:
+        return str(self.client.describe_execution(executionArn=execution)["status"])
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.settle()
+
+    def token(self) -> str:
+        [message] = self.sqs.receive_message(QueueUrl=self.queue_url, WaitTimeSeconds=0)["Messages"]
+        return str(json.loads(message["Body"])["token"])
+
+
+@pytest.fixture
+def sfn() -> Iterator[Sfn]:
+    stepfunctions.install()
+    clock = Clock()
+    clock.start()
+    stepfunctions.use_clock(clock)
+    try:
+        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+            sqs = boto3.client("sqs", region_name=REGION)
+            url = sqs.create_queue(QueueName="tokens")["QueueUrl"]
+            yield Sfn(boto3.client("stepfunctions", region_name=REGION), sqs, url, clock)
+    finally:
+        stepfunctions.use_clock(None)
+        clock.stop()
+
+
+def callback_task(sfn: Sfn, **extra: Any) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": sfn.queue_url, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "End": True,
+        **extra,
+    }
+
+
+def test_a_wait_state_of_an_hour_passes_when_the_clock_does(sfn: Sfn) -> None:
+    execution = sfn.run({"Hour": {"Type": "Wait", "Seconds": 3600, "End": True}}, "Hour")
+    assert sfn.status(execution) == "RUNNING"
+    assert sfn.clock.pending == 1
+    sfn.advance(3599)
+    assert sfn.status(execution) == "RUNNING"
+    sfn.advance(1)
+    assert sfn.status(execution) == "SUCCEEDED"
+    assert sfn.clock.pending == 0
+
+
+def test_a_wait_until_a_timestamp_follows_the_clock_in_utc(sfn: Sfn) -> None:
+    due = dt.datetime.fromtimestamp(sfn.clock.now() + 7200, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    execution = sfn.run({"Until": {"Type": "Wait", "Timestamp": due, "End": True}}, "Until")
+    sfn.advance(3600)
+    assert sfn.status(execution) == "RUNNING"
+    sfn.advance(3601)
+    assert sfn.status(execution) == "SUCCEEDED"
+
+
+def test_a_task_token_timeout_fires_on_the_clock_and_a_callback_cancels_it(sfn: Sfn) -> None:
+    timed_out = sfn.run({"Wait": callback_task(sfn, TimeoutSeconds=600)}, "Wait")
+    sfn.token()
+    sfn.advance(599)
+    assert sfn.status(timed_out) == "RUNNING"
+    sfn.advance(1)
+    assert sfn.status(timed_out) == "FAILED"
+    assert sfn.client.describe_execution(executionArn=timed_out)["error"] == "States.Timeout"
+
+    resumed = sfn.run({"Wait": callback_task(sfn, TimeoutSeconds=600)}, "Wait")
+    assert sfn.clock.pending >= 1
+    sfn.client.send_task_success(taskToken=sfn.token(), output="{}")
+    sfn.settle()
+    assert sfn.status(resumed) == "SUCCEEDED"
+    assert sfn.clock.pending == 0  # the deadline's timers went with the wait
+
+
+def test_a_missed_heartbeat_times_the_task_out_on_the_clock(sfn: Sfn) -> None:
+    execution = sfn.run({"Wait": callback_task(sfn, TimeoutSeconds=3600, HeartbeatSeconds=60)}, "Wait")
+    token = sfn.token()
+    sfn.advance(50)
+    sfn.client.send_task_heartbeat(taskToken=token)
+    sfn.settle()
+    sfn.advance(50)
+    assert sfn.status(execution) == "RUNNING"
+    sfn.advance(20)
+    assert sfn.status(execution) == "FAILED"
+    assert sfn.client.describe_execution(executionArn=execution)["error"] == "States.HeartbeatTimeout"
+
+
+def test_a_waiting_execution_is_parked_and_a_working_one_is_busy(sfn: Sfn) -> None:
+    execution = sfn.run({"Wait": callback_task(sfn)}, "Wait")
+    assert stepfunctions.busy_executions(ACCOUNT, REGION) == []
+    assert stepfunctions.parked_executions().get(execution) == 1
+    assert sfn.clock.pending == 0  # no TimeoutSeconds: nothing on the clock, the token alone ends it
+    sfn.client.send_task_failure(taskToken=sfn.token(), error="Nope", cause="test")
+    sfn.settle()
+    assert sfn.status(execution) == "FAILED"
+    assert execution not in stepfunctions.parked_executions()
