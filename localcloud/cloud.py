@@ -366,9 +366,23 @@ class LocalCloud:
 
     def idle(self) -> bool:
         """Nothing running, nothing queued, nothing visible in a mapped queue (parked retries excepted)."""
+        return not self.busy_reasons()
+
+    def busy_reasons(self) -> list[str]:
+        """What keeps the cloud busy now (empty when it is idle): the first kind of work found."""
+        for check in (self._work_running, self._messages_waiting, self._executions_running, self._work_running):
+            reasons = check()
+            if reasons:
+                return reasons
+        return []
+
+    def _work_running(self) -> list[str]:
         with self._busy_lock:
-            if self._busy or not self._async_queue.empty():
-                return False
+            if self._busy:
+                return [f"{self._busy} deliveries or invocations running"]
+            return ["asynchronous invocations queued"] if not self._async_queue.empty() else []
+
+    def _messages_waiting(self) -> list[str]:
         sqs = self.clients("sqs")
         for poller in self.pollers:
             if poller.gate.closed or self.faults.paused_until(poller.function.spec.name) is not None:
@@ -376,14 +390,12 @@ class LocalCloud:
             info = poller.queue
             attributes = sqs.get_queue_attributes(QueueUrl=info.url, AttributeNames=["ApproximateNumberOfMessages"])
             if int(attributes["Attributes"]["ApproximateNumberOfMessages"]):
-                return False
-        if any(poller.holding() for poller in self.pollers):
-            return False
+                return [f"messages visible in {info.name}"]
+        return [f"a poller holds messages of {poller.queue.name}" for poller in self.pollers if poller.holding()]
+
+    def _executions_running(self) -> list[str]:
         # An execution waiting on the clock or for its task token is parked, not busy.
-        if stepfunctions.busy_executions(self.account, self.region):
-            return False
-        with self._busy_lock:
-            return self._busy == 0 and self._async_queue.empty()
+        return [f"execution running: {arn}" for arn in stepfunctions.busy_executions(self.account, self.region)]
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Block until the cloud is idle (twice in a row); raise ``TimeoutError`` naming what is still busy."""
@@ -394,10 +406,7 @@ class LocalCloud:
             if streak >= 2:
                 return
             time.sleep(0.02)
-        executions = stepfunctions.busy_executions(self.account, self.region)
-        raise TimeoutError(
-            f"the local cloud was still busy after {timeout}s (busy={self._busy}, running executions={executions})"
-        )
+        raise TimeoutError(f"the local cloud was still busy after {timeout}s: {'; '.join(self.busy_reasons())}")
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout

@@ -1,6 +1,6 @@
 """SQS on the local clock: moto's queues read the cloud's clock instead of the wall.
 
-moto decides visibility (``visible_at``), delays (``DelaySeconds`` on the queue or on SendMessage) and the
+moto decides visibility (``visible_at``), retention, delays (``DelaySeconds`` on the queue or on SendMessage) and the
 ``SentTimestamp`` a message's age is measured from with ``unix_time``/``unix_time_millis``. Pointing those
 at the local clock makes a visibility timeout or a delay end when the clock passes it, and makes a waiting
 message age as the clock moves (``ApproximateAgeOfOldestMessage`` grows during a paused consumer). A
@@ -10,6 +10,7 @@ and advances to it. Installed by the cloud at start, removed at stop (moto is pr
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class _State:
 
 _state = _State()
 _original_delay = Message.delay
+_original_retention_check = sqs_models.SQSBackend.is_message_valid_based_on_retention_period
 
 
 def _offset() -> float:
@@ -54,6 +56,18 @@ def _delay(self: Message, delay_seconds: int) -> None:
         clock.call_at(self.delayed_until / 1000 + 0.001, on_due, f"delayed message {self.id}")
 
 
+def _retained(self: sqs_models.SQSBackend, queue_name: str, message: Message) -> bool:
+    """moto marks a message past its queue's retention as received and then leaves it in the queue, in
+    flight for ever; SQS deletes it. Do as SQS does, so an expired message is gone, not held by nobody."""
+    if _original_retention_check(self, queue_name, message):
+        return True
+    queue: Any = self.get_queue(queue_name)
+    with contextlib.suppress(ValueError):
+        queue._messages.remove(message)
+    queue.pending_messages.discard(message)
+    return False
+
+
 def install(clock: Clock, on_due: Callable[[], None]) -> None:
     """Make moto's SQS follow ``clock``; ``on_due`` runs when a delayed message becomes visible."""
     with _state.lock:
@@ -63,6 +77,7 @@ def install(clock: Clock, on_due: Callable[[], None]) -> None:
         setattr(sqs_models, "unix_time", _local_time)  # noqa: B010 - moto's module-level import, not an export
         setattr(sqs_models, "unix_time_millis", _local_time_millis)  # noqa: B010
         Message.delay = _delay  # type: ignore[method-assign]
+        sqs_models.SQSBackend.is_message_valid_based_on_retention_period = _retained  # type: ignore[method-assign]
         _state.patched = True
 
 

@@ -69,3 +69,19 @@ def test_a_waiting_message_ages_with_the_clock(sqs: Any, clock: Clock) -> None:
 
     assert 3600 <= queue_clock.oldest_message_age(ACCOUNT, REGION, "aging", clock.now()) < 3700
     assert queue_clock.visible_messages(ACCOUNT, REGION, "aging") == 1
+
+
+def test_a_message_past_its_retention_is_deleted_as_sqs_does_not_left_in_flight(sqs: Any, clock: Clock) -> None:
+    url = sqs.create_queue(QueueName="retained", Attributes={"MessageRetentionPeriod": "3600"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="expires")
+    clock.advance(3000)
+    sqs.send_message(QueueUrl=url, MessageBody="still fresh")
+
+    clock.advance(700)
+
+    assert receive(sqs, url, visibility=60) == []  # the expired one is dropped (a receive may come back empty)
+    assert receive(sqs, url, visibility=60) == ["still fresh"]
+    assert queue_clock.in_flight(ACCOUNT, REGION, "retained") == {
+        m.id for m in queue_clock.sqs_backends[ACCOUNT][REGION].get_queue("retained")._messages
+    }
+    assert len(queue_clock.sqs_backends[ACCOUNT][REGION].get_queue("retained")._messages) == 1
