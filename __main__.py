@@ -37,9 +37,9 @@ context = ServiceContext(settings=settings, bus=platform.ref, alarm_topic_arn=op
 warehouse = Warehouse("warehouse", context, catalog, opts=provided("warehouse"))
 billing = Billing("billing", context, opts=provided("billing"))
 orders = Orders("orders", context, warehouse.inventory, catalog, opts=provided("orders"))
-email = Email("email", context, billing, opts=provided("email"))
-fulfillment = Fulfillment("fulfillment", context, warehouse, opts=provided("fulfillment"))
 reminders = Reminders("reminders", context, opts=provided("reminders"))
+email = Email("email", context, billing, reminders, opts=provided("email"))
+fulfillment = Fulfillment("fulfillment", context, warehouse, opts=provided("fulfillment"))
 
 pulumi.export("api_url", orders.api.url)
 pulumi.export("event_bus_name", platform.bus.name)
