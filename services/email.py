@@ -93,6 +93,8 @@ class Email(pulumi.ComponentResource):
                 function=ctx.function(
                     "handlers.email.app.handler",
                     "email",
+                    # A cap: a burst or an archive replay waits in Lambda's async queue, not in the API's share.
+                    reserved_concurrency=ctx.settings.concurrency.email,
                     environment={
                         "CUSTOMER_TOPIC_ARN": self.customer_topic.topic.arn,
                         "IDEMPOTENCY_TABLE": self.idempotency.table.name,
