@@ -7,6 +7,7 @@ import pulumi
 
 from components import EventBus, EventBusArgs
 from services.billing import Billing
+from services.concurrency import ConcurrencyBudget
 from services.context import ServiceContext, service_provider
 from services.contracts import Contracts
 from services.email import Email
@@ -32,14 +33,20 @@ platform = EventBus(
     opts=provided("platform"),
 )
 contracts = Contracts("contracts", settings, opts=provided("contracts"))
-context = ServiceContext(settings=settings, bus=platform.ref, alarm_topic_arn=ops.alarm_topic_arn)
+context = ServiceContext(
+    settings=settings,
+    bus=platform.ref,
+    alarm_topic_arn=ops.alarm_topic_arn,
+    concurrency=ConcurrencyBudget(settings),
+)
 
 warehouse = Warehouse("warehouse", context, catalog, opts=provided("warehouse"))
 billing = Billing("billing", context, opts=provided("billing"))
 orders = Orders("orders", context, warehouse.inventory, catalog, opts=provided("orders"))
-email = Email("email", context, billing, opts=provided("email"))
-fulfillment = Fulfillment("fulfillment", context, warehouse, opts=provided("fulfillment"))
 reminders = Reminders("reminders", context, opts=provided("reminders"))
+email = Email("email", context, billing, reminders, opts=provided("email"))
+fulfillment = Fulfillment("fulfillment", context, warehouse, opts=provided("fulfillment"))
+context.concurrency.check()
 
 pulumi.export("api_url", orders.api.url)
 pulumi.export("event_bus_name", platform.bus.name)

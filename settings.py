@@ -104,6 +104,23 @@ class ReminderSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConcurrencySettings:
+    """Reserved concurrency: what the API is guaranteed, and what Email may take at most.
+
+    Queued consumers reserve their event source mapping's maximum concurrency (``consumers``); the rest of
+    the account's limit stays unreserved, and AWS requires at least ``UNRESERVED_MINIMUM`` of it.
+    """
+
+    account_limit: int
+    api: int
+    email: int
+
+
+#: Lambda refuses a reservation that leaves the account fewer unreserved concurrent executions than this.
+UNRESERVED_MINIMUM = 100
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the program reads from the stack's configuration."""
 
@@ -124,6 +141,7 @@ class Settings:
     invoices: InvoiceSettings
     fulfillment: FulfillmentSettings
     reminders: ReminderSettings
+    concurrency: ConcurrencySettings
 
     @property
     def prefix(self) -> str:
@@ -337,6 +355,9 @@ def settings_from_config(stack: str, values: Mapping[str, str], project: str | N
     reminders_key = f"{ns}:reminders"
     reminders = read.obj(reminders_key)
     read.unknown_fields(reminders_key, reminders, {"delayMinutes"})
+    concurrency_key = f"{ns}:concurrency"
+    concurrency = read.obj(concurrency_key)
+    read.unknown_fields(concurrency_key, concurrency, {"accountLimit", "api", "email"})
 
     settings = Settings(
         project=project,
@@ -392,7 +413,18 @@ def settings_from_config(stack: str, values: Mapping[str, str], project: str | N
         ),
         # A one-time schedule must lie in the future; a week is the longest a cart reminder makes sense.
         reminders=ReminderSettings(delay_minutes=read.int_field(reminders_key, reminders, "delayMinutes", 1, 10080)),
+        concurrency=ConcurrencySettings(
+            # The account's Lambda quota in the region (AWS's default is 1000; it can be raised).
+            account_limit=read.int_field(concurrency_key, concurrency, "accountLimit", UNRESERVED_MINIMUM, 1_000_000),
+            api=read.int_field(concurrency_key, concurrency, "api", 1, 1_000_000),
+            email=read.int_field(concurrency_key, concurrency, "email", 1, 1_000_000),
+        ),
     )
+    if not read.problems and settings.concurrency.api < settings.api.throttle_burst_limit:
+        read.problems.append(
+            f"{concurrency_key}.api: {settings.concurrency.api} is less than {api_key}.throttleBurstLimit "
+            f"({settings.api.throttle_burst_limit}): Lambda would throttle requests API Gateway lets through"
+        )
     if not read.problems and not (
         settings.customer_notifications.outbox_queue
         or settings.customer_notifications.email_subscribers
@@ -420,6 +452,7 @@ SETTING_NAMES = (
     "invoices",
     "fulfillment",
     "reminders",
+    "concurrency",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from components import (
 )
 from components.event_service import AsyncRetry
 from services import events
+from services.concurrency import ConcurrencyBudget
 from settings import Settings
 
 # What Powertools' DynamoDB idempotency store does, and nothing more.
@@ -32,6 +34,7 @@ class ServiceContext:
     settings: Settings
     bus: BusRef
     alarm_topic_arn: pulumi.Input[str]
+    concurrency: ConcurrencyBudget
 
     @property
     def observability(self) -> Observability:
@@ -58,13 +61,18 @@ class ServiceContext:
         )
 
     def queued(self, consumes: Sequence[str], function: FunctionArgs) -> QueuedConsumerArgs:
-        """A QueuedConsumer of the named detail-types, batching and redriving as the stack says."""
+        """A QueuedConsumer of the named detail-types, batching and redriving as the stack says.
+
+        The function reserves what its event source mapping may drive at most, so it never throttles
+        its own queue and never takes more.
+        """
+        reserved = self.concurrency.reserve(function.handler, self.settings.consumers.maximum_concurrency)
         return QueuedConsumerArgs(
             bus=self.bus,
             subscriptions=events.subscriptions(*consumes),
             batching=self.batching,
             max_receive_count=self.settings.consumers.max_receive_count,
-            function=function,
+            function=dataclasses.replace(function, reserved_concurrency=reserved),
         )
 
     def function(
@@ -77,8 +85,12 @@ class ServiceContext:
         emits: str | None = None,
         timeout_seconds: int = 10,
         memory_mb: int = 256,
+        reserved_concurrency: int | None = None,
     ) -> FunctionArgs:
-        """A handler from `handlers/<package>` packaged with `handlers/shared`, on the Powertools layer."""
+        """A handler from `handlers/<package>` packaged with `handlers/shared`, on the Powertools layer.
+
+        ``reserved_concurrency`` is recorded in the stack's concurrency budget (checked by the program).
+        """
         env = dict(environment or {})
         if emits:
             env["EVENT_SOURCE"] = emits
@@ -93,6 +105,9 @@ class ServiceContext:
             layers=(self.settings.powertools_layer_arn,),
             timeout_seconds=timeout_seconds,
             memory_mb=memory_mb,
+            reserved_concurrency=(
+                self.concurrency.reserve(handler, reserved_concurrency) if reserved_concurrency is not None else None
+            ),
         )
 
     def table(

@@ -5,6 +5,10 @@ customer topic: in dev an outbox queue subscribes, in prod the configured email 
 Successful results are recorded on the bus; failures land in the DLQ. Also consumes S3's Object Created
 events for new invoices (forwarded to the shop bus by Billing's forwarder) and sends "your invoice is
 ready", reading the invoice document for the customer's address.
+
+Every mail is recorded in the sent table, one row per (order or cart, kind of mail), without TTL: a
+redelivery or an archive replay long after Powertools' 24-hour idempotency record expired mails nothing.
+Cart reminders are not mailed for a cart that was ordered (Reminders' carts table, read only).
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from components.base import region_name
 from components.notifying_topic import QueueSubscriber
 from services import events
 from services.billing import INVOICE_PREFIX, Billing, invoice_created_pattern
-from services.context import ServiceContext, idempotency_grant
+from services.context import ServiceContext, idempotency_grant, table_grant
+from services.reminders import Reminders
 
 CONSUMES = (
     "OrderPlaced",
@@ -44,7 +49,12 @@ CONSUMES_QUEUED = ("CartReminderDue",)
 
 class Email(pulumi.ComponentResource):
     def __init__(
-        self, name: str, ctx: ServiceContext, billing: Billing, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        ctx: ServiceContext,
+        billing: Billing,
+        reminders: Reminders,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eventshop:services:Email", name, None, opts)
         notifications = ctx.settings.customer_notifications
@@ -75,6 +85,9 @@ class Email(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.idempotency = ctx.idempotency_table("email", parent=self)
+        # The durable record of every mail sent (handlers/email/sent.py): claim, publish, mark sent.
+        self.sent = ctx.table("email-sent", "id", parent=self)
+        sent_grant = table_grant(self.sent, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
         self.sender = EventService(
             "email",
             EventServiceArgs(
@@ -89,13 +102,17 @@ class Email(pulumi.ComponentResource):
                 function=ctx.function(
                     "handlers.email.app.handler",
                     "email",
+                    # A cap: a burst or an archive replay waits in Lambda's async queue, not in the API's share.
+                    reserved_concurrency=ctx.settings.concurrency.email,
                     environment={
                         "CUSTOMER_TOPIC_ARN": self.customer_topic.topic.arn,
                         "IDEMPOTENCY_TABLE": self.idempotency.table.name,
+                        "SENT_TABLE": self.sent.table.name,
                     },
                     grants=(
                         *self.customer_topic.publish_grants(),
                         idempotency_grant(self.idempotency),
+                        sent_grant,
                         # The S3 event has no customer: the invoice document names them (kept out of the
                         # key and the object metadata, which S3 events and access logs expose).
                         Grant(
@@ -128,8 +145,16 @@ class Email(pulumi.ComponentResource):
                     environment={
                         "CUSTOMER_TOPIC_ARN": self.customer_topic.topic.arn,
                         "IDEMPOTENCY_TABLE": self.idempotency.table.name,
+                        "SENT_TABLE": self.sent.table.name,
+                        "CARTS_TABLE": reminders.carts.table.name,
                     },
-                    grants=(*self.customer_topic.publish_grants(), idempotency_grant(self.idempotency)),
+                    grants=(
+                        *self.customer_topic.publish_grants(),
+                        idempotency_grant(self.idempotency),
+                        sent_grant,
+                        # Whether the cart was ordered: no reminder then.
+                        table_grant(reminders.carts, "dynamodb:GetItem"),
+                    ),
                 ),
             ),
             opts=pulumi.ResourceOptions(parent=self),

@@ -63,6 +63,8 @@ class Orders(pulumi.ComponentResource):
                     table_grant(self.orders, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
                 ),
                 emits=SOURCE,
+                # Guaranteed: no burst elsewhere in the account can starve the API (README: "Concurrency").
+                reserved_concurrency=ctx.settings.concurrency.api,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -3,7 +3,9 @@
 Consumes ItemAddedToCart (create or move the cart's schedule) and OrderPlaced (delete it), queued.
 The schedules (not the function) produce CartReminderDue (source eventshop.reminders) through the
 Scheduler's EventBridge PutEvents universal target, as the scheduler role, which may do nothing else.
-Owns the stack's schedule group, the scheduler role and the schedules' dead-letter queue.
+Owns the stack's schedule group, the scheduler role, the schedules' dead-letter queue and the carts table
+(whether a cart was ordered: an ordered cart is never reminded, whatever order its events arrive in;
+Email reads it before it mails a reminder).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from components.base import (
 )
 from components.subscriptions import create_dead_letter_queue
 from components.trust import scheduler_trust
-from services.context import ServiceContext
+from services.context import ServiceContext, table_grant
 
 SOURCE = "eventshop.reminders"
 CONSUMES = ("ItemAddedToCart", "OrderPlaced")
@@ -46,6 +48,7 @@ def _account_of(arn: str) -> str:
 class Reminders(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: ServiceContext, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eventshop:services:Reminders", name, None, opts)
+        self.carts = ctx.table("carts", "cartId", parent=self)
         self.schedule_group = aws.scheduler.ScheduleGroup(
             f"{name}-schedules", name=physical_name(name), opts=pulumi.ResourceOptions(parent=self)
         )
@@ -104,8 +107,11 @@ class Reminders(pulumi.ComponentResource):
                         "SCHEDULER_ROLE_ARN": self.scheduler_role.arn,
                         "SCHEDULER_DLQ_ARN": self.dead_letter_queue.arn,
                         "DELAY_MINUTES": str(ctx.settings.reminders.delay_minutes),
+                        "CARTS_TABLE": self.carts.table.name,
                     },
                     grants=(
+                        # Items noted only while the cart is not ordered; the order marks it ordered.
+                        table_grant(self.carts, "dynamodb:UpdateItem", "dynamodb:GetItem"),
                         Grant(actions=SCHEDULE_ACTIONS, resources=(schedules,)),
                         # Creating a schedule hands it the scheduler role: that role, to the Scheduler only.
                         Grant(

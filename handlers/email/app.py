@@ -1,7 +1,10 @@
 """Email: renders customer-facing events and publishes each one, once, to the customer topic.
 
 Handler string ``handlers.email.app.handler``, invoked by EventBridge directly (asynchronous invoke; the
-event is the envelope). Environment: ``CUSTOMER_TOPIC_ARN``, ``IDEMPOTENCY_TABLE``.
+event is the envelope). Environment: ``CUSTOMER_TOPIC_ARN``, ``IDEMPOTENCY_TABLE``, ``SENT_TABLE``.
+
+Once per (order, kind of mail), for good: Powertools idempotency answers a redelivery within 24 hours, and
+the durable sent-record (``handlers.email.sent``) every later one, such as a replay of the bus archive.
 
 Invoices: S3's Object Created event for ``invoices/<orderId>.json`` (forwarded from the default bus)
 becomes one "your invoice is ready" message per invoice. S3 event ids are not unique enough (moto gives
@@ -33,6 +36,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handlers.email.sent import SentLog
 from handlers.email.templates import (
     CART_RENDERERS,
     MAX_SUBJECT_LENGTH,
@@ -41,6 +45,7 @@ from handlers.email.templates import (
     Message,
     invoice_ready,
 )
+from handlers.shared.carts import CartBook
 from handlers.shared.events import MalformedEventError, OrderEvent, UnsupportedEventError, parse_event, parse_sqs_record
 from handlers.shared.runtime import (
     IDEMPOTENCY_TTL_SECONDS,
@@ -64,6 +69,8 @@ invoice_idempotency_config = IdempotencyConfig(
 INVOICE_SOURCE = "aws.s3"
 INVOICE_READY = "InvoiceReady"
 processor = sqs_batch_processor()
+sent_log = SentLog()
+carts = CartBook()
 
 
 def render(event: OrderEvent) -> Message:
@@ -93,8 +100,12 @@ def publish(message: Message, detail_type: str, email: str) -> str:
 def notify(*, event: OrderEvent) -> dict[str, str]:
     """Publish the customer's message for ``event``; a redelivery returns the first result unpublished."""
     message = render(event)
-    message_id = publish(message, event.detail_type, str(event.detail["email"]))
-    return {"orderId": event.order_id, "detailType": event.detail_type, "messageId": message_id}
+    sent = sent_log.send_once(
+        event.order_id, event.detail_type, lambda: publish(message, event.detail_type, str(event.detail["email"]))
+    )
+    if not sent.published:
+        logger.info("Mail sent before; not sent again", extra={"message_id": sent.message_id})
+    return {"orderId": event.order_id, "detailType": event.detail_type, "messageId": sent.message_id}
 
 
 def invoice_reference(raw: Mapping[str, Any]) -> dict[str, str]:
@@ -116,8 +127,12 @@ def notify_invoice(*, invoice: dict[str, str]) -> dict[str, str]:
     missing = [name for name in ("orderId", "email", "amount", "currency") if not document.get(name)]
     if missing:
         raise MalformedEventError(f"Invoice {invoice['key']} lacks {', '.join(missing)}")
-    message_id = publish(invoice_ready(document), INVOICE_READY, str(document["email"]))
-    return {"orderId": str(document["orderId"]), "detailType": INVOICE_READY, "messageId": message_id}
+    sent = sent_log.send_once(
+        str(document["orderId"]),
+        INVOICE_READY,
+        lambda: publish(invoice_ready(document), INVOICE_READY, str(document["email"])),
+    )
+    return {"orderId": str(document["orderId"]), "detailType": INVOICE_READY, "messageId": sent.message_id}
 
 
 # Powertools' decorator is untyped; applied as a call, the function keeps its own signature.
@@ -132,6 +147,7 @@ notify_invoice = idempotent_function(
 def handle_event(raw: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     """Validate the envelope, tag the logs and notify once per event id."""
     idempotency_config.register_lambda_context(context)
+    sent_log.register_lambda_context(context)
     if raw.get("source") == INVOICE_SOURCE and raw.get("detail-type") == "Object Created":
         invoice_idempotency_config.register_lambda_context(context)
         invoice = invoice_reference(raw)
@@ -155,22 +171,22 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
 @idempotent_on_event(persistence, idempotency_config)
 @tracer.capture_method
 def notify_cart(*, event: OrderEvent) -> dict[str, str]:
-    """Publish the reminder for a cart event once per event id."""
+    """Publish the reminder for a cart once, and never for a cart that was ordered."""
     renderer = CART_RENDERERS.get(event.detail_type)
     if renderer is None:
         raise UnsupportedEventError(f"Email has no cart template for {event.detail_type} events")
+    cart_id = str(event.cart_id)
+    # The schedule may have fired (or been recreated by a late ItemAddedToCart) after the order: ask the cart.
+    ordered_by = carts.ordered_by(cart_id)
+    if ordered_by is not None:
+        logger.info("Cart was ordered; no reminder", extra={"order_id": ordered_by})
+        return {"cartId": cart_id, "detailType": event.detail_type, "outcome": "ordered"}
     message = renderer(event.detail)
-    response = sns.publish(
-        TopicArn=CUSTOMER_TOPIC_ARN,
-        Subject=message.subject[:MAX_SUBJECT_LENGTH],
-        Message=message.body,
-        MessageAttributes={
-            "detailType": {"DataType": "String", "StringValue": event.detail_type},
-            "email": {"DataType": "String", "StringValue": str(event.detail["email"])},
-        },
+    # One reminder per cart: a moved or replayed schedule does not mail twice.
+    sent = sent_log.send_once(
+        cart_id, event.detail_type, lambda: publish(message, event.detail_type, str(event.detail["email"]))
     )
-    logger.info("Cart reminder sent", extra={"message_id": response["MessageId"]})
-    return {"cartId": str(event.cart_id), "detailType": event.detail_type, "messageId": str(response["MessageId"])}
+    return {"cartId": cart_id, "detailType": event.detail_type, "messageId": sent.message_id}
 
 
 def cart_record_handler(record: SQSRecord) -> dict[str, str]:
@@ -182,4 +198,5 @@ def cart_record_handler(record: SQSRecord) -> dict[str, str]:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def queued_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    sent_log.register_lambda_context(context)
     return process_sqs_batch(event, context, cart_record_handler, processor, idempotency_config)

@@ -5,9 +5,11 @@ Handler string ``handlers.orders.projector.handler``. Environment: ``ORDERS_TABL
 Each event appends ``{status, at, event}`` to the history and sets the status when the order's current
 status may move to it (``ALLOWED_FROM``); otherwise only the history grows. The precedence makes the end
 state independent of arrival order: statuses only move forward (PLACED -> PAID -> RESERVED), ``SHIPPED``
-is final, ``CANCELLED`` (out of stock) is final except that ``PAYMENT_FAILED`` overrides it (a declined
-order that was also out of stock ends as a failed payment: nothing was charged, nothing to refund), and
-``PAYMENT_FAILED`` is final. PaymentRefunded and StockReleased join the history only. Both rules live in
+and ``CANCELLED`` (out of stock) are final, and ``PAYMENT_FAILED`` is final except that ``CANCELLED``
+overrides it: a declined order that was also out of stock ends CANCELLED. It must, because which of the two
+facts is ever known depends on arrival order: when OutOfStock reaches Billing first the card is never tried
+(no PaymentFailed), while Warehouse reports a shortage even when PaymentFailed reached it first.
+PaymentRefunded and StockReleased join the history only. Both rules live in
 DynamoDB condition expressions, and ``appliedEventIds`` makes a redelivered event a no-op even after the
 Powertools idempotency record has expired.
 """
@@ -43,8 +45,8 @@ ALLOWED_FROM: Mapping[str, tuple[str, ...]] = {
     "PAID": ("PLACED",),
     "RESERVED": ("PLACED", "PAID"),
     "SHIPPED": ("PLACED", "PAID", "RESERVED"),
-    "CANCELLED": ("PLACED", "PAID", "RESERVED"),
-    "PAYMENT_FAILED": ("PLACED", "PAID", "RESERVED", "CANCELLED"),
+    "CANCELLED": ("PLACED", "PAID", "RESERVED", "PAYMENT_FAILED"),
+    "PAYMENT_FAILED": ("PLACED", "PAID", "RESERVED"),
 }
 #: The status each lifecycle event sets; ``None``: the event is recorded in the history only.
 STATUS_BY_DETAIL_TYPE: Mapping[str, str | None] = {

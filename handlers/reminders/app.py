@@ -1,13 +1,20 @@
 """Reminders: one pending "you left something in your cart" schedule per cart, moved on every item added.
 
 Handler string ``handlers.reminders.app.handler`` (SQS batch). Environment: ``SCHEDULE_GROUP``,
-``EVENT_BUS_ARN``, ``SCHEDULER_ROLE_ARN``, ``SCHEDULER_DLQ_ARN``, ``DELAY_MINUTES``.
+``EVENT_BUS_ARN``, ``SCHEDULER_ROLE_ARN``, ``SCHEDULER_DLQ_ARN``, ``DELAY_MINUTES``, ``CARTS_TABLE``.
 
 ItemAddedToCart creates the cart's one-time schedule ``at(now + delay)`` or moves it (UpdateSchedule) when
 one is pending; the schedule puts CartReminderDue (source ``eventshop.reminders``) on the bus through
 the Scheduler's EventBridge universal target, then deletes itself. OrderPlaced with a ``cartId`` deletes
 the pending schedule; one already gone is fine. Every step is safe to repeat: the schedule's name is
 derived from the cart id, so a redelivered event moves or deletes the same schedule again.
+
+Both events share one standard queue, so they arrive in any order, and a retried or replayed
+ItemAddedToCart may come after the order. The cart's state (``handlers.shared.carts``) decides: OrderPlaced
+marks the cart ordered *before* it deletes the schedule, and ItemAddedToCart schedules only through a
+write conditional on the cart not being ordered, then looks again *after* scheduling and deletes what it
+created if an order came in meanwhile. Whichever interleaving, an ordered cart keeps no schedule; and Email
+asks the cart once more before it mails a reminder.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+from handlers.shared.carts import CartBook
 from handlers.shared.events import SCHEMA_VERSION, MalformedEventError, OrderEvent, dispatch, event_id, parse_sqs_record
 
 logger = Logger()
@@ -41,6 +49,7 @@ SOURCE = "eventshop.reminders"
 DETAIL_TYPE = "CartReminderDue"
 #: Scheduler retries a failed PutEvents this often, within this window, then dead-letters it.
 TARGET_RETRY = {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600}
+carts = CartBook()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 #: Schedule names allow 64 characters of [0-9a-zA-Z-_.]: a readable prefix of the cart id and a hash.
 _NAME_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_.")
@@ -103,13 +112,28 @@ def _not_found(error: ClientError) -> bool:
     return bool(error.response.get("Error", {}).get("Code") == "ResourceNotFoundException")
 
 
+def _delete_schedule(cart_id: str) -> bool:
+    """Delete the cart's schedule; ``False`` when there was none."""
+    try:
+        scheduler.delete_schedule(Name=schedule_name(cart_id), GroupName=SCHEDULE_GROUP)
+    except ClientError as error:
+        if not _not_found(error):
+            raise
+        return False
+    return True
+
+
 @tracer.capture_method
 def remind(*, event: OrderEvent) -> dict[str, str]:
-    """Create the cart's reminder, or move the pending one to now + delay."""
+    """Create the cart's reminder, or move the pending one to now + delay; never for an ordered cart."""
     if not event.cart_id:
         raise MalformedEventError(f"Malformed {event.detail_type} event {event.event_id}: missing detail.cartId")
     event.require("customerId", "email")
+    cart_id = event.cart_id
     schedule = _schedule(event)
+    if not carts.note_item(cart_id, now().isoformat(timespec="seconds")):
+        logger.info("Cart was ordered; no reminder scheduled", extra={"action": "ordered"})
+        return {"cartId": cart_id, "schedule": schedule["Name"], "action": "ordered"}
     try:
         scheduler.create_schedule(**schedule)
         action = "created"
@@ -118,25 +142,23 @@ def remind(*, event: OrderEvent) -> dict[str, str]:
             raise
         scheduler.update_schedule(**schedule)
         action = "moved"
+    # An order may have been placed between the check and the schedule: it deleted nothing, so we do.
+    if carts.ordered_by(cart_id) is not None:
+        _delete_schedule(cart_id)
+        action = "ordered"
     logger.info("Cart reminder scheduled", extra={"action": action, "schedule": schedule["ScheduleExpression"]})
-    return {"cartId": str(event.cart_id), "schedule": schedule["Name"], "action": action}
+    return {"cartId": cart_id, "schedule": schedule["Name"], "action": action}
 
 
 @tracer.capture_method
 def cancel(*, event: OrderEvent) -> dict[str, str]:
-    """An order for the cart was placed: its pending reminder, if any, is deleted."""
+    """An order for the cart was placed: the cart is marked ordered, then its pending reminder deleted."""
     if not event.cart_id:
         return {"orderId": event.order_id, "action": "no cart"}
-    name = schedule_name(event.cart_id)
-    try:
-        scheduler.delete_schedule(Name=name, GroupName=SCHEDULE_GROUP)
-        action = "cancelled"
-    except ClientError as error:
-        if not _not_found(error):
-            raise
-        action = "none pending"
+    carts.mark_ordered(event.cart_id, event.order_id, now().isoformat(timespec="seconds"))
+    action = "cancelled" if _delete_schedule(event.cart_id) else "none pending"
     logger.info("Cart reminder cancelled", extra={"action": action})
-    return {"cartId": event.cart_id, "schedule": name, "action": action}
+    return {"cartId": event.cart_id, "schedule": schedule_name(event.cart_id), "action": action}
 
 
 HANDLERS: Mapping[str, Callable[..., dict[str, str]]] = {"ItemAddedToCart": remind, "OrderPlaced": cancel}

@@ -15,7 +15,9 @@ transaction moves the reservation RESERVED -> RELEASED (conditional, so duplicat
 every line's quantity back to the inventory, then StockReleased is emitted (again, with the same event id, on
 a redelivery). When the compensating event arrives before the reservation, a PAYMENT_FAILED (or
 FULFILLMENT_FAILED) row is put in the reservation's place (``attribute_not_exists``): the later OrderPlaced's
-transaction fails on it as a whole, so no stock is ever held, and nothing is emitted.
+transaction fails on it as a whole, so no stock is ever held; if the stock was short as well, that is
+recorded on the marker (once) and OutOfStock is emitted, so a declined order that is also out of stock ends
+CANCELLED whichever of Billing and Warehouse heard of the order first.
 """
 
 from __future__ import annotations
@@ -164,6 +166,30 @@ def put_out_of_stock(event: OrderEvent, lines: list[dict[str, Any]], unavailable
     return row
 
 
+def note_unavailable(row: Mapping[str, Any], lines: list[dict[str, Any]], unavailable: list[str]) -> dict[str, Any]:
+    """The payment failed before the reservation, and the stock is short too: record that decision once.
+
+    Without it the final status would depend on arrival order: Billing never charges an order whose
+    OutOfStock came first (so no PaymentFailed), and here nothing would say the stock was short.
+    """
+    try:
+        dynamodb.update_item(
+            TableName=RESERVATIONS_TABLE,
+            Key={"orderId": {"S": str(row["orderId"])}},
+            UpdateExpression="SET unavailable = :unavailable, #items = :items",
+            ConditionExpression="#status = :marker AND attribute_not_exists(unavailable)",
+            ExpressionAttributeNames={"#status": "status", "#items": "items"},
+            ExpressionAttributeValues=to_item(
+                {":unavailable": unavailable, ":items": lines, ":marker": PAYMENT_FAILED}
+            ),
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return stored_reservation(str(row["orderId"]))
+    return {**row, "unavailable": unavailable, "items": lines}
+
+
 @tracer.capture_method
 def reserve(event: OrderEvent, lines: list[dict[str, Any]]) -> dict[str, Any]:
     """Reserve ``lines`` for the order; return the reservation row that decides the outcome."""
@@ -175,22 +201,25 @@ def reserve(event: OrderEvent, lines: list[dict[str, Any]]) -> dict[str, Any]:
         reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
         if len(reasons) != len(lines) + 1 or any(code not in (CONDITION_FAILED, "None") for code in reasons):
             raise ReservationConflictError(f"Reservation of order {event.order_id} cancelled: {reasons}") from error
-        if reasons[-1] == CONDITION_FAILED:
-            logger.info("Reservation exists already; emitting its outcome again")
-            return stored_reservation(event.order_id)
         unavailable = [line["sku"] for line, code in zip(lines, reasons, strict=False) if code == CONDITION_FAILED]
+        if reasons[-1] == CONDITION_FAILED:
+            row = stored_reservation(event.order_id)
+            if row["status"] == PAYMENT_FAILED and unavailable:
+                return note_unavailable(row, lines, unavailable)
+            logger.info("Reservation exists already; emitting its outcome again")
+            return row
         logger.info("Out of stock", extra={"unavailable": unavailable})
         return put_out_of_stock(event, lines, unavailable)
     return reservation(event, RESERVED, lines, ())
 
 
 def outcome_event(row: Mapping[str, Any]) -> OutgoingEvent:
-    """StockReserved or OutOfStock for a stored reservation row."""
-    detail_type = OUTCOME_BY_STATUS[str(row["status"])]
+    """StockReserved or OutOfStock for a stored reservation row (a payment-failed marker short of stock too)."""
+    detail_type = "OutOfStock" if row.get("unavailable") else OUTCOME_BY_STATUS[str(row["status"])]
     fields: dict[str, Any] = {
         "items": [{"sku": str(line["sku"]), "quantity": int(line["quantity"])} for line in row["items"]]
     }
-    if row["status"] == OUT_OF_STOCK:
+    if detail_type == "OutOfStock":
         fields["unavailable"] = [str(sku) for sku in row.get("unavailable", [])]
     detail = build_detail(
         detail_type,
@@ -209,7 +238,7 @@ def reserve_order(*, event: OrderEvent) -> dict[str, str]:
     """Reserve an OrderPlaced's stock once and emit the outcome (again, for an order already decided)."""
     event.require("customerId", "email", "items")
     row = reserve(event, order_lines(event))
-    if row["status"] not in OUTCOME_BY_STATUS:
+    if row["status"] not in OUTCOME_BY_STATUS and not row.get("unavailable"):
         # RELEASED, PAYMENT_FAILED or FULFILLMENT_FAILED: the saga is past the reservation.
         logger.info("Nothing reserved: the order was compensated", extra={"reservation_status": row["status"]})
         return {"orderId": event.order_id, "outcome": "none", "reservationStatus": str(row["status"])}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from localcloud.cloud import LocalCloud
 from localcloud.shop import Shopper
 from tests.e2e.conftest import events_about, messages_about, settled_order
@@ -45,3 +48,57 @@ def test_an_order_for_the_cart_cancels_its_reminder(cloud: LocalCloud, shopper: 
 
     assert events_about(cloud, "cart-bought", "CartReminderDue") == []
     assert messages_about(cloud.outbox(), "cart-bought") == []
+
+
+def redeliver(cloud: LocalCloud, event: dict[str, Any]) -> None:
+    """Put an archived event on the bus again, as a retry or a replay delivers it: the same detail, later."""
+    response = cloud.clients("events").put_events(
+        Entries=[
+            {
+                "EventBusName": "eventshop-dev",
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+            }
+        ]
+    )
+    assert response["FailedEntryCount"] == 0
+
+
+def test_an_item_added_delivered_after_the_order_brings_no_reminder_back(cloud: LocalCloud, shopper: Shopper) -> None:
+    assert shopper.add_to_cart("cart-late", "MUG-LOGO").status == 202
+    cloud.wait_idle()
+    [item_added] = events_about(cloud, "cart-late", "ItemAddedToCart")
+    order_id = shopper.place_order([("MUG-LOGO", 1)], cart_id="cart-late")
+    settled_order(cloud, shopper, order_id)
+    assert schedules(cloud) == []
+
+    redeliver(cloud, item_added)  # the item's event, retried after the order
+    assert shopper.add_to_cart("cart-late", "STICKER-PACK").status == 202  # and a new one for the ordered cart
+    cloud.wait_idle()
+    assert schedules(cloud) == [], "an ordered cart gets no schedule back"
+
+    cloud.advance(DELAY_SECONDS + 60)
+
+    assert events_about(cloud, "cart-late", "CartReminderDue") == []
+    assert messages_about(cloud.outbox(), "cart-late") == []
+
+
+def test_a_reminder_that_fires_for_an_ordered_cart_mails_nothing(cloud: LocalCloud, shopper: Shopper) -> None:
+    """The schedule fired as the order was being placed: Email asks the cart before it mails."""
+    assert shopper.add_to_cart("cart-raced", "MUG-LOGO").status == 202
+    cloud.wait_idle()
+    client = cloud.clients("scheduler")
+    [name] = schedules(cloud)
+    pending = client.get_schedule(GroupName="eventshop-dev-reminders", Name=name)
+    order_id = shopper.place_order([("MUG-LOGO", 1)], cart_id="cart-raced")
+    settled_order(cloud, shopper, order_id)
+    # The schedule as it stood before the order deleted it: it fires now.
+    fields = ("Name", "GroupName", "ScheduleExpression", "FlexibleTimeWindow", "Target", "ActionAfterCompletion")
+    client.create_schedule(**{field: pending[field] for field in fields})
+
+    cloud.advance(DELAY_SECONDS + 60)
+
+    [due] = events_about(cloud, "cart-raced", "CartReminderDue")
+    assert due["detail"]["cartId"] == "cart-raced"
+    assert messages_about(cloud.outbox(), "cart-raced") == []

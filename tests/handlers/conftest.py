@@ -34,6 +34,8 @@ TABLES = {
     "payments": "orderId",
     "reservations": "orderId",
     "idempotency": "id",
+    "email-sent": "id",
+    "carts": "cartId",
 }
 
 
@@ -232,6 +234,8 @@ def email(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
             "POWERTOOLS_SERVICE_NAME": "email",
             "CUSTOMER_TOPIC_ARN": shop.topic_arn,
             "IDEMPOTENCY_TABLE": shop.tables["idempotency"],
+            "SENT_TABLE": shop.tables["email-sent"],
+            "CARTS_TABLE": shop.tables["carts"],
         },
     )
 

@@ -281,3 +281,24 @@ def test_fulfillment_failed_before_the_late_reservation_means_no_stock_is_ever_h
 
     assert stock.available("SKU-1") == 5
     assert stock.emitted() == []
+
+
+def test_payment_failed_before_an_order_short_of_stock_still_reports_it_out_of_stock_once(
+    warehouse: ModuleType, stock: Shop, context: FakeLambdaContext
+) -> None:
+    """Otherwise the final status depended on arrival order (found by tests/handlers/test_saga_properties.py)."""
+    warehouse.handler(sqs_event(payment_failed("order-5")), context)
+    placed = order_placed("order-5", lines=(("SKU-2", 3, "99.00"),))
+
+    warehouse.handler(sqs_event(placed, placed), context)
+    forget_idempotency(stock)
+    warehouse.handler(sqs_event(placed), context)
+
+    assert stock.available("SKU-2") == 1, "nothing is reserved for a failed payment"
+    row = stock.table("reservations").get_item(Key={"orderId": "order-5"})["Item"]
+    assert (row["status"], row["unavailable"]) == ("PAYMENT_FAILED", ["SKU-2"])
+    emitted = stock.emitted()
+    assert {e["detail-type"] for e in emitted} == {"OutOfStock"}
+    assert {e["detail"]["metadata"]["eventId"] for e in emitted} == {event_id("order-5", "OutOfStock")}
+    assert emitted[0]["detail"]["unavailable"] == ["SKU-2"]
+    assert emitted[0]["detail"]["items"] == [{"sku": "SKU-2", "quantity": 3}]

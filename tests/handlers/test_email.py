@@ -9,7 +9,9 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
+from handlers.email.sent import MailInFlightError
 from handlers.shared import wire
 from handlers.shared.events import MalformedEventError, UnsupportedEventError
 from tests.handlers.builders import envelope, lifecycle_event, order_placed, sqs_event
@@ -183,4 +185,154 @@ def test_a_reminder_without_an_email_fails_only_its_record_so_the_queue_retries_
     del bad["detail"]["email"]
     result = email.queued_handler(sqs_event(bad, cart_reminder_due("cart-3")), context)
     assert len(result["batchItemFailures"]) == 1
+    assert len(shop.outbox()) == 1
+
+
+# --- The durable sent-record: once per (order, kind of mail), however late the event comes back ---------
+
+
+def expire_idempotency_records(shop: Shop) -> None:
+    """A day later: every Powertools record has expired (DynamoDB's TTL may not have deleted it yet)."""
+    table = shop.table("idempotency")
+    for item in table.scan()["Items"]:
+        table.update_item(
+            Key={"id": item["id"]}, UpdateExpression="SET expiration = :past", ExpressionAttributeValues={":past": 1}
+        )
+
+
+def forget_idempotency_records(shop: Shop) -> None:
+    """Two days later: DynamoDB's TTL deleted the expired records."""
+    table = shop.table("idempotency")
+    for item in table.scan()["Items"]:
+        table.delete_item(Key={"id": item["id"]})
+
+
+def order_mails(order_id: str) -> list[dict[str, Any]]:
+    return [
+        as_invoked(order_placed(order_id)),
+        as_invoked(
+            lifecycle_event("PaymentSucceeded", order_id, paymentId="pay_1", amount=Decimal(24), currency="EUR")
+        ),
+        as_invoked(lifecycle_event("OrderShipped", order_id, shippingSpeed="standard", trackingId="TRK-1")),
+    ]
+
+
+@pytest.mark.parametrize("after_a_day", [expire_idempotency_records, forget_idempotency_records])
+def test_an_archive_replay_after_the_idempotency_window_mails_nothing(
+    email: ModuleType, shop: Shop, context: FakeLambdaContext, after_a_day: Any
+) -> None:
+    events = order_mails("order-20")
+    first = [email.handler(event, context) for event in events]
+    assert len(shop.outbox()) == 3
+
+    after_a_day(shop)
+    replayed = [email.handler(event, context) for event in events]
+
+    assert shop.outbox() == []
+    assert replayed == first, "a replay answers with the message ids of the mails sent the first time"
+    sent = shop.table("email-sent").scan()["Items"]
+    assert sorted((row["id"], row["status"]) for row in sent) == [
+        ("order-20#OrderPlaced", "SENT"),
+        ("order-20#OrderShipped", "SENT"),
+        ("order-20#PaymentSucceeded", "SENT"),
+    ]
+    assert all(
+        set(row) == {"id", "subject", "kind", "status", "claim", "claimedAt", "messageId", "sentAt"} for row in sent
+    )
+
+
+def test_an_invoice_mail_is_not_sent_again_by_a_replay(
+    email: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    created = put_invoice("order-21")
+    email.handler(created, context)
+    forget_idempotency_records(shop)
+
+    email.handler(created, context)
+
+    assert len(shop.outbox()) == 1
+    assert shop.table("email-sent").get_item(Key={"id": "order-21#InvoiceReady"})["Item"]["status"] == "SENT"
+
+
+def test_a_failed_publish_loses_no_mail_the_retry_sends_it_once(
+    email: ModuleType, shop: Shop, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = as_invoked(order_placed("order-22"))
+    real_publish = email.sns.publish
+    calls = {"n": 0}
+
+    def throttled_once(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "Publish")
+        return real_publish(**kwargs)
+
+    monkeypatch.setattr(email.sns, "publish", throttled_once)
+    with pytest.raises(ClientError, match="Throttling"):
+        email.handler(event, context)
+    assert shop.outbox() == []
+
+    email.handler(event, context)  # the asynchronous retry, at once: the failed sender released its lease
+    email.handler(event, context)
+
+    assert len(shop.outbox()) == 1
+    assert calls["n"] == 2
+
+
+def test_a_sender_that_died_after_claiming_is_taken_over_once_its_lease_ran_out(
+    email: ModuleType, shop: Shop, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = as_invoked(order_placed("order-23"))
+    claimed_at = 1_000_000_000.0
+    # The first sender claims the mail, then its invocation dies before publishing.
+    monkeypatch.setattr(email.sent_log, "_clock", lambda: claimed_at)
+    email.sent_log.register_lambda_context(context)  # 30 s left
+
+    def sandbox_killed(*_: object) -> str:
+        raise SystemExit("the invocation died before publishing")
+
+    monkeypatch.setattr(email, "publish", sandbox_killed)
+    with pytest.raises(SystemExit):
+        email.handler(event, context)
+    monkeypatch.undo()
+    row = shop.table("email-sent").get_item(Key={"id": "order-23#OrderPlaced"})["Item"]
+    assert row["status"] == "SENDING"
+    forget_idempotency_records(shop)  # Powertools lets the retry in; the sent-record decides
+
+    # While the dead sender's lease could still be alive, a retry neither mails nor gives up the mail.
+    monkeypatch.setattr(email.sent_log, "_clock", lambda: claimed_at + 10)
+    with pytest.raises(MailInFlightError, match="OrderPlaced mail for order-23 is being sent"):
+        email.handler(event, context)
+    assert shop.outbox() == []
+    forget_idempotency_records(shop)
+
+    # Once the lease has run out, the retry sends it, once.
+    monkeypatch.setattr(email.sent_log, "_clock", lambda: claimed_at + 60)
+    email.handler(event, context)
+    email.handler(event, context)
+    assert len(shop.outbox()) == 1
+    assert shop.table("email-sent").get_item(Key={"id": "order-23#OrderPlaced"})["Item"]["status"] == "SENT"
+
+
+def test_no_reminder_is_mailed_for_a_cart_that_was_ordered(
+    email: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    shop.table("carts").put_item(Item={"cartId": "cart-9", "orderedAt": "2024-05-01T12:00:00+00:00", "orderId": "o-9"})
+
+    result = email.queued_handler(sqs_event(cart_reminder_due("cart-9")), context)
+
+    assert result == {"batchItemFailures": []}
+    assert shop.outbox() == []
+
+
+def test_a_cart_is_reminded_once_even_by_a_replay_or_a_moved_schedule(
+    email: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    email.queued_handler(sqs_event(cart_reminder_due("cart-10")), context)
+    forget_idempotency_records(shop)
+    moved = cart_reminder_due("cart-10")
+    moved["detail"]["metadata"]["eventId"] = "reminder-cart-10-moved"
+
+    email.queued_handler(sqs_event(cart_reminder_due("cart-10"), moved), context)
+
     assert len(shop.outbox()) == 1

@@ -170,7 +170,7 @@ FINAL_BY_SCENARIO = {
     "approved and shipped": "SHIPPED",
     "captured, then out of stock and refunded": "CANCELLED",
     "declined, reserved and released": "PAYMENT_FAILED",
-    "declined and out of stock": "PAYMENT_FAILED",
+    "declined and out of stock": "CANCELLED",
 }
 
 

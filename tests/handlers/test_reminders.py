@@ -34,6 +34,7 @@ def reminders(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
             "SCHEDULER_ROLE_ARN": ROLE_ARN,
             "SCHEDULER_DLQ_ARN": DLQ_ARN,
             "DELAY_MINUTES": "30",
+            "CARTS_TABLE": shop.tables["carts"],
         },
     )
 
@@ -147,3 +148,81 @@ def test_an_item_added_without_an_email_fails_only_its_record(
     result = reminders.handler(sqs_event(bad, item_added("cart-8")), context)
     assert len(result["batchItemFailures"]) == 1
     assert [s["Name"] for s in schedules()] == [reminders.schedule_name("cart-8")]
+
+
+# --- Cart state: an ordered cart is never reminded, whatever order its events arrive in ----------------
+
+
+def placed_for(cart_id: str, order_id: str = "order-9") -> dict[str, Any]:
+    return lifecycle_event("OrderPlaced", order_id, cartId=cart_id)
+
+
+@pytest.mark.parametrize(
+    "arrivals",
+    [
+        ("item", "placed"),
+        ("placed", "item"),
+        ("item", "placed", "item"),  # a retried ItemAddedToCart delivered after the order
+        ("placed", "item", "item", "placed"),
+        ("item", "item", "placed", "placed", "item"),
+    ],
+)
+@pytest.mark.parametrize("batched", [False, True])
+def test_an_ordered_cart_keeps_no_reminder_whatever_the_delivery_order(
+    reminders: ModuleType, shop: Shop, context: FakeLambdaContext, arrivals: tuple[str, ...], batched: bool
+) -> None:
+    item = item_added("cart-20")  # one event, delivered as often as `arrivals` says
+    events = {"item": item, "placed": placed_for("cart-20")}
+    bodies = [events[arrival] for arrival in arrivals]
+
+    if batched:
+        assert reminders.handler(sqs_event(*bodies), context) == {"batchItemFailures": []}
+    else:
+        for body in bodies:
+            assert reminders.handler(sqs_event(body), context) == {"batchItemFailures": []}
+
+    assert schedules() == []
+    cart = shop.table("carts").get_item(Key={"cartId": "cart-20"})["Item"]
+    assert cart["orderId"] == "order-9"
+
+
+def test_an_item_added_after_the_order_reports_the_cart_as_ordered(
+    reminders: ModuleType, context: FakeLambdaContext
+) -> None:
+    reminders.handler(sqs_event(placed_for("cart-21")), context)
+    assert reminders.remind(event=parse_event(item_added("cart-21")))["action"] == "ordered"
+    assert schedules() == []
+
+
+def test_a_second_order_for_the_cart_keeps_the_first_as_the_one_that_ordered_it(
+    reminders: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    reminders.handler(sqs_event(placed_for("cart-22", "order-a"), placed_for("cart-22", "order-b")), context)
+    assert shop.table("carts").get_item(Key={"cartId": "cart-22"})["Item"]["orderId"] == "order-a"
+
+
+def test_an_order_placed_while_the_schedule_is_being_created_still_leaves_none(
+    reminders: ModuleType, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order lands between the cart check and CreateSchedule: its delete found nothing to delete."""
+    real_create = reminders.scheduler.create_schedule
+
+    def order_then_create(**kwargs: Any) -> Any:
+        reminders.cancel(event=parse_event(placed_for("cart-23")))
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(reminders.scheduler, "create_schedule", order_then_create)
+
+    result = reminders.handler(sqs_event(item_added("cart-23")), context)
+
+    assert result == {"batchItemFailures": []}
+    assert schedules() == []
+
+
+def test_an_abandoned_cart_records_its_last_item_and_no_order(
+    reminders: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    reminders.handler(sqs_event(item_added("cart-24")), context)
+    cart = shop.table("carts").get_item(Key={"cartId": "cart-24"})["Item"]
+    assert set(cart) == {"cartId", "lastItemAt"}
+    assert len(schedules()) == 1

@@ -11,6 +11,7 @@ from tests.unit.graph import FUNCTION, ROLE_POLICY, Graph
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+SENT = ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
 CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes")
 XRAY = {("xray:PutTraceSegments", "*"), ("xray:PutTelemetryRecords", "*")}
 WORKFLOW_XRAY = XRAY | {("xray:GetSamplingRules", "*"), ("xray:GetSamplingTargets", "*")}
@@ -84,6 +85,7 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | {("sns:Publish", arn("sns", f"{p}-customer-notifications"))}
         | {("kms:GenerateDataKey", customer_key), ("kms:Decrypt", customer_key)}
         | table("email-idempotency", *IDEMPOTENCY)
+        | table("email-sent", *SENT)
         | {("s3:GetObject", f"arn:aws:s3:::{p}-invoices/invoices/*")}
         | {("kms:Decrypt", run.named("invoices-key-key").arn or "")},
         "email-reminders": logs("email-reminders")
@@ -91,10 +93,13 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | queue("email-reminders-queue", *CONSUME)
         | {("sns:Publish", arn("sns", f"{p}-customer-notifications"))}
         | {("kms:GenerateDataKey", customer_key), ("kms:Decrypt", customer_key)}
-        | table("email-idempotency", *IDEMPOTENCY),
+        | table("email-idempotency", *IDEMPOTENCY)
+        | table("email-sent", *SENT)
+        | table("carts", "dynamodb:GetItem"),
         "reminders": logs("reminders")
         | XRAY
         | queue("reminders-queue", *CONSUME)
+        | table("carts", "dynamodb:UpdateItem", "dynamodb:GetItem")
         | {
             (f"scheduler:{action}", arn("scheduler", f"schedule/{p}-reminders/*"))
             for action in ("CreateSchedule", "UpdateSchedule", "GetSchedule", "DeleteSchedule")
