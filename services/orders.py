@@ -46,6 +46,8 @@ class Orders(pulumi.ComponentResource):
             parent=self,
         )
         self.orders = ctx.table("orders", "orderId", parent=self)
+        # Holds each (customer, Idempotency-Key) while its request runs and its answer for 24 hours.
+        self.api_idempotency = ctx.idempotency_table("orders-api", parent=self)
         self.api_function = LambdaFunction(
             "orders-api",
             ctx.function(
@@ -55,11 +57,13 @@ class Orders(pulumi.ComponentResource):
                     "ORDERS_TABLE": self.orders.table.name,
                     "CATALOG_TABLE": self.catalog.table.name,
                     "INVENTORY_TABLE": inventory.table.name,
+                    "IDEMPOTENCY_TABLE": self.api_idempotency.table.name,
                 },
                 grants=(
                     table_grant(self.catalog, "dynamodb:Scan", "dynamodb:BatchGetItem"),
                     table_grant(inventory, "dynamodb:BatchGetItem"),
                     table_grant(self.orders, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+                    idempotency_grant(self.api_idempotency),
                 ),
                 emits=SOURCE,
             ),

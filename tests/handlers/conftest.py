@@ -171,6 +171,7 @@ def api(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
             "ORDERS_TABLE": shop.tables["orders"],
             "CATALOG_TABLE": shop.tables["catalog"],
             "INVENTORY_TABLE": shop.tables["inventory"],
+            "IDEMPOTENCY_TABLE": shop.tables["idempotency"],
             "EVENT_BUS_NAME": BUS,
             "EVENT_SOURCE": "eventshop.orders",
         },

@@ -199,15 +199,107 @@ def test_retry_republishes_an_order_whose_publication_failed(
     assert catalog.table("orders").get_item(Key={"orderId": answer["orderId"]})["Item"]["published"] is True
 
 
-def test_idempotency_key_reused_for_another_body_is_a_409(api: ModuleType, catalog: Shop) -> None:
+def test_idempotency_key_reused_for_another_body_is_a_422(api: ModuleType, catalog: Shop) -> None:
     headers = {"Idempotency-Key": "key-2"}
     post_order(api, VALID_BODY, headers)
 
     status, answer = post_order(api, {**VALID_BODY, "items": [{"sku": "SKU-1", "quantity": 5}]}, headers)
 
-    assert status == 409
-    assert "key-2" in answer["message"]
+    assert status == 422
+    assert answer == {"message": "Idempotency-Key 'key-2' was already used for a different request"}
     assert len(catalog.emitted()) == 1
+    assert len(catalog.table("orders").scan()["Items"]) == 1
+
+
+def test_reused_key_is_a_422_even_after_the_idempotency_record_expired(api: ModuleType, catalog: Shop) -> None:
+    headers = {"Idempotency-Key": "key-old"}
+    post_order(api, VALID_BODY, headers)
+    idempotency = catalog.table("idempotency")
+    for record in idempotency.scan()["Items"]:
+        idempotency.delete_item(Key={"id": record["id"]})
+
+    assert post_order(api, {**VALID_BODY, "cartId": "cart-other"}, headers)[0] == 422
+    assert post_order(api, VALID_BODY, headers)[0] == 202
+    assert len(catalog.emitted()) == 1
+
+
+def test_same_key_while_the_first_request_is_in_flight_is_a_409(
+    api: ModuleType, catalog: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second request arrives while the first is pricing its lines (the key is held, nothing saved yet)."""
+    headers = {"Idempotency-Key": "key-busy"}
+    real_batch_get = api.catalog.batch_get
+    concurrent: list[tuple[int, Any]] = []
+
+    def batch_get_with_a_concurrent_retry(*args: Any, **kwargs: Any) -> Any:
+        if not concurrent:
+            concurrent.append(post_order(api, VALID_BODY, headers))
+        return real_batch_get(*args, **kwargs)
+
+    monkeypatch.setattr(api.catalog, "batch_get", batch_get_with_a_concurrent_retry)
+    first = post_order(api, VALID_BODY, headers)
+
+    [(status, answer)] = concurrent
+    assert status == 409
+    assert answer == {"message": "A request with Idempotency-Key 'key-busy' is still being processed; retry later"}
+    assert first[0] == 202
+    assert len(catalog.emitted()) == 1
+    # Once the first finished, a retry gets its answer again.
+    assert post_order(api, VALID_BODY, headers) == first
+
+
+def test_a_failed_request_frees_its_key_for_a_retry(api: ModuleType, catalog: Shop) -> None:
+    headers = {"Idempotency-Key": "key-unknown-sku"}
+    assert post_order(api, {**VALID_BODY, "items": [{"sku": "NOPE", "quantity": 1}]}, headers)[0] == 400
+
+    status, _ = post_order(api, {**VALID_BODY, "items": [{"sku": "NOPE", "quantity": 1}]}, headers)
+
+    assert status == 400
+
+
+@pytest.mark.parametrize(
+    "correlation_id",
+    ["c" * 129, 'x"},"quantity":-7', "with space", "caf\u00e9", ""],
+    ids=["too-long", "json-breaking", "space", "non-ascii", "empty"],
+)
+def test_a_bad_correlation_id_is_a_400_and_nothing_is_saved(
+    api: ModuleType, catalog: Shop, correlation_id: str
+) -> None:
+    status, answer = post_order(api, VALID_BODY, headers={"X-Correlation-Id": correlation_id, "Idempotency-Key": "k"})
+
+    if correlation_id == "":
+        # An empty header is absent: the request id is the correlation id.
+        assert status == 202
+        return
+    assert status == 400
+    assert answer["message"] == "Invalid X-Correlation-Id header"
+    assert answer["errors"] == [
+        {
+            "field": "X-Correlation-Id",
+            "message": "must be 1 to 128 characters of letters, digits and . _ ~ : / @ + = -",
+        }
+    ]
+    assert catalog.table("orders").scan()["Items"] == []
+    assert catalog.table("idempotency").scan()["Items"] == []
+    assert catalog.emitted() == []
+
+
+def test_the_longest_allowed_correlation_id_reaches_the_event(api: ModuleType, catalog: Shop) -> None:
+    correlation_id = "a-Z.0_~:/@+=" + "x" * 116
+
+    status, _ = post_order(api, VALID_BODY, headers={"X-Correlation-Id": correlation_id})
+
+    assert status == 202
+    [event] = catalog.emitted()
+    assert event["detail"]["metadata"]["correlationId"] == correlation_id
+
+
+def test_a_bad_correlation_id_is_a_400_on_get_routes_too(api: ModuleType, catalog: Shop) -> None:
+    status, headers, raw = call(api, api_request("GET", "/products", headers={"X-Correlation-Id": "c" * 200}))
+
+    assert status == 400
+    assert json.loads(raw)["errors"][0]["field"] == "X-Correlation-Id"
+    assert "X-Correlation-Id" not in headers
 
 
 def test_get_order_returns_status_items_and_history(api: ModuleType, catalog: Shop) -> None:

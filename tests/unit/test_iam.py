@@ -57,7 +57,8 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | bus
         | table("catalog", "dynamodb:Scan", "dynamodb:BatchGetItem")
         | table("inventory", "dynamodb:BatchGetItem")
-        | table("orders", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+        | table("orders", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
+        | table("orders-api-idempotency", *IDEMPOTENCY),
         "order-status": logs("order-status")
         | XRAY
         | queue("order-status-queue", *CONSUME)
