@@ -46,6 +46,9 @@ class Orders(pulumi.ComponentResource):
             parent=self,
         )
         self.orders = ctx.table("orders", "orderId", parent=self)
+        # The payment token of each order, written with the order, read (and deleted) by Billing alone, so
+        # the token never rides an event; rows expire after the DLQ retention if Billing never charges.
+        self.payment_intents = ctx.table("payment-intents", "orderId", ttl_attribute="expiresAt", parent=self)
         # Holds each (customer, Idempotency-Key) while its request runs and its answer for 24 hours.
         self.api_idempotency = ctx.idempotency_table("orders-api", parent=self)
         self.api_function = LambdaFunction(
@@ -58,12 +61,15 @@ class Orders(pulumi.ComponentResource):
                     "CATALOG_TABLE": self.catalog.table.name,
                     "INVENTORY_TABLE": inventory.table.name,
                     "IDEMPOTENCY_TABLE": self.api_idempotency.table.name,
+                    "PAYMENT_INTENTS_TABLE": self.payment_intents.table.name,
                 },
                 grants=(
                     table_grant(self.catalog, "dynamodb:Scan", "dynamodb:BatchGetItem"),
                     table_grant(inventory, "dynamodb:BatchGetItem"),
                     table_grant(self.orders, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
                     idempotency_grant(self.api_idempotency),
+                    # Only inside the order's TransactWriteItems; Orders never reads a token back.
+                    table_grant(self.payment_intents, "dynamodb:PutItem"),
                 ),
                 emits=SOURCE,
             ),

@@ -1,7 +1,11 @@
 """Orders REST API: ``GET /products``, ``POST /orders``, ``GET /orders/{orderId}``.
 
 Handler string ``handlers.orders.api.handler``. Environment: ``ORDERS_TABLE``, ``CATALOG_TABLE``,
-``INVENTORY_TABLE``, ``IDEMPOTENCY_TABLE``, ``EVENT_BUS_NAME``, ``EVENT_SOURCE`` (``eventshop.orders``).
+``INVENTORY_TABLE``, ``IDEMPOTENCY_TABLE``, ``PAYMENT_INTENTS_TABLE``, ``EVENT_BUS_NAME``, ``EVENT_SOURCE``
+(``eventshop.orders``).
+
+The payment token never leaves Orders on an event: the order and its payment intent (``{orderId,
+paymentToken, expiresAt}``) are written in one transaction, and only Billing may read the intent.
 
 ``Idempotency-Key`` follows the IETF httpapi Idempotency-Key draft: a retry with the same key and body
 answers what the first request answered; the same key with another body is a 422; the same key while
@@ -12,6 +16,7 @@ customer) for 24 hours; after that the order row's request fingerprint still tel
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import boto3
@@ -42,6 +47,7 @@ dynamodb = boto3.resource("dynamodb")
 orders_table = dynamodb.Table(os.environ["ORDERS_TABLE"])
 catalog_table = dynamodb.Table(os.environ["CATALOG_TABLE"])
 INVENTORY_TABLE = os.environ["INVENTORY_TABLE"]
+PAYMENT_INTENTS_TABLE = os.environ["PAYMENT_INTENTS_TABLE"]
 publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"], os.environ["EVENT_SOURCE"])
 place_order_validator = BodyValidator(load_contract("api/place_order.json"))
 app = APIGatewayRestResolver(serializer=wire.dumps)
@@ -169,12 +175,13 @@ def place(*, request: dict[str, Any]) -> dict[str, str]:
         now=utc_now(),
         fingerprint=model.request_fingerprint(body),
     )
-    stored = save_new_order(order)
+    intent = model.payment_intent_item(order_id, str(body["paymentToken"]), int(time.time()))
+    stored = save_new_order(order, intent)
     if stored["requestFingerprint"] != order["requestFingerprint"]:
         # The idempotency record expired, but the order row still knows the first request.
         raise IdempotencyKeyMismatchError(order_id)
     if not stored["published"]:
-        publish_order_placed(stored, body["paymentToken"])
+        publish_order_placed(stored)
     return {"orderId": order_id, "status": model.PLACED}
 
 
@@ -186,12 +193,28 @@ place_idempotently = idempotent_function(
 
 
 @tracer.capture_method
-def save_new_order(order: dict[str, Any]) -> dict[str, Any]:
-    """Write ``order`` unless its id exists; return what is stored (the earlier attempt on a retry)."""
+def save_new_order(order: dict[str, Any], intent: dict[str, Any]) -> dict[str, Any]:
+    """Write ``order`` and its payment intent in one transaction unless the order exists; return what is
+    stored (the earlier attempt's order on a retry, whose intent is already there)."""
     try:
-        orders_table.put_item(Item=order, ConditionExpression="attribute_not_exists(orderId)")
+        # The resource's client takes plain Python values (boto3 serialises them for DynamoDB).
+        dynamodb.meta.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": orders_table.name,
+                        "Item": order,
+                        "ConditionExpression": "attribute_not_exists(orderId)",
+                    }
+                },
+                {"Put": {"TableName": PAYMENT_INTENTS_TABLE, "Item": intent}},
+            ]
+        )
     except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+        if error.response["Error"]["Code"] != "TransactionCanceledException" or reasons[:1] != [
+            "ConditionalCheckFailed"
+        ]:
             raise
         response = orders_table.get_item(Key={"orderId": order["orderId"]}, ConsistentRead=True)
         existing: dict[str, Any] = response["Item"]
@@ -201,7 +224,7 @@ def save_new_order(order: dict[str, Any]) -> dict[str, Any]:
 
 
 @tracer.capture_method
-def publish_order_placed(order: dict[str, Any], payment_token: str) -> None:
+def publish_order_placed(order: dict[str, Any]) -> None:
     """Put OrderPlaced for a stored order, then mark it published (a crash in between re-publishes on retry)."""
     detail = build_detail(
         model.ORDER_PLACED,
@@ -209,7 +232,7 @@ def publish_order_placed(order: dict[str, Any], payment_token: str) -> None:
         customer_id=str(order["customerId"]),
         email=str(order["email"]),
         correlation_id=str(order["correlationId"]),
-        **model.order_placed_detail(order, payment_token),
+        **model.order_placed_detail(order),
     )
     publisher.publish(OutgoingEvent(model.ORDER_PLACED, detail))
     orders_table.update_item(

@@ -148,3 +148,12 @@ def test_the_api_accepts_exactly_the_correlation_ids_every_event_contract_accept
     for path in ours:
         rule = json.loads(path.read_text())["properties"]["metadata"]["properties"]["correlationId"]
         assert rule["maxLength"] == correlation.MAX_LENGTH, path.name
+
+
+def test_an_order_placed_carrying_a_payment_token_breaks_its_contract() -> None:
+    """The token must never ride OrderPlaced (five consumers, the archive, the DLQs): the producer refuses it."""
+    detail = sample("OrderPlaced")["detail"]
+    validate_detail("OrderPlaced", detail)
+
+    with pytest.raises(EventContractError, match="OrderPlaced detail breaks its contract"):
+        validate_detail("OrderPlaced", {**detail, "paymentToken": "tok_visa"})

@@ -32,6 +32,7 @@ TABLES = {
     "inventory": "sku",
     "orders": "orderId",
     "payments": "orderId",
+    "payment-intents": "orderId",
     "reservations": "orderId",
     "idempotency": "id",
 }
@@ -172,6 +173,7 @@ def api(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
             "CATALOG_TABLE": shop.tables["catalog"],
             "INVENTORY_TABLE": shop.tables["inventory"],
             "IDEMPOTENCY_TABLE": shop.tables["idempotency"],
+            "PAYMENT_INTENTS_TABLE": shop.tables["payment-intents"],
             "EVENT_BUS_NAME": BUS,
             "EVENT_SOURCE": "eventshop.orders",
         },
@@ -200,6 +202,7 @@ def billing(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
         {
             "POWERTOOLS_SERVICE_NAME": "billing",
             "PAYMENTS_TABLE": shop.tables["payments"],
+            "PAYMENT_INTENTS_TABLE": shop.tables["payment-intents"],
             "IDEMPOTENCY_TABLE": shop.tables["idempotency"],
             "INVOICES_BUCKET": INVOICES_BUCKET,
             "EVENT_BUS_NAME": BUS,

@@ -58,7 +58,8 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | table("catalog", "dynamodb:Scan", "dynamodb:BatchGetItem")
         | table("inventory", "dynamodb:BatchGetItem")
         | table("orders", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
-        | table("orders-api-idempotency", *IDEMPOTENCY),
+        | table("orders-api-idempotency", *IDEMPOTENCY)
+        | table("payment-intents", "dynamodb:PutItem"),
         "order-status": logs("order-status")
         | XRAY
         | queue("order-status-queue", *CONSUME)
@@ -69,6 +70,7 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | bus
         | queue("billing-queue", *CONSUME)
         | table("payments", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
+        | table("payment-intents", "dynamodb:GetItem", "dynamodb:DeleteItem")
         | table("billing-idempotency", *IDEMPOTENCY)
         | {("s3:PutObject", f"arn:aws:s3:::{p}-invoices/invoices/*")},
         "warehouse": logs("warehouse")
