@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -50,10 +50,11 @@ from handlers.shared.events import (
     parse_sqs_record,
     utc_now,
 )
+from handlers.shared.redaction import redacting_logger
 from handlers.shared.runtime import idempotency_store, idempotent_on_event, process_sqs_batch, sqs_batch_processor
 from handlers.shared.wire import money
 
-logger = Logger()
+logger = redacting_logger()
 tracer = Tracer()
 payments_table = boto3.resource("dynamodb").Table(os.environ["PAYMENTS_TABLE"])
 payment_intents_table = boto3.resource("dynamodb").Table(os.environ["PAYMENT_INTENTS_TABLE"])

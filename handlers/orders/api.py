@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
@@ -39,9 +39,10 @@ from botocore.exceptions import ClientError
 from handlers.orders import catalog, model
 from handlers.shared import correlation, wire
 from handlers.shared.events import EventPublisher, EventPublishError, OutgoingEvent, build_detail, utc_now
+from handlers.shared.redaction import redacting_logger
 from handlers.shared.validation import BodyValidator, load_contract
 
-logger = Logger()
+logger = redacting_logger()
 tracer = Tracer()
 dynamodb = boto3.resource("dynamodb")
 orders_table = dynamodb.Table(os.environ["ORDERS_TABLE"])
