@@ -104,6 +104,14 @@ class ReminderSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OutboxSettings:
+    """Orders' outbox relay: when an order still unpublished pages on-call, and how long it is retried."""
+
+    alarm_after_seconds: int
+    maximum_record_age_seconds: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the program reads from the stack's configuration."""
 
@@ -124,6 +132,7 @@ class Settings:
     invoices: InvoiceSettings
     fulfillment: FulfillmentSettings
     reminders: ReminderSettings
+    outbox: OutboxSettings
 
     @property
     def prefix(self) -> str:
@@ -322,6 +331,9 @@ def settings_from_config(stack: str, values: Mapping[str, str]) -> Settings:
     reminders_key = f"{_NS}:reminders"
     reminders = read.obj(reminders_key)
     read.unknown_fields(reminders_key, reminders, {"delayMinutes"})
+    outbox_key = f"{_NS}:outbox"
+    outbox = read.obj(outbox_key)
+    read.unknown_fields(outbox_key, outbox, {"alarmAfterSeconds", "maximumRecordAgeSeconds"})
 
     settings = Settings(
         project=PROJECT,
@@ -373,6 +385,11 @@ def settings_from_config(stack: str, values: Mapping[str, str]) -> Settings:
         ),
         # A one-time schedule must lie in the future; a week is the longest a cart reminder makes sense.
         reminders=ReminderSettings(delay_minutes=read.int_field(reminders_key, reminders, "delayMinutes", 1, 10080)),
+        # A stream keeps records 24 hours; an unpublished order should page within minutes.
+        outbox=OutboxSettings(
+            alarm_after_seconds=read.int_field(outbox_key, outbox, "alarmAfterSeconds", 60, 3600),
+            maximum_record_age_seconds=read.int_field(outbox_key, outbox, "maximumRecordAgeSeconds", 60, 86400),
+        ),
     )
     if not read.problems and not (
         settings.customer_notifications.outbox_queue
@@ -402,6 +419,7 @@ SETTING_KEYS = (
     f"{_NS}:invoices",
     f"{_NS}:fulfillment",
     f"{_NS}:reminders",
+    f"{_NS}:outbox",
 )
 
 

@@ -37,6 +37,7 @@ from localcloud.api import LocalApi
 from localcloud.clock import Clock
 from localcloud.functions import FunctionSpec, Invocation, LocalFunction
 from localcloud.provision import Clients, MotoMocks
+from localcloud.streams import StreamMappingSpec, StreamPoller
 from localcloud.trace import Trace, order_id_of
 
 #: How long a poller long-polls an empty queue before checking whether the cloud is stopping.
@@ -91,6 +92,7 @@ class Deployment:
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     queues: dict[str, QueueInfo] = field(default_factory=dict)
     mappings: list[MappingSpec] = field(default_factory=list)
+    stream_mappings: list[StreamMappingSpec] = field(default_factory=list)
     async_configs: dict[str, AsyncConfig] = field(default_factory=dict)
     role_policies: dict[str, list[iam.Statement]] = field(default_factory=dict)
     permissions: list[RecordedResource] = field(default_factory=list)
@@ -128,6 +130,10 @@ class Deployment:
         for resource in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
             inputs = resource.inputs
             function_ref = str(inputs["functionName"])
+            function_name = by_arn.get(function_ref, function_ref)
+            if StreamMappingSpec.is_stream(str(inputs["eventSourceArn"])):
+                deployment.stream_mappings.append(StreamMappingSpec.read(inputs, function_name))
+                continue
             deployment.mappings.append(
                 MappingSpec(
                     function=by_arn.get(function_ref, function_ref),
@@ -225,6 +231,7 @@ class LocalCloud:
         self._saved_env: dict[str, str | None] = {}
         self.gate = PollerGate()
         self.pollers: list[QueuePoller] = []
+        self.stream_pollers: list[StreamPoller] = []
         self.async_outcomes: dict[str, dict[str, int]] = {}
         self._schedule_lock = threading.Lock()
         self.clients: Clients
@@ -281,6 +288,10 @@ class LocalCloud:
             self.pollers.append(poller)
             for index in range(max(1, mapping.maximum_concurrency)):
                 self._spawn(poller.run, f"poller-{mapping.function}-{index}")
+        for stream_mapping in self.deployment.stream_mappings:
+            stream_poller = StreamPoller(self, stream_mapping)
+            self.stream_pollers.append(stream_poller)
+            self._spawn(stream_poller.run, f"stream-poller-{stream_mapping.function}")
         for index in range(2):
             self._spawn(self._async_worker, f"async-invoker-{index}")
         self.boot_seconds = time.perf_counter() - started
@@ -352,6 +363,8 @@ class LocalCloud:
             attributes = sqs.get_queue_attributes(QueueUrl=info.url, AttributeNames=["ApproximateNumberOfMessages"])
             if int(attributes["Attributes"]["ApproximateNumberOfMessages"]):
                 return False
+        if any(poller.pending() for poller in self.stream_pollers):
+            return False
         with self._busy_lock:
             return self._busy == 0 and self._async_queue.empty()
 

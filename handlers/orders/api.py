@@ -1,8 +1,11 @@
 """Orders REST API: ``GET /products``, ``POST /orders``, ``GET /orders/{orderId}``.
 
 Handler string ``handlers.orders.api.handler``. Environment: ``ORDERS_TABLE``, ``CATALOG_TABLE``,
-``INVENTORY_TABLE``, ``IDEMPOTENCY_TABLE``, ``PAYMENT_INTENTS_TABLE``, ``EVENT_BUS_NAME``, ``EVENT_SOURCE``
-(``eventshop.orders``).
+``INVENTORY_TABLE``, ``IDEMPOTENCY_TABLE``, ``PAYMENT_INTENTS_TABLE``.
+
+A transactional outbox: the API only saves the order (and its payment intent) and answers 202; the orders
+table's stream drives ``handlers.orders.outbox``, which puts OrderPlaced on the bus. A bus that is down or
+throttling never fails an order the API accepted, and a retry never publishes it twice.
 
 The payment token never leaves Orders on an event: the order and its payment intent (``{orderId,
 paymentToken, expiresAt}``) are written in one transaction, and only Billing may read the intent.
@@ -38,7 +41,7 @@ from botocore.exceptions import ClientError
 
 from handlers.orders import catalog, model
 from handlers.shared import correlation, wire
-from handlers.shared.events import EventPublisher, EventPublishError, OutgoingEvent, build_detail, utc_now
+from handlers.shared.events import utc_now
 from handlers.shared.redaction import redacting_logger
 from handlers.shared.validation import BodyValidator, load_contract
 
@@ -49,7 +52,6 @@ orders_table = dynamodb.Table(os.environ["ORDERS_TABLE"])
 catalog_table = dynamodb.Table(os.environ["CATALOG_TABLE"])
 INVENTORY_TABLE = os.environ["INVENTORY_TABLE"]
 PAYMENT_INTENTS_TABLE = os.environ["PAYMENT_INTENTS_TABLE"]
-publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"], os.environ["EVENT_SOURCE"])
 place_order_validator = BodyValidator(load_contract("api/place_order.json"))
 app = APIGatewayRestResolver(serializer=wire.dumps)
 
@@ -133,10 +135,6 @@ def place_order() -> Response[Any]:
     except IdempotencyAlreadyInProgressError:
         message = f"A request with {IDEMPOTENCY_HEADER} {key!r} is still being processed; retry later"
         return json_response(409, {"message": message})
-    except EventPublishError:
-        logger.exception("OrderPlaced was not published; the order stays unpublished until a retry")
-        message = f"The order was saved but not yet confirmed; retry with the same {IDEMPOTENCY_HEADER}"
-        return json_response(503, {"message": message})
     return json_response(202, placed)
 
 
@@ -181,8 +179,7 @@ def place(*, request: dict[str, Any]) -> dict[str, str]:
     if stored["requestFingerprint"] != order["requestFingerprint"]:
         # The idempotency record expired, but the order row still knows the first request.
         raise IdempotencyKeyMismatchError(order_id)
-    if not stored["published"]:
-        publish_order_placed(stored)
+    # Saved is accepted: the outbox relay publishes OrderPlaced from the table's stream.
     return {"orderId": order_id, "status": model.PLACED}
 
 
@@ -222,26 +219,6 @@ def save_new_order(order: dict[str, Any], intent: dict[str, Any]) -> dict[str, A
         logger.info("Order already exists for this Idempotency-Key", extra={"published": existing["published"]})
         return existing
     return order
-
-
-@tracer.capture_method
-def publish_order_placed(order: dict[str, Any]) -> None:
-    """Put OrderPlaced for a stored order, then mark it published (a crash in between re-publishes on retry)."""
-    detail = build_detail(
-        model.ORDER_PLACED,
-        order_id=str(order["orderId"]),
-        customer_id=str(order["customerId"]),
-        email=str(order["email"]),
-        correlation_id=str(order["correlationId"]),
-        **model.order_placed_detail(order),
-    )
-    publisher.publish(OutgoingEvent(model.ORDER_PLACED, detail))
-    orders_table.update_item(
-        Key={"orderId": order["orderId"]},
-        UpdateExpression="SET published = :true",
-        ExpressionAttributeValues={":true": True},
-    )
-    logger.info("Order placed", extra={"total": str(order["total"]), "lines": len(order["items"])})
 
 
 @logger.inject_lambda_context(clear_state=True)

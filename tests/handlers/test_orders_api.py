@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from handlers.shared.events import EventPublishError, event_id
+from handlers.shared.events import event_id
 from tests.handlers.builders import api_request
-from tests.handlers.conftest import FakeLambdaContext, Shop
+from tests.handlers.conftest import FakeLambdaContext, Shop, StreamRelay
 
 VALID_BODY = {
     "customerId": "cust-1",
@@ -59,11 +59,12 @@ def test_place_order_prices_from_catalog_stores_and_publishes(api: ModuleType, c
     order_id = body["orderId"]
     stored = catalog.table("orders").get_item(Key={"orderId": order_id})["Item"]
     assert stored["status"] == "PLACED"
-    assert stored["published"] is True
+    assert stored["published"] is False  # saved is accepted; the outbox relay publishes
     assert stored["total"] == Decimal("124.99")
     assert stored["cartId"] == "cart-9"
     assert [entry["event"] for entry in stored["history"]] == ["OrderPlaced"]
     [event] = catalog.emitted()
+    assert catalog.table("orders").get_item(Key={"orderId": order_id})["Item"]["published"] is True
     assert event["source"] == "eventshop.orders"
     assert event["detail-type"] == "OrderPlaced"
     detail = event["detail"]
@@ -172,32 +173,48 @@ def test_other_customer_with_same_key_gets_another_order(api: ModuleType, catalo
     assert first[1]["orderId"] != second[1]["orderId"]
 
 
-def test_retry_republishes_an_order_whose_publication_failed(
-    api: ModuleType, catalog: Shop, monkeypatch: pytest.MonkeyPatch
+def test_an_order_saved_while_the_bus_throttles_is_accepted_and_published_exactly_once_later(
+    api: ModuleType, outbox: ModuleType, relay: StreamRelay, catalog: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    headers = {"Idempotency-Key": "key-crash"}
-    real_publish = api.publisher.publish
+    headers = {"Idempotency-Key": "key-throttled"}
+    real_put_events = outbox.publisher._client.put_events
 
-    def failing_publish(*events: Any) -> list[str]:
-        raise EventPublishError("PutEvents to bus eventshop-test failed for 1 of 1 entries: InternalFailure")
+    def throttled(**kwargs: Any) -> dict[str, Any]:
+        entries = [{"ErrorCode": "ThrottlingException", "ErrorMessage": "Rate exceeded"} for _ in kwargs["Entries"]]
+        return {"FailedEntryCount": len(entries), "Entries": entries}
 
-    monkeypatch.setattr(api.publisher, "publish", failing_publish)
-    status, answer = post_order(api, VALID_BODY, headers)
-    assert status == 503
-    assert "retry with the same Idempotency-Key" in answer["message"]
-    [unpublished] = catalog.table("orders").scan()["Items"]
-    assert unpublished["published"] is False
+    monkeypatch.setattr(outbox.publisher._client, "put_events", throttled)
+    first = post_order(api, VALID_BODY, headers)
+    assert first[0] == 202
+    assert catalog.emitted() == []  # the relay ran and reported the record as failed
+    assert post_order(api, VALID_BODY, headers) == first  # the client's retry: same answer
     assert catalog.emitted() == []
+    [saved] = catalog.table("orders").scan()["Items"]
+    assert saved["published"] is False
 
-    monkeypatch.setattr(api.publisher, "publish", real_publish)
-    status, answer = post_order(api, VALID_BODY, headers)
-
-    assert status == 202
-    assert answer["orderId"] == unpublished["orderId"]
+    monkeypatch.setattr(outbox.publisher._client, "put_events", real_put_events)
     [event] = catalog.emitted()
-    assert event["detail"]["orderId"] == unpublished["orderId"]
-    assert event["detail"]["metadata"]["eventId"] == event_id(unpublished["orderId"], "OrderPlaced")
-    assert catalog.table("orders").get_item(Key={"orderId": answer["orderId"]})["Item"]["published"] is True
+
+    assert event["detail"]["orderId"] == first[1]["orderId"]
+    assert event["detail"]["metadata"]["eventId"] == event_id(first[1]["orderId"], "OrderPlaced")
+    assert catalog.table("orders").get_item(Key={"orderId": first[1]["orderId"]})["Item"]["published"] is True
+    assert post_order(api, VALID_BODY, headers) == first
+    assert catalog.emitted() == []  # neither the retry nor the row's own update publishes again
+
+
+def test_later_updates_of_an_order_never_publish_it_again(api: ModuleType, relay: StreamRelay, catalog: Shop) -> None:
+    _, placed = post_order(api, VALID_BODY)
+    assert len(catalog.emitted()) == 1
+
+    catalog.table("orders").update_item(
+        Key={"orderId": placed["orderId"]},
+        UpdateExpression="SET #s = :paid",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":paid": "PAID"},
+    )
+
+    assert catalog.emitted() == []
+    assert relay.waiting == []
 
 
 def test_idempotency_key_reused_for_another_body_is_a_422(api: ModuleType, catalog: Shop) -> None:

@@ -54,12 +54,20 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
     return {
         "orders-api": logs("orders-api")
         | XRAY
-        | bus
         | table("catalog", "dynamodb:Scan", "dynamodb:BatchGetItem")
         | table("inventory", "dynamodb:BatchGetItem")
-        | table("orders", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
+        | table("orders", "dynamodb:PutItem", "dynamodb:GetItem")
         | table("orders-api-idempotency", *IDEMPOTENCY)
         | table("payment-intents", "dynamodb:PutItem"),
+        "orders-outbox": logs("orders-outbox")
+        | XRAY
+        | bus
+        | {
+            (f"dynamodb:{action}", arn("dynamodb", f"table/{p}-orders/stream/*"))
+            for action in ("DescribeStream", "GetRecords", "GetShardIterator")
+        }
+        | queue("orders-outbox-dlq", "sqs:SendMessage")
+        | table("orders", "dynamodb:UpdateItem"),
         "order-status": logs("order-status")
         | XRAY
         | queue("order-status-queue", *CONSUME)
@@ -118,7 +126,7 @@ def test_each_function_is_granted_exactly_what_it_needs(run: ProgramRun) -> None
 @pytest.mark.parametrize(
     ("function", "sources"),
     [
-        ("orders-api", ["eventshop.orders"]),
+        ("orders-outbox", ["eventshop.orders"]),
         ("billing", ["eventshop.billing"]),
         ("warehouse", ["eventshop.warehouse"]),
     ],
