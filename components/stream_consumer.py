@@ -36,7 +36,7 @@ class StreamConsumerArgs:
     stream_arn: the table's `stream_arn` (the table needs a stream, `TableArgs(stream=True)`).
     function: the consumer's code and grants (stream reads and the DLQ send are added for you).
     batch_size: records per invocation, default 10.
-    maximum_record_age_seconds: how long a failing record is retried before it is dead-lettered, default 6 h
+    maximum_record_age_seconds: how long a failing record is retried before it is dead-lettered, default 21600 (6 h)
         (at most the stream's 24 h). Retries are unbounded in number within that age.
     max_iterator_age_seconds: the age of the oldest unprocessed record that raises an alarm, default 300.
     """
