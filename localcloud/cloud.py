@@ -180,6 +180,7 @@ class Deployment:
     def dead_letter_queues(self) -> list[QueueInfo]:
         targets = {info.dead_letter_arn for info in self.queues.values() if info.dead_letter_arn}
         targets |= {c.on_failure for c in self.async_configs.values() if c.on_failure and ":sqs:" in c.on_failure}
+        targets |= {m.on_failure for m in self.stream_mappings if m.on_failure}
         for target in self.run.of_type("aws:cloudwatch/eventTarget:EventTarget"):
             if target.inputs.get("deadLetterConfig"):
                 targets.add(target.inputs["deadLetterConfig"]["arn"])
