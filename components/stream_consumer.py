@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -39,6 +42,8 @@ class StreamConsumerArgs:
     maximum_record_age_seconds: how long a failing record is retried before it is dead-lettered, default 21600 (6 h)
         (at most the stream's 24 h). Retries are unbounded in number within that age.
     max_iterator_age_seconds: the age of the oldest unprocessed record that raises an alarm, default 300.
+    filter_patterns: event filtering patterns on the stream record (e.g. `{"eventName": ["INSERT"]}`): only
+        matching records invoke the function, the others are skipped. Default none (every record).
     """
 
     stream_arn: pulumi.Input[str]
@@ -46,6 +51,7 @@ class StreamConsumerArgs:
     batch_size: int = 10
     maximum_record_age_seconds: int = 6 * 3600
     max_iterator_age_seconds: int = 300
+    filter_patterns: tuple[Mapping[str, Any], ...] = ()
 
 
 def _streams_of_table(stream_arn: str) -> str:
@@ -64,6 +70,11 @@ def _validate(args: StreamConsumerArgs, transforms: Transforms | None) -> list[s
             f"maximum_record_age_seconds must be between 60 and {STREAM_RETENTION_SECONDS}, "
             f"got {args.maximum_record_age_seconds}"
         )
+    problems.extend(
+        f"filter pattern {index} is empty: it would match every record"
+        for index, pattern in enumerate(args.filter_patterns)
+        if not pattern
+    )
     if args.max_iterator_age_seconds < 60:
         problems.append(f"max_iterator_age_seconds must be at least 60, got {args.max_iterator_age_seconds}")
     return problems
@@ -136,6 +147,10 @@ class StreamConsumer(pulumi.ComponentResource):
             "maximum_record_age_in_seconds": args.maximum_record_age_seconds,
             "destination_config": {"on_failure": {"destination_arn": self.dead_letter_queue.arn}},
         }
+        if args.filter_patterns:
+            kwargs["filter_criteria"] = {
+                "filters": [{"pattern": json.dumps(pattern, sort_keys=True)} for pattern in args.filter_patterns]
+            }
         self.mapping = aws.lambda_.EventSourceMapping(
             f"{name}-mapping",
             **kwargs,

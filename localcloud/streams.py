@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from localcloud import moto_patches
 from localcloud.functions import Invocation
 from localcloud.trace import order_id_of
 
@@ -41,6 +42,7 @@ class StreamMappingSpec:
     report_item_failures: bool
     maximum_record_age_seconds: int
     on_failure: str | None
+    filter_patterns: tuple[str, ...] = ()
 
     @staticmethod
     def is_stream(source_arn: str) -> bool:
@@ -49,6 +51,7 @@ class StreamMappingSpec:
     @classmethod
     def read(cls, inputs: Mapping[str, Any], function: str) -> StreamMappingSpec:
         destination = ((inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
+        filters = (inputs.get("filterCriteria") or {}).get("filters") or []
         age = int(inputs.get("maximumRecordAgeInSeconds") or -1)
         return cls(
             function=function,
@@ -57,6 +60,13 @@ class StreamMappingSpec:
             report_item_failures="ReportBatchItemFailures" in (inputs.get("functionResponseTypes") or []),
             maximum_record_age_seconds=age if age > 0 else 24 * 3600,
             on_failure=str(destination) if destination else None,
+            filter_patterns=tuple(str(f["pattern"]) for f in filters if f.get("pattern")),
+        )
+
+    def wants(self, record: Mapping[str, Any]) -> bool:
+        """Whether the mapping's filters let ``record`` (as Lambda delivers it) invoke the function."""
+        return not self.filter_patterns or any(
+            moto_patches.pattern_matches(pattern, dict(record)) for pattern in self.filter_patterns
         )
 
 
@@ -116,8 +126,14 @@ class StreamPoller:
                 )["ShardIterator"]
             response = self.streams.get_records(ShardIterator=self._iterators[shard_id], Limit=1000)
             self._iterators[shard_id] = response.get("NextShardIterator") or self._iterators[shard_id]
-            if response.get("Records"):
-                self._pending.setdefault(shard_id, []).extend(response["Records"])
+            # Records the mapping's filters drop never invoke the function (Lambda skips them likewise).
+            wanted = [
+                record
+                for record in response.get("Records", [])
+                if self.spec.wants(lambda_record(record, self.spec.stream_arn, self.cloud.region))
+            ]
+            if wanted:
+                self._pending.setdefault(shard_id, []).extend(wanted)
 
     def pending(self) -> bool:
         """Records waiting to be handled now (a batch parked for its retry does not count)."""

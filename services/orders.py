@@ -84,6 +84,8 @@ class Orders(pulumi.ComponentResource):
                 stream_arn=self.orders.table.stream_arn,
                 maximum_record_age_seconds=ctx.settings.outbox.maximum_record_age_seconds,
                 max_iterator_age_seconds=ctx.settings.outbox.alarm_after_seconds,
+                # Only a new order is published; the projector's updates never invoke the relay.
+                filter_patterns=({"eventName": ["INSERT"]},),
                 function=ctx.function(
                     "handlers.orders.outbox.handler",
                     "orders",

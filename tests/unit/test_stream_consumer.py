@@ -77,3 +77,11 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_its_documented_defaults_match_the_code() -> None:
     documented_defaults_match(StreamConsumerArgs)
+
+
+def test_filter_patterns_become_the_mappings_filter_criteria_and_an_empty_one_is_refused() -> None:
+    args = stream_args(filter_patterns=({"eventName": ["INSERT"]},))
+    mapping = run(lambda: StreamConsumer("outbox", args)).named("outbox-mapping").inputs
+    assert mapping["filterCriteria"] == {"filters": [{"pattern": '{"eventName": ["INSERT"]}'}]}
+    with pytest.raises(ValueError, match="filter pattern 0 is empty"):
+        run(lambda: StreamConsumer("outbox", stream_args(filter_patterns=({},))))

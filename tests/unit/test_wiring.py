@@ -255,6 +255,7 @@ def test_the_orders_outbox_relays_the_orders_stream_in_order_until_published(
     assert mapping.inputs["bisectBatchOnFunctionError"] is True
     assert mapping.inputs["maximumRetryAttempts"] == -1
     assert mapping.inputs["maximumRecordAgeInSeconds"] == settings.outbox.maximum_record_age_seconds
+    assert mapping.inputs["filterCriteria"] == {"filters": [{"pattern": '{"eventName": ["INSERT"]}'}]}
     dlq = graph.queue_by_arn(mapping.inputs["destinationConfig"]["onFailure"]["destinationArn"])
     assert dlq.outputs["name"] == f"eventshop-{run.stack}-orders-outbox-dlq"
     [age_alarm] = [a for a in run.of_type(ALARM) if a.inputs["metricName"] == "IteratorAge"]
