@@ -41,8 +41,8 @@ context = ServiceContext(
 )
 
 warehouse = Warehouse("warehouse", context, catalog, opts=provided("warehouse"))
-billing = Billing("billing", context, opts=provided("billing"))
 orders = Orders("orders", context, warehouse.inventory, catalog, opts=provided("orders"))
+billing = Billing("billing", context, orders.payment_intents, opts=provided("billing"))
 reminders = Reminders("reminders", context, opts=provided("reminders"))
 email = Email("email", context, billing, reminders, opts=provided("email"))
 fulfillment = Fulfillment("fulfillment", context, warehouse, opts=provided("fulfillment"))

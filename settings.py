@@ -121,6 +121,14 @@ UNRESERVED_MINIMUM = 100
 
 
 @dataclass(frozen=True, kw_only=True)
+class OutboxSettings:
+    """Orders' outbox relay: when an order still unpublished pages on-call, and how long it is retried."""
+
+    alarm_after_seconds: int
+    maximum_record_age_seconds: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the program reads from the stack's configuration."""
 
@@ -142,6 +150,7 @@ class Settings:
     fulfillment: FulfillmentSettings
     reminders: ReminderSettings
     concurrency: ConcurrencySettings
+    outbox: OutboxSettings
 
     @property
     def prefix(self) -> str:
@@ -358,6 +367,9 @@ def settings_from_config(stack: str, values: Mapping[str, str], project: str | N
     concurrency_key = f"{ns}:concurrency"
     concurrency = read.obj(concurrency_key)
     read.unknown_fields(concurrency_key, concurrency, {"accountLimit", "api", "email"})
+    outbox_key = f"{ns}:outbox"
+    outbox = read.obj(outbox_key)
+    read.unknown_fields(outbox_key, outbox, {"alarmAfterSeconds", "maximumRecordAgeSeconds"})
 
     settings = Settings(
         project=project,
@@ -419,6 +431,11 @@ def settings_from_config(stack: str, values: Mapping[str, str], project: str | N
             api=read.int_field(concurrency_key, concurrency, "api", 1, 1_000_000),
             email=read.int_field(concurrency_key, concurrency, "email", 1, 1_000_000),
         ),
+        # A stream keeps records 24 hours; an unpublished order should page within minutes.
+        outbox=OutboxSettings(
+            alarm_after_seconds=read.int_field(outbox_key, outbox, "alarmAfterSeconds", 60, 3600),
+            maximum_record_age_seconds=read.int_field(outbox_key, outbox, "maximumRecordAgeSeconds", 60, 86400),
+        ),
     )
     if not read.problems and settings.concurrency.api < settings.api.throttle_burst_limit:
         read.problems.append(
@@ -453,6 +470,7 @@ SETTING_NAMES = (
     "fulfillment",
     "reminders",
     "concurrency",
+    "outbox",
 )
 
 

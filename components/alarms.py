@@ -71,6 +71,29 @@ def message_age_alarm(
     )
 
 
+def iterator_age_alarm(
+    logical_name: str,
+    function: aws.lambda_.Function,
+    topic_arn: pulumi.Input[str],
+    parent: pulumi.Resource,
+    max_age_seconds: int,
+) -> aws.cloudwatch.MetricAlarm:
+    """Fires when a stream consumer's oldest unprocessed record is too old: its changes are not acted on
+    (for an outbox: rows written but not published)."""
+    return _alarm(
+        logical_name,
+        topic_arn,
+        parent,
+        f"The stream consumer's oldest unprocessed record is more than {max_age_seconds} s old.",
+        namespace="AWS/Lambda",
+        metric_name="IteratorAge",
+        dimensions={"FunctionName": function.name},
+        statistic="Maximum",
+        comparison_operator="GreaterThanThreshold",
+        threshold=max_age_seconds * 1000,  # IteratorAge is in milliseconds
+    )
+
+
 def function_errors_alarm(
     logical_name: str, function: aws.lambda_.Function, topic_arn: pulumi.Input[str], parent: pulumi.Resource
 ) -> aws.cloudwatch.MetricAlarm:

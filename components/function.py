@@ -190,6 +190,9 @@ class LambdaFunction(pulumi.ComponentResource):
         if args.emits and args.bus is not None:
             environment["EVENT_BUS_NAME"] = args.bus.name
         environment.update(args.environment)
+        # What the pattern requires: X-Ray never records a handler's or method's result (they hold
+        # customers' data); errors are still captured.
+        environment["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] = "false"
         kwargs: dict[str, Any] = defaults.function_args() | {
             "timeout": args.timeout_seconds,
             "memory_size": args.memory_mb,

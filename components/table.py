@@ -31,6 +31,7 @@ class TableArgs:
     point_in_time_recovery / deletion_protection: default True. protect: refuse `pulumi destroy`
     and keep the table if removed from the program, default False.
     seed_items: items written once at creation (plain JSON values), default none.
+    stream: a stream of new item images (`NEW_IMAGE`) for a `StreamConsumer`, default False.
     """
 
     hash_key: str
@@ -39,6 +40,7 @@ class TableArgs:
     deletion_protection: bool = True
     protect: bool = False
     seed_items: Sequence[Mapping[str, Any]] = ()
+    stream: bool = False
 
 
 def to_attribute_value(value: Any) -> dict[str, Any]:
@@ -97,6 +99,8 @@ class Table(pulumi.ComponentResource):
             "hash_key": args.hash_key,
             "attributes": [{"name": args.hash_key, "type": "S"}],
         }
+        if args.stream:
+            kwargs |= {"stream_enabled": True, "stream_view_type": "NEW_IMAGE"}
         self.table = aws.dynamodb.Table(
             f"{name}-table",
             **kwargs,

@@ -43,6 +43,9 @@ class _Drawing:
         self.topics = {t.arn: t for t in run.of_type("aws:sns/topic:Topic")}
         self.rules = {r.outputs["name"]: r for r in run.of_type("aws:cloudwatch/eventRule:EventRule")}
         self.api = run.of_type("aws:apigateway/restApi:RestApi")
+        self.streams = {
+            t.outputs["streamArn"]: t for t in run.of_type("aws:dynamodb/table:Table") if t.inputs.get("streamEnabled")
+        }
         self.machines = {m.arn: m for m in run.of_type("aws:sfn/stateMachine:StateMachine")}
         self.schedule_groups = run.of_type("aws:scheduler/scheduleGroup:ScheduleGroup")
         roles = {r.id: r for r in run.of_type("aws:iam/role:Role")}
@@ -94,9 +97,16 @@ class _Drawing:
 
     def draw_queue_consumers(self) -> None:
         for mapping in self.run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
+            function = _node_id(self.functions[mapping.inputs["functionName"]])
+            table = self.streams.get(mapping.inputs["eventSourceArn"])
+            if table is not None:
+                # A table's stream (the orders outbox) drives the function.
+                self.label(table, "DynamoDB", "[(|)]")
+                self.edges.add(f'{_node_id(table)} -->|"stream"| {function}')
+                continue
             queue = self.queues[mapping.inputs["eventSourceArn"]]
             self.label(queue, "SQS", "[[|]]")
-            self.edges.add(f"{_node_id(queue)} --> {_node_id(self.functions[mapping.inputs['functionName']])}")
+            self.edges.add(f"{_node_id(queue)} --> {function}")
 
     def draw_producers(self) -> None:
         """Whoever may put events on the bus, labelled with the sources it may use."""

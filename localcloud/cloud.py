@@ -46,6 +46,7 @@ from localcloud.api import LocalApi
 from localcloud.clock import Clock
 from localcloud.functions import FunctionSpec, Invocation, LocalFunction
 from localcloud.provision import Clients, MotoMocks
+from localcloud.streams import StreamMappingSpec, StreamPoller
 from localcloud.trace import Trace, order_id_of
 
 #: How long a poller long-polls an empty queue before checking whether the cloud is stopping.
@@ -95,6 +96,7 @@ class Deployment:
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     queues: dict[str, QueueInfo] = field(default_factory=dict)
     mappings: list[MappingSpec] = field(default_factory=list)
+    stream_mappings: list[StreamMappingSpec] = field(default_factory=list)
     async_configs: dict[str, AsyncConfig] = field(default_factory=dict)
     role_policies: dict[str, list[iam.Statement]] = field(default_factory=dict)
     permissions: list[RecordedResource] = field(default_factory=list)
@@ -132,6 +134,10 @@ class Deployment:
         for resource in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
             inputs = resource.inputs
             function_ref = str(inputs["functionName"])
+            function_name = by_arn.get(function_ref, function_ref)
+            if StreamMappingSpec.is_stream(str(inputs["eventSourceArn"])):
+                deployment.stream_mappings.append(StreamMappingSpec.read(inputs, function_name))
+                continue
             deployment.mappings.append(
                 MappingSpec(
                     function=by_arn.get(function_ref, function_ref),
@@ -178,6 +184,7 @@ class Deployment:
     def dead_letter_queues(self) -> list[QueueInfo]:
         targets = {info.dead_letter_arn for info in self.queues.values() if info.dead_letter_arn}
         targets |= {c.on_failure for c in self.async_configs.values() if c.on_failure and ":sqs:" in c.on_failure}
+        targets |= {m.on_failure for m in self.stream_mappings if m.on_failure}
         for target in self.run.of_type("aws:cloudwatch/eventTarget:EventTarget"):
             if target.inputs.get("deadLetterConfig"):
                 targets.add(target.inputs["deadLetterConfig"]["arn"])
@@ -231,6 +238,7 @@ class LocalCloud:
         self._saved_env: dict[str, str | None] = {}
         self.gate = PollerGate()
         self.pollers: list[QueuePoller] = []
+        self.stream_pollers: list[StreamPoller] = []
         self.async_outcomes: dict[str, dict[str, int]] = {}
         self._schedule_lock = threading.Lock()
         self.faults = faults.FaultInjector(lambda name: self.function(name).spec.name, self.clock.now)
@@ -299,6 +307,10 @@ class LocalCloud:
             self.pollers.append(poller)
             for index in range(max(1, mapping.maximum_concurrency)):
                 self._spawn(poller.run, f"poller-{mapping.function}-{index}")
+        for stream_mapping in self.deployment.stream_mappings:
+            stream_poller = StreamPoller(self, stream_mapping)
+            self.stream_pollers.append(stream_poller)
+            self._spawn(stream_poller.run, f"stream-poller-{stream_mapping.function}")
         for index in range(2):
             self._spawn(self._async_worker, f"async-invoker-{index}")
         self.boot_seconds = time.perf_counter() - started
@@ -391,6 +403,8 @@ class LocalCloud:
             attributes = sqs.get_queue_attributes(QueueUrl=info.url, AttributeNames=["ApproximateNumberOfMessages"])
             if int(attributes["Attributes"]["ApproximateNumberOfMessages"]):
                 return [f"messages visible in {info.name}"]
+        if any(poller.pending() for poller in self.stream_pollers):
+            return ["stream records not yet handled"]
         return [f"a poller holds messages of {poller.queue.name}" for poller in self.pollers if poller.holding()]
 
     def _executions_running(self) -> list[str]:

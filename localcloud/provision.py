@@ -15,6 +15,7 @@ import functools
 import io
 import json
 import threading
+import uuid
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -447,6 +448,11 @@ def permission(ctx: Context, resource: Declared) -> Provisioned:
 
 def event_source_mapping(ctx: Context, resource: Declared) -> Provisioned:
     inputs = resource.inputs
+    if "/stream/" in str(inputs["eventSourceArn"]):
+        # Not given to moto: its own stream mapping invokes Lambda through Docker and then empties the shard.
+        # localcloud/streams.py polls the stream instead, as Lambda would.
+        mapping_id = str(uuid.uuid5(uuid.NAMESPACE_URL, resource.name))
+        return mapping_id, {"uuid": mapping_id, "functionArn": str(inputs["functionName"])}
     kwargs: dict[str, Any] = {
         "EventSourceArn": inputs["eventSourceArn"],
         "FunctionName": inputs["functionName"],

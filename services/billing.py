@@ -19,7 +19,7 @@ from typing import Any
 
 import pulumi
 
-from components import Bucket, BucketArgs, Grant, ObjectLock, QueuedConsumer
+from components import Bucket, BucketArgs, Grant, ObjectLock, QueuedConsumer, Table
 from components.base import physical_name, region_name
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs, KeyUser
 from components.event_forwarder import EventForwarder, EventForwarderArgs
@@ -41,7 +41,14 @@ def invoice_created_pattern(bucket_name: str) -> dict[str, Any]:
 
 
 class Billing(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: ServiceContext, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        ctx: ServiceContext,
+        payment_intents: Table,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """``payment_intents``: Orders' table of payment tokens by order id, which only Billing may read."""
         super().__init__("eventshop:services:Billing", name, None, opts)
         self.payments = ctx.table("payments", "orderId", parent=self)
         self.idempotency = ctx.idempotency_table("billing", parent=self)
@@ -85,12 +92,15 @@ class Billing(pulumi.ComponentResource):
                     "billing",
                     environment={
                         "PAYMENTS_TABLE": self.payments.table.name,
+                        "PAYMENT_INTENTS_TABLE": payment_intents.table.name,
                         "IDEMPOTENCY_TABLE": self.idempotency.table.name,
                         "INVOICES_BUCKET": self.invoices.bucket.bucket,
                     },
                     grants=(
                         # UpdateItem: the refund's conditional CAPTURED -> REFUNDED.
                         table_grant(self.payments, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+                        # The token of one order, read right before the charge and deleted once it is recorded.
+                        table_grant(payment_intents, "dynamodb:GetItem", "dynamodb:DeleteItem"),
                         idempotency_grant(self.idempotency),
                         Grant(
                             actions=("s3:PutObject",),

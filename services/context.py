@@ -117,6 +117,7 @@ class ServiceContext:
         *,
         ttl_attribute: str | None = None,
         seed_items: Sequence[Mapping[str, Any]] = (),
+        stream: bool = False,
         parent: pulumi.Resource,
     ) -> Table:
         data = self.settings.data
@@ -129,6 +130,7 @@ class ServiceContext:
                 deletion_protection=data.deletion_protection,
                 protect=data.protect,
                 seed_items=seed_items,
+                stream=stream,
             ),
             opts=pulumi.ResourceOptions(parent=parent),
         )

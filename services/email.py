@@ -98,7 +98,8 @@ class Email(pulumi.ComponentResource):
                     Subscription(key="invoices", pattern=invoice_created_pattern(billing.invoices_bucket_name)),
                 ),
                 retry=ctx.async_retry,
-                on_success_to_bus=True,
+                # No on-success destination: Lambda's success record repeats the request payload (the
+                # customer's address) and the response, and nothing consumes it. Failures go to the DLQ.
                 function=ctx.function(
                     "handlers.email.app.handler",
                     "email",

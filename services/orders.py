@@ -1,6 +1,7 @@
 """Orders: takes orders through the public API and keeps each order's status and history.
 
-Produces OrderPlaced (source eventshop.orders) from the API function and ItemAddedToCart
+Produces OrderPlaced (source eventshop.orders) through a transactional outbox: the API function only saves
+the order; the orders table's stream drives the outbox relay, which publishes it. ItemAddedToCart
 (source eventshop.carts) straight from API Gateway. The order-status projector consumes every
 lifecycle event (queued) and writes it onto the order.
 """
@@ -12,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from components import LambdaFunction, QueuedConsumer, Table
+from components import LambdaFunction, QueuedConsumer, StreamConsumer, StreamConsumerArgs, Table
 from services.context import ServiceContext, idempotency_grant, table_grant
 from services.orders_api import OrdersApi
 
@@ -46,7 +47,13 @@ class Orders(pulumi.ComponentResource):
             seed_items=[{key: item[key] for key in ("sku", "name", "price", "currency")} for item in catalog],
             parent=self,
         )
-        self.orders = ctx.table("orders", "orderId", parent=self)
+        # The stream is the outbox: every saved order is one INSERT record the relay publishes.
+        self.orders = ctx.table("orders", "orderId", stream=True, parent=self)
+        # The payment token of each order, written with the order, read (and deleted) by Billing alone, so
+        # the token never rides an event; rows expire after the DLQ retention if Billing never charges.
+        self.payment_intents = ctx.table("payment-intents", "orderId", ttl_attribute="expiresAt", parent=self)
+        # Holds each (customer, Idempotency-Key) while its request runs and its answer for 24 hours.
+        self.api_idempotency = ctx.idempotency_table("orders-api", parent=self)
         self.api_function = LambdaFunction(
             "orders-api",
             ctx.function(
@@ -56,15 +63,42 @@ class Orders(pulumi.ComponentResource):
                     "ORDERS_TABLE": self.orders.table.name,
                     "CATALOG_TABLE": self.catalog.table.name,
                     "INVENTORY_TABLE": inventory.table.name,
+                    "IDEMPOTENCY_TABLE": self.api_idempotency.table.name,
+                    "PAYMENT_INTENTS_TABLE": self.payment_intents.table.name,
                 },
                 grants=(
                     table_grant(self.catalog, "dynamodb:Scan", "dynamodb:BatchGetItem"),
                     table_grant(inventory, "dynamodb:BatchGetItem"),
-                    table_grant(self.orders, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+                    table_grant(self.orders, "dynamodb:PutItem", "dynamodb:GetItem"),
+                    idempotency_grant(self.api_idempotency),
+                    # Only inside the order's TransactWriteItems; Orders never reads a token back.
+                    table_grant(self.payment_intents, "dynamodb:PutItem"),
                 ),
-                emits=SOURCE,
                 # Guaranteed: no burst elsewhere in the account can starve the API (README: "Concurrency").
                 reserved_concurrency=ctx.settings.concurrency.api,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # A stream, not a sweeper: see handlers/orders/outbox.py. Retried until published or too old for the
+        # stack's settings; IteratorAge pages on-call when an order waits longer than the stack allows.
+        self.outbox = StreamConsumer(
+            "orders-outbox",
+            StreamConsumerArgs(
+                stream_arn=self.orders.table.stream_arn,
+                maximum_record_age_seconds=ctx.settings.outbox.maximum_record_age_seconds,
+                max_iterator_age_seconds=ctx.settings.outbox.alarm_after_seconds,
+                # Only a new order is published; the projector's updates never invoke the relay.
+                filter_patterns=({"eventName": ["INSERT"]},),
+                function=ctx.function(
+                    "handlers.orders.outbox.handler",
+                    "orders",
+                    environment={"ORDERS_TABLE": self.orders.table.name},
+                    grants=(table_grant(self.orders, "dynamodb:UpdateItem"),),
+                    emits=SOURCE,
+                    # One batch per shard at a time; bounded like a queued consumer, so a replay of the
+                    # stream cannot take the API's share (README: "Concurrency").
+                    reserved_concurrency=ctx.settings.consumers.maximum_concurrency,
+                ),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

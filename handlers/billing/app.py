@@ -1,7 +1,13 @@
 """Billing: charges each OrderPlaced once and emits PaymentSucceeded or PaymentFailed; refunds on OutOfStock.
 
 Handler string ``handlers.billing.app.handler`` (SQS batch). Environment: ``PAYMENTS_TABLE``,
-``IDEMPOTENCY_TABLE``, ``INVOICES_BUCKET``, ``EVENT_BUS_NAME``, ``EVENT_SOURCE`` (``eventshop.billing``).
+``PAYMENT_INTENTS_TABLE``, ``IDEMPOTENCY_TABLE``, ``INVOICES_BUCKET``, ``EVENT_BUS_NAME``, ``EVENT_SOURCE``
+(``eventshop.billing``).
+
+The payment token is not on OrderPlaced: Billing alone reads it from Orders' payment-intents table by
+order id, right before the charge, and deletes the intent once the payment row is stored (a redelivery
+finds the payment row and never needs the token again). An order whose intent is gone (expired) is
+declined with ``payment_intent_missing``, so it still reaches a final status.
 
 A captured payment gets an invoice document ``invoices/<orderId>.json`` in the invoices bucket before
 PaymentSucceeded is emitted. The document is built from the stored payment row only (no clock), so a
@@ -29,7 +35,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -45,12 +51,14 @@ from handlers.shared.events import (
     parse_sqs_record,
     utc_now,
 )
+from handlers.shared.redaction import redacting_logger
 from handlers.shared.runtime import idempotency_store, idempotent_on_event, process_sqs_batch, sqs_batch_processor
 from handlers.shared.wire import money
 
-logger = Logger()
+logger = redacting_logger()
 tracer = Tracer()
 payments_table = boto3.resource("dynamodb").Table(os.environ["PAYMENTS_TABLE"])
+payment_intents_table = boto3.resource("dynamodb").Table(os.environ["PAYMENT_INTENTS_TABLE"])
 s3 = boto3.client("s3")
 INVOICES_BUCKET = os.environ["INVOICES_BUCKET"]
 INVOICE_PREFIX = "invoices/"
@@ -67,17 +75,32 @@ OUTCOME_BY_STATUS = {CAPTURED: "PaymentSucceeded", DECLINED: "PaymentFailed"}
 REFUND_REASON = "out_of_stock"
 #: Why each compensating event refunds: the reservation failed, or the order could not ship by its deadline.
 REFUND_REASONS: Mapping[str, str] = {"OutOfStock": REFUND_REASON, "FulfillmentFailed": "fulfillment_failed"}
+#: The decline reason of an order whose payment intent (and so its token) no longer exists.
+INTENT_MISSING_REASON = "payment_intent_missing"
 #: Attempts when the payment row changes between read and conditional write (a charge racing a refund).
 MAX_REFUND_ATTEMPTS = 3
+
+
+def payment_token(order_id: str) -> str | None:
+    """The order's payment token from Orders' payment-intents table, or ``None`` once the intent is gone."""
+    item = payment_intents_table.get_item(Key={"orderId": order_id}, ConsistentRead=True).get("Item")
+    return None if item is None else str(item["paymentToken"])
+
+
+def forget_payment_token(order_id: str) -> None:
+    """Delete the order's payment intent: the stored payment row answers every later delivery."""
+    payment_intents_table.delete_item(Key={"orderId": order_id})
 
 
 def new_payment(event: OrderEvent) -> dict[str, Any]:
     """Charge the order through the provider and return the payment row to store."""
     amount = money(event.detail["total"])
     currency = str(event.detail["currency"])
-    result = provider.charge(
-        token=str(event.detail["paymentToken"]), amount=amount, currency=currency, idempotency_key=event.order_id
-    )
+    token = payment_token(event.order_id)
+    if token is None:
+        result = provider.Charge(approved=False, payment_id=f"none_{event.order_id}", reason=INTENT_MISSING_REASON)
+    else:
+        result = provider.charge(token=token, amount=amount, currency=currency, idempotency_key=event.order_id)
     payment: dict[str, Any] = {
         "orderId": event.order_id,
         "paymentId": result.payment_id,
@@ -133,6 +156,7 @@ def charge_once(event: OrderEvent) -> tuple[dict[str, Any], bool]:
         return existing, False
     charged = new_payment(event)
     payment, is_new = store_payment(charged)
+    forget_payment_token(event.order_id)
     if not is_new and payment["status"] == CANCELLED and charged["status"] == CAPTURED:
         # OutOfStock's marker won the race after our check: give the money back at once, announce nothing.
         refund_captured(charged)
@@ -208,7 +232,7 @@ def outcome_event(payment: Mapping[str, Any]) -> OutgoingEvent:
 @tracer.capture_method
 def bill_order(*, event: OrderEvent) -> dict[str, str]:
     """Charge an OrderPlaced once and emit the outcome (again, for an order already charged)."""
-    event.require("customerId", "email", "total", "currency", "paymentToken")
+    event.require("customerId", "email", "total", "currency")
     payment, is_new = charge_once(event)
     if payment["status"] not in OUTCOME_BY_STATUS:
         # CANCELLED (out of stock before the charge) or REFUNDED: the saga is past the charge.

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
@@ -47,6 +47,7 @@ from handlers.email.templates import (
 )
 from handlers.shared.carts import CartBook
 from handlers.shared.events import MalformedEventError, OrderEvent, UnsupportedEventError, parse_event, parse_sqs_record
+from handlers.shared.redaction import redacting_logger
 from handlers.shared.runtime import (
     IDEMPOTENCY_TTL_SECONDS,
     idempotency_store,
@@ -55,7 +56,7 @@ from handlers.shared.runtime import (
     sqs_batch_processor,
 )
 
-logger = Logger()
+logger = redacting_logger()
 tracer = Tracer()
 sns = boto3.client("sns")
 CUSTOMER_TOPIC_ARN = os.environ["CUSTOMER_TOPIC_ARN"]

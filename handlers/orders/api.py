@@ -1,40 +1,76 @@
 """Orders REST API: ``GET /products``, ``POST /orders``, ``GET /orders/{orderId}``.
 
 Handler string ``handlers.orders.api.handler``. Environment: ``ORDERS_TABLE``, ``CATALOG_TABLE``,
-``INVENTORY_TABLE``, ``EVENT_BUS_NAME``, ``EVENT_SOURCE`` (``eventshop.orders``).
+``INVENTORY_TABLE``, ``IDEMPOTENCY_TABLE``, ``PAYMENT_INTENTS_TABLE``.
+
+A transactional outbox: the API only saves the order (and its payment intent) and answers 202; the orders
+table's stream drives ``handlers.orders.outbox``, which puts OrderPlaced on the bus. A bus that is down or
+throttling never fails an order the API accepted, and a retry never publishes it twice.
+
+The payment token never leaves Orders on an event: the order and its payment intent (``{orderId,
+paymentToken, expiresAt}``) are written in one transaction, and only Billing may read the intent.
+
+``Idempotency-Key`` follows the IETF httpapi Idempotency-Key draft: a retry with the same key and body
+answers what the first request answered; the same key with another body is a 422; the same key while
+the first request is still being processed is a 409. Powertools idempotency holds the key (scoped to the
+customer) for 24 hours; after that the order row's request fingerprint still tells a retry from a misuse.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from handlers.orders import catalog, model
-from handlers.shared import wire
-from handlers.shared.events import EventPublisher, EventPublishError, OutgoingEvent, build_detail, utc_now
+from handlers.shared import correlation, wire
+from handlers.shared.events import utc_now
+from handlers.shared.redaction import redacting_logger
 from handlers.shared.validation import BodyValidator, load_contract
 
-logger = Logger()
+logger = redacting_logger()
 tracer = Tracer()
 dynamodb = boto3.resource("dynamodb")
 orders_table = dynamodb.Table(os.environ["ORDERS_TABLE"])
 catalog_table = dynamodb.Table(os.environ["CATALOG_TABLE"])
 INVENTORY_TABLE = os.environ["INVENTORY_TABLE"]
-publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"], os.environ["EVENT_SOURCE"])
+PAYMENT_INTENTS_TABLE = os.environ["PAYMENT_INTENTS_TABLE"]
 place_order_validator = BodyValidator(load_contract("api/place_order.json"))
 app = APIGatewayRestResolver(serializer=wire.dumps)
 
-CORRELATION_HEADER = "X-Correlation-Id"
+CORRELATION_HEADER = correlation.HEADER
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+#: How long a key is remembered by the idempotency store (the order row's fingerprint outlives it).
+IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60
+idempotency_config = IdempotencyConfig(
+    event_key_jmespath="[customerId, idempotencyKey]",
+    payload_validation_jmespath="body",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=IDEMPOTENCY_KEY_TTL_SECONDS,
+)
+idempotency_persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+
+
+class IdempotencyKeyMismatchError(ValueError):
+    """The order saved for an ``Idempotency-Key`` was placed with another request body."""
 
 
 def json_response(status_code: int, body: Any) -> Response[Any]:
@@ -51,8 +87,12 @@ def correlation_id_of(event: APIGatewayProxyEvent) -> str:
 
 
 def with_correlation_id(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Put the correlation id on every log line, in the route's context and on the response."""
+    """Refuse a bad ``X-Correlation-Id`` before any route runs; put a good one on every log line, in the
+    route's context and on the response."""
     correlation_id = correlation_id_of(resolver.current_event)
+    problem = correlation.problem(correlation_id)
+    if problem is not None:
+        return bad_request(f"Invalid {CORRELATION_HEADER} header", [{"field": CORRELATION_HEADER, "message": problem}])
     logger.append_keys(correlation_id=correlation_id)
     resolver.context["correlation_id"] = correlation_id
     response = next_middleware(resolver)
@@ -81,52 +121,98 @@ def get_order(order_id: str) -> Response[Any]:
 @app.post("/orders")
 @tracer.capture_method
 def place_order() -> Response[Any]:
+    request = valid_request(app.current_event)
+    if isinstance(request, Response):
+        return request
+    key = request["idempotencyKey"]
     try:
-        body = wire.loads(app.current_event.decoded_body or "")
+        placed = place_idempotently(request=request) if key is not None else place(request=request)
+    except model.PricingError as error:
+        return bad_request(error.message, error.errors)
+    except (IdempotencyValidationError, IdempotencyKeyMismatchError):
+        message = f"{IDEMPOTENCY_HEADER} {key!r} was already used for a different request"
+        return json_response(422, {"message": message})
+    except IdempotencyAlreadyInProgressError:
+        message = f"A request with {IDEMPOTENCY_HEADER} {key!r} is still being processed; retry later"
+        return json_response(409, {"message": message})
+    return json_response(202, placed)
+
+
+def valid_request(event: APIGatewayProxyEvent) -> dict[str, Any] | Response[Any]:
+    """The request to place (customer, key, correlation id, body), or the 400 naming what is wrong."""
+    try:
+        body = wire.loads(event.decoded_body or "")
     except ValueError:
         return bad_request("Request body is not valid JSON", [{"field": "(body)", "message": "is not valid JSON"}])
     errors = [error.as_dict() for error in place_order_validator.errors(body)]
-    key = app.current_event.headers.get(IDEMPOTENCY_HEADER)
+    key = event.headers.get(IDEMPOTENCY_HEADER)
     if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
         errors.append({"field": IDEMPOTENCY_HEADER, "message": f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters"})
     if errors:
         return bad_request("Invalid request body", errors)
+    return {
+        "customerId": body["customerId"],
+        "idempotencyKey": key,
+        "correlationId": app.context["correlation_id"],
+        "body": body,
+    }
+
+
+def place(*, request: dict[str, Any]) -> dict[str, str]:
+    """Price and save the order of a valid request; return the 202 body (the same for every retry)."""
+    body: dict[str, Any] = request["body"]
+    key: str | None = request["idempotencyKey"]
     skus = [str(line["sku"]) for line in body["items"]]
-    try:
-        priced = model.price_lines(body["items"], catalog.batch_get(dynamodb, catalog_table.name, "sku", skus))
-    except model.PricingError as error:
-        return bad_request(error.message, error.errors)
+    priced = model.price_lines(body["items"], catalog.batch_get(dynamodb, catalog_table.name, "sku", skus))
     order_id = model.order_id_for(body["customerId"], key)
     logger.append_keys(order_id=order_id)
     order = model.new_order_item(
         order_id=order_id,
         body=body,
         priced=priced,
-        correlation_id=app.context["correlation_id"],
+        correlation_id=str(request["correlationId"]),
         now=utc_now(),
         fingerprint=model.request_fingerprint(body),
     )
-    stored = save_new_order(order)
+    intent = model.payment_intent_item(order_id, str(body["paymentToken"]), int(time.time()))
+    stored = save_new_order(order, intent)
     if stored["requestFingerprint"] != order["requestFingerprint"]:
-        message = f"{IDEMPOTENCY_HEADER} {key!r} was already used for a different request"
-        return json_response(409, {"message": message})
-    if not stored["published"]:
-        try:
-            publish_order_placed(stored, body["paymentToken"])
-        except EventPublishError:
-            logger.exception("OrderPlaced was not published; the order stays unpublished until a retry")
-            message = f"The order was saved but not yet confirmed; retry with the same {IDEMPOTENCY_HEADER}"
-            return json_response(503, {"message": message})
-    return json_response(202, {"orderId": order_id, "status": model.PLACED})
+        # The idempotency record expired, but the order row still knows the first request.
+        raise IdempotencyKeyMismatchError(order_id)
+    # Saved is accepted: the outbox relay publishes OrderPlaced from the table's stream.
+    return {"orderId": order_id, "status": model.PLACED}
+
+
+#: ``place`` for a request with an ``Idempotency-Key``: one run per (customer, key) at a time, its answer
+#: replayed for a retry with the same body (Powertools raises on another body or while a run is in flight).
+place_idempotently = idempotent_function(
+    place, data_keyword_argument="request", persistence_store=idempotency_persistence, config=idempotency_config
+)
 
 
 @tracer.capture_method
-def save_new_order(order: dict[str, Any]) -> dict[str, Any]:
-    """Write ``order`` unless its id exists; return what is stored (the earlier attempt on a retry)."""
+def save_new_order(order: dict[str, Any], intent: dict[str, Any]) -> dict[str, Any]:
+    """Write ``order`` and its payment intent in one transaction unless the order exists; return what is
+    stored (the earlier attempt's order on a retry, whose intent is already there)."""
     try:
-        orders_table.put_item(Item=order, ConditionExpression="attribute_not_exists(orderId)")
+        # The resource's client takes plain Python values (boto3 serialises them for DynamoDB).
+        dynamodb.meta.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": orders_table.name,
+                        "Item": order,
+                        "ConditionExpression": "attribute_not_exists(orderId)",
+                    }
+                },
+                {"Put": {"TableName": PAYMENT_INTENTS_TABLE, "Item": intent}},
+            ]
+        )
     except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+        if error.response["Error"]["Code"] != "TransactionCanceledException" or reasons[:1] != [
+            "ConditionalCheckFailed"
+        ]:
             raise
         response = orders_table.get_item(Key={"orderId": order["orderId"]}, ConsistentRead=True)
         existing: dict[str, Any] = response["Item"]
@@ -135,27 +221,8 @@ def save_new_order(order: dict[str, Any]) -> dict[str, Any]:
     return order
 
 
-@tracer.capture_method
-def publish_order_placed(order: dict[str, Any], payment_token: str) -> None:
-    """Put OrderPlaced for a stored order, then mark it published (a crash in between re-publishes on retry)."""
-    detail = build_detail(
-        model.ORDER_PLACED,
-        order_id=str(order["orderId"]),
-        customer_id=str(order["customerId"]),
-        email=str(order["email"]),
-        correlation_id=str(order["correlationId"]),
-        **model.order_placed_detail(order, payment_token),
-    )
-    publisher.publish(OutgoingEvent(model.ORDER_PLACED, detail))
-    orders_table.update_item(
-        Key={"orderId": order["orderId"]},
-        UpdateExpression="SET published = :true",
-        ExpressionAttributeValues={":true": True},
-    )
-    logger.info("Order placed", extra={"total": str(order["total"]), "lines": len(order["items"])})
-
-
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency_config.register_lambda_context(context)
     return app.resolve(event, context)

@@ -18,6 +18,9 @@ from handlers.shared.wire import money
 
 PLACED = "PLACED"
 ORDER_PLACED = "OrderPlaced"
+#: How long an unused payment token is kept: the DLQ retention (14 days), so a redriven OrderPlaced can
+#: still be charged. Billing deletes the intent as soon as the payment is recorded.
+PAYMENT_INTENT_TTL_SECONDS = 14 * 24 * 60 * 60
 
 
 class PricingError(ValueError):
@@ -136,13 +139,18 @@ def stored_items(order: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def order_placed_detail(order: Mapping[str, Any], payment_token: str) -> dict[str, Any]:
-    """The OrderPlaced detail fields (besides the common ones) of a stored order."""
+def payment_intent_item(order_id: str, payment_token: str, now_epoch: int) -> dict[str, Any]:
+    """The payment-intents row: the token Billing alone reads by order id, gone after the TTL."""
+    return {"orderId": order_id, "paymentToken": payment_token, "expiresAt": now_epoch + PAYMENT_INTENT_TTL_SECONDS}
+
+
+def order_placed_detail(order: Mapping[str, Any]) -> dict[str, Any]:
+    """The OrderPlaced detail fields (besides the common ones) of a stored order. No payment token: the
+    event reaches five consumers, the archive and the DLQs; Billing reads the token from the intents table."""
     fields: dict[str, Any] = {
         "items": stored_items(order),
         "total": money(order["total"]),
         "currency": str(order["currency"]),
-        "paymentToken": payment_token,
     }
     if order.get("cartId"):
         fields["cartId"] = str(order["cartId"])

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -29,9 +29,10 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from handlers.shared.events import OrderEvent, UnsupportedEventError, parse_sqs_record, utc_now
+from handlers.shared.redaction import redacting_logger
 from handlers.shared.runtime import idempotency_store, idempotent_on_event, process_sqs_batch, sqs_batch_processor
 
-logger = Logger()
+logger = redacting_logger()
 tracer = Tracer()
 orders_table = boto3.resource("dynamodb").Table(os.environ["ORDERS_TABLE"])
 deserializer = TypeDeserializer()

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -36,8 +36,9 @@ from botocore.exceptions import ClientError
 
 from handlers.shared.carts import CartBook
 from handlers.shared.events import SCHEMA_VERSION, MalformedEventError, OrderEvent, dispatch, event_id, parse_sqs_record
+from handlers.shared.redaction import redacting_logger
 
-logger = Logger()
+logger = redacting_logger()
 tracer = Tracer()
 scheduler = boto3.client("scheduler")
 SCHEDULE_GROUP = os.environ["SCHEDULE_GROUP"]

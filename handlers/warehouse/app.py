@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -44,9 +44,10 @@ from handlers.shared.events import (
     parse_sqs_record,
     utc_now,
 )
+from handlers.shared.redaction import redacting_logger
 from handlers.shared.runtime import idempotency_store, idempotent_on_event, process_sqs_batch, sqs_batch_processor
 
-logger = Logger()
+logger = redacting_logger()
 tracer = Tracer()
 # A low-level client: thread-safe, and TransactWriteItems is a client call anyway.
 dynamodb = boto3.client("dynamodb")

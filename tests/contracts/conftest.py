@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.handlers.conftest import api, aws, billing, context, shop, warehouse
+from tests.handlers.conftest import api, aws, billing, context, outbox, relay, shop, warehouse
 from tests.unit.conftest import runs
 
-__all__ = ["api", "aws", "billing", "context", "runs", "shop", "warehouse"]
+__all__ = ["api", "aws", "billing", "context", "outbox", "relay", "runs", "shop", "warehouse"]

@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from handlers.shared import correlation
 from handlers.shared.event_contracts import (
     EVENT_CONTRACTS,
     SAMPLES,
@@ -138,3 +139,21 @@ def test_publisher_puts_nothing_when_any_detail_breaks_its_contract() -> None:
 
     assert client.calls == []
     assert publisher.publish(OutgoingEvent("PaymentSucceeded", good)) == ["e-0"]
+
+
+def test_the_api_accepts_exactly_the_correlation_ids_every_event_contract_accepts() -> None:
+    """A header the API lets through must never break an event contract after the order is saved."""
+    ours = [path for path in sorted(EVENT_CONTRACTS.glob("*.json")) if path.stem != "ObjectCreated"]  # S3's own
+    assert ours
+    for path in ours:
+        rule = json.loads(path.read_text())["properties"]["metadata"]["properties"]["correlationId"]
+        assert rule["maxLength"] == correlation.MAX_LENGTH, path.name
+
+
+def test_an_order_placed_carrying_a_payment_token_breaks_its_contract() -> None:
+    """The token must never ride OrderPlaced (five consumers, the archive, the DLQs): the producer refuses it."""
+    detail = sample("OrderPlaced")["detail"]
+    validate_detail("OrderPlaced", detail)
+
+    with pytest.raises(EventContractError, match="OrderPlaced detail breaks its contract"):
+        validate_detail("OrderPlaced", {**detail, "paymentToken": "tok_visa"})

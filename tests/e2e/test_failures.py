@@ -28,6 +28,8 @@ def test_a_message_that_keeps_failing_is_retried_then_dead_lettered_and_its_batc
     billing = cloud.function("billing").module
     with cloud.pollers_paused():
         order_ids = [shopper.place_order([("MUG-LOGO", 1)], customer_id=f"batch-{i}") for i in range(3)]
+        # The orders outbox (a stream, not an SQS poller) publishes them while the queue pollers are held.
+        cloud.wait_until(lambda: not any(p.pending() for p in cloud.stream_pollers), what="orders published")
         doomed = order_ids[1]
         monkeypatch.setattr(billing, "HANDLERS", {"OrderPlaced": fail_for(doomed, billing.HANDLERS["OrderPlaced"])})
         # One batch by hand, so the failing message provably shares it with the others.

@@ -62,7 +62,8 @@ def test_an_order_placed_over_http_can_be_followed_through_the_local_endpoints(
 
     _, trace = call(base_url, "GET", f"/_local/trace?orderId={order_id}")
     kinds = {entry["kind"] for entry in trace["entries"]}
-    assert {"http", "invoke", "result", "deliver", "destination"} <= kinds
+    assert {"http", "invoke", "result", "deliver"} <= kinds
+    assert "destination" not in kinds, "no on-success destination repeats the order's payload"
     assert all(entry["order_id"] == order_id for entry in trace["entries"])
 
     _, outbox = call(base_url, "GET", "/_local/outbox")
@@ -79,6 +80,7 @@ def test_an_order_placed_over_http_can_be_followed_through_the_local_endpoints(
         "eventshop-dev-fulfillment-reservations-dlq",
         "eventshop-dev-reminders-dlq",
         "eventshop-dev-email-reminders-dlq",
+        "eventshop-dev-orders-outbox-dlq",
     }
 
 

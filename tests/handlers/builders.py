@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from decimal import Decimal
 from typing import Any
+
+import boto3
 
 from handlers.shared import wire
 from handlers.shared.events import SOURCES, build_detail
@@ -47,17 +50,25 @@ def order_placed(
     order_id: str = "order-1",
     *,
     lines: tuple[tuple[str, int, str], ...] = (("SKU-1", 2, "12.00"),),
-    payment_token: str = APPROVING_TOKEN,
+    payment_token: str | None = APPROVING_TOKEN,
 ) -> dict[str, Any]:
-    """An OrderPlaced envelope; ``lines`` are ``(sku, quantity, unitPrice)``."""
+    """An OrderPlaced envelope; ``lines`` are ``(sku, quantity, unitPrice)``.
+
+    As the Orders API does before it publishes, the order's payment intent (``payment_token``) is put in the
+    payment-intents table when the test's environment names one (``PAYMENT_INTENTS_TABLE``, as Billing's
+    does); ``payment_token=None`` puts none. The event itself never carries the token.
+    """
     items: list[dict[str, Any]] = [
         {"sku": sku, "name": f"Product {sku}", "quantity": quantity, "unitPrice": Decimal(price)}
         for sku, quantity, price in lines
     ]
     total = sum((Decimal(price) * quantity for _, quantity, price in lines), Decimal(0))
-    return lifecycle_event(
-        "OrderPlaced", order_id, items=items, total=total, currency="EUR", paymentToken=payment_token
-    )
+    intents_table = os.environ.get("PAYMENT_INTENTS_TABLE")
+    if intents_table and payment_token is not None:
+        boto3.resource("dynamodb").Table(intents_table).put_item(
+            Item={"orderId": order_id, "paymentToken": payment_token, "expiresAt": 4_102_444_800}
+        )
+    return lifecycle_event("OrderPlaced", order_id, items=items, total=total, currency="EUR")
 
 
 def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:

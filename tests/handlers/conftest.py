@@ -12,7 +12,7 @@ import importlib
 import json
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import ModuleType
@@ -20,7 +20,10 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
+
+from localcloud.streams import lambda_record
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -32,6 +35,7 @@ TABLES = {
     "inventory": "sku",
     "orders": "orderId",
     "payments": "orderId",
+    "payment-intents": "orderId",
     "reservations": "orderId",
     "idempotency": "id",
     "email-sent": "id",
@@ -62,6 +66,8 @@ class Shop:
     topic_arn: str
     dynamodb: Any = field(repr=False)
     sqs: Any = field(repr=False)
+    #: Runs before ``emitted()`` reads the bus: the orders outbox relay, once the API is loaded.
+    before_reading_the_bus: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def table(self, name: str) -> Any:
         return self.dynamodb.Table(self.tables[name])
@@ -86,7 +92,9 @@ class Shop:
             messages.extend(batch)
 
     def emitted(self) -> list[dict[str, Any]]:
-        """Every envelope put on the bus since the last call (consumed)."""
+        """Every envelope put on the bus since the last call (consumed), after the outbox relay ran."""
+        for relay in self.before_reading_the_bus:
+            relay()
         return [json.loads(message["Body"]) for message in self._drain(self.capture_queue_url)]
 
     def outbox(self) -> list[dict[str, Any]]:
@@ -116,7 +124,41 @@ def _create_table(client: Any, name: str, key: str) -> None:
         KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
+        # The orders table's stream is Orders' outbox, as deployed.
+        **({"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}} if key == "orderId" else {}),
     )
+
+
+class StreamRelay:
+    """Lambda's stream poller for one table and one handler, by hand: each ``run()`` delivers what is new,
+    in order, and resumes from the first record the handler reported as failed."""
+
+    def __init__(self, table_name: str, handler: Callable[[dict[str, Any], Any], Any]) -> None:
+        self.handler = handler
+        self.streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+        self.stream_arn = boto3.client("dynamodb").describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        shard = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.iterator = self.streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        self.waiting: list[dict[str, Any]] = []
+        self.invocations = 0
+
+    def run(self) -> list[dict[str, str]]:
+        """Deliver every unhandled record once; return the batch item failures reported (if any)."""
+        response = self.streams.get_records(ShardIterator=self.iterator)
+        self.iterator = response["NextShardIterator"]
+        self.waiting += [lambda_record(record, self.stream_arn, REGION) for record in response["Records"]]
+        if not self.waiting:
+            return []
+        self.invocations += 1
+        failures: list[dict[str, str]] = self.handler({"Records": self.waiting}, FakeLambdaContext())[
+            "batchItemFailures"
+        ]
+        sequence = [record["dynamodb"]["SequenceNumber"] for record in self.waiting]
+        first = min((sequence.index(failure["itemIdentifier"]) for failure in failures), default=len(sequence))
+        self.waiting = self.waiting[first:]
+        return failures
 
 
 @pytest.fixture
@@ -164,7 +206,8 @@ def load_handler(module_name: str, monkeypatch: pytest.MonkeyPatch, env: Mapping
 
 
 @pytest.fixture
-def api(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def api(shop: Shop, monkeypatch: pytest.MonkeyPatch, relay: StreamRelay) -> ModuleType:
+    """The orders API; what it saves reaches the bus through the outbox relay (``relay``)."""
     return load_handler(
         "handlers.orders.api",
         monkeypatch,
@@ -173,10 +216,32 @@ def api(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
             "ORDERS_TABLE": shop.tables["orders"],
             "CATALOG_TABLE": shop.tables["catalog"],
             "INVENTORY_TABLE": shop.tables["inventory"],
+            "IDEMPOTENCY_TABLE": shop.tables["idempotency"],
+            "PAYMENT_INTENTS_TABLE": shop.tables["payment-intents"],
+        },
+    )
+
+
+@pytest.fixture
+def outbox(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return load_handler(
+        "handlers.orders.outbox",
+        monkeypatch,
+        {
+            "POWERTOOLS_SERVICE_NAME": "orders-outbox",
+            "ORDERS_TABLE": shop.tables["orders"],
             "EVENT_BUS_NAME": BUS,
             "EVENT_SOURCE": "eventshop.orders",
         },
     )
+
+
+@pytest.fixture
+def relay(shop: Shop, outbox: ModuleType) -> StreamRelay:
+    """The orders outbox relay, run before every ``shop.emitted()``."""
+    stream_relay = StreamRelay(shop.tables["orders"], outbox.handler)
+    shop.before_reading_the_bus.append(stream_relay.run)
+    return stream_relay
 
 
 @pytest.fixture
@@ -201,6 +266,7 @@ def billing(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
         {
             "POWERTOOLS_SERVICE_NAME": "billing",
             "PAYMENTS_TABLE": shop.tables["payments"],
+            "PAYMENT_INTENTS_TABLE": shop.tables["payment-intents"],
             "IDEMPOTENCY_TABLE": shop.tables["idempotency"],
             "INVOICES_BUCKET": INVOICES_BUCKET,
             "EVENT_BUS_NAME": BUS,

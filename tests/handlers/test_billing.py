@@ -80,7 +80,7 @@ def test_order_charged_before_reemits_the_stored_outcome_with_same_event_id(
 
 def test_only_the_failing_record_is_reported(billing: ModuleType, shop: Shop, context: FakeLambdaContext) -> None:
     incomplete = order_placed("order-6")
-    del incomplete["detail"]["paymentToken"]
+    del incomplete["detail"]["total"]
 
     result = billing.handler(sqs_event(order_placed("order-5"), incomplete, "not json"), context)
 
@@ -143,3 +143,27 @@ def test_declined_or_cancelled_orders_get_no_invoice(
     billing.handler(sqs_event(order_placed("order-10")), context)
 
     assert invoice_keys() == []
+
+
+def test_the_token_is_read_from_the_payment_intent_and_deleted_once_charged(
+    billing: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    event = order_placed("order-intent", payment_token="tok_decline")
+    assert "paymentToken" not in event["detail"]
+
+    billing.handler(sqs_event(event), context)
+
+    [emitted] = shop.emitted()
+    assert (emitted["detail-type"], emitted["detail"]["reason"]) == ("PaymentFailed", "card_declined")
+    assert shop.table("payment-intents").get_item(Key={"orderId": "order-intent"}).get("Item") is None
+    assert "paymentToken" not in json.dumps(shop.table("payments").scan()["Items"], default=str)
+
+
+def test_an_order_whose_payment_intent_is_gone_is_declined_not_stranded(
+    billing: ModuleType, shop: Shop, context: FakeLambdaContext
+) -> None:
+    result = billing.handler(sqs_event(order_placed("order-no-intent", payment_token=None)), context)
+
+    assert result == {"batchItemFailures": []}
+    [emitted] = shop.emitted()
+    assert (emitted["detail-type"], emitted["detail"]["reason"]) == ("PaymentFailed", "payment_intent_missing")

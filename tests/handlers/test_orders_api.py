@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from handlers.shared.events import EventPublishError, event_id
+from handlers.shared.events import event_id
 from tests.handlers.builders import api_request
-from tests.handlers.conftest import FakeLambdaContext, Shop
+from tests.handlers.conftest import FakeLambdaContext, Shop, StreamRelay
 
 VALID_BODY = {
     "customerId": "cust-1",
@@ -59,11 +59,12 @@ def test_place_order_prices_from_catalog_stores_and_publishes(api: ModuleType, c
     order_id = body["orderId"]
     stored = catalog.table("orders").get_item(Key={"orderId": order_id})["Item"]
     assert stored["status"] == "PLACED"
-    assert stored["published"] is True
+    assert stored["published"] is False  # saved is accepted; the outbox relay publishes
     assert stored["total"] == Decimal("124.99")
     assert stored["cartId"] == "cart-9"
     assert [entry["event"] for entry in stored["history"]] == ["OrderPlaced"]
     [event] = catalog.emitted()
+    assert catalog.table("orders").get_item(Key={"orderId": order_id})["Item"]["published"] is True
     assert event["source"] == "eventshop.orders"
     assert event["detail-type"] == "OrderPlaced"
     detail = event["detail"]
@@ -73,7 +74,8 @@ def test_place_order_prices_from_catalog_stores_and_publishes(api: ModuleType, c
         {"sku": "SKU-2", "name": "Grinder", "quantity": 1, "unitPrice": 99.99},
     ]
     assert detail["total"] == 124.99
-    assert detail["paymentToken"] == "tok_visa"
+    assert "paymentToken" not in detail
+    assert catalog.table("payment-intents").get_item(Key={"orderId": order_id})["Item"]["paymentToken"] == "tok_visa"
     assert detail["metadata"]["eventId"] == event_id(order_id, "OrderPlaced")
     assert detail["metadata"]["correlationId"] == "corr-42"
     assert detail["metadata"]["schemaVersion"] == "1"
@@ -171,43 +173,151 @@ def test_other_customer_with_same_key_gets_another_order(api: ModuleType, catalo
     assert first[1]["orderId"] != second[1]["orderId"]
 
 
-def test_retry_republishes_an_order_whose_publication_failed(
-    api: ModuleType, catalog: Shop, monkeypatch: pytest.MonkeyPatch
+def test_an_order_saved_while_the_bus_throttles_is_accepted_and_published_exactly_once_later(
+    api: ModuleType, outbox: ModuleType, relay: StreamRelay, catalog: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    headers = {"Idempotency-Key": "key-crash"}
-    real_publish = api.publisher.publish
+    headers = {"Idempotency-Key": "key-throttled"}
+    real_put_events = outbox.publisher._client.put_events
 
-    def failing_publish(*events: Any) -> list[str]:
-        raise EventPublishError("PutEvents to bus eventshop-test failed for 1 of 1 entries: InternalFailure")
+    def throttled(**kwargs: Any) -> dict[str, Any]:
+        entries = [{"ErrorCode": "ThrottlingException", "ErrorMessage": "Rate exceeded"} for _ in kwargs["Entries"]]
+        return {"FailedEntryCount": len(entries), "Entries": entries}
 
-    monkeypatch.setattr(api.publisher, "publish", failing_publish)
-    status, answer = post_order(api, VALID_BODY, headers)
-    assert status == 503
-    assert "retry with the same Idempotency-Key" in answer["message"]
-    [unpublished] = catalog.table("orders").scan()["Items"]
-    assert unpublished["published"] is False
+    monkeypatch.setattr(outbox.publisher._client, "put_events", throttled)
+    first = post_order(api, VALID_BODY, headers)
+    assert first[0] == 202
+    assert catalog.emitted() == []  # the relay ran and reported the record as failed
+    assert post_order(api, VALID_BODY, headers) == first  # the client's retry: same answer
     assert catalog.emitted() == []
+    [saved] = catalog.table("orders").scan()["Items"]
+    assert saved["published"] is False
 
-    monkeypatch.setattr(api.publisher, "publish", real_publish)
-    status, answer = post_order(api, VALID_BODY, headers)
-
-    assert status == 202
-    assert answer["orderId"] == unpublished["orderId"]
+    monkeypatch.setattr(outbox.publisher._client, "put_events", real_put_events)
     [event] = catalog.emitted()
-    assert event["detail"]["orderId"] == unpublished["orderId"]
-    assert event["detail"]["metadata"]["eventId"] == event_id(unpublished["orderId"], "OrderPlaced")
-    assert catalog.table("orders").get_item(Key={"orderId": answer["orderId"]})["Item"]["published"] is True
+
+    assert event["detail"]["orderId"] == first[1]["orderId"]
+    assert event["detail"]["metadata"]["eventId"] == event_id(first[1]["orderId"], "OrderPlaced")
+    assert catalog.table("orders").get_item(Key={"orderId": first[1]["orderId"]})["Item"]["published"] is True
+    assert post_order(api, VALID_BODY, headers) == first
+    assert catalog.emitted() == []  # neither the retry nor the row's own update publishes again
 
 
-def test_idempotency_key_reused_for_another_body_is_a_409(api: ModuleType, catalog: Shop) -> None:
+def test_later_updates_of_an_order_never_publish_it_again(api: ModuleType, relay: StreamRelay, catalog: Shop) -> None:
+    _, placed = post_order(api, VALID_BODY)
+    assert len(catalog.emitted()) == 1
+
+    catalog.table("orders").update_item(
+        Key={"orderId": placed["orderId"]},
+        UpdateExpression="SET #s = :paid",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":paid": "PAID"},
+    )
+
+    assert catalog.emitted() == []
+    assert relay.waiting == []
+
+
+def test_idempotency_key_reused_for_another_body_is_a_422(api: ModuleType, catalog: Shop) -> None:
     headers = {"Idempotency-Key": "key-2"}
     post_order(api, VALID_BODY, headers)
 
     status, answer = post_order(api, {**VALID_BODY, "items": [{"sku": "SKU-1", "quantity": 5}]}, headers)
 
-    assert status == 409
-    assert "key-2" in answer["message"]
+    assert status == 422
+    assert answer == {"message": "Idempotency-Key 'key-2' was already used for a different request"}
     assert len(catalog.emitted()) == 1
+    assert len(catalog.table("orders").scan()["Items"]) == 1
+
+
+def test_reused_key_is_a_422_even_after_the_idempotency_record_expired(api: ModuleType, catalog: Shop) -> None:
+    headers = {"Idempotency-Key": "key-old"}
+    post_order(api, VALID_BODY, headers)
+    idempotency = catalog.table("idempotency")
+    for record in idempotency.scan()["Items"]:
+        idempotency.delete_item(Key={"id": record["id"]})
+
+    assert post_order(api, {**VALID_BODY, "cartId": "cart-other"}, headers)[0] == 422
+    assert post_order(api, VALID_BODY, headers)[0] == 202
+    assert len(catalog.emitted()) == 1
+
+
+def test_same_key_while_the_first_request_is_in_flight_is_a_409(
+    api: ModuleType, catalog: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second request arrives while the first is pricing its lines (the key is held, nothing saved yet)."""
+    headers = {"Idempotency-Key": "key-busy"}
+    real_batch_get = api.catalog.batch_get
+    concurrent: list[tuple[int, Any]] = []
+
+    def batch_get_with_a_concurrent_retry(*args: Any, **kwargs: Any) -> Any:
+        if not concurrent:
+            concurrent.append(post_order(api, VALID_BODY, headers))
+        return real_batch_get(*args, **kwargs)
+
+    monkeypatch.setattr(api.catalog, "batch_get", batch_get_with_a_concurrent_retry)
+    first = post_order(api, VALID_BODY, headers)
+
+    [(status, answer)] = concurrent
+    assert status == 409
+    assert answer == {"message": "A request with Idempotency-Key 'key-busy' is still being processed; retry later"}
+    assert first[0] == 202
+    assert len(catalog.emitted()) == 1
+    # Once the first finished, a retry gets its answer again.
+    assert post_order(api, VALID_BODY, headers) == first
+
+
+def test_a_failed_request_frees_its_key_for_a_retry(api: ModuleType, catalog: Shop) -> None:
+    headers = {"Idempotency-Key": "key-unknown-sku"}
+    assert post_order(api, {**VALID_BODY, "items": [{"sku": "NOPE", "quantity": 1}]}, headers)[0] == 400
+
+    status, _ = post_order(api, {**VALID_BODY, "items": [{"sku": "NOPE", "quantity": 1}]}, headers)
+
+    assert status == 400
+
+
+@pytest.mark.parametrize(
+    "correlation_id",
+    ["c" * 129, 'x"},"quantity":-7', "with space", "caf\u00e9", ""],
+    ids=["too-long", "json-breaking", "space", "non-ascii", "empty"],
+)
+def test_a_bad_correlation_id_is_a_400_and_nothing_is_saved(
+    api: ModuleType, catalog: Shop, correlation_id: str
+) -> None:
+    status, answer = post_order(api, VALID_BODY, headers={"X-Correlation-Id": correlation_id, "Idempotency-Key": "k"})
+
+    if correlation_id == "":
+        # An empty header is absent: the request id is the correlation id.
+        assert status == 202
+        return
+    assert status == 400
+    assert answer["message"] == "Invalid X-Correlation-Id header"
+    assert answer["errors"] == [
+        {
+            "field": "X-Correlation-Id",
+            "message": "must be 1 to 128 characters of letters, digits and . _ ~ : / @ + = -",
+        }
+    ]
+    assert catalog.table("orders").scan()["Items"] == []
+    assert catalog.table("idempotency").scan()["Items"] == []
+    assert catalog.emitted() == []
+
+
+def test_the_longest_allowed_correlation_id_reaches_the_event(api: ModuleType, catalog: Shop) -> None:
+    correlation_id = "a-Z.0_~:/@+=" + "x" * 116
+
+    status, _ = post_order(api, VALID_BODY, headers={"X-Correlation-Id": correlation_id})
+
+    assert status == 202
+    [event] = catalog.emitted()
+    assert event["detail"]["metadata"]["correlationId"] == correlation_id
+
+
+def test_a_bad_correlation_id_is_a_400_on_get_routes_too(api: ModuleType, catalog: Shop) -> None:
+    status, headers, raw = call(api, api_request("GET", "/products", headers={"X-Correlation-Id": "c" * 200}))
+
+    assert status == 400
+    assert json.loads(raw)["errors"][0]["field"] == "X-Correlation-Id"
+    assert "X-Correlation-Id" not in headers
 
 
 def test_get_order_returns_status_items_and_history(api: ModuleType, catalog: Shop) -> None:

@@ -81,6 +81,11 @@ class Graph:
             t.inputs["deadLetterConfig"]["arn"] for t in self.run.of_type(TARGET) if t.inputs.get("deadLetterConfig")
         }
         arns |= {c.inputs["destinationConfig"]["onFailure"]["destination"] for c in self.run.of_type(INVOKE_CONFIG)}
+        arns |= {  # a stream consumer's mapping records what it gave up on
+            m.inputs["destinationConfig"]["onFailure"]["destinationArn"]
+            for m in self.run.of_type(MAPPING)
+            if m.inputs.get("destinationConfig")
+        }
         arns |= {
             json.loads(s.inputs["redrivePolicy"])["deadLetterTargetArn"]
             for s in self.run.of_type(SUBSCRIPTION)

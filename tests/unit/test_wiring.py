@@ -147,7 +147,7 @@ def test_every_queued_consumer_drains_its_queue_with_partial_batch_failures(
     run: ProgramRun, settings: Settings
 ) -> None:
     graph = Graph(run)
-    mappings = run.of_type(MAPPING)
+    mappings = [m for m in run.of_type(MAPPING) if ":sqs:" in m.inputs["eventSourceArn"]]
     assert len(mappings) == 6
     for mapping in mappings:
         queue = graph.queue_by_arn(mapping.inputs["eventSourceArn"])
@@ -172,8 +172,8 @@ def test_every_dead_letter_queue_has_an_alarm_on_the_ops_topic(run: ProgramRun) 
     alarm_topic = graph.by_physical_name("aws:sns/topic:Topic", f"eventshop-{run.stack}-alarms")
     dlq_arns = graph.dead_letter_queue_arns()
     # billing, warehouse, order-status, email, customer-notification deliveries, invoice forwarding,
-    # fulfillment, fulfillment reservations, reminders, scheduled reminders, email reminders
-    assert len(dlq_arns) == 11
+    # fulfillment, fulfillment reservations, reminders, scheduled reminders, email reminders, the orders outbox
+    assert len(dlq_arns) == 12
     for arn in dlq_arns:
         queue = graph.queue_by_arn(arn)
         alarms = [
@@ -243,3 +243,29 @@ def test_physical_names_carry_the_stack(run: ProgramRun) -> None:
     for typ in named_types:
         for resource in run.of_type(typ):
             assert resource.outputs["name"].startswith(f"eventshop-{run.stack}-"), resource.name
+
+
+def test_the_orders_outbox_relays_the_orders_stream_in_order_until_published(
+    run: ProgramRun, settings: Settings
+) -> None:
+    graph = Graph(run)
+    [mapping] = [m for m in run.of_type(MAPPING) if ":dynamodb:" in m.inputs["eventSourceArn"]]
+    orders = run.named("orders-table")
+    assert orders.inputs["streamEnabled"] is True and orders.inputs["streamViewType"] == "NEW_IMAGE"
+    assert mapping.inputs["eventSourceArn"] == orders.outputs["streamArn"]
+    assert (
+        graph.function_by_arn(mapping.inputs["functionName"]).outputs["name"] == f"eventshop-{run.stack}-orders-outbox"
+    )
+    assert mapping.inputs["startingPosition"] == "TRIM_HORIZON"
+    assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping.inputs["bisectBatchOnFunctionError"] is True
+    assert mapping.inputs["maximumRetryAttempts"] == -1
+    assert mapping.inputs["maximumRecordAgeInSeconds"] == settings.outbox.maximum_record_age_seconds
+    assert mapping.inputs["filterCriteria"] == {"filters": [{"pattern": '{"eventName": ["INSERT"]}'}]}
+    dlq = graph.queue_by_arn(mapping.inputs["destinationConfig"]["onFailure"]["destinationArn"])
+    assert dlq.outputs["name"] == f"eventshop-{run.stack}-orders-outbox-dlq"
+    [age_alarm] = [a for a in run.of_type(ALARM) if a.inputs["metricName"] == "IteratorAge"]
+    assert age_alarm.inputs["dimensions"] == {"FunctionName": f"eventshop-{run.stack}-orders-outbox"}
+    assert age_alarm.inputs["threshold"] == settings.outbox.alarm_after_seconds * 1000
+    alarm_topic = graph.by_physical_name("aws:sns/topic:Topic", f"eventshop-{run.stack}-alarms")
+    assert age_alarm.inputs["alarmActions"] == [alarm_topic.arn]

@@ -1,0 +1,239 @@
+"""Lambda's DynamoDB stream poller, for the local cloud: what runs the orders outbox relay.
+
+moto keeps a table's stream (``GetRecords`` works) but no event-source mapping ever polls it. A
+``StreamPoller`` per stream mapping does what Lambda does: reads each shard in order, invokes the
+function with the stream event (batch size from the mapping), honours ``ReportBatchItemFailures``
+(resume from the first failed sequence number; records before it are done), retries a failing batch
+on the local clock with back-off until it succeeds or its oldest record is older than the mapping's
+``maximumRecordAgeInSeconds``, and then sends Lambda's failure record (shard and sequence numbers, no
+data) to the on-failure destination. A batch waiting for its retry is parked on the clock, like an SQS
+message in its visibility timeout, so ``settle()`` advances over it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from localcloud import moto_patches
+from localcloud.functions import Invocation
+from localcloud.trace import order_id_of
+
+if TYPE_CHECKING:
+    from localcloud.cloud import LocalCloud
+
+#: Lambda's retries of a failing stream batch back off up to this (seconds on the local clock).
+MAX_BACKOFF_SECONDS = 60.0
+IDLE_SLEEP_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class StreamMappingSpec:
+    """One event-source mapping whose source is a DynamoDB stream."""
+
+    function: str
+    stream_arn: str
+    batch_size: int
+    report_item_failures: bool
+    maximum_record_age_seconds: int
+    on_failure: str | None
+    filter_patterns: tuple[str, ...] = ()
+
+    @staticmethod
+    def is_stream(source_arn: str) -> bool:
+        return ":dynamodb:" in source_arn and "/stream/" in source_arn
+
+    @classmethod
+    def read(cls, inputs: Mapping[str, Any], function: str) -> StreamMappingSpec:
+        destination = ((inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
+        filters = (inputs.get("filterCriteria") or {}).get("filters") or []
+        age = int(inputs.get("maximumRecordAgeInSeconds") or -1)
+        return cls(
+            function=function,
+            stream_arn=str(inputs["eventSourceArn"]),
+            batch_size=int(inputs.get("batchSize") or 100),
+            report_item_failures="ReportBatchItemFailures" in (inputs.get("functionResponseTypes") or []),
+            maximum_record_age_seconds=age if age > 0 else 24 * 3600,
+            on_failure=str(destination) if destination else None,
+            filter_patterns=tuple(str(f["pattern"]) for f in filters if f.get("pattern")),
+        )
+
+    def wants(self, record: Mapping[str, Any]) -> bool:
+        """Whether the mapping's filters let ``record`` (as Lambda delivers it) invoke the function."""
+        return not self.filter_patterns or any(
+            moto_patches.pattern_matches(pattern, dict(record)) for pattern in self.filter_patterns
+        )
+
+
+def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
+    """A ``GetRecords`` record as Lambda delivers it (``eventSourceARN``, epoch creation time)."""
+    stream_record = dict(record["dynamodb"])
+    created = stream_record.get("ApproximateCreationDateTime")
+    if isinstance(created, dt.datetime):
+        stream_record["ApproximateCreationDateTime"] = created.timestamp()
+    return {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "dynamodb": stream_record,
+        "eventSourceARN": stream_arn,
+    }
+
+
+class StreamPoller:
+    """Polls one stream's shards in order for one function (see the module docstring)."""
+
+    def __init__(self, cloud: LocalCloud, spec: StreamMappingSpec) -> None:
+        self.cloud = cloud
+        self.spec = spec
+        self.function = cloud.functions[spec.function]
+        self.streams = cloud.clients("dynamodbstreams")
+        self._iterators: dict[str, str] = {}
+        #: Records read but not yet handled, per shard, in order.
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._attempts: dict[str, int] = {}
+        self._parked: set[str] = set()
+        self._lock = threading.RLock()
+        #: Sequence numbers the function handled successfully.
+        self.processed: set[str] = set()
+        self.dead_lettered: list[dict[str, Any]] = []
+
+    def run(self) -> None:
+        while self.cloud.running:
+            try:
+                if not self.poll_once():
+                    time.sleep(IDLE_SLEEP_SECONDS)
+            except Exception as error:  # keep polling, as Lambda does, but say so
+                if self.cloud.running:
+                    self.cloud.trace.add("error", self.spec.function, f"stream poller: {type(error).__name__}: {error}")
+                    time.sleep(0.1)
+
+    def _read(self) -> None:
+        """Append what each shard has that was not read yet."""
+        description = self.streams.describe_stream(StreamArn=self.spec.stream_arn)["StreamDescription"]
+        for shard in description.get("Shards", []):
+            shard_id = shard["ShardId"]
+            if shard_id not in self._iterators:
+                self._iterators[shard_id] = self.streams.get_shard_iterator(
+                    StreamArn=self.spec.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            response = self.streams.get_records(ShardIterator=self._iterators[shard_id], Limit=1000)
+            self._iterators[shard_id] = response.get("NextShardIterator") or self._iterators[shard_id]
+            # Records the mapping's filters drop never invoke the function (Lambda skips them likewise).
+            wanted = [
+                record
+                for record in response.get("Records", [])
+                if self.spec.wants(lambda_record(record, self.spec.stream_arn, self.cloud.region))
+            ]
+            if wanted:
+                self._pending.setdefault(shard_id, []).extend(wanted)
+
+    def pending(self) -> bool:
+        """Records waiting to be handled now (a batch parked for its retry does not count)."""
+        with self._lock:
+            self._read()
+            return any(records and shard not in self._parked for shard, records in self._pending.items())
+
+    def poll_once(self) -> int:
+        """Handle one batch per shard that has records and is not parked; return how many were handled."""
+        with self._lock:
+            self._read()
+            ready = [shard for shard, records in self._pending.items() if records and shard not in self._parked]
+            if not ready:
+                return 0
+            with self.cloud.busy():
+                return sum(self._process(shard) for shard in ready)
+
+    def _process(self, shard: str) -> int:
+        name = self.spec.function
+        batch = self._pending[shard][: self.spec.batch_size]
+        records = [lambda_record(record, self.spec.stream_arn, self.cloud.region) for record in batch]
+        orders = sorted({o for o in (self._order_of(r) for r in records) if o})
+        self.cloud.trace.add(
+            "invoke", name, f"batch of {len(records)} from the stream", orders[0] if len(orders) == 1 else None
+        )
+        result = self.function.invoke({"Records": records})
+        failed_at = self._first_failure(result, records)
+        done = batch[:failed_at]
+        for record in done:
+            self.processed.add(record["dynamodb"]["SequenceNumber"])
+            self.cloud.trace.add("result", name, f"ok: {record['eventName']}", self._order_of(record))
+        self._pending[shard] = self._pending[shard][len(done) :]
+        if failed_at == len(batch):
+            self._attempts.pop(shard, None)
+        else:
+            self._retry_or_give_up(shard, result)
+        return len(done)
+
+    @staticmethod
+    def _order_of(record: Mapping[str, Any]) -> str | None:
+        image = record["dynamodb"].get("NewImage") or record["dynamodb"].get("Keys") or {}
+        order = image.get("orderId", {}).get("S") if isinstance(image.get("orderId"), Mapping) else None
+        return str(order) if order else order_id_of(image)
+
+    def _first_failure(self, result: Invocation, records: list[dict[str, Any]]) -> int:
+        """The index of the first record not handled (``len(records)`` when all were)."""
+        if not result.ok:
+            return 0
+        if not self.spec.report_item_failures:
+            return len(records)
+        payload = result.payload if isinstance(result.payload, Mapping) else {}
+        failures = [f.get("itemIdentifier") for f in payload.get("batchItemFailures") or [] if isinstance(f, Mapping)]
+        sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
+        if any(f not in sequence for f in failures):
+            return 0  # Lambda treats an unknown sequence number as a failure of the whole batch
+        return min((sequence.index(f) for f in failures), default=len(records))
+
+    def _retry_or_give_up(self, shard: str, result: Invocation) -> None:
+        name = self.spec.function
+        head = self._pending[shard][0]
+        order = self._order_of(head)
+        attempt = self._attempts[shard] = self._attempts.get(shard, 0) + 1
+        reason = f"{result.error_type}: {result.error_message}" if not result.ok else "reported as failed"
+        self.cloud.trace.add("error", name, f"stream record failed (attempt {attempt}): {reason}", order)
+        created = float(head["dynamodb"]["ApproximateCreationDateTime"].timestamp())
+        if self.cloud.clock.now() - created > self.spec.maximum_record_age_seconds:
+            self._give_up(shard, head)
+            return
+        delay = min(MAX_BACKOFF_SECONDS, float(2 ** (attempt - 1)))
+        self.cloud.trace.add("retry", name, f"stream batch retried in {delay:.0f} s (clock)", order)
+        self._parked.add(shard)
+
+        def release() -> None:
+            with self._lock:
+                self._parked.discard(shard)
+
+        self.cloud.clock.call_later(delay, release, f"retry stream {shard}")
+
+    def _give_up(self, shard: str, record: Mapping[str, Any]) -> None:
+        """Drop the record that is too old and send Lambda's failure record (no data) to the destination."""
+        self._pending[shard] = self._pending[shard][1:]
+        self._attempts.pop(shard, None)
+        sequence = record["dynamodb"]["SequenceNumber"]
+        failure = {
+            "requestContext": {
+                "functionArn": self.function.spec.arn,
+                "condition": "RecordAgeExceeded",
+                "approximateInvokeCount": 1,
+            },
+            "DDBStreamBatchInfo": {
+                "shardId": shard,
+                "startSequenceNumber": sequence,
+                "endSequenceNumber": sequence,
+                "batchSize": 1,
+                "streamArn": self.spec.stream_arn,
+            },
+        }
+        self.dead_lettered.append(failure)
+        self.cloud.trace.add("dead-letter", self.spec.function, "stream record too old -> DLQ", self._order_of(record))
+        if self.spec.on_failure:
+            queue = self.cloud.deployment.queues[self.spec.on_failure]
+            with self.cloud.recorder.acting_as(self.spec.function):
+                self.cloud.clients("sqs").send_message(QueueUrl=queue.url, MessageBody=json.dumps(failure))

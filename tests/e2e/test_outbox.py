@@ -1,0 +1,87 @@
+"""The orders outbox on the local cloud: an order saved while PutEvents is throttled is accepted, answered
+the same on a retry, and published exactly once when the bus recovers; one that cannot be published within
+the stack's record age is dead-lettered (shard and sequence numbers only) and its row stays unpublished."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from localcloud.cloud import LocalCloud
+from localcloud.shop import Shopper
+from tests.e2e.conftest import events_about, settled_order
+
+
+class ThrottledBus:
+    """PutEvents from the outbox relay answers ThrottlingException for every entry while ``throttling``."""
+
+    def __init__(self, real_put_events: Any) -> None:
+        self.real_put_events = real_put_events
+        self.throttling = True
+        self.throttled_calls = 0
+
+    def put_events(self, **kwargs: Any) -> dict[str, Any]:
+        if not self.throttling:
+            response: dict[str, Any] = self.real_put_events(**kwargs)
+            return response
+        self.throttled_calls += 1
+        entries = [{"ErrorCode": "ThrottlingException", "ErrorMessage": "Rate exceeded"} for _ in kwargs["Entries"]]
+        return {"FailedEntryCount": len(entries), "Entries": entries}
+
+
+@pytest.fixture
+def throttled_bus(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> ThrottledBus:
+    client = cloud.function("orders-outbox").module.publisher._client
+    bus = ThrottledBus(client.put_events)
+    monkeypatch.setattr(client, "put_events", bus.put_events)
+    return bus
+
+
+def stored_order(cloud: LocalCloud, order_id: str) -> dict[str, Any]:
+    table = next(t for t in cloud.clients("dynamodb").list_tables()["TableNames"] if t.endswith("-orders"))
+    item: dict[str, Any] = cloud.clients("dynamodb").get_item(TableName=table, Key={"orderId": {"S": order_id}})["Item"]
+    return item
+
+
+def test_an_order_saved_while_the_bus_throttles_is_published_exactly_once_later(
+    cloud: LocalCloud, shopper: Shopper, throttled_bus: ThrottledBus
+) -> None:
+    first = shopper.place_order_response(customer_id="outbox-throttled", idempotency_key="k-throttled")
+    assert first.status == 202
+    order_id = str(first.json()["orderId"])
+    cloud.wait_idle()  # the relay tried, failed, and parked its retry on the clock
+    retry = shopper.place_order_response(customer_id="outbox-throttled", idempotency_key="k-throttled")
+
+    assert retry.status == 202 and retry.json() == first.json()
+    assert throttled_bus.throttled_calls >= 1, "the relay tried to publish"
+    assert events_about(cloud, order_id, "OrderPlaced") == []
+    assert stored_order(cloud, order_id)["published"] == {"BOOL": False}
+    assert [e.message for e in cloud.trace.entries(order_id=order_id, kind="retry")][:1] == [
+        "stream batch retried in 1 s (clock)"
+    ]
+
+    throttled_bus.throttling = False  # the bus recovers
+    cloud.settle()
+
+    assert len(events_about(cloud, order_id, "OrderPlaced")) == 1
+    assert settled_order(cloud, shopper, order_id)["status"] == "SHIPPED"
+    assert stored_order(cloud, order_id)["published"] == {"BOOL": True}
+
+
+def test_an_order_that_cannot_be_published_in_time_is_dead_lettered_without_its_data(
+    cloud: LocalCloud, shopper: Shopper, throttled_bus: ThrottledBus
+) -> None:
+    order_id = shopper.place_order(customer_id="outbox-never", idempotency_key="k-never")
+    cloud.wait_idle()
+
+    cloud.advance(2 * 3600)  # past dev's outbox.maximumRecordAgeSeconds (3600)
+
+    dead = [json.loads(m["body"]) for m in cloud.queue_messages("eventshop-dev-orders-outbox-dlq")]
+    assert len(dead) == 1
+    assert dead[0]["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert set(dead[0]["DDBStreamBatchInfo"]) >= {"shardId", "startSequenceNumber", "streamArn"}
+    assert order_id not in json.dumps(dead), "the failure record carries no order data"
+    assert events_about(cloud, order_id, "OrderPlaced") == []
+    assert stored_order(cloud, order_id)["published"] == {"BOOL": False}
