@@ -217,7 +217,7 @@ def test_every_function_logs_to_its_own_group_with_the_stack_retention(run: Prog
 
 def test_every_function_runs_arm64_python_with_powertools_and_tracing(run: ProgramRun, settings: Settings) -> None:
     functions = run.of_type(FUNCTION)
-    assert len(functions) == 8
+    assert len(functions) == 9  # + the orders outbox relay and the fulfillment reservations consumer
     for function in functions:
         assert function.inputs["architectures"] == ["arm64"]
         assert function.inputs["runtime"] == "python3.13"
