@@ -226,6 +226,8 @@ def place_order(saga: Saga, api: ModuleType, stock: str, token: str) -> tuple[st
     response = api.handler(request, saga.context)
     assert response["statusCode"] == 202, response
     order_id = json.loads(response["body"])["orderId"]
+    for run_relay in saga.shop.before_reading_the_bus:
+        run_relay()  # the orders outbox publishes OrderPlaced from the table's stream
     return order_id, sku, saga.route(emitted())
 
 
