@@ -3,6 +3,7 @@
 python -m localcloud demo  --stack dev --orders 20    a mix of orders, a summary, exit 1 if anything is off
 python -m localcloud serve --stack dev --port 8080    the API on http://127.0.0.1:8080 with a live trace
 python -m localcloud bench --orders 500               the local cloud's figures for ``make bench``
+python -m localcloud bench --scale 100,500,2000       the same, one fresh cloud per size (CPU per order stays flat)
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from localcloud.bench import bench
+from localcloud.bench import bench, parse_sizes, scale
 from localcloud.cloud import LocalCloud
 from localcloud.demo import demo
 from localcloud.server import make_server
@@ -58,13 +59,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench_parser.add_argument("--stack", default="dev")
     bench_parser.add_argument("--orders", type=int, default=500)
     bench_parser.add_argument("--timeout", type=float, default=300.0)
+    bench_parser.add_argument("--scale", type=_sizes, help="order counts, e.g. 100,500,2000: one row per size")
     args = parser.parse_args(argv)
     console = Console()
     if args.command == "demo":
         return demo(args.stack, args.orders, console, args.timeout)
     if args.command == "serve":
         return serve(args.stack, args.port, console)
+    if args.scale:
+        return scale(args.stack, args.scale, console, max(args.timeout, 1200.0))
     return bench(args.stack, args.orders, console, args.timeout)
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        return parse_sizes(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from moto import mock_aws
 from moto.utilities.arns import parse_arn
 
 from devtools.program import ACCOUNT_ID, ROOT, ProgramRun, RecordedResource, load_stack_config, run_program
-from localcloud import iam, moto_patches
+from localcloud import botocore_cache, iam, moto_patches
 from localcloud.api import LocalApi
 from localcloud.clock import Clock
 from localcloud.functions import FunctionSpec, Invocation, LocalFunction
@@ -244,6 +244,7 @@ class LocalCloud:
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
         moto_patches.install()
+        botocore_cache.install()
         # moto logs every failed state machine execution with its whole parsed definition; the trace already
         # records each execution's status (`execution FAILED`), so keep the console readable.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)

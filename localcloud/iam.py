@@ -275,3 +275,8 @@ def check_calls(calls: Sequence[AwsCall], policies: Mapping[str, Sequence[Statem
         if not any(statement.allows(call) for statement in statements):
             missing.append(MissingGrant(call))
     return missing
+
+
+def current_principal() -> str | None:
+    """The function or role this thread's AWS calls are attributed to; None for the local cloud's own calls."""
+    return _principal.get()
