@@ -286,11 +286,12 @@ def _without_source_positions() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _without_cycle_collection() -> Iterator[None]:
+def deferred_cycle_collection() -> Iterator[None]:
     """One evaluation allocates hundreds of thousands of short-lived objects (futures, Outputs, protobufs)
     beside the pulumi_aws modules' large, long-lived heap; the cycle collector's passes over that heap cost
     more than the evaluation itself. The run is bounded, so the collector waits until it ends and then
-    resumes on its own schedule, reclaiming the run's cycles at its next pass."""
+    resumes on its own schedule, reclaiming the run's cycles at its next pass. The local cloud's boot
+    (deploy, then load every function's modules and clients) defers it the same way."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -347,7 +348,7 @@ def run_callable(
     lean = contextlib.ExitStack()
     if not sdk_defaults:
         lean.enter_context(_without_source_positions())
-        lean.enter_context(_without_cycle_collection())
+        lean.enter_context(deferred_cycle_collection())
     with _run_lock, _in_project_root(), lean:
         pulumi.runtime.settings.ROOT.set(None)
         pulumi.runtime.set_mocks(recorder, project="eventshop", stack=stack, preview=preview)

@@ -64,7 +64,7 @@ def bench(stack: str, orders: int, console: Console, timeout: float = 300.0) -> 
     run = measure(stack, orders, timeout)
     table = summary_table(run.result, f"local cloud bench: {orders} orders end to end ({stack})")
     _add_figures(table, run)
-    console.print(table)
+    console.print(table, width=max(console.width, 120))
     if orders >= 500:
         verdict = "within" if run.result.settle_seconds <= TARGET_SECONDS_FOR_500 * orders / 500 else "OVER"
         console.print(f"aim: {orders} orders settled in {TARGET_SECONDS_FOR_500 * orders / 500:.0f} s -> {verdict}")
@@ -77,11 +77,11 @@ def scale(stack: str, sizes: Sequence[int], console: Console, timeout: float = 1
     for column in (
         "orders",
         "boot s",
-        "settled in s",
+        "settle s",
         "orders/s",
         "CPU ms/order",
-        "calls/order (handlers)",
-        "calls/order (local cloud)",
+        "handler calls/order",
+        "cloud calls/order",
         "peak MiB",
         "ok",
     ):
@@ -101,7 +101,7 @@ def scale(stack: str, sizes: Sequence[int], console: Console, timeout: float = 1
             f"{run.result.peak_rss_mb:.0f}",
             "yes" if run.result.ok else "NO",
         )
-    console.print(table)
+    console.print(table, width=max(console.width, 120))
     return 0 if ok else 1
 
 

@@ -31,7 +31,15 @@ from typing import Any
 from moto import mock_aws
 from moto.utilities.arns import parse_arn
 
-from devtools.program import ACCOUNT_ID, ROOT, ProgramRun, RecordedResource, load_stack_config, run_program
+from devtools.program import (
+    ACCOUNT_ID,
+    ROOT,
+    ProgramRun,
+    RecordedResource,
+    deferred_cycle_collection,
+    load_stack_config,
+    run_program,
+)
 from localcloud import botocore_cache, iam, moto_patches
 from localcloud.api import LocalApi
 from localcloud.clock import Clock
@@ -236,7 +244,8 @@ class LocalCloud:
     @classmethod
     def boot(cls, stack: str, trace: Trace | None = None, clock: Clock | None = None) -> LocalCloud:
         cloud = cls(stack, trace, clock)
-        cloud.start()
+        with deferred_cycle_collection():
+            cloud.start()
         return cloud
 
     def start(self) -> None:
