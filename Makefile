@@ -5,8 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 ORDERS ?= 20
+BENCH_ORDERS ?= 500
+SCALE ?= 100,500,2000
+# `make test` runs the layers in this order, fastest first, and stops after the first layer that fails.
+TEST_LAYERS := unit contracts policy handlers localcloud e2e
+UNLAYERED := $(filter-out $(TEST_LAYERS) __pycache__,$(patsubst tests/%/,%,$(wildcard tests/*/)))
+PYTEST := $(BIN)/python -m pytest -n 2 -q
 
-.PHONY: install node-tools demo serve test unit lint diagram openapi bench cost cost-check cost-baseline clean lock
+.PHONY: install node-tools demo serve test unit lint diagram openapi bench bench-scale bench-test cost cost-check cost-baseline clean lock
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,8 +45,12 @@ demo: $(INSTALLED)  ## place a mix of orders on the local cloud and wait until e
 serve: $(INSTALLED)  ## serve the dev stack's API on http://127.0.0.1:8080
 	$(BIN)/python -m localcloud serve --stack dev --port 8080
 
-test: $(INSTALLED)  ## every test: mocks, handlers on moto, policies, end to end on the local cloud
-	$(BIN)/python -m pytest -n 2 -q
+test: $(INSTALLED)  ## every test, layer by layer (mocks, contracts, policies, handlers on moto, the local cloud)
+	@test -z "$(UNLAYERED)" || { echo "tests/$(UNLAYERED): not in TEST_LAYERS, so make test would skip it"; exit 1; }
+	@for layer in $(TEST_LAYERS); do \
+		echo "== tests/$$layer"; \
+		$(PYTEST) tests/$$layer || { echo "== tests/$$layer failed: later layers not run"; exit 1; }; \
+	done
 
 unit: $(INSTALLED)
 	$(BIN)/python -m pytest -q tests/unit
@@ -58,9 +68,16 @@ diagram: $(INSTALLED)  ## refresh the README's architecture diagram, docs/events
 openapi: $(INSTALLED)  ## refresh docs/openapi.json from the API's routes and request models
 	$(BIN)/python -m devtools.openapi --write
 
-bench: $(INSTALLED)  ## print stack, handler and local-cloud figures
+bench: $(INSTALLED)  ## print stack, handler and local-cloud figures (BENCH_ORDERS=500 orders end to end)
 	$(BIN)/python -m devtools.bench
-	$(BIN)/python -m localcloud bench --orders 500
+	$(BIN)/python -m localcloud bench --orders $(BENCH_ORDERS)
+
+bench-scale: $(INSTALLED)  ## the local cloud at 100, 500 and 2,000 orders: CPU per order should stay flat
+	$(BIN)/python -m localcloud bench --scale $(SCALE)
+
+bench-test: $(INSTALLED)  ## `make test`'s wall time
+	@started=$$(date +%s%N); $(MAKE) --no-print-directory test; status=$$?; \
+		echo "make test: $$(( ($$(date +%s%N) - started) / 1000000 )) ms wall, exit status $$status"; exit $$status
 
 cost: $(INSTALLED)  ## dollars per million orders per service, dev and prod, counted from a local run
 	$(BIN)/python -m devtools.cost

@@ -3,6 +3,7 @@
 python -m localcloud demo  --stack dev --orders 20    a mix of orders, a summary, exit 1 if anything is off
 python -m localcloud serve --stack dev --port 8080    the API on http://127.0.0.1:8080 with a live trace
 python -m localcloud bench --orders 500               the local cloud's figures for ``make bench``
+python -m localcloud bench --scale 100,500,2000       the same, one fresh cloud per size (CPU per order stays flat)
 
 ``--faults FILE`` (serve, demo, bench) applies a fault set (see localcloud/faults.py); ``demo --chaos`` runs
 the demo under the default chaos mix (localcloud/chaos.py) and also checks the shop's invariants.
@@ -18,7 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
-from localcloud.bench import bench
+from localcloud.bench import bench, parse_sizes, scale
 from localcloud.chaos import DEFAULT_CHAOS, load_fault_file
 from localcloud.cloud import LocalCloud
 from localcloud.demo import demo
@@ -67,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench_parser.add_argument("--stack", default="dev")
     bench_parser.add_argument("--orders", type=int, default=500)
     bench_parser.add_argument("--timeout", type=float, default=300.0)
+    bench_parser.add_argument("--scale", type=_sizes, help="order counts, e.g. 100,500,2000: one row per size")
     demo_parser.add_argument("--chaos", action="store_true", help="run under the default fault mix")
     for command in (demo_parser, serve_parser, bench_parser):
         command.add_argument("--faults", metavar="FILE", help='a fault set: {"seed": N, "faults": [...]}')
@@ -78,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return demo(args.stack, args.orders, console, args.timeout, faults)
         if args.command == "serve":
             return serve(args.stack, args.port, console, faults)
+        if args.scale:
+            return scale(args.stack, args.scale, console, max(args.timeout, 1200.0), faults)
         return bench(args.stack, args.orders, console, args.timeout, faults)
     except FaultSetError as error:
         console.print("[red]invalid fault set:[/red]")
@@ -93,6 +97,13 @@ def fault_set(args: argparse.Namespace) -> dict[str, Any] | None:
     if args.faults:
         return load_fault_file(args.faults)
     return DEFAULT_CHAOS if getattr(args, "chaos", False) else None
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        return parse_sizes(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 if __name__ == "__main__":

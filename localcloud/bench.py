@@ -1,31 +1,123 @@
 """``python -m localcloud bench``: the local cloud's figures for ``make bench``.
 
-Boot time (deploying the program into moto), then N orders (500 by default) end to end: how fast the API
-accepts them, how long until every one has settled, orders per second, and the process's peak memory.
+Boot (deploying the program into moto: wall and CPU seconds), then N orders (500 by default) end to end:
+how fast the API accepts them, how long until every one has settled, orders per second, CPU per order,
+the process's peak memory, and the AWS API calls per order, split into the handlers' calls (made as a
+function or a state machine's role, as IAM-by-use attributes them) and the local cloud's own.
+
+``--scale 100,500,2000`` boots a fresh cloud per size and prints one row per size instead: CPU per order
+should stay flat as the run grows.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
+from localcloud.call_counter import CallCounter
 from localcloud.cloud import LocalCloud
-from localcloud.demo import run_mix, summary_table
+from localcloud.demo import RunResult, run_mix, summary_table
 
 #: The issue's aim: 500 orders final within 60 s on two cores.
 TARGET_SECONDS_FOR_500 = 60.0
 
 
+@dataclass
+class BenchRun:
+    result: RunResult
+    boot_cpu_seconds: float
+    calls: CallCounter
+
+    @property
+    def orders(self) -> int:
+        return len(self.result.orders)
+
+    def per_order(self, count: float) -> float:
+        return count / self.orders if self.orders else 0.0
+
+
+def measure(stack: str, orders: int, timeout: float, faults: dict[str, Any] | None = None) -> BenchRun:
+    """Boot a fresh cloud and run ``orders`` orders, counting CPU and AWS calls from the first order on."""
+    cpu = time.process_time()
+    with LocalCloud.boot(stack) as cloud:
+        boot_cpu = time.process_time() - cpu
+        if faults is not None:
+            cloud.set_faults(faults)
+        calls = CallCounter()
+        with calls.counting():
+            result = run_mix(cloud, orders, timeout)
+    return BenchRun(result, boot_cpu, calls)
+
+
+def _add_figures(table: Table, run: BenchRun) -> None:
+    table.add_row("boot CPU", f"{run.boot_cpu_seconds:.1f} s")
+    table.add_row("AWS calls per order: handlers", f"{run.per_order(run.calls.by_handlers):.1f}")
+    table.add_row("AWS calls per order: local cloud", f"{run.per_order(run.calls.by_local_cloud):.1f}")
+    for label, cloud_side in (("handlers", False), ("local cloud", True)):
+        top = ", ".join(f"{op} {run.per_order(n):.1f}" for op, n in run.calls.top(cloud_side, 4))
+        table.add_row(f"  most per order ({label})", top)
+
+
 def bench(
     stack: str, orders: int, console: Console, timeout: float = 300.0, faults: dict[str, Any] | None = None
 ) -> int:
-    with LocalCloud.boot(stack) as cloud:
-        if faults is not None:
-            cloud.set_faults(faults)
-        result = run_mix(cloud, orders, timeout)
-    console.print(summary_table(result, f"local cloud bench: {orders} orders end to end ({stack})"))
+    run = measure(stack, orders, timeout, faults)
+    table = summary_table(run.result, f"local cloud bench: {orders} orders end to end ({stack})")
+    _add_figures(table, run)
+    console.print(table, width=max(console.width, 120))
     if orders >= 500:
-        verdict = "within" if result.settle_seconds <= TARGET_SECONDS_FOR_500 * orders / 500 else "OVER"
+        verdict = "within" if run.result.settle_seconds <= TARGET_SECONDS_FOR_500 * orders / 500 else "OVER"
         console.print(f"aim: {orders} orders settled in {TARGET_SECONDS_FOR_500 * orders / 500:.0f} s -> {verdict}")
-    return 0 if result.ok else 1
+    return 0 if run.result.ok else 1
+
+
+def scale(
+    stack: str, sizes: Sequence[int], console: Console, timeout: float = 1200.0, faults: dict[str, Any] | None = None
+) -> int:
+    """One fresh cloud per size; a row each. Peak memory is the process's peak so far."""
+    table = Table(title=f"local cloud bench: scale ({stack})")
+    for column in (
+        "orders",
+        "boot s",
+        "settle s",
+        "orders/s",
+        "CPU ms/order",
+        "handler calls/order",
+        "cloud calls/order",
+        "peak MiB",
+        "ok",
+    ):
+        table.add_column(column, justify="right")
+    ok = True
+    for size in sizes:
+        run = measure(stack, size, timeout, faults)
+        ok = ok and run.result.ok
+        table.add_row(
+            str(size),
+            f"{run.result.boot_seconds:.1f}",
+            f"{run.result.settle_seconds:.1f}",
+            f"{run.result.orders_per_second:.1f}",
+            f"{run.per_order(run.result.cpu_seconds) * 1000:.0f}",
+            f"{run.per_order(run.calls.by_handlers):.1f}",
+            f"{run.per_order(run.calls.by_local_cloud):.1f}",
+            f"{run.result.peak_rss_mb:.0f}",
+            "yes" if run.result.ok else "NO",
+        )
+    console.print(table, width=max(console.width, 120))
+    return 0 if ok else 1
+
+
+def parse_sizes(text: str) -> list[int]:
+    """``100,500,2000`` -> [100, 500, 2000]; a clear error for anything else."""
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise ValueError(f"--scale takes order counts separated by commas, e.g. 100,500,2000 (got {text!r})") from error
+    if not sizes or any(size < 1 for size in sizes):
+        raise ValueError(f"--scale takes positive order counts, e.g. 100,500,2000 (got {text!r})")
+    return sizes

@@ -36,11 +36,12 @@ from devtools.program import (
     ROOT,
     ProgramRun,
     RecordedResource,
+    deferred_cycle_collection,
     load_stack_config,
     project_name,
     run_program,
 )
-from localcloud import faults, iam, moto_patches, queue_clock, stepfunctions
+from localcloud import botocore_cache, faults, iam, moto_patches, queue_clock, stepfunctions
 from localcloud.alarms import AlarmEvaluator
 from localcloud.api import LocalApi
 from localcloud.clock import Clock
@@ -254,7 +255,8 @@ class LocalCloud:
     @classmethod
     def boot(cls, stack: str, trace: Trace | None = None, clock: Clock | None = None) -> LocalCloud:
         cloud = cls(stack, trace, clock)
-        cloud.start()
+        with deferred_cycle_collection():
+            cloud.start()
         return cloud
 
     def start(self) -> None:
@@ -263,6 +265,7 @@ class LocalCloud:
             sys.path.insert(0, str(ROOT))
         moto_patches.install()
         stepfunctions.install()
+        botocore_cache.install()
         # moto logs every failed state machine execution with its whole parsed definition; the trace already
         # records each execution's status (`execution FAILED`), so keep the console readable.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import boto3
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.idempotency import (
@@ -24,8 +25,14 @@ FunctionT = TypeVar("FunctionT", bound=Callable[..., Any])
 
 
 def idempotency_store() -> tuple[DynamoDBPersistenceLayer, IdempotencyConfig]:
-    """The idempotency table named by ``IDEMPOTENCY_TABLE`` and a config keyed on the event id."""
-    persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+    """The idempotency table named by ``IDEMPOTENCY_TABLE`` and a config keyed on the event id.
+
+    The layer gets a client of boto3's default session, the one the handler's own clients come from: left to
+    itself, Powertools starts a new session, which parses botocore's endpoint and DynamoDB data a second time
+    on every cold start."""
+    persistence = DynamoDBPersistenceLayer(
+        table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=boto3.client("dynamodb")
+    )
     config = IdempotencyConfig(
         event_key_jmespath=EVENT_ID_PATH,
         raise_on_no_idempotency_key=True,

@@ -113,9 +113,8 @@ def test_fixed_costs_come_from_the_programs_alarms_keys_and_mappings(runs: dict[
     assert fixed["alarm metrics"].quantity == len(run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
     assert fixed["customer managed keys"].quantity == len(run.of_type("aws:kms/key:Key"))
     # Only queue mappings long-poll; a stream mapping (the orders outbox) bills no receives.
-    mappings = len(
-        [m for m in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping") if ":sqs:" in m.inputs["eventSourceArn"]]
-    )
+    all_mappings = run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+    mappings = len([m for m in all_mappings if ":sqs:" in m.inputs["eventSourceArn"]])
     assert fixed["empty long-poll receives"].quantity == mappings * 5 * 30 * 86_400 / 20
 
 
