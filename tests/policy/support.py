@@ -26,7 +26,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from devtools.program import ProgramRun, RecordedResource
-from policy.eventshop_policies import POLICIES
+from policy.rules.pack import POLICIES
 
 UNKNOWN = UNKNOWN_STRING_VALUE
 """What the engine sends for a value only the deployment will know (a new resource's ARN in a preview)."""

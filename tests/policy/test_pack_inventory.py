@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import StackValidationPolicy
 
-from policy.eventshop_policies import POLICIES
+from policy.rules.pack import POLICIES
 
 INVENTORY = [
     ("sqs-queue-encrypted", "resource", "mandatory", "SQS queues are encrypted at rest (SSE-SQS or KMS)."),

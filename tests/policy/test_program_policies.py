@@ -8,7 +8,7 @@ import yaml
 from pulumi_policy import EnforcementLevel
 
 from devtools.program import ProgramRun
-from policy.eventshop_policies import POLICIES, RESOURCE_POLICIES, STACK_POLICIES
+from policy.rules.pack import POLICIES, RESOURCE_POLICIES, STACK_POLICIES
 from tests.policy.support import findings_for
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
