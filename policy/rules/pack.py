@@ -34,6 +34,13 @@ from .stack import (
     check_queues_and_buckets_tls_only,
 )
 from .values import ADVISORY, MANDATORY
+from .wiring import (
+    check_alarms_notify,
+    check_dead_letters_land_in_the_stack,
+    check_lambda_targets_have_scoped_permissions,
+    check_queue_consumers_fail_one_message_at_a_time,
+    check_rules_have_targets,
+)
 
 RESOURCE_POLICIES: Final = (
     ResourceValidationPolicy(
@@ -158,6 +165,36 @@ STACK_POLICIES: Final = (
         description="Every Lambda function logs to a log group the stack declares (so retention applies).",
         enforcement_level=MANDATORY,
         validate=stack_validation(check_functions_have_managed_log_group),
+    ),
+    StackValidationPolicy(
+        name="event-rules-have-targets",
+        description="Every EventBridge rule has at least one target.",
+        enforcement_level=MANDATORY,
+        validate=stack_validation(check_rules_have_targets),
+    ),
+    StackValidationPolicy(
+        name="dead-letters-land-in-the-stack",
+        description="Every dead-letter reference names a queue of the stack, never the queue it serves.",
+        enforcement_level=MANDATORY,
+        validate=stack_validation(check_dead_letters_land_in_the_stack),
+    ),
+    StackValidationPolicy(
+        name="lambda-targets-permitted-per-rule",
+        description="A function a rule targets has an EventBridge invoke permission scoped to that rule.",
+        enforcement_level=MANDATORY,
+        validate=stack_validation(check_lambda_targets_have_scoped_permissions),
+    ),
+    StackValidationPolicy(
+        name="sqs-consumers-fail-per-message",
+        description="SQS consumers report partial batch failures; queues hide messages for 6x the consumer timeout.",
+        enforcement_level=MANDATORY,
+        validate=stack_validation(check_queue_consumers_fail_one_message_at_a_time),
+    ),
+    StackValidationPolicy(
+        name="alarms-notify",
+        description="Every metric alarm has an alarm action.",
+        enforcement_level=MANDATORY,
+        validate=stack_validation(check_alarms_notify),
     ),
 )
 

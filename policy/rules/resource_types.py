@@ -28,3 +28,4 @@ BUCKET_ENCRYPTION: Final = (
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
 )
 KMS_KEY: Final = "aws:kms/key:Key"
+EVENT_RULE: Final = "aws:cloudwatch/eventRule:EventRule"

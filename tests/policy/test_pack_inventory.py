@@ -92,6 +92,27 @@ INVENTORY = [
         "mandatory",
         "Every Lambda function logs to a log group the stack declares (so retention applies).",
     ),
+    # The general wiring rules, moved here from tests/unit/test_wiring.py so every stack is held to them.
+    ("event-rules-have-targets", "stack", "mandatory", "Every EventBridge rule has at least one target."),
+    (
+        "dead-letters-land-in-the-stack",
+        "stack",
+        "mandatory",
+        "Every dead-letter reference names a queue of the stack, never the queue it serves.",
+    ),
+    (
+        "lambda-targets-permitted-per-rule",
+        "stack",
+        "mandatory",
+        "A function a rule targets has an EventBridge invoke permission scoped to that rule.",
+    ),
+    (
+        "sqs-consumers-fail-per-message",
+        "stack",
+        "mandatory",
+        "SQS consumers report partial batch failures; queues hide messages for 6x the consumer timeout.",
+    ),
+    ("alarms-notify", "stack", "mandatory", "Every metric alarm has an alarm action."),
 ]
 
 
