@@ -39,6 +39,7 @@ from .wiring import (
     check_dead_letters_land_in_the_stack,
     check_lambda_targets_have_scoped_permissions,
     check_queue_consumers_fail_one_message_at_a_time,
+    check_queue_targets_scoped_to_their_rules,
     check_rules_have_targets,
 )
 
@@ -189,6 +190,12 @@ STACK_POLICIES: Final = (
         description="SQS consumers report partial batch failures; queues hide messages for 6x the consumer timeout.",
         enforcement_level=MANDATORY,
         validate=stack_validation(check_queue_consumers_fail_one_message_at_a_time),
+    ),
+    StackValidationPolicy(
+        name="queue-targets-scoped-to-their-rules",
+        description="A queue that rules target lets EventBridge send to it only on behalf of those rules.",
+        enforcement_level=MANDATORY,
+        validate=stack_validation(check_queue_targets_scoped_to_their_rules),
     ),
     StackValidationPolicy(
         name="alarms-notify",

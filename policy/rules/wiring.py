@@ -10,8 +10,17 @@ from typing import Any, Final
 from pulumi_policy import PolicyResource, ReportViolation
 
 from .graph import DEAD_LETTER_REFERENCES, Stack, identifiers, refers_to
-from .resource_types import EVENT_RULE, EVENT_SOURCE_MAPPING, EVENT_TARGET, FUNCTION, METRIC_ALARM, PERMISSION, QUEUE
-from .values import UNKNOWN, as_list, value_at
+from .resource_types import (
+    EVENT_RULE,
+    EVENT_SOURCE_MAPPING,
+    EVENT_TARGET,
+    FUNCTION,
+    METRIC_ALARM,
+    PERMISSION,
+    QUEUE,
+    QUEUE_POLICY,
+)
+from .values import UNKNOWN, as_document, as_list, statements, value_at
 
 EVENTS_PRINCIPAL: Final = "events.amazonaws.com"
 PARTIAL_BATCH_RESPONSE: Final = "ReportBatchItemFailures"
@@ -132,3 +141,61 @@ def check_alarms_notify(stack: Stack, _config: Mapping[str, Any], report_violati
                 f"Alarm {alarm.name} notifies nobody when it fires. Set alarm_actions to the ops topic's ARN.",
                 alarm.urn,
             )
+
+
+def _source_arns(statement: Mapping[str, Any]) -> list[Any] | None:
+    """The aws:SourceArn values a statement is limited to (ArnEquals or ArnLike), None when it is not."""
+    conditions = value_at(statement, "Condition")
+    if not isinstance(conditions, Mapping):
+        return None
+    blocks = [value_at(conditions, operator) for operator in ("ArnEquals", "ArnLike")]
+    found = [
+        value
+        for block in blocks
+        if isinstance(block, Mapping)
+        for key, values in block.items()
+        if str(key).lower() == "aws:sourcearn"
+        for value in as_list(values)
+    ]
+    return found or None
+
+
+def check_queue_targets_scoped_to_their_rules(
+    stack: Stack, _config: Mapping[str, Any], report_violation: ReportViolation
+) -> None:
+    for queue in stack.of_type(QUEUE):
+        targets = stack.referrers(EVENT_TARGET, ("arn",), queue)
+        if not targets:
+            continue
+        rule_arns = {
+            value_at(rule.props, "arn")
+            for target in targets
+            for rule in stack.of_type(EVENT_RULE)
+            if refers_to(target, ("rule",), rule)
+        }
+        documents = [value_at(p.props, "policy") for p in stack.referrers(QUEUE_POLICY, ("queueUrl",), queue)]
+        if UNKNOWN in rule_arns or any(document is UNKNOWN for document in documents):
+            continue  # a preview of new resources: the ARNs are not known yet
+        allows = [
+            statement
+            for document in documents
+            for statement in statements(as_document(document) or {})
+            if value_at(statement, "Effect") == "Allow"
+            and EVENTS_PRINCIPAL in as_list(value_at(statement, "Principal", "Service"))
+        ]
+        if not any(set(_source_arns(statement) or ()) == rule_arns for statement in allows):
+            report_violation(
+                f"Queue {queue.name} is a target of {len(rule_arns)} rule(s), but no queue policy statement lets "
+                f"{EVENTS_PRINCIPAL} send to it under aws:SourceArn = exactly those rules' ARNs, so deliveries are "
+                "refused or other rules could send too. QueuedConsumer writes that statement.",
+                queue.urn,
+            )
+        for statement in allows:
+            scope = _source_arns(statement)
+            if scope is None or not set(scope) <= rule_arns:
+                report_violation(
+                    f"Queue {queue.name}'s policy lets {EVENTS_PRINCIPAL} send on behalf of "
+                    f"{'any rule' if scope is None else sorted(set(scope) - rule_arns)}, not only the rules that "
+                    "target it (the confused deputy problem). Limit it with ArnEquals aws:SourceArn.",
+                    queue.urn,
+                )

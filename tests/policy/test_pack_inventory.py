@@ -112,6 +112,12 @@ INVENTORY = [
         "mandatory",
         "SQS consumers report partial batch failures; queues hide messages for 6x the consumer timeout.",
     ),
+    (
+        "queue-targets-scoped-to-their-rules",
+        "stack",
+        "mandatory",
+        "A queue that rules target lets EventBridge send to it only on behalf of those rules.",
+    ),
     ("alarms-notify", "stack", "mandatory", "Every metric alarm has an alarm action."),
 ]
 

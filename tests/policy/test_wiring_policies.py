@@ -23,6 +23,7 @@ from policy.rules.resource_types import (
     METRIC_ALARM,
     PERMISSION,
     QUEUE,
+    QUEUE_POLICY,
 )
 from tests.policy.conftest import stack_policy
 from tests.policy.support import UNKNOWN, findings_for, stack_resource, stack_violations
@@ -190,6 +191,56 @@ def test_a_queue_consumer_failing_per_message_with_enough_visibility_passes() ->
     assert stack_violations(stack_policy("sqs-consumers-fail-per-message"), resources) == []
 
 
+# --- queue-targets-scoped-to-their-rules ---------------------------------------------------------
+
+
+def queue_policy(*conditions: dict[str, Any] | None) -> PolicyResource:
+    statements = [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": ["sqs:SendMessage"],
+            "Resource": f"{SQS}:work",
+            **({"Condition": condition} if condition else {}),
+        }
+        for condition in conditions
+    ]
+    document = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    return stack_resource(QUEUE_POLICY, "work-policy", {"queueUrl": "https://sqs/work", "policy": document})
+
+
+def test_a_queue_target_whose_policy_admits_its_rule_only_passes() -> None:
+    resources = [rule(), queue("work"), target(f"{SQS}:work"), queue_policy({"ArnEquals": {"aws:SourceArn": RULE_ARN}})]
+
+    assert stack_violations(stack_policy("queue-targets-scoped-to-their-rules"), resources) == []
+
+
+def test_a_queue_target_without_a_statement_for_its_rule_is_reported() -> None:
+    found = stack_violations(
+        stack_policy("queue-targets-scoped-to-their-rules"), [rule(), queue("work"), target(f"{SQS}:work")]
+    )
+
+    assert len(found) == 1
+    assert found[0].startswith("work: Queue work is a target of 1 rule(s), but no queue policy statement lets")
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [(None, "any rule"), ({"ArnLike": {"aws:SourceArn": f"{RULE_ARN}-other"}}, f"['{RULE_ARN}-other']")],
+)
+def test_a_queue_policy_letting_eventbridge_send_for_other_rules_is_reported(
+    extra: dict[str, Any] | None, named: str
+) -> None:
+    policy = queue_policy({"ArnEquals": {"aws:SourceArn": RULE_ARN}}, extra)
+
+    found = stack_violations(
+        stack_policy("queue-targets-scoped-to-their-rules"), [rule(), queue("work"), target(f"{SQS}:work"), policy]
+    )
+
+    assert len(found) == 1
+    assert found[0].startswith(f"work: Queue work's policy lets events.amazonaws.com send on behalf of {named},")
+
+
 # --- alarms-notify -------------------------------------------------------------------------------
 
 
@@ -206,8 +257,9 @@ def test_an_alarm_without_actions_is_reported_and_one_with_an_action_passes() ->
 
 
 def _mutated(run: ProgramRun, typ: str, change: dict[str, Any] | None, match: dict[str, Any]) -> ProgramRun:
-    """The run with the first resource of `typ` whose outputs hold `match` dropped (change None) or changed
-    (inputs and outputs alike, as a provider echoes its inputs)."""
+    """The run with the first resource of `typ` whose outputs hold `match` (`{stack}` filled in) dropped
+    (change None) or changed (inputs and outputs alike, as a provider echoes its inputs)."""
+    match = {key: value.format(stack=run.stack) if isinstance(value, str) else value for key, value in match.items()}
     resources = list(run.resources)
     index = next(
         i for i, resource in enumerate(resources) if resource.typ == typ and match.items() <= resource.outputs.items()
@@ -230,6 +282,12 @@ def _mutated(run: ProgramRun, typ: str, change: dict[str, Any] | None, match: di
         (PERMISSION, {"principal": "events.amazonaws.com"}, {"sourceArn": None}, "lambda-targets-permitted-per-rule"),
         (EVENT_SOURCE_MAPPING, {}, {"functionResponseTypes": []}, "sqs-consumers-fail-per-message"),
         (METRIC_ALARM, {}, {"alarmActions": []}, "alarms-notify"),
+        (
+            QUEUE_POLICY,
+            {"queueUrl": "https://sqs.eu-west-1.amazonaws.com/123456789012/eventshop-{stack}-billing-queue"},
+            {"policy": json.dumps({"Statement": []})},
+            "queue-targets-scoped-to-their-rules",
+        ),
         (EVENT_TARGET, {}, {"deadLetterConfig": {"arn": f"{SQS}:elsewhere"}}, "dead-letters-land-in-the-stack"),
     ],
 )
