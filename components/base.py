@@ -117,23 +117,24 @@ def identity_policy(grants: Sequence[Grant]) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
 
 
+def statement_document(statement: PolicyStatement, *, bare_single_action: bool = False) -> dict[str, Any]:
+    """One statement as policy JSON data. `bare_single_action` writes a lone action as a string, as the
+    bucket policies have always been written (respelling it would rewrite every deployed bucket policy)."""
+    bare = bare_single_action and len(statement.actions) == 1
+    return {
+        "Sid": statement.sid,
+        "Effect": statement.effect,
+        "Principal": statement.principal,
+        "Action": statement.actions[0] if bare else list(statement.actions),
+        "Resource": list(statement.resources) if len(statement.resources) > 1 else statement.resources[0],
+        **({"Condition": statement.conditions} if statement.conditions else {}),
+    }
+
+
 def resource_policy(statements: Sequence[PolicyStatement]) -> pulumi.Output[str]:
     """A resource policy document (JSON) from statements whose values may be Outputs."""
     return pulumi.Output.json_dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": statement.sid,
-                    "Effect": statement.effect,
-                    "Principal": statement.principal,
-                    "Action": list(statement.actions),
-                    "Resource": list(statement.resources) if len(statement.resources) > 1 else statement.resources[0],
-                    **({"Condition": statement.conditions} if statement.conditions else {}),
-                }
-                for statement in statements
-            ],
-        }
+        {"Version": "2012-10-17", "Statement": [statement_document(statement) for statement in statements]}
     )
 
 

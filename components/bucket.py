@@ -14,7 +14,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.base import Transforms, check_transforms, child_args, physical_name, raise_problems
+from components.base import (
+    Transforms,
+    check_transforms,
+    child_args,
+    deny_insecure_transport,
+    physical_name,
+    raise_problems,
+    statement_document,
+)
 
 BUCKET_CHILDREN = (
     "bucket",
@@ -84,6 +92,11 @@ def _validate(name: str, args: BucketArgs, transforms: Transforms | None) -> Non
     raise_problems("Bucket", name, problems)
 
 
+def objects_arn(bucket_arn: str, prefix: str = "") -> str:
+    """The ARN pattern of every object whose key starts with `prefix` (every object when it is empty)."""
+    return f"{bucket_arn}/{prefix}*"
+
+
 def bucket_policy(bucket_arn: str, write_once_prefixes: Sequence[str] = ()) -> dict[str, Any]:
     """Deny every request that does not use TLS, and every unconditional PutObject under a write-once prefix.
 
@@ -92,14 +105,9 @@ def bucket_policy(bucket_arn: str, write_once_prefixes: Sequence[str] = ()) -> d
     on Amazon S3 buckets", https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html).
     """
     statements: list[dict[str, Any]] = [
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
+        statement_document(
+            deny_insecure_transport([bucket_arn, objects_arn(bucket_arn)], "s3:*"), bare_single_action=True
+        )
     ]
     if write_once_prefixes:
         statements.append(
@@ -108,7 +116,7 @@ def bucket_policy(bucket_arn: str, write_once_prefixes: Sequence[str] = ()) -> d
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:PutObject",
-                "Resource": [f"{bucket_arn}/{prefix}*" for prefix in write_once_prefixes],
+                "Resource": [objects_arn(bucket_arn, prefix) for prefix in write_once_prefixes],
                 "Condition": {"Null": {"s3:if-none-match": "true"}},
             }
         )
@@ -119,7 +127,7 @@ class Bucket(pulumi.ComponentResource):
     """One private bucket; grant access per prefix with exact actions.
 
     invoices = Bucket("invoices", BucketArgs(expiration_days=30, eventbridge=True))
-    Grant(("s3:PutObject",), (invoices.bucket.arn.apply(lambda arn: f"{arn}/invoices/*"),))
+    Grant(("s3:PutObject",), (invoices.objects_arn("invoices/"),))
 
     Object Lock on a bucket that already exists: S3 enables it in place once versioning is on (the
     `BucketObjectLockConfiguration` child, after `BucketVersioning`). The program never sets the bucket's own
@@ -230,6 +238,10 @@ class Bucket(pulumi.ComponentResource):
             else None
         )
         self.register_outputs({"bucket_name": self.bucket.bucket, "bucket_arn": self.bucket.arn})
+
+    def objects_arn(self, prefix: str = "") -> pulumi.Output[str]:
+        """The ARN pattern of the bucket's objects under `prefix` (all of them when empty), for grants."""
+        return self.bucket.arn.apply(lambda arn: objects_arn(arn, prefix))
 
     def _versioning(self, name: str, args: BucketArgs, transforms: Transforms | None) -> aws.s3.BucketVersioning | None:
         if not args.versioning:

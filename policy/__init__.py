@@ -1,1 +1,1 @@
-"""The eventshop CrossGuard policy pack; `policy.eventshop_policies` holds the policies."""
+"""The eventshop CrossGuard policy pack; `policy.rules.pack` holds the registry of policies."""

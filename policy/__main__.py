@@ -1,11 +1,11 @@
 """Entry point of the eventshop-guardrails policy pack: `pulumi preview --policy-pack policy`.
 
-The engine runs this file with the pack directory on sys.path, so the policies are imported
-as a top-level module; tests import the same file as `policy.eventshop_policies`.
+The engine runs this file with the pack directory on sys.path, so the rules package is imported
+as the top-level package `rules`; tests import the same package as `policy.rules`.
 """
 
-from eventshop_policies import POLICIES
 from pulumi_policy import EnforcementLevel, PolicyPack
+from rules.pack import POLICIES
 
 PolicyPack(
     name="eventshop-guardrails",

@@ -104,7 +104,7 @@ class Billing(pulumi.ComponentResource):
                         idempotency_grant(self.idempotency),
                         Grant(
                             actions=("s3:PutObject",),
-                            resources=(self.invoices.bucket.arn.apply(lambda arn: f"{arn}/{INVOICE_PREFIX}*"),),
+                            resources=(self.invoices.objects_arn(INVOICE_PREFIX),),
                         ),
                     ),
                     emits=SOURCE,

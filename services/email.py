@@ -118,7 +118,7 @@ class Email(pulumi.ComponentResource):
                         # key and the object metadata, which S3 events and access logs expose).
                         Grant(
                             actions=("s3:GetObject",),
-                            resources=(billing.invoices.bucket.arn.apply(lambda arn: f"{arn}/{INVOICE_PREFIX}*"),),
+                            resources=(billing.invoices.objects_arn(INVOICE_PREFIX),),
                         ),
                         # Invoices are SSE-KMS: reading one decrypts its data key, only through S3.
                         Grant(

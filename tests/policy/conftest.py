@@ -4,7 +4,7 @@ import pytest
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from devtools.program import ProgramRun, run_program
-from policy.eventshop_policies import POLICIES
+from policy.rules.pack import POLICIES
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from devtools.program import ProgramRun, RecordedResource
-from policy.eventshop_policies import POLICIES
+from policy.rules.pack import POLICIES
 
 UNKNOWN = UNKNOWN_STRING_VALUE
 """What the engine sends for a value only the deployment will know (a new resource's ARN in a preview)."""
@@ -146,9 +146,11 @@ class Finding:
 def _stack_resource(
     resource: RecordedResource, stack: str, providers: Mapping[str, PolicyProviderResource]
 ) -> PolicyResource:
+    # A provider echoes every input among the outputs; the mocks invent an `arn` for every resource, even an
+    # EventTarget whose `arn` input names what it delivers to, so the inputs win.
     return PolicyResource(
         resource.typ,
-        unknown_checking_proxy(_jsonable(resource.outputs)),
+        unknown_checking_proxy(_jsonable({**resource.outputs, **resource.inputs})),
         urn(resource.typ, resource.name, stack),
         resource.name,
         options(),

@@ -21,7 +21,8 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from devtools.program import ProgramRun
-from policy.eventshop_policies import POLICIES, QUEUE, TABLE
+from policy.rules.pack import POLICIES
+from policy.rules.resource_types import QUEUE, TABLE
 from tests.policy.support import urn
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from devtools.program import ProgramRun
-from policy.principal_policies import KMS_KEY, ROLE
+from policy.rules.resource_types import KMS_KEY, ROLE
 from tests.policy.conftest import resource_policy
 from tests.policy.support import resource_args, violations
 

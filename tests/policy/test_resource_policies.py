@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from policy.eventshop_policies import (
+from policy.rules.pack import RESOURCE_POLICIES
+from policy.rules.resource_types import (
     BUCKET_POLICY,
     EVENT_TARGET,
     FUNCTION,
@@ -16,7 +17,6 @@ from policy.eventshop_policies import (
     MANAGED_POLICY,
     QUEUE,
     QUEUE_POLICY,
-    RESOURCE_POLICIES,
     ROLE,
     ROLE_POLICY,
     TABLE,

@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
-from policy.eventshop_policies import (
+from policy.rules.resource_types import (
     BUCKET_ENCRYPTION,
     BUCKET_POLICY,
     BUCKET_PUBLIC_ACCESS_BLOCK,

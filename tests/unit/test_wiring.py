@@ -1,4 +1,10 @@
-"""The architecture's wiring rules, checked once over every resource of both stacks."""
+"""This program's wiring, checked over every resource of both stacks.
+
+The architecture's general rules (every rule has a target, every target retries and dead-letters to a
+queue of the stack, rule-scoped Lambda permissions and queue policies, per-message SQS failures, encrypted
+queues, alarmed DLQs, alarms that notify, managed log groups) are policies of the pack in policy/rules/,
+held against both stacks by tests/policy/test_program_policies.py.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +15,14 @@ from settings import Settings
 from tests.unit.graph import (
     ALARM,
     FUNCTION,
-    INVOKE_CONFIG,
     LOG_GROUP,
     MAPPING,
-    PERMISSION,
     QUEUE,
     RULE,
     SUBSCRIPTION,
     TARGET,
     Graph,
 )
-
-
-def test_every_rule_has_a_target(run: ProgramRun) -> None:
-    graph = Graph(run)
-    rules = run.of_type(RULE)
-    assert rules, "the program declares no rules"
-    for rule in rules:
-        assert graph.targets_of(rule), f"rule {rule.name} has no target"
-
 
 #: The only rules that may match an AWS service's events: the invoices' forward and Email's invoice rule.
 AWS_SOURCE_RULES = ("invoices-forward-rule-forward", "email-rule-invoices")
@@ -87,84 +82,37 @@ def test_the_forward_rule_puts_on_the_shop_bus_with_a_role_that_may_do_only_that
     assert dlq.outputs["name"] == f"eventshop-{run.stack}-invoices-forward-dlq"
 
 
-def test_every_target_has_a_retry_policy_and_a_dead_letter_queue(run: ProgramRun) -> None:
-    for target in run.of_type(TARGET):
-        retry = target.inputs.get("retryPolicy")
-        assert retry and retry["maximumRetryAttempts"] >= 0 and retry["maximumEventAgeInSeconds"] >= 60, target.name
-        dlq_arn = target.inputs["deadLetterConfig"]["arn"]
-        assert dlq_arn != target.inputs["arn"], f"{target.name} dead-letters into its own queue"
-        Graph(run).queue_by_arn(dlq_arn)
-
-
-def test_a_queue_target_may_be_sent_to_only_by_its_own_rules(run: ProgramRun) -> None:
+def test_a_queue_target_lets_eventbridge_do_nothing_but_send_to_it(run: ProgramRun) -> None:
+    """This program's statement shape; the pack's queue-targets-scoped-to-their-rules limits it to the rules
+    targeting the queue, and queues-and-buckets-tls-only requires the TLS deny."""
     graph = Graph(run)
     queue_arns = {q.arn for q in run.of_type(QUEUE)}
-    queue_targets = [t for t in run.of_type(TARGET) if t.inputs["arn"] in queue_arns]
-    assert queue_targets
-    for queue_arn in {t.inputs["arn"] for t in queue_targets}:
+    target_queue_arns = {t.inputs["arn"] for t in run.of_type(TARGET) if t.inputs["arn"] in queue_arns}
+    assert target_queue_arns
+    for queue_arn in target_queue_arns:
         queue = graph.queue_by_arn(queue_arn)
-        rule_arns = {graph.rule_of(t).arn for t in queue_targets if t.inputs["arn"] == queue_arn}
-        statements = graph.queue_policy_of(queue)["Statement"]
-        allows = [s for s in statements if s["Effect"] == "Allow"]
+        allows = [s for s in graph.queue_policy_of(queue)["Statement"] if s["Effect"] == "Allow"]
         assert len(allows) == 1, f"{queue.name}: expected one Allow statement, got {allows}"
-        allow = allows[0]
-        assert allow["Principal"] == {"Service": "events.amazonaws.com"}
-        assert allow["Action"] == ["sqs:SendMessage"]
-        assert allow["Resource"] == queue.arn
-        assert set(allow["Condition"]["ArnEquals"]["aws:SourceArn"]) == rule_arns, queue.name
-        deny = next(s for s in statements if s["Effect"] == "Deny")
-        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-
-
-def test_a_lambda_target_has_a_permission_scoped_to_its_rule(run: ProgramRun) -> None:
-    graph = Graph(run)
-    function_arns = {f.arn for f in run.of_type(FUNCTION)}
-    lambda_targets = [t for t in run.of_type(TARGET) if t.inputs["arn"] in function_arns]
-    assert lambda_targets, "no rule invokes a function directly"
-    for target in lambda_targets:
-        function = graph.function_by_arn(target.inputs["arn"])
-        rule = graph.rule_of(target)
-        permissions = [
-            p
-            for p in run.of_type(PERMISSION)
-            if p.inputs["function"] == function.outputs["name"] and p.inputs["principal"] == "events.amazonaws.com"
-        ]
-        assert [p.inputs["sourceArn"] for p in permissions].count(rule.arn) == 1, target.name
-        assert all(p.inputs.get("sourceArn") for p in permissions), "an events permission without a source ARN"
-
-
-def test_every_event_invoked_function_has_an_on_failure_destination(run: ProgramRun) -> None:
-    graph = Graph(run)
-    invoked = {p.inputs["function"] for p in run.of_type(PERMISSION) if p.inputs["principal"] == "events.amazonaws.com"}
-    configs = {c.inputs["functionName"]: c for c in run.of_type(INVOKE_CONFIG)}
-    for function_name in invoked:
-        config = configs[function_name]
-        graph.queue_by_arn(config.inputs["destinationConfig"]["onFailure"]["destination"])
-        assert config.inputs["maximumRetryAttempts"] <= 2
+        assert allows[0]["Principal"] == {"Service": "events.amazonaws.com"}
+        assert allows[0]["Action"] == ["sqs:SendMessage"]
+        assert allows[0]["Resource"] == queue.arn
 
 
 def test_every_queued_consumer_drains_its_queue_with_partial_batch_failures(
     run: ProgramRun, settings: Settings
 ) -> None:
+    """This program's consumer settings; the pack's sqs-consumers-fail-per-message and
+    dead-letters-land-in-the-stack hold every consumer to partial batch failures, visibility and its DLQ."""
     graph = Graph(run)
     mappings = [m for m in run.of_type(MAPPING) if ":sqs:" in m.inputs["eventSourceArn"]]
     assert len(mappings) == 6
     for mapping in mappings:
         queue = graph.queue_by_arn(mapping.inputs["eventSourceArn"])
-        function = graph.function_by_arn(mapping.inputs["functionName"])
-        assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping.inputs["batchSize"] == settings.consumers.batch_size
         assert mapping.inputs["maximumBatchingWindowInSeconds"] == settings.consumers.batching_window_seconds
         assert mapping.inputs["scalingConfig"]["maximumConcurrency"] == settings.consumers.maximum_concurrency
         redrive = json.loads(queue.inputs["redrivePolicy"])
         assert redrive["maxReceiveCount"] == settings.consumers.max_receive_count
-        graph.queue_by_arn(redrive["deadLetterTargetArn"])
-        assert queue.inputs["visibilityTimeoutSeconds"] >= 6 * function.inputs["timeout"], queue.name
-
-
-def test_every_queue_is_encrypted(run: ProgramRun) -> None:
-    for queue in run.of_type(QUEUE):
-        assert queue.inputs.get("sqsManagedSseEnabled") is True or queue.inputs.get("kmsMasterKeyId"), queue.name
 
 
 def test_every_dead_letter_queue_has_an_alarm_on_the_ops_topic(run: ProgramRun) -> None:
