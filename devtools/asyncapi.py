@@ -79,20 +79,39 @@ def _operation_id(target: RuleTarget, detail_type: str) -> str:
     return _identifier(f"{target.service}.{target.target_name}.receive{contract_name(detail_type)}")
 
 
+def _forwarded_sources(run: ProgramRun) -> dict[str, list[str]]:
+    """Role name -> the sources of the rules whose targets put events with that role (a bus-to-bus forwarder)."""
+    sources_by_rule = {
+        str(rule.outputs.get("name")): [str(s) for s in (rule.json_input("eventPattern") or {}).get("source", [])]
+        for rule in run.of_type("aws:cloudwatch/eventRule:EventRule")
+    }
+    found: dict[str, list[str]] = {}
+    for target in run.of_type("aws:cloudwatch/eventTarget:EventTarget"):
+        role_arn = target.inputs.get("roleArn")
+        if role_arn:
+            role = str(role_arn).rsplit("/", 1)[-1]
+            found.setdefault(role, []).extend(sources_by_rule.get(str(target.inputs.get("rule")), []))
+    return found
+
+
 def put_events_roles(run: ProgramRun) -> dict[str, list[str]]:
-    """Source -> the roles the program allows to put events of that source (PutEvents conditioned on
-    ``events:source``): who may really send each detail-type, whatever the catalogue says."""
+    """Source -> the roles the program allows to put events of that source: PutEvents conditioned on
+    ``events:source``, or, for a rule target's role that names no source (the invoice forwarder, whose trust
+    policy lets only EventBridge acting for its one rule assume it), the sources that rule matches."""
+    forwarded = _forwarded_sources(run)
     found: dict[str, set[str]] = {}
     for policy in run.of_type("aws:iam/rolePolicy:RolePolicy"):
+        role = str(policy.inputs.get("role"))
         for statement in (policy.json_input("policy") or {}).get("Statement", []):
             actions = statement.get("Action")
             if statement.get("Effect") != "Allow" or "events:PutEvents" not in (
                 actions if isinstance(actions, list) else [actions]
             ):
                 continue
-            sources = (statement.get("Condition") or {}).get("StringEquals", {}).get("events:source", [])
+            condition = (statement.get("Condition") or {}).get("StringEquals", {})
+            sources = condition.get("events:source") if "events:source" in condition else forwarded.get(role, [])
             for source in sources if isinstance(sources, list) else [sources]:
-                found.setdefault(str(source), set()).add(str(policy.inputs.get("role")))
+                found.setdefault(str(source), set()).add(role)
     return {source: sorted(roles) for source, roles in found.items()}
 
 

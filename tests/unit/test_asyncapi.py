@@ -45,7 +45,10 @@ def test_one_channel_per_detail_type_with_its_bus_source_and_registry_name(docum
         "schemaRegistryName": "eventshop-dev",
         "schemaName": "eventshop.orders@OrderPlaced",
     }
-    assert channels["FulfillmentFailed"]["x-eventbridge"]["unconsumed"] == UNCONSUMED["FulfillmentFailed"]
+    for detail_type, reason in UNCONSUMED.items():
+        assert channels[contract_name(detail_type)]["x-eventbridge"]["unconsumed"] == reason
+    consumed = [name for name in EVENT_TYPES if name not in UNCONSUMED]
+    assert all("unconsumed" not in channels[contract_name(name)]["x-eventbridge"] for name in consumed)
 
 
 def test_receive_operations_are_exactly_the_rules_targets(
@@ -82,8 +85,9 @@ def test_each_detail_type_has_one_send_operation_by_its_producer(document: dict[
         assert sends[detail_type]["source"] == event.source
         assert sends[detail_type]["producer"] == event.producer
         assert sends[detail_type]["putEventsGrantedTo"], f"no role may put {detail_type} ({event.source})"
-    assert sends["OrderPlaced"]["putEventsGrantedTo"] == ["eventshop-dev-orders-api-role"]
+    assert sends["OrderPlaced"]["putEventsGrantedTo"] == ["eventshop-dev-orders-outbox-role"]
     assert sends["ItemAddedToCart"]["putEventsGrantedTo"] == ["eventshop-dev-orders-api-cart-events"]
+    # The forwarder's role names no source: only its trust policy (EventBridge acting for its rule) limits it.
     assert sends["Object Created"]["putEventsGrantedTo"] == ["eventshop-dev-invoices-forward-role"]
 
 
