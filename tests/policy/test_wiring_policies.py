@@ -280,7 +280,12 @@ def _mutated(run: ProgramRun, typ: str, change: dict[str, Any] | None, match: di
         (EVENT_TARGET, {}, None, "event-rules-have-targets"),
         (PERMISSION, {"principal": "events.amazonaws.com"}, None, "lambda-targets-permitted-per-rule"),
         (PERMISSION, {"principal": "events.amazonaws.com"}, {"sourceArn": None}, "lambda-targets-permitted-per-rule"),
-        (EVENT_SOURCE_MAPPING, {}, {"functionResponseTypes": []}, "sqs-consumers-fail-per-message"),
+        (
+            EVENT_SOURCE_MAPPING,
+            {"eventSourceArn": "arn:aws:sqs:eu-west-1:123456789012:eventshop-{stack}-billing-queue"},
+            {"functionResponseTypes": []},
+            "sqs-consumers-fail-per-message",
+        ),
         (METRIC_ALARM, {}, {"alarmActions": []}, "alarms-notify"),
         (
             QUEUE_POLICY,
