@@ -284,7 +284,9 @@ def _eventbridge(record: RunRecord) -> list[Usage]:
 def _messaging(record: RunRecord, program: ProgramRun) -> list[Usage]:
     """SNS publishes and their deliveries per protocol (the real stack's subscriptions), and SQS requests."""
     topics = subscriptions_by_topic(program)
-    publishes = record.meter.of("sns", "Publish")
+    # The program's publishes; CloudWatch's alarm notifications (the local cloud's own calls) come on state
+    # changes, not per order: the alarms' first OK at deploy, then incidents.
+    publishes = record.meter.billed_calls("sns", "Publish")
     deliveries: Counter[str] = Counter()
     for call in publishes:
         deliveries.update(topics.get(str(call.params.get("TopicArn", "")).rsplit(":", 1)[-1], Counter()))
