@@ -1,6 +1,6 @@
 """Runs the real handlers in process, each function in its own "sandbox" of modules and environment.
 
-Handlers read their environment and create their clients at import, and two functions may share a
+Handlers read their environment at import and create their clients on first use, and two functions may share a
 package (the orders API and the projector both live in ``handlers/orders``) with different environments.
 So each function gets its own copy of every ``handlers.*`` module: the ``handlers`` entries of
 ``sys.modules`` are set aside, the function's environment is applied, the handler's module is imported

@@ -34,7 +34,6 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -42,6 +41,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from handlers.billing import provider
+from handlers.shared.clients import client, table
 from handlers.shared.events import (
     EventPublisher,
     OrderEvent,
@@ -57,14 +57,24 @@ from handlers.shared.wire import money
 
 logger = redacting_logger()
 tracer = Tracer()
-payments_table = boto3.resource("dynamodb").Table(os.environ["PAYMENTS_TABLE"])
-payment_intents_table = boto3.resource("dynamodb").Table(os.environ["PAYMENT_INTENTS_TABLE"])
-s3 = boto3.client("s3")
+PAYMENTS_TABLE = os.environ["PAYMENTS_TABLE"]
+PAYMENT_INTENTS_TABLE = os.environ["PAYMENT_INTENTS_TABLE"]
 INVOICES_BUCKET = os.environ["INVOICES_BUCKET"]
 INVOICE_PREFIX = "invoices/"
-publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"], os.environ["EVENT_SOURCE"])
 persistence, idempotency_config = idempotency_store()
 processor = sqs_batch_processor()
+
+
+def payments_table() -> Any:
+    return table(PAYMENTS_TABLE)
+
+
+def payment_intents_table() -> Any:
+    return table(PAYMENT_INTENTS_TABLE)
+
+
+publisher = EventPublisher.with_lazy_client(os.environ["EVENT_BUS_NAME"], os.environ["EVENT_SOURCE"])
+
 
 CAPTURED = "CAPTURED"
 DECLINED = "DECLINED"
@@ -83,13 +93,13 @@ MAX_REFUND_ATTEMPTS = 3
 
 def payment_token(order_id: str) -> str | None:
     """The order's payment token from Orders' payment-intents table, or ``None`` once the intent is gone."""
-    item = payment_intents_table.get_item(Key={"orderId": order_id}, ConsistentRead=True).get("Item")
+    item = payment_intents_table().get_item(Key={"orderId": order_id}, ConsistentRead=True).get("Item")
     return None if item is None else str(item["paymentToken"])
 
 
 def forget_payment_token(order_id: str) -> None:
     """Delete the order's payment intent: the stored payment row answers every later delivery."""
-    payment_intents_table.delete_item(Key={"orderId": order_id})
+    payment_intents_table().delete_item(Key={"orderId": order_id})
 
 
 def new_payment(event: OrderEvent) -> dict[str, Any]:
@@ -122,18 +132,18 @@ def new_payment(event: OrderEvent) -> dict[str, Any]:
 def store_payment(payment: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Store ``payment`` unless the order has one; return the stored row and whether it is new."""
     try:
-        payments_table.put_item(Item=payment, ConditionExpression="attribute_not_exists(orderId)")
+        payments_table().put_item(Item=payment, ConditionExpression="attribute_not_exists(orderId)")
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
-        response = payments_table.get_item(Key={"orderId": payment["orderId"]}, ConsistentRead=True)
+        response = payments_table().get_item(Key={"orderId": payment["orderId"]}, ConsistentRead=True)
         existing: dict[str, Any] = response["Item"]
         return existing, False
     return payment, True
 
 
 def stored_payment(order_id: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = payments_table.get_item(Key={"orderId": order_id}, ConsistentRead=True).get("Item")
+    item: dict[str, Any] | None = payments_table().get_item(Key={"orderId": order_id}, ConsistentRead=True).get("Item")
     return item
 
 
@@ -192,7 +202,7 @@ def write_invoice(payment: Mapping[str, Any]) -> str:
     """
     key = invoice_key(str(payment["orderId"]))
     try:
-        s3.put_object(
+        client("s3").put_object(
             Bucket=INVOICES_BUCKET,
             Key=key,
             Body=json.dumps(invoice_document(payment), sort_keys=True).encode(),
@@ -266,7 +276,7 @@ def put_cancelled_marker(event: OrderEvent) -> bool:
         "createdAt": utc_now(),
     }
     try:
-        payments_table.put_item(Item=marker, ConditionExpression="attribute_not_exists(orderId)")
+        payments_table().put_item(Item=marker, ConditionExpression="attribute_not_exists(orderId)")
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
@@ -277,7 +287,7 @@ def put_cancelled_marker(event: OrderEvent) -> bool:
 def mark_refunded(payment: Mapping[str, Any], refund_id: str, reason: str = REFUND_REASON) -> bool:
     """Move the row CAPTURED -> REFUNDED; ``False`` when it is no longer CAPTURED."""
     try:
-        payments_table.update_item(
+        payments_table().update_item(
             Key={"orderId": payment["orderId"]},
             UpdateExpression="SET #status = :refunded, refundId = :refundId, refundReason = :reason, refundedAt = :at",
             ConditionExpression="#status = :captured",

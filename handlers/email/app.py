@@ -25,12 +25,10 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
@@ -46,10 +44,12 @@ from handlers.email.templates import (
     invoice_ready,
 )
 from handlers.shared.carts import CartBook
+from handlers.shared.clients import client
 from handlers.shared.events import MalformedEventError, OrderEvent, UnsupportedEventError, parse_event, parse_sqs_record
 from handlers.shared.redaction import redacting_logger
 from handlers.shared.runtime import (
     IDEMPOTENCY_TTL_SECONDS,
+    LazyDynamoDBPersistenceLayer,
     idempotency_store,
     idempotent_on_event,
     process_sqs_batch,
@@ -58,12 +58,10 @@ from handlers.shared.runtime import (
 
 logger = redacting_logger()
 tracer = Tracer()
-sns = boto3.client("sns")
 CUSTOMER_TOPIC_ARN = os.environ["CUSTOMER_TOPIC_ARN"]
-s3 = boto3.client("s3")
 persistence, idempotency_config = idempotency_store()
 # A store of its own: Powertools configures a store once, with the first key path it is used with.
-invoice_persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+invoice_persistence = LazyDynamoDBPersistenceLayer(os.environ["IDEMPOTENCY_TABLE"])
 invoice_idempotency_config = IdempotencyConfig(
     event_key_jmespath="invoiceId", raise_on_no_idempotency_key=True, expires_after_seconds=IDEMPOTENCY_TTL_SECONDS
 )
@@ -83,7 +81,7 @@ def render(event: OrderEvent) -> Message:
 
 
 def publish(message: Message, detail_type: str, email: str) -> str:
-    response = sns.publish(
+    response = client("sns").publish(
         TopicArn=CUSTOMER_TOPIC_ARN,
         Subject=message.subject[:MAX_SUBJECT_LENGTH],
         Message=message.body,
@@ -124,7 +122,7 @@ def invoice_reference(raw: Mapping[str, Any]) -> dict[str, str]:
 @tracer.capture_method
 def notify_invoice(*, invoice: dict[str, str]) -> dict[str, str]:
     """Tell the customer their invoice is ready, once per invoice (bucket + key + ETag)."""
-    document = json.loads(s3.get_object(Bucket=invoice["bucket"], Key=invoice["key"])["Body"].read())
+    document = json.loads(client("s3").get_object(Bucket=invoice["bucket"], Key=invoice["key"])["Body"].read())
     missing = [name for name in ("orderId", "email", "amount", "currency") if not document.get(name)]
     if missing:
         raise MalformedEventError(f"Invoice {invoice['key']} lacks {', '.join(missing)}")

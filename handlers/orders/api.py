@@ -22,13 +22,11 @@ import os
 import time
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
@@ -41,15 +39,16 @@ from botocore.exceptions import ClientError
 
 from handlers.orders import catalog, model
 from handlers.shared import correlation, wire
+from handlers.shared.clients import dynamodb_resource, table
 from handlers.shared.events import utc_now
 from handlers.shared.redaction import redacting_logger
+from handlers.shared.runtime import LazyDynamoDBPersistenceLayer
 from handlers.shared.validation import BodyValidator, load_contract
 
 logger = redacting_logger()
 tracer = Tracer()
-dynamodb = boto3.resource("dynamodb")
-orders_table = dynamodb.Table(os.environ["ORDERS_TABLE"])
-catalog_table = dynamodb.Table(os.environ["CATALOG_TABLE"])
+ORDERS_TABLE = os.environ["ORDERS_TABLE"]
+CATALOG_TABLE = os.environ["CATALOG_TABLE"]
 INVENTORY_TABLE = os.environ["INVENTORY_TABLE"]
 PAYMENT_INTENTS_TABLE = os.environ["PAYMENT_INTENTS_TABLE"]
 place_order_validator = BodyValidator(load_contract("api/place_order.json"))
@@ -66,7 +65,15 @@ idempotency_config = IdempotencyConfig(
     raise_on_no_idempotency_key=True,
     expires_after_seconds=IDEMPOTENCY_KEY_TTL_SECONDS,
 )
-idempotency_persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+idempotency_persistence = LazyDynamoDBPersistenceLayer(os.environ["IDEMPOTENCY_TABLE"])
+
+
+def orders_table() -> Any:
+    return table(ORDERS_TABLE)
+
+
+def catalog_table() -> Any:
+    return table(CATALOG_TABLE)
 
 
 class IdempotencyKeyMismatchError(ValueError):
@@ -106,13 +113,13 @@ app.use(middlewares=[with_correlation_id])
 @app.get("/products")
 @tracer.capture_method
 def list_products() -> Response[Any]:
-    return json_response(200, catalog.products(dynamodb, catalog_table, INVENTORY_TABLE))
+    return json_response(200, catalog.products(dynamodb_resource(), catalog_table(), INVENTORY_TABLE))
 
 
 @app.get("/orders/<order_id>")
 @tracer.capture_method
 def get_order(order_id: str) -> Response[Any]:
-    order = orders_table.get_item(Key={"orderId": order_id}, ConsistentRead=True).get("Item")
+    order = orders_table().get_item(Key={"orderId": order_id}, ConsistentRead=True).get("Item")
     if order is None:
         return json_response(404, {"message": f"Order {order_id} not found"})
     return json_response(200, model.public_view(order))
@@ -163,7 +170,7 @@ def place(*, request: dict[str, Any]) -> dict[str, str]:
     body: dict[str, Any] = request["body"]
     key: str | None = request["idempotencyKey"]
     skus = [str(line["sku"]) for line in body["items"]]
-    priced = model.price_lines(body["items"], catalog.batch_get(dynamodb, catalog_table.name, "sku", skus))
+    priced = model.price_lines(body["items"], catalog.batch_get(dynamodb_resource(), catalog_table().name, "sku", skus))
     order_id = model.order_id_for(body["customerId"], key)
     logger.append_keys(order_id=order_id)
     order = model.new_order_item(
@@ -196,11 +203,11 @@ def save_new_order(order: dict[str, Any], intent: dict[str, Any]) -> dict[str, A
     stored (the earlier attempt's order on a retry, whose intent is already there)."""
     try:
         # The resource's client takes plain Python values (boto3 serialises them for DynamoDB).
-        dynamodb.meta.client.transact_write_items(
+        dynamodb_resource().meta.client.transact_write_items(
             TransactItems=[
                 {
                     "Put": {
-                        "TableName": orders_table.name,
+                        "TableName": orders_table().name,
                         "Item": order,
                         "ConditionExpression": "attribute_not_exists(orderId)",
                     }
@@ -214,7 +221,7 @@ def save_new_order(order: dict[str, Any], intent: dict[str, Any]) -> dict[str, A
             "ConditionalCheckFailed"
         ]:
             raise
-        response = orders_table.get_item(Key={"orderId": order["orderId"]}, ConsistentRead=True)
+        response = orders_table().get_item(Key={"orderId": order["orderId"]}, ConsistentRead=True)
         existing: dict[str, Any] = response["Item"]
         logger.info("Order already exists for this Idempotency-Key", extra={"published": existing["published"]})
         return existing

@@ -23,7 +23,6 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecordEventName,
@@ -32,13 +31,20 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.orders import model
+from handlers.shared.clients import table
 from handlers.shared.events import EventPublisher, OutgoingEvent, build_detail, utc_now
 from handlers.shared.redaction import redacting_logger
 
 logger = redacting_logger()
 tracer = Tracer()
-orders_table = boto3.resource("dynamodb").Table(os.environ["ORDERS_TABLE"])
-publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"], os.environ["EVENT_SOURCE"])
+
+
+ORDERS_TABLE = os.environ["ORDERS_TABLE"]
+publisher = EventPublisher.with_lazy_client(os.environ["EVENT_BUS_NAME"], os.environ["EVENT_SOURCE"])
+
+
+def orders_table() -> Any:
+    return table(ORDERS_TABLE)
 
 
 def order_placed(order: Mapping[str, Any]) -> OutgoingEvent:
@@ -58,7 +64,7 @@ def order_placed(order: Mapping[str, Any]) -> OutgoingEvent:
 def publish(order: Mapping[str, Any]) -> None:
     """Put OrderPlaced for a newly saved order, then mark the row published."""
     publisher.publish(order_placed(order))
-    orders_table.update_item(
+    orders_table().update_item(
         Key={"orderId": order["orderId"]},
         UpdateExpression="SET published = :true, publishedAt = :at",
         ExpressionAttributeValues={":true": True, ":at": utc_now()},

@@ -20,7 +20,6 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -28,16 +27,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
+from handlers.shared.clients import table
 from handlers.shared.events import OrderEvent, UnsupportedEventError, parse_sqs_record, utc_now
 from handlers.shared.redaction import redacting_logger
 from handlers.shared.runtime import idempotency_store, idempotent_on_event, process_sqs_batch, sqs_batch_processor
 
 logger = redacting_logger()
 tracer = Tracer()
-orders_table = boto3.resource("dynamodb").Table(os.environ["ORDERS_TABLE"])
+ORDERS_TABLE = os.environ["ORDERS_TABLE"]
 deserializer = TypeDeserializer()
 persistence, idempotency_config = idempotency_store()
 processor = sqs_batch_processor()
+
+
+def orders_table() -> Any:
+    return table(ORDERS_TABLE)
+
 
 FINAL_STATUSES = ("SHIPPED", "PAYMENT_FAILED", "CANCELLED")
 #: The statuses an order may move from to each status; anything else keeps its status.
@@ -81,7 +86,7 @@ def set_status(event: OrderEvent, status: str, at: str) -> dict[str, Any] | None
     """
     allowed = [f":from{index}" for index in range(len(ALLOWED_FROM[status]))]
     try:
-        orders_table.update_item(
+        orders_table().update_item(
             Key={"orderId": event.order_id},
             UpdateExpression="SET #status = :status, history = list_append(history, :entry) ADD appliedEventIds :ids",
             ConditionExpression=(
@@ -113,14 +118,14 @@ def append_history(event: OrderEvent, at: str, seen: dict[str, Any] | None) -> s
     so a concurrent transition makes it re-read and try again.
     """
     for _ in range(MAX_HISTORY_ATTEMPTS):
-        order = seen if seen is not None else orders_table.get_item(Key={"orderId": event.order_id}).get("Item")
+        order = seen if seen is not None else orders_table().get_item(Key={"orderId": event.order_id}).get("Item")
         seen = None
         if not order:
             raise OrderNotFoundError(f"Order {event.order_id} not found for {event.detail_type} {event.event_id}")
         if event.event_id in order.get("appliedEventIds", set()):
             return "duplicate"
         try:
-            orders_table.update_item(
+            orders_table().update_item(
                 Key={"orderId": event.order_id},
                 UpdateExpression="SET history = list_append(history, :entry) ADD appliedEventIds :ids",
                 ConditionExpression="#status = :seen AND NOT contains(appliedEventIds, :eventId)",

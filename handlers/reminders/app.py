@@ -26,7 +26,6 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -35,12 +34,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from handlers.shared.carts import CartBook
+from handlers.shared.clients import client
 from handlers.shared.events import SCHEMA_VERSION, MalformedEventError, OrderEvent, dispatch, event_id, parse_sqs_record
 from handlers.shared.redaction import redacting_logger
 
 logger = redacting_logger()
 tracer = Tracer()
-scheduler = boto3.client("scheduler")
 SCHEDULE_GROUP = os.environ["SCHEDULE_GROUP"]
 EVENT_BUS_ARN = os.environ["EVENT_BUS_ARN"]
 SCHEDULER_ROLE_ARN = os.environ["SCHEDULER_ROLE_ARN"]
@@ -116,7 +115,7 @@ def _not_found(error: ClientError) -> bool:
 def _delete_schedule(cart_id: str) -> bool:
     """Delete the cart's schedule; ``False`` when there was none."""
     try:
-        scheduler.delete_schedule(Name=schedule_name(cart_id), GroupName=SCHEDULE_GROUP)
+        client("scheduler").delete_schedule(Name=schedule_name(cart_id), GroupName=SCHEDULE_GROUP)
     except ClientError as error:
         if not _not_found(error):
             raise
@@ -136,12 +135,12 @@ def remind(*, event: OrderEvent) -> dict[str, str]:
         logger.info("Cart was ordered; no reminder scheduled", extra={"action": "ordered"})
         return {"cartId": cart_id, "schedule": schedule["Name"], "action": "ordered"}
     try:
-        scheduler.create_schedule(**schedule)
+        client("scheduler").create_schedule(**schedule)
         action = "created"
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ConflictException":
             raise
-        scheduler.update_schedule(**schedule)
+        client("scheduler").update_schedule(**schedule)
         action = "moved"
     # An order may have been placed between the check and the schedule: it deleted nothing, so we do.
     if carts.ordered_by(cart_id) is not None:

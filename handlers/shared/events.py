@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from handlers.shared import wire
+from handlers.shared import clients, wire
 from handlers.shared.event_contracts import validate_detail
 
 SCHEMA_VERSION = "1"
@@ -188,9 +188,18 @@ class EventPublisher:
     """Puts events on one bus under one source and never loses one silently."""
 
     def __init__(self, client: Any, bus_name: str, source: str) -> None:
-        self._client = client
+        self._given_client = client
         self.bus_name = bus_name
         self.source = source
+
+    @classmethod
+    def with_lazy_client(cls, bus_name: str, source: str) -> EventPublisher:
+        """A publisher on the container's EventBridge client (``handlers.shared.clients``), made on first publish."""
+        return cls(None, bus_name, source)
+
+    @property
+    def _client(self) -> Any:
+        return self._given_client if self._given_client is not None else clients.client("events")
 
     def publish(self, *events: OutgoingEvent) -> list[str]:
         """Put ``events`` on the bus; return their EventBridge ids.

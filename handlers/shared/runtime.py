@@ -6,7 +6,6 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import boto3
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.idempotency import (
@@ -16,6 +15,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handlers.shared.clients import client
+
 #: Consumers key idempotency on the incoming event's deterministic id; see ``handlers.shared.events``.
 EVENT_ID_PATH = "detail.metadata.eventId"
 #: How long a processed event id is remembered; later redeliveries hit the DynamoDB condition guards.
@@ -24,15 +25,31 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 FunctionT = TypeVar("FunctionT", bound=Callable[..., Any])
 
 
-def idempotency_store() -> tuple[DynamoDBPersistenceLayer, IdempotencyConfig]:
-    """The idempotency table named by ``IDEMPOTENCY_TABLE`` and a config keyed on the event id.
+class LazyDynamoDBPersistenceLayer(DynamoDBPersistenceLayer):
+    """Powertools' DynamoDB persistence layer on ``table_name``, whose client is made on first use.
 
-    The layer gets a client of boto3's default session, the one the handler's own clients come from: left to
-    itself, Powertools starts a new session, which parses botocore's endpoint and DynamoDB data a second time
-    on every cold start."""
-    persistence = DynamoDBPersistenceLayer(
-        table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=boto3.client("dynamodb")
-    )
+    Powertools' decorators take their layer when a module is imported; this one creates no client then.
+    It gets the container's DynamoDB client (``handlers.shared.clients``): left to itself, Powertools starts a
+    new session, which parses botocore's endpoint and DynamoDB data a second time on every cold start.
+    """
+
+    def __init__(self, table_name: str) -> None:
+        self._lazy_table_name = table_name
+        self._ready = False
+
+    def configure(
+        self, config: IdempotencyConfig, function_name: str | None = None, key_prefix: str | None = None
+    ) -> None:
+        if not self._ready:
+            super().__init__(table_name=self._lazy_table_name, boto3_client=client("dynamodb"))
+            self._ready = True
+        super().configure(config, function_name, key_prefix)
+
+
+def idempotency_store() -> tuple[DynamoDBPersistenceLayer, IdempotencyConfig]:
+    """The idempotency table named by ``IDEMPOTENCY_TABLE`` (its client made on first use) and a config keyed on the
+    event id."""
+    persistence = LazyDynamoDBPersistenceLayer(os.environ["IDEMPOTENCY_TABLE"])
     config = IdempotencyConfig(
         event_key_jmespath=EVENT_ID_PATH,
         raise_on_no_idempotency_key=True,

@@ -26,7 +26,6 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -34,6 +33,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from handlers.shared.clients import client
 from handlers.shared.events import (
     EventPublisher,
     MalformedEventError,
@@ -50,14 +50,20 @@ from handlers.shared.runtime import idempotency_store, idempotent_on_event, proc
 logger = redacting_logger()
 tracer = Tracer()
 # A low-level client: thread-safe, and TransactWriteItems is a client call anyway.
-dynamodb = boto3.client("dynamodb")
 INVENTORY_TABLE = os.environ["INVENTORY_TABLE"]
 RESERVATIONS_TABLE = os.environ["RESERVATIONS_TABLE"]
-publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"], os.environ["EVENT_SOURCE"])
 persistence, idempotency_config = idempotency_store()
 processor = sqs_batch_processor()
 serializer = TypeSerializer()
 deserializer = TypeDeserializer()
+
+
+publisher = EventPublisher.with_lazy_client(os.environ["EVENT_BUS_NAME"], os.environ["EVENT_SOURCE"])
+
+
+def dynamodb() -> Any:
+    return client("dynamodb")
+
 
 RESERVED = "RESERVED"
 OUT_OF_STOCK = "OUT_OF_STOCK"
@@ -149,7 +155,7 @@ def reserve_transaction(event: OrderEvent, lines: list[dict[str, Any]]) -> list[
 
 
 def stored_reservation(order_id: str) -> dict[str, Any]:
-    response = dynamodb.get_item(TableName=RESERVATIONS_TABLE, Key={"orderId": {"S": order_id}}, ConsistentRead=True)
+    response = dynamodb().get_item(TableName=RESERVATIONS_TABLE, Key={"orderId": {"S": order_id}}, ConsistentRead=True)
     return from_item(response["Item"])
 
 
@@ -157,7 +163,7 @@ def put_out_of_stock(event: OrderEvent, lines: list[dict[str, Any]], unavailable
     """Store the OUT_OF_STOCK decision unless the order already has a reservation row; return the row."""
     row = reservation(event, OUT_OF_STOCK, lines, unavailable)
     try:
-        dynamodb.put_item(
+        dynamodb().put_item(
             TableName=RESERVATIONS_TABLE, Item=to_item(row), ConditionExpression="attribute_not_exists(orderId)"
         )
     except ClientError as error:
@@ -174,7 +180,7 @@ def note_unavailable(row: Mapping[str, Any], lines: list[dict[str, Any]], unavai
     OutOfStock came first (so no PaymentFailed), and here nothing would say the stock was short.
     """
     try:
-        dynamodb.update_item(
+        dynamodb().update_item(
             TableName=RESERVATIONS_TABLE,
             Key={"orderId": {"S": str(row["orderId"])}},
             UpdateExpression="SET unavailable = :unavailable, #items = :items",
@@ -195,7 +201,7 @@ def note_unavailable(row: Mapping[str, Any], lines: list[dict[str, Any]], unavai
 def reserve(event: OrderEvent, lines: list[dict[str, Any]]) -> dict[str, Any]:
     """Reserve ``lines`` for the order; return the reservation row that decides the outcome."""
     try:
-        dynamodb.transact_write_items(TransactItems=reserve_transaction(event, lines))
+        dynamodb().transact_write_items(TransactItems=reserve_transaction(event, lines))
     except ClientError as error:
         if error.response["Error"]["Code"] != "TransactionCanceledException":
             raise
@@ -250,7 +256,7 @@ def reserve_order(*, event: OrderEvent) -> dict[str, str]:
 
 
 def find_reservation(order_id: str) -> dict[str, Any] | None:
-    response = dynamodb.get_item(TableName=RESERVATIONS_TABLE, Key={"orderId": {"S": order_id}}, ConsistentRead=True)
+    response = dynamodb().get_item(TableName=RESERVATIONS_TABLE, Key={"orderId": {"S": order_id}}, ConsistentRead=True)
     return from_item(response["Item"]) if "Item" in response else None
 
 
@@ -268,7 +274,7 @@ def put_release_marker(event: OrderEvent) -> bool:
         "createdAt": utc_now(),
     }
     try:
-        dynamodb.put_item(
+        dynamodb().put_item(
             TableName=RESERVATIONS_TABLE, Item=to_item(marker), ConditionExpression="attribute_not_exists(orderId)"
         )
     except ClientError as error:
@@ -311,7 +317,7 @@ def release_transaction(row: Mapping[str, Any], reason: str = RELEASE_REASON) ->
 def release(row: Mapping[str, Any], reason: str = RELEASE_REASON) -> bool:
     """Release a RESERVED reservation and give its stock back; ``False`` when it is no longer RESERVED."""
     try:
-        dynamodb.transact_write_items(TransactItems=release_transaction(row, reason))
+        dynamodb().transact_write_items(TransactItems=release_transaction(row, reason))
     except ClientError as error:
         if error.response["Error"]["Code"] != "TransactionCanceledException":
             raise

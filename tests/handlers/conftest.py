@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -197,11 +196,12 @@ def shop(aws: None) -> Shop:
 
 
 def load_handler(module_name: str, monkeypatch: pytest.MonkeyPatch, env: Mapping[str, str]) -> ModuleType:
-    """Import ``module_name`` with ``env`` set (reloading it, so its module-level clients are moto's)."""
+    """Import ``module_name`` with ``env`` set; a module already imported is reused, as in a warm container.
+
+    Handlers make their clients on first use (``handlers.shared.clients``), so no module holds a client made
+    before moto started, and no reload is needed between tests."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    if module_name in sys.modules:
-        return importlib.reload(sys.modules[module_name])
     return importlib.import_module(module_name)
 
 

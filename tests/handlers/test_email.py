@@ -258,7 +258,7 @@ def test_a_failed_publish_loses_no_mail_the_retry_sends_it_once(
     email: ModuleType, shop: Shop, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event = as_invoked(order_placed("order-22"))
-    real_publish = email.sns.publish
+    real_publish = email.client("sns").publish
     calls = {"n": 0}
 
     def throttled_once(**kwargs: Any) -> Any:
@@ -267,7 +267,7 @@ def test_a_failed_publish_loses_no_mail_the_retry_sends_it_once(
             raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "Publish")
         return real_publish(**kwargs)
 
-    monkeypatch.setattr(email.sns, "publish", throttled_once)
+    monkeypatch.setattr(email.client("sns"), "publish", throttled_once)
     with pytest.raises(ClientError, match="Throttling"):
         email.handler(event, context)
     assert shop.outbox() == []
@@ -291,10 +291,10 @@ def test_a_sender_that_died_after_claiming_is_taken_over_once_its_lease_ran_out(
     def sandbox_killed(*_: object) -> str:
         raise SystemExit("the invocation died before publishing")
 
-    monkeypatch.setattr(email, "publish", sandbox_killed)
-    with pytest.raises(SystemExit):
-        email.handler(event, context)
-    monkeypatch.undo()
+    with monkeypatch.context() as dying:  # undoes only this, not the test's AWS environment
+        dying.setattr(email, "publish", sandbox_killed)
+        with pytest.raises(SystemExit):
+            email.handler(event, context)
     row = shop.table("email-sent").get_item(Key={"id": "order-23#OrderPlaced"})["Item"]
     assert row["status"] == "SENDING"
     forget_idempotency_records(shop)  # Powertools lets the retry in; the sent-record decides

@@ -205,13 +205,13 @@ def test_an_order_placed_while_the_schedule_is_being_created_still_leaves_none(
     reminders: ModuleType, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The order lands between the cart check and CreateSchedule: its delete found nothing to delete."""
-    real_create = reminders.scheduler.create_schedule
+    real_create = reminders.client("scheduler").create_schedule
 
     def order_then_create(**kwargs: Any) -> Any:
         reminders.cancel(event=parse_event(placed_for("cart-23")))
         return real_create(**kwargs)
 
-    monkeypatch.setattr(reminders.scheduler, "create_schedule", order_then_create)
+    monkeypatch.setattr(reminders.client("scheduler"), "create_schedule", order_then_create)
 
     result = reminders.handler(sqs_event(item_added("cart-23")), context)
 
