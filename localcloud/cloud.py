@@ -236,7 +236,7 @@ class LocalCloud:
         self.functions: dict[str, LocalFunction] = {}
         self.unprovisioned: list[RecordedResource] = []
         self.boot_seconds = 0.0
-        self._saved_env: dict[str, str | None] = {}
+        self._saved_env: dict[str, str] = {}
         self.gate = PollerGate()
         self.pollers: list[QueuePoller] = []
         self.stream_pollers: list[StreamPoller] = []
@@ -272,9 +272,10 @@ class LocalCloud:
         iam.install(self.recorder)
         faults.install(self.faults)
         queue_clock.install(self.clock, self._wake_pollers)
-        for key, value in {"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}.items():
-            self._saved_env[key] = os.environ.get(key)
-            os.environ[key] = value
+        # Invocations leave their functions' variables in os.environ (removing them while other threads read
+        # the environment is not safe); the whole environment is put back once the cloud has stopped.
+        self._saved_env = dict(os.environ)
+        os.environ.update({"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region})
         self._mock.start()
         moto_patches.set_target_hook(self._deliver_to_target)
         # Retry, Wait, task timeouts and task tokens wait on the clock; a parked execution is not busy.
@@ -349,11 +350,9 @@ class LocalCloud:
         queue_clock.uninstall(self.clock)
         stepfunctions.use_clock(None)
         self._mock.stop()
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        for key in [key for key in os.environ if key not in self._saved_env]:
+            os.environ.pop(key, None)
+        os.environ.update(self._saved_env)
 
     def __enter__(self) -> LocalCloud:
         return self
