@@ -41,7 +41,7 @@ from devtools.program import (
     project_name,
     run_program,
 )
-from localcloud import botocore_cache, faults, iam, moto_patches, queue_clock, stepfunctions
+from localcloud import botocore_cache, faults, iam, moto_patches, queue_clock, stepfunctions, stepfunctions_patches
 from localcloud.alarms import AlarmEvaluator
 from localcloud.api import LocalApi
 from localcloud.clock import Clock
@@ -264,7 +264,7 @@ class LocalCloud:
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
         moto_patches.install()
-        stepfunctions.install()
+        stepfunctions_patches.install()
         botocore_cache.install()
         # moto logs every failed state machine execution with its whole parsed definition; the trace already
         # records each execution's status (`execution FAILED`), so keep the console readable.

@@ -8,9 +8,9 @@ moto runs each execution on its own threads and waits with ``time.sleep`` and ``
 - a ``.waitForTaskToken`` task's token, TimeoutSeconds and HeartbeatSeconds (``CallbackEndpoint.wait``,
   ``HeartbeatEndpoint.clear_and_wait``).
 
-Once ``install()`` has run and ``use_clock(clock)`` names a clock, each of these waits on that clock
-instead: a clock timer ends the wait, so ``cloud.advance(3600)`` plays an hour-long back-off or an hour-late
-callback in no time, and a wait that ends early (a token arrives) cancels its timer, so the clock's pending
+Once ``stepfunctions_patches.install()`` (the patches themselves) has run and ``use_clock(clock)`` names a
+clock, each of these waits on that clock instead: a clock timer ends the wait, so ``cloud.advance(3600)``
+plays an hour-long back-off or an hour-late callback in no time, and a wait that ends early (a token arrives) cancels its timer, so the clock's pending
 timers are exactly the waits still to come. Without a clock the waits are moto's own (wall time).
 
 Idleness: an execution is *parked* while one of its threads waits on the clock (Retry, Wait) or for its
@@ -28,41 +28,16 @@ Retry matches); AWS names a service error ``EventBridge.<code>``, as moto alread
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import threading
-import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from botocore.exceptions import ClientError
-from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails, TaskTimedOutEventDetails
-from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
-from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-    FailureEvent,
-    FailureEventException,
-)
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl import MaxAttemptsOutcome
-from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import RetrierOutcome
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
-from moto.stepfunctions.parser.asl.component.state.exec import execute_state
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_events import (
-    StateTaskServiceEvents,
-)
-from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp, wait_function
-from moto.stepfunctions.parser.asl.eval.callback import callback as callback_module
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-from moto.stepfunctions.parser.backend import execution as execution_module
 from moto.stepfunctions.responses import get_backend
 
 from localcloud.clock import Clock
-from localcloud.moto_patches import check_version
 
 #: moto's TimeoutSeconds when a state names none: "never", so no clock timer is set for it.
 NO_TIMEOUT = TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS
@@ -216,226 +191,3 @@ def _running(account: str, region: str) -> list[Any]:
 def _executions(account: str, region: str) -> list[Any]:
     backend = get_backend(account, region)
     return [execution for machine in list(backend.state_machines) for execution in list(machine.executions)]
-
-
-# --- the patches -------------------------------------------------------------------------------------------
-
-
-def install() -> None:
-    """Patch moto's interpreter once per process (idempotent); waits follow the clock set by ``use_clock``."""
-    with _state.lock:
-        if _state.installed:
-            return
-        check_version()
-        _patch_retry()
-        _patch_wait_state()
-        _patch_task_timeout()
-        _patch_callbacks()
-        _patch_events_errors()
-        _patch_execution_end()
-        _patch_heartbeat_error()
-        _state.installed = True
-
-
-def _patch_retry() -> None:
-    def _eval_body(self: Any, env: Any) -> None:
-        # moto 5.2.5's RetrierDecl._eval_body, with the sleep on the clock.
-        self.error_equals.eval(env)
-        if not env.stack.pop():
-            env.stack.append(RetrierOutcome.Skipped)
-            return
-        self.max_attempts.eval(env=env)
-        if env.stack.pop() == MaxAttemptsOutcome.EXHAUSTED:
-            env.stack.append(RetrierOutcome.Failed)
-            return
-        self.interval_seconds.eval(env=env)
-        self.backoff_rate.eval(env=env)
-        self.max_delay_seconds.eval(env=env)
-        self.jitter_strategy.eval(env=env)
-        interval_seconds: float = env.stack.pop()
-        clock_sleep(interval_seconds, _Parking(_execution_arn(env)))
-        env.stack.append(RetrierOutcome.Executed)
-
-    _replace(retrier_decl.RetrierDecl, "_eval_body", _eval_body)
-
-
-def _patch_wait_state() -> None:
-    def _wait_interval(_self: Any, env: Any, wait_seconds: int) -> None:
-        if wait_seconds <= 0:
-            return
-        # Ends when the clock passes, or when the execution stops (moto sets program_state_event then).
-        wait_on_clock(
-            env.program_state_event,
-            wait_seconds,
-            done=lambda: not env.is_running(),
-            parking=_Parking(_execution_arn(env)),
-            label="step functions Wait state",
-        )
-
-    _replace(wait_function.WaitFunction, "_wait_interval", _wait_interval)
-
-    original_get_wait_seconds = timestamp.Timestamp._get_wait_seconds
-
-    def _get_wait_seconds(self: Any, env: Any) -> int:
-        clock = _state.clock
-        if clock is None:
-            return int(original_get_wait_seconds(self, env))
-        self.string.eval(env=env)
-        timestamp_str: str = env.stack.pop()
-        moment = self._from_timestamp_string(timestamp=timestamp_str)
-        if moment is None:
-            raise FailureEventException(self._create_failure_event(env, timestamp_str))
-        # ASL timestamps are UTC; moto compares them with the machine's local time.
-        return int(moment.replace(tzinfo=dt.UTC).timestamp() - clock.now())
-
-    _replace(timestamp.Timestamp, "_get_wait_seconds", _get_wait_seconds)
-
-
-class _ClockEvent(threading.Event):
-    """An Event whose timed ``wait`` counts the seconds on the local clock (for a task's TimeoutSeconds)."""
-
-    def wait(self, timeout: float | None = None) -> bool:
-        if _state.clock is None:
-            return super().wait(timeout)
-        return wait_on_clock(self, timeout, label="step functions task timeout")
-
-
-def _patch_task_timeout() -> None:
-    # ExecutionState._evaluate_with_timeout waits for its worker with `threading.Event().wait(TimeoutSeconds)`.
-    _replace(execute_state, "threading", types.SimpleNamespace(Event=_ClockEvent))
-
-
-def _patch_callbacks() -> None:
-    endpoint = callback_module.CallbackEndpoint
-    heartbeat = callback_module.HeartbeatEndpoint
-
-    def wait(self: Any, timeout: float | None = None) -> Any:
-        parking = _Parking(getattr(_state.local, "execution_arn", None))
-        self._localcloud_parking = parking
-        wait_on_clock(self._notify_event, timeout, parking=parking, label="step functions task token")
-        return self._outcome
-
-    original_notify = endpoint.notify
-    original_interrupt = endpoint.interrupt_all
-
-    def notify(self: Any, outcome: Any) -> None:
-        _release(self)
-        original_notify(self, outcome)
-
-    def interrupt_all(self: Any) -> None:
-        _release(self)
-        original_interrupt(self)
-
-    _replace(endpoint, "wait", wait)
-    _replace(endpoint, "notify", notify)
-    _replace(endpoint, "interrupt_all", interrupt_all)
-
-    def clear_and_wait(self: Any) -> bool:
-        with self._mutex:
-            if self._next_heartbeat_event.is_set():
-                self._next_heartbeat_event.clear()
-                return True
-        parking = _Parking(getattr(_state.local, "execution_arn", None))
-        self._localcloud_parking = parking
-        return wait_on_clock(
-            self._next_heartbeat_event, self._heartbeat_seconds, parking=parking, label="step functions heartbeat"
-        )
-
-    original_heartbeat_notify: Callable[[Any], None] = heartbeat.notify
-
-    def heartbeat_notify(self: Any) -> None:
-        _release(self)
-        original_heartbeat_notify(self)
-
-    _replace(heartbeat, "clear_and_wait", clear_and_wait)
-    _replace(heartbeat, "notify", heartbeat_notify)
-
-    callback_task = state_task_service_callback.StateTaskServiceCallback
-    original_eval_wait = callback_task._eval_wait_for_task_token
-
-    def _eval_wait_for_task_token(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
-        with _waiting_for_token(env):
-            return original_eval_wait(self, env, *args, **kwargs)
-
-    _replace(callback_task, "_eval_wait_for_task_token", _eval_wait_for_task_token)
-
-
-def _release(waitable: Any) -> None:
-    parking = getattr(waitable, "_localcloud_parking", None)
-    if parking is not None:
-        parking.release()
-
-
-def _patch_heartbeat_error() -> None:
-    """A missed heartbeat is ``States.HeartbeatTimeout`` on AWS; moto reports ``States.Timeout``."""
-    callback_task = state_task_service_callback.StateTaskServiceCallback
-    original = callback_task._from_error
-
-    def _from_error(self: Any, env: Any, ex: Exception) -> FailureEvent:
-        if not isinstance(ex, callback_module.HeartbeatTimeoutError):
-            return original(self, env, ex)
-        error = StatesErrorNameType.StatesHeartbeatTimeout
-        return FailureEvent(
-            env=env,
-            error_name=StatesErrorName(typ=error),
-            event_type=HistoryEventType.TaskTimedOut,
-            event_details=cast(
-                EventDetails,
-                {
-                    "taskTimedOutEventDetails": TaskTimedOutEventDetails(
-                        resourceType=self._get_sfn_resource_type(),
-                        resource=self._get_sfn_resource(),
-                        error=error.to_name(),
-                    )
-                },
-            ),
-        )
-
-    _replace(callback_task, "_from_error", _from_error)
-
-
-def _patch_execution_end() -> None:
-    communication = execution_module.BaseExecutionWorkerCommunication
-    original = communication.terminated
-
-    def terminated(self: Any) -> None:
-        original(self)
-        listener = _state.on_end
-        if listener is not None:
-            listener(str(self.execution.execution_arn), str(self.execution.status))
-
-    _replace(communication, "terminated", terminated)
-
-
-def _patch_events_errors() -> None:
-    original = StateTaskServiceEvents._from_error
-
-    def _from_error(self: Any, env: Any, ex: Exception) -> FailureEvent:
-        if not isinstance(ex, ClientError):
-            return original(self, env, ex)
-        code = str(ex.response.get("Error", {}).get("Code", "EventBridgeException"))
-        error = f"EventBridge.{code}"
-        cause = json.dumps({"message": ex.response.get("Error", {}).get("Message", str(ex)), "errorCode": code})
-        return FailureEvent(
-            env=env,
-            error_name=CustomErrorName(error),
-            event_type=HistoryEventType.TaskFailed,
-            event_details=cast(
-                EventDetails,
-                {
-                    "taskFailedEventDetails": TaskFailedEventDetails(
-                        error=error,
-                        cause=cause,
-                        resource=self._get_sfn_resource(),
-                        resourceType=self._get_sfn_resource_type(),
-                    )
-                },
-            ),
-        )
-
-    _replace(StateTaskServiceEvents, "_from_error", _from_error)
-
-
-def _replace(owner: object, attribute: str, replacement: Any) -> None:
-    """Swap one attribute of a moto class or module for its clock-following version."""
-    setattr(owner, attribute, replacement)

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from localcloud import stepfunctions
+from localcloud import stepfunctions, stepfunctions_patches
 from localcloud.clock import Clock
 
 REGION = "us-east-1"
@@ -62,7 +62,7 @@ class Sfn:
 
 @pytest.fixture
 def sfn() -> Iterator[Sfn]:
-    stepfunctions.install()
+    stepfunctions_patches.install()
     clock = Clock()
     clock.start()
     stepfunctions.use_clock(clock)

@@ -19,7 +19,7 @@ from moto import mock_aws
 from moto.core.exceptions import JsonRESTError
 from moto.events.models import EventsBackend
 
-from localcloud import stepfunctions
+from localcloud import stepfunctions, stepfunctions_patches
 from localcloud.clock import Clock
 from services.fulfillment_workflow import Backoff, Resources, definition
 from tests.handlers.builders import envelope, sqs_event
@@ -116,7 +116,7 @@ class Machine:
 
 @pytest.fixture
 def machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Machine]:
-    stepfunctions.install()
+    stepfunctions_patches.install()
     clock = Clock()
     clock.start()
     stepfunctions.use_clock(clock)
