@@ -10,8 +10,9 @@ moto runs each execution on its own threads and waits with ``time.sleep`` and ``
 
 Once ``stepfunctions_patches.install()`` (the patches themselves) has run and ``use_clock(clock)`` names a
 clock, each of these waits on that clock instead: a clock timer ends the wait, so ``cloud.advance(3600)``
-plays an hour-long back-off or an hour-late callback in no time, and a wait that ends early (a token arrives) cancels its timer, so the clock's pending
-timers are exactly the waits still to come. Without a clock the waits are moto's own (wall time).
+plays an hour-long back-off or an hour-late callback in no time, and a wait that ends early (a token arrives)
+cancels its timer, so the clock's pending timers are exactly the waits still to come. Without a clock the
+waits are moto's own (wall time).
 
 Idleness: an execution is *parked* while one of its threads waits on the clock (Retry, Wait) or for its
 task token; ``busy_executions()`` counts the RUNNING executions that are not parked, which is what the local
