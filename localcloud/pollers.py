@@ -17,7 +17,8 @@ from localcloud.functions import Invocation
 from localcloud.trace import order_id_of
 
 if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud, MappingSpec
+    from localcloud.cloud import LocalCloud
+    from localcloud.deployment import MappingSpec
 
 #: How long a poller long-polls an empty queue before checking whether the cloud is stopping.
 POLL_WAIT_SECONDS = 1
