@@ -41,6 +41,11 @@ class TraceEntry:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"data": dict(self.data)}
 
+    def orders(self) -> tuple[str, ...]:
+        """Every order the entry is about: its own, or each order of a batch (``data["orders"]``)."""
+        batch = tuple(str(order) for order in self.data.get("orders") or ())
+        return batch or ((self.order_id,) if self.order_id else ())
+
 
 def order_id_of(payload: Any) -> str | None:
     """The order (or cart) an event, SQS body or API payload is about, if it says."""
@@ -93,5 +98,5 @@ class Trace:
         return [
             entry
             for entry in entries
-            if (order_id is None or entry.order_id == order_id) and (kind is None or entry.kind == kind)
+            if (order_id is None or order_id in entry.orders()) and (kind is None or entry.kind == kind)
         ]
