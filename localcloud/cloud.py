@@ -250,7 +250,8 @@ class LocalCloud:
         with self._busy_lock:
             if self._busy:
                 return [f"{self._busy} deliveries or invocations running"]
-            return ["asynchronous invocations queued"] if not self._async_queue.empty() else []
+            # Counted until task_done(): an event the worker has taken but not yet started is still work.
+            return ["asynchronous invocations queued"] if self._async_queue.unfinished_tasks else []
 
     def _messages_waiting(self) -> list[str]:
         sqs = self.clients("sqs")
@@ -463,11 +464,13 @@ class LocalCloud:
             item = self._async_queue.get()
             if item is None:
                 return
-            with self.busy():
-                try:
+            try:
+                with self.busy():
                     self._run_async(item)
-                except Exception as error:  # the invoker must survive anything a destination does
-                    self.trace.add("error", item.function, f"async invoker: {type(error).__name__}: {error}")
+            except Exception as error:  # the invoker must survive anything a destination does
+                self.trace.add("error", item.function, f"async invoker: {type(error).__name__}: {error}")
+            finally:
+                self._async_queue.task_done()
 
     def _count(self, function: str, outcome: str, duplicate: bool = False) -> None:
         if duplicate:
