@@ -12,6 +12,7 @@ from services.context import ServiceContext, service_provider
 from services.contracts import Contracts
 from services.email import Email
 from services.fulfillment import Fulfillment
+from services.identity import Identity
 from services.ops import Ops
 from services.orders import Orders
 from services.reminders import Reminders
@@ -33,6 +34,7 @@ platform = EventBus(
     opts=provided("platform"),
 )
 contracts = Contracts("contracts", settings, opts=provided("contracts"))
+identity = Identity("identity", settings, opts=provided("identity"))
 context = ServiceContext(
     settings=settings,
     bus=platform.ref,
@@ -53,3 +55,5 @@ pulumi.export("event_bus_name", platform.bus.name)
 pulumi.export("alarm_topic_arn", ops.alarm_topic_arn)
 pulumi.export("customer_topic_arn", email.customer_topic.topic.arn)
 pulumi.export("schema_registry_name", contracts.registry.name)
+pulumi.export("user_pool_id", identity.user_pool_id)
+pulumi.export("user_pool_client_id", identity.client_id)

@@ -20,6 +20,7 @@ LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MFA_MODES = ("OFF", "OPTIONAL", "ON")
 # Step Functions' execution log levels (OFF is not offered: every stack logs its workflow).
 WORKFLOW_LOG_LEVELS = ("ALL", "ERROR", "FATAL")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -129,6 +130,14 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class IdentitySettings:
+    """Who may sign in and how: the customers' user pool."""
+
+    mfa: str
+    self_sign_up: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the program reads from the stack's configuration."""
 
@@ -151,6 +160,7 @@ class Settings:
     reminders: ReminderSettings
     concurrency: ConcurrencySettings
     outbox: OutboxSettings
+    identity: IdentitySettings
 
     @property
     def prefix(self) -> str:
@@ -370,6 +380,9 @@ def settings_from_config(stack: str, values: Mapping[str, str], project: str | N
     outbox_key = f"{ns}:outbox"
     outbox = read.obj(outbox_key)
     read.unknown_fields(outbox_key, outbox, {"alarmAfterSeconds", "maximumRecordAgeSeconds"})
+    identity_key = f"{ns}:identity"
+    identity = read.obj(identity_key)
+    read.unknown_fields(identity_key, identity, {"mfa", "selfSignUp"})
 
     settings = Settings(
         project=project,
@@ -419,9 +432,7 @@ def settings_from_config(stack: str, values: Mapping[str, str], project: str | N
             ),
             vip_threshold=read.int_field(fulfillment_key, fulfillment, "vipThreshold", 1, 1000),
             # At least the Warehouse's last receive (its visibility timeout) and the event's way back; a day at most.
-            reservation_grace_minutes=read.int_field(
-                fulfillment_key, fulfillment, "reservationGraceMinutes", 5, 1440
-            ),
+            reservation_grace_minutes=read.int_field(fulfillment_key, fulfillment, "reservationGraceMinutes", 5, 1440),
         ),
         # A one-time schedule must lie in the future; a week is the longest a cart reminder makes sense.
         reminders=ReminderSettings(delay_minutes=read.int_field(reminders_key, reminders, "delayMinutes", 1, 10080)),
@@ -435,6 +446,11 @@ def settings_from_config(stack: str, values: Mapping[str, str], project: str | N
         outbox=OutboxSettings(
             alarm_after_seconds=read.int_field(outbox_key, outbox, "alarmAfterSeconds", 60, 3600),
             maximum_record_age_seconds=read.int_field(outbox_key, outbox, "maximumRecordAgeSeconds", 60, 86400),
+        ),
+        # SMS MFA is not offered: it costs per message and is the weakest second factor.
+        identity=IdentitySettings(
+            mfa=read.field(identity_key, identity, "mfa", lambda k, v: read.one_of(k, v, MFA_MODES), "OPTIONAL"),
+            self_sign_up=read.bool_field(identity_key, identity, "selfSignUp"),
         ),
     )
     if not read.problems and settings.concurrency.api < settings.api.throttle_burst_limit:
@@ -471,6 +487,7 @@ SETTING_NAMES = (
     "reminders",
     "concurrency",
     "outbox",
+    "identity",
 )
 
 

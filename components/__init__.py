@@ -9,7 +9,8 @@ from components.notifying_topic import NotifyingTopic, NotifyingTopicArgs, Route
 from components.queued_consumer import Batching, QueuedConsumer, QueuedConsumerArgs
 from components.stream_consumer import StreamConsumer, StreamConsumerArgs
 from components.subscriptions import Subscription, TargetRetry
-from components.table import Table, TableArgs
+from components.table import Table, TableArgs, TableIndex
+from components.user_pool import UserPool, UserPoolArgs
 from components.workflow import Workflow, WorkflowArgs
 
 __all__ = [
@@ -36,9 +37,12 @@ __all__ = [
     "Subscription",
     "Table",
     "TableArgs",
+    "TableIndex",
     "TargetRetry",
     "TopicSubscription",
     "Transforms",
+    "UserPool",
+    "UserPoolArgs",
     "Workflow",
     "WorkflowArgs",
 ]

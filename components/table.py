@@ -22,12 +22,28 @@ from components.base import (
 )
 
 TABLE_CHILDREN = ("table", "item")
+# DynamoDB allows at most 20 global secondary indexes per table.
+MAX_INDEXES = 20
 _ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
+_INDEX = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+
+
+@dataclass(frozen=True)
+class TableIndex:
+    """A global secondary index on string keys, projecting every attribute.
+
+    Example: `TableIndex("byCustomer", "customerId", "createdAt")`.
+    """
+
+    name: str
+    hash_key: str
+    range_key: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class TableArgs:
-    """hash_key: the string partition key. ttl_attribute: default none.
+    """hash_key: the string partition key. range_key: a string sort key, default none.
+    indexes: global secondary indexes (`TableIndex`), default none. ttl_attribute: default none.
     point_in_time_recovery / deletion_protection: default True. protect: refuse `pulumi destroy`
     and keep the table if removed from the program, default False.
     seed_items: items written once at creation (plain JSON values), default none.
@@ -35,6 +51,8 @@ class TableArgs:
     """
 
     hash_key: str
+    range_key: str | None = None
+    indexes: Sequence[TableIndex] = ()
     ttl_attribute: str | None = None
     point_in_time_recovery: bool = True
     deletion_protection: bool = True
@@ -58,6 +76,13 @@ def to_attribute_value(value: Any) -> dict[str, Any]:
     raise TypeError(f"cannot store {value!r} in DynamoDB")
 
 
+def _key_attributes(args: TableArgs) -> list[str]:
+    """Every attribute a key of the table or of an index names, once, in declaration order."""
+    keys = [args.hash_key, args.range_key]
+    keys += [key for index in args.indexes for key in (index.hash_key, index.range_key)]
+    return list(dict.fromkeys(key for key in keys if key))
+
+
 class Table(pulumi.ComponentResource):
     """One DynamoDB table keyed by a string, seeded if asked.
 
@@ -78,9 +103,15 @@ class Table(pulumi.ComponentResource):
         super().__init__("eventshop:components:Table", name, None, opts)
         problems: list[str] = []
         check_transforms(transforms, TABLE_CHILDREN, problems)
-        for attribute in (args.hash_key, args.ttl_attribute):
+        index_keys = [key for index in args.indexes for key in (index.hash_key, index.range_key)]
+        for attribute in (args.hash_key, args.range_key, args.ttl_attribute, *index_keys):
             if attribute is not None and not _ATTRIBUTE.match(attribute):
                 problems.append(f"attribute name {attribute!r} is not valid")
+        index_names = [index.name for index in args.indexes]
+        problems.extend(f"index {n!r} is not a valid index name" for n in index_names if not _INDEX.match(n))
+        problems.extend(f"index {n!r} is declared twice" for n in sorted(set(index_names)) if index_names.count(n) > 1)
+        if len(index_names) > MAX_INDEXES:
+            problems.append(f"{len(index_names)} indexes: DynamoDB allows at most {MAX_INDEXES}")
         problems.extend(
             f"seed item {index} has no {args.hash_key!r}"
             for index, item in enumerate(args.seed_items)
@@ -97,8 +128,16 @@ class Table(pulumi.ComponentResource):
         kwargs = apply_transform(transforms, "table", kwargs) | {
             "name": physical_name(name),
             "hash_key": args.hash_key,
-            "attributes": [{"name": args.hash_key, "type": "S"}],
+            "attributes": [{"name": key, "type": "S"} for key in _key_attributes(args)],
         }
+        if args.range_key:
+            kwargs["range_key"] = args.range_key
+        if args.indexes:
+            kwargs["global_secondary_indexes"] = [
+                {"name": index.name, "hash_key": index.hash_key, "projection_type": "ALL"}
+                | ({"range_key": index.range_key} if index.range_key else {})
+                for index in args.indexes
+            ]
         if args.stream:
             kwargs |= {"stream_enabled": True, "stream_view_type": "NEW_IMAGE"}
         self.table = aws.dynamodb.Table(

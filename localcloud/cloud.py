@@ -46,6 +46,7 @@ from localcloud.api import LocalApi
 from localcloud.clock import Clock
 from localcloud.deployment import AsyncConfig, Deployment, QueueInfo
 from localcloud.functions import Invocation, LocalFunction
+from localcloud.identity import LocalIdentity
 from localcloud.pollers import POLL_WAIT_SECONDS, PollerGate, QueuePoller
 from localcloud.provision import Clients, MotoMocks
 from localcloud.streams import StreamPoller
@@ -105,6 +106,7 @@ class LocalCloud:
         self.clients: Clients
         self.deployment: Deployment
         self.api: LocalApi
+        self.identity: LocalIdentity
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -147,6 +149,7 @@ class LocalCloud:
                 self._on_the_clock(self.functions[spec.name])
                 self.functions[spec.name].before_run = self.faults.before_invocation
             self.api = LocalApi(self)
+            self.identity = LocalIdentity(run, self.clients("cognito-idp"), self.region)
             self.alarms = AlarmEvaluator(self)
         except BaseException:
             self._stop_mock()

@@ -1,6 +1,6 @@
 """Every change the local cloud makes to moto, in one place, pinned to the moto version it was written for.
 
-Five small patches, each undoing one gap listed in ``moto-notes.md``:
+Seven small patches, each undoing one gap listed in ``moto-notes.md``:
 
 1. Rule targets moto cannot deliver (Lambda, SNS, Step Functions) go to a hook the local cloud installs,
    instead of raising ``NotImplementedError`` inside ``put_events`` and breaking every matching event.
@@ -17,6 +17,8 @@ Five small patches, each undoing one gap listed in ``moto-notes.md``:
    twice per UpdateItem and once per transaction Update). Sharing the AST is safe in 5.2.5: the request
    handlers only read it (``find_clauses``) and ``UpdateExpressionValidator`` deep-copies it before it
    substitutes names and values. A parse error is not cached, so it is raised on every call as before.
+7. Cognito accepts any RFC 5322 local part in an email username (``o'brien@example.com``, ``a+b@...``);
+   moto's pattern refuses an apostrophe, so a customer the real pool admits could not sign in locally.
 
 Besides the patches, the few read-only peeks into moto's state (a queue's messages without receiving
 them) live here too, so an upgrade of moto has exactly one module to re-check.
@@ -34,6 +36,7 @@ from typing import Any, cast
 
 import jsonpath_ng.ext
 import moto
+import moto.cognitoidp.utils
 import moto.core.responses
 import moto.core.utils
 import moto.sqs.models
@@ -93,6 +96,7 @@ def install() -> None:
         _patch_name_conversion_cache()
         _patch_lazy_queue_attributes()
         _patch_update_expression_cache()
+        _patch_cognito_email_usernames()
         _state.installed = True
 
 
@@ -208,6 +212,14 @@ def _patch_update_expression_cache() -> None:
         return
     cached: Any = functools.lru_cache(maxsize=1024)(make)
     _replace(parser, "make", classmethod(cached))
+
+
+def _patch_cognito_email_usernames() -> None:
+    moto.cognitoidp.utils.FORMATS["email"] = _EMAIL_USERNAME
+
+
+#: The atext characters of RFC 5322 before the @, a dotted domain after it.
+_EMAIL_USERNAME = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
 
 
 def _replace(owner: object, attribute: str, replacement: Any) -> None:

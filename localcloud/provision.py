@@ -27,6 +27,7 @@ import pulumi
 from botocore.config import Config
 
 from devtools.program import ACCOUNT_ID, RecordedResource, RecordingMocks
+from localcloud.provision_cognito import COGNITO_PROVISIONERS
 from localcloud.provision_s3 import S3_PROVISIONERS
 
 Outputs = dict[str, Any]
@@ -228,6 +229,8 @@ def table(ctx: Context, resource: Declared) -> Provisioned:
         ],
         "BillingMode": inputs.get("billingMode") or "PAY_PER_REQUEST",
     }
+    if inputs.get("globalSecondaryIndexes"):
+        kwargs["GlobalSecondaryIndexes"] = [_index(index) for index in inputs["globalSecondaryIndexes"]]
     if inputs.get("streamEnabled"):
         kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": inputs.get("streamViewType")}
     if (inputs.get("serverSideEncryption") or {}).get("enabled"):
@@ -242,6 +245,13 @@ def table(ctx: Context, resource: Declared) -> Provisioned:
     outputs: Outputs = {"arn": description["TableArn"]}
     outputs["streamArn"] = description.get("LatestStreamArn") or f"{description['TableArn']}/stream/none"
     return name, outputs
+
+
+def _index(index: Mapping[str, Any]) -> dict[str, Any]:
+    keys = [{"AttributeName": index["hashKey"], "KeyType": "HASH"}]
+    if index.get("rangeKey"):
+        keys.append({"AttributeName": index["rangeKey"], "KeyType": "RANGE"})
+    return {"IndexName": index["name"], "KeySchema": keys, "Projection": {"ProjectionType": index["projectionType"]}}
 
 
 def table_item(ctx: Context, resource: Declared) -> Provisioned:
@@ -692,6 +702,8 @@ def schema(ctx: Context, resource: Declared) -> Provisioned:
         "arn": f"arn:aws:schemas:{ctx.region}:{ctx.account}:schema/{registry}/{name}",
         "version": "1",
     }
+
+
 # --- S3 --------------------------------------------------------------------------------------------
 
 
@@ -786,6 +798,8 @@ def bucket_notification(ctx: Context, resource: Declared) -> Provisioned:
     configuration: dict[str, Any] = {"EventBridgeConfiguration": {}} if inputs.get("eventbridge") else {}
     ctx.client("s3").put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=configuration)
     return name, {}
+
+
 # --- Step Functions and Scheduler -------------------------------------------------------------------
 
 
@@ -855,6 +869,7 @@ PROVISIONERS: dict[str, Provisioner] = {
     "aws:sfn/stateMachine:StateMachine": state_machine,
     "aws:scheduler/scheduleGroup:ScheduleGroup": schedule_group,
     **S3_PROVISIONERS,
+    **COGNITO_PROVISIONERS,
 }
 
 

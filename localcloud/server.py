@@ -8,6 +8,7 @@ GET  /_local/openapi.json                     the API's OpenAPI 3.1 document (do
 POST /_local/faults {"seed": N, "faults": [...]}  replace the active fault set (400 naming each bad field)
 GET  /_local/faults                           the active fault set;  DELETE /_local/faults clears it
 GET  /_local/alarms                           the alarms' states and every state change
+POST /_local/users {"email": ..., "password"?: ...}  a confirmed customer: {"customerId", "email", "idToken"}
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ def _local_routes(cloud: LocalCloud) -> dict[tuple[str, str], Callable[[LocalReq
         cloud.set_faults(request.body)  # a FaultSetError (a ValueError) answers 400 naming each problem
         return cloud.faults.describe()
 
+    def create_user(request: LocalRequest) -> Any:
+        return cloud.identity.create_user(request.body).as_dict()  # a UserError answers 400 naming the field
+
     def clear_faults(_: LocalRequest) -> Any:
         cloud.faults.clear()
         return cloud.faults.describe()
@@ -73,6 +77,7 @@ def _local_routes(cloud: LocalCloud) -> dict[tuple[str, str], Callable[[LocalReq
         ("GET", "/_local/outbox"): outbox,
         ("GET", "/_local/dlq"): dlq,
         ("GET", "/_local/trace"): trace,
+        ("POST", "/_local/users"): create_user,
     }
 
 

@@ -19,6 +19,7 @@ from components import (
     QueuedConsumerArgs,
     Table,
     TableArgs,
+    TableIndex,
 )
 from components.event_service import AsyncRetry
 from services import events
@@ -115,6 +116,8 @@ class ServiceContext:
         name: str,
         hash_key: str,
         *,
+        range_key: str | None = None,
+        indexes: Sequence[TableIndex] = (),
         ttl_attribute: str | None = None,
         seed_items: Sequence[Mapping[str, Any]] = (),
         stream: bool = False,
@@ -125,6 +128,8 @@ class ServiceContext:
             name,
             TableArgs(
                 hash_key=hash_key,
+                range_key=range_key,
+                indexes=indexes,
                 ttl_attribute=ttl_attribute,
                 point_in_time_recovery=data.point_in_time_recovery,
                 deletion_protection=data.deletion_protection,

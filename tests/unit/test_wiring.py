@@ -177,7 +177,18 @@ def test_every_function_runs_arm64_python_with_powertools_and_tracing(run: Progr
 
 def test_every_resource_is_tagged_through_its_service_provider(run: ProgramRun) -> None:
     providers = {r.name: json.loads(r.inputs["defaultTags"])["tags"] for r in run.of_type("pulumi:providers:aws")}
-    services = ("ops", "platform", "contracts", "warehouse", "billing", "orders", "email", "fulfillment", "reminders")
+    services = (
+        "ops",
+        "platform",
+        "contracts",
+        "identity",
+        "warehouse",
+        "billing",
+        "orders",
+        "email",
+        "fulfillment",
+        "reminders",
+    )
     assert set(providers) == {f"{s}-aws" for s in services}
     for name, tags in providers.items():
         assert tags == {"environment": run.stack, "project": "eventshop", "service": name.removesuffix("-aws")}

@@ -1,0 +1,73 @@
+"""Provisioners for Cognito user pools and their app clients (moto's cognito-idp issues real RS256 tokens).
+
+Kept beside provision.py, which registers them in PROVISIONERS. Outputs follow the provider: a pool's id is
+``<region>_<suffix>``, its ``endpoint`` is ``cognito-idp.<region>.amazonaws.com/<id>``; a client's id is its
+client id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+Provisioned = tuple[str, dict[str, Any]]
+
+
+class CognitoContext(Protocol):
+    """What these provisioners use of provision.Context."""
+
+    @property
+    def client(self) -> Callable[[str], Any]: ...
+
+
+class DeclaredResource(Protocol):
+    """What these provisioners use of provision.Declared."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def inputs(self) -> Mapping[str, Any]: ...
+
+
+def user_pool(ctx: CognitoContext, resource: DeclaredResource) -> Provisioned:
+    inputs = resource.inputs
+    policy = inputs.get("passwordPolicy") or {}
+    admin_only = bool((inputs.get("adminCreateUserConfig") or {}).get("allowAdminCreateUserOnly"))
+    pool = ctx.client("cognito-idp").create_user_pool(
+        PoolName=resource.name,
+        UsernameAttributes=list(inputs.get("usernameAttributes") or []),
+        AutoVerifiedAttributes=list(inputs.get("autoVerifiedAttributes") or []),
+        DeletionProtection=inputs.get("deletionProtection") or "INACTIVE",
+        MfaConfiguration=inputs.get("mfaConfiguration") or "OFF",
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": admin_only},
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": int(policy.get("minimumLength") or 8),
+                "RequireUppercase": bool(policy.get("requireUppercase")),
+                "RequireLowercase": bool(policy.get("requireLowercase")),
+                "RequireNumbers": bool(policy.get("requireNumbers")),
+                "RequireSymbols": bool(policy.get("requireSymbols")),
+            }
+        },
+    )["UserPool"]
+    region = pool["Id"].split("_", 1)[0]
+    return pool["Id"], {"arn": pool["Arn"], "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool['Id']}"}
+
+
+def user_pool_client(ctx: CognitoContext, resource: DeclaredResource) -> Provisioned:
+    inputs = resource.inputs
+    client = ctx.client("cognito-idp").create_user_pool_client(
+        UserPoolId=str(inputs["userPoolId"]),
+        ClientName=resource.name,
+        GenerateSecret=bool(inputs.get("generateSecret")),
+        ExplicitAuthFlows=list(inputs.get("explicitAuthFlows") or []),
+        PreventUserExistenceErrors=inputs.get("preventUserExistenceErrors") or "LEGACY",
+    )["UserPoolClient"]
+    return client["ClientId"], {"clientSecret": client.get("ClientSecret", "")}
+
+
+COGNITO_PROVISIONERS = {
+    "aws:cognito/userPool:UserPool": user_pool,
+    "aws:cognito/userPoolClient:UserPoolClient": user_pool_client,
+}
