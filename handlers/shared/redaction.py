@@ -23,7 +23,8 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 MASK = "*****"
 #: Keys whose values never reach a log line (compared case-insensitively, ``-`` and ``_`` ignored).
 SENSITIVE_KEYS = frozenset({"email", "paymenttoken", "token", "authorization", "cookie", "setcookie"})
-EMAIL = re.compile(r"[^@\s\"'<>(),;:\\]+@[^@\s\"'<>(),;:\\]+\.[A-Za-z]{2,}")
+#: An apostrophe is legal before the @ (o'brien@example.com), so it is masked with the rest of the address.
+EMAIL = re.compile(r"[^@\s\"<>(),;:\\]+@[^@\s\"'<>(),;:\\]+\.[A-Za-z]{2,}")
 
 
 def _is_sensitive(key: str) -> bool:

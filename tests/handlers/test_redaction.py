@@ -41,3 +41,9 @@ def test_a_logged_event_and_exception_come_out_redacted() -> None:
     assert lines[0]["body"] == {"email": MASK, "paymentToken": MASK}
     assert lines[0]["customer_email"] == MASK
     assert "ValueError" in lines[1]["exception"]
+
+
+def test_an_address_with_an_apostrophe_is_masked_whole() -> None:
+    # The local part before the apostrophe is part of the address: masking only "brien@..." would leak "o'".
+    assert redact("mail to o'brien@example.com bounced") == f"mail to {MASK} bounced"
+    assert redact('{"to": "o\'brien@example.com"}') == f'{{"to": "{MASK}"}}'
