@@ -43,7 +43,7 @@ class ConcurrencyBudget:
         shares = ", ".join(f"{handler} {count}" for handler, count in sorted(self.reservations.items()))
         raise SettingsError(
             f"Invalid settings for stack '{stack}' (Pulumi.{stack}.yaml):\n"
-            f"  - {self.settings.project}:concurrency.accountLimit: {self.settings.concurrency.account_limit} "
+            f"  - {self.settings.namespace}:concurrency.accountLimit: {self.settings.concurrency.account_limit} "
             f"leaves {self.unreserved} unreserved after reserving {self.reserved} ({shares}); "
             f"Lambda needs at least {UNRESERVED_MINIMUM}: raise the limit or lower concurrency.api, "
             "concurrency.email or consumers.maximumConcurrency"

@@ -153,5 +153,5 @@ def service_provider(name: str, settings: Settings) -> aws.Provider:
     return aws.Provider(
         f"{name}-aws",
         region=settings.region,
-        default_tags={"tags": {"environment": settings.stack, "project": settings.project, "service": name}},
+        default_tags={"tags": {"environment": settings.stack, "project": pulumi.get_project(), "service": name}},
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from components import name_prefix
 from services.events import EVENT_TYPES
 from settings import Settings
 
@@ -46,7 +47,7 @@ class Contracts(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.registry = aws.schemas.Registry(
             f"{name}-registry",
-            name=settings.prefix,
+            name=name_prefix(),
             description=f"Event contracts of the {settings.stack} stack's bus (one schema per detail-type)",
             opts=child,
         )

@@ -26,13 +26,21 @@ def fork_run() -> ProgramRun:
     return run_program("dev", config=config, project=FORK)
 
 
-def test_settings_take_the_project_name_from_the_running_program(fork_run: ProgramRun) -> None:
+def test_settings_read_their_keys_in_the_running_projects_namespace(fork_run: ProgramRun) -> None:
     config = {
         key.replace(f"{project_name()}:", f"{FORK}:", 1): value for key, value in load_stack_config("dev").items()
     }
 
-    assert settings_from_config("dev", config, project=FORK).prefix == f"{FORK}-dev"
-    assert settings_from_config("dev", config).bus_name == f"{FORK}-dev"
+    assert settings_from_config("dev", config, namespace=FORK).namespace == FORK
+    assert settings_from_config("dev", config).namespace == FORK
+
+
+def test_the_bus_and_the_schema_registry_take_the_engines_project_name(fork_run: ProgramRun) -> None:
+    buses = [r.outputs["name"] for r in fork_run.of_type("aws:cloudwatch/eventBus:EventBus")]
+    registries = [r.inputs["name"] for r in fork_run.of_type("aws:schemas/registry:Registry")]
+
+    assert f"{FORK}-dev" in buses
+    assert registries == [f"{FORK}-dev"]
 
 
 def test_a_renamed_project_still_delivers_every_alarm_to_its_alarm_topic(fork_run: ProgramRun) -> None:
