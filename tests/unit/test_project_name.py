@@ -5,7 +5,10 @@ from __future__ import annotations
 import fnmatch
 
 import pytest
+import yaml
 
+from devtools.asyncapi import render
+from devtools.event_catalog import rule_targets
 from devtools.program import ProgramRun, load_stack_config, project_name, run_program
 from settings import settings_from_config
 from tests.unit.graph import ALARM
@@ -60,3 +63,12 @@ def test_no_physical_name_keeps_the_old_project_name(fork_run: ProgramRun) -> No
     named = [r.outputs["name"] for r in fork_run.custom_resources if isinstance(r.outputs.get("name"), str)]
 
     assert [name for name in named if name.startswith(f"{project_name()}-")] == []
+
+
+def test_generated_documents_name_the_running_projects_bus(fork_run: ProgramRun) -> None:
+    channels = yaml.safe_load(render(fork_run))["channels"]
+
+    assert {(c["x-eventbridge"]["eventBus"], c["x-eventbridge"]["schemaRegistryName"]) for c in channels.values()} == {
+        (f"{FORK}-dev", f"{FORK}-dev")
+    }
+    assert {target.target_name for target in rule_targets(fork_run)} >= {"billing-queue", "email"}
