@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from components import Subscription
+from services.event_patterns import pattern_problems
 
 #: The catalogue file, shipped with the handlers (which check incoming sources against it) and read here.
-CATALOGUE = Path(__file__).resolve().parent.parent / "handlers" / "shared" / "contracts" / "catalogue.json"
+_PROJECT = Path(__file__).resolve().parent.parent
+CATALOGUE = _PROJECT / "handlers" / "shared" / "contracts" / "catalogue.json"
+#: The detail schemas (one draft-04 JSON Schema per detail-type) beside the catalogue, relative to the project.
+EVENT_CONTRACTS = Path("handlers/shared/contracts/events")
 _FIELDS = {"source": True, "producer": True, "unconsumed": False}
 
 
@@ -59,21 +65,58 @@ def source_of(detail_type: str) -> str:
     return EVENT_TYPES[detail_type].source
 
 
-def subscriptions(*detail_types: str) -> tuple[Subscription, ...]:
-    """One rule per producing source, each matching exactly that source's named detail-types.
+def contract_name(detail_type: str) -> str:
+    """The file stem of a detail-type's schema: ``Object Created`` -> ``ObjectCreated``."""
+    return "".join(detail_type.split())
+
+
+def schema_file(detail_type: str) -> Path:
+    return EVENT_CONTRACTS / f"{contract_name(detail_type)}.json"
+
+
+def load_schema(detail_type: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((_PROJECT / schema_file(detail_type)).read_text(encoding="utf-8"))
+    return schema
+
+
+class SubscriptionError(ValueError):
+    """A subscription can never receive an event: nobody produces what it names, or no contract matches."""
+
+
+def checked(subscription: Subscription, subscriber: str) -> Subscription:
+    """`subscription` itself, once its pattern is known to match a contract; else `SubscriptionError` naming
+    the subscriber, the rule and every reason (see `services.event_patterns`)."""
+    problems = pattern_problems(subscription.pattern, EVENT_TYPES, load_schema)
+    if problems:
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        raise SubscriptionError(
+            f"{subscriber}'s subscription {subscription.key!r} can never receive an event:\n{lines}"
+        )
+    return subscription
+
+
+def subscriptions(
+    *detail_types: str, subscriber: str = "a subscriber", where: Mapping[str, Any] | None = None
+) -> tuple[Subscription, ...]:
+    """One rule per producing source, each matching exactly that source's named detail-types (and, with `where`,
+    only events whose detail matches that content filter), each checked against the catalogue and contracts.
 
     The rule key is the source's last word (`eventshop.billing` -> `billing`), stable across edits.
     """
     unknown = [name for name in detail_types if name not in EVENT_TYPES]
     if unknown:
-        raise ValueError(f"unknown detail-type(s): {', '.join(unknown)} (known: {', '.join(EVENT_TYPES)})")
+        pattern = {"detail-type": sorted(unknown)}
+        checked(Subscription(key="unknown", pattern=pattern), subscriber)
     by_source: dict[str, list[str]] = defaultdict(list)
     for name in detail_types:
         by_source[source_of(name)].append(name)
     return tuple(
-        Subscription(
-            key=source.rsplit(".", 1)[-1],
-            pattern={"source": [source], "detail-type": sorted(names)},
+        checked(
+            Subscription(
+                key=source.rsplit(".", 1)[-1],
+                pattern={"source": [source], "detail-type": sorted(names)} | ({"detail": dict(where)} if where else {}),
+            ),
+            subscriber,
         )
         for source, names in sorted(by_source.items())
     )
