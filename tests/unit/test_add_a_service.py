@@ -7,6 +7,7 @@ tests/handlers/test_loyalty_example.py runs it on moto.
 from __future__ import annotations
 
 import re
+import runpy
 from collections.abc import Callable
 
 import pytest
@@ -134,3 +135,12 @@ def test_loyalty_dead_letters_alarm_and_carry_its_own_service_tag(loyalty_run: P
 def test_a_subscription_that_can_never_receive_an_event_fails_the_build(lines: str, reason: str) -> None:
     with pytest.raises(SubscriptionError, match=reason):
         run_callable(shop_with(lines), "dev", config=load_stack_config("dev"))
+
+
+def test_a_service_declared_after_the_concurrency_check_is_refused_not_left_unbudgeted() -> None:
+    def program() -> None:
+        namespace = runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        namespace["context"].subscribe("loyalty", on=("OrderShipped",), handler=FIXTURE_HANDLER)
+
+    with pytest.raises(ValueError, match="reserves concurrency after the budget was checked"):
+        run_callable(program, "dev", config=load_stack_config("dev"))
