@@ -16,11 +16,12 @@ from typing import Any
 from components import Subscription
 from services.event_patterns import pattern_problems
 
-#: The catalogue file, shipped with the handlers (which check incoming sources against it) and read here.
 _PROJECT = Path(__file__).resolve().parent.parent
+#: The catalogue file, shipped with the handlers (which check incoming sources against it) and read here.
 CATALOGUE = _PROJECT / "handlers" / "shared" / "contracts" / "catalogue.json"
 #: The detail schemas (one draft-04 JSON Schema per detail-type) beside the catalogue, relative to the project.
 EVENT_CONTRACTS = Path("handlers/shared/contracts/events")
+#: Each field of a catalogue entry, and whether it is required.
 _FIELDS = {"source": True, "producer": True, "unconsumed": False}
 
 
