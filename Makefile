@@ -8,7 +8,7 @@ ORDERS ?= 20
 BENCH_ORDERS ?= 500
 SCALE ?= 100,500,2000
 # `make test` runs the layers in this order, fastest first, and stops after the first layer that fails.
-TEST_LAYERS := unit contracts policy handlers localcloud e2e
+TEST_LAYERS := unit contracts policy ci handlers localcloud e2e
 UNLAYERED := $(filter-out $(TEST_LAYERS) __pycache__,$(patsubst tests/%/,%,$(wildcard tests/*/)))
 PYTEST := $(BIN)/python -m pytest -n 2 -q
 

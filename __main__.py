@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pulumi
 
-from components import EventBus, EventBusArgs
+from components import EventBus, EventBusArgs, name_prefix
 from services.billing import Billing
 from services.concurrency import ConcurrencyBudget
 from services.context import ServiceContext, service_provider
@@ -30,7 +30,7 @@ def provided(service: str) -> pulumi.ResourceOptions:
 ops = Ops("ops", settings, opts=provided("ops"))
 platform = EventBus(
     "events",
-    EventBusArgs(bus_name=settings.bus_name, archive_retention_days=settings.archive_retention_days),
+    EventBusArgs(bus_name=name_prefix(), archive_retention_days=settings.archive_retention_days),
     opts=provided("platform"),
 )
 contracts = Contracts("contracts", settings, opts=provided("contracts"))

@@ -1,6 +1,6 @@
 """Reusable, domain-free building blocks: one pattern per component, secure by default."""
 
-from components.base import BusRef, Grant, Transforms
+from components.base import BusRef, Grant, Transforms, name_prefix
 from components.bucket import Bucket, BucketArgs, ObjectLock
 from components.event_bus import EventBus, EventBusArgs
 from components.event_service import EventService, EventServiceArgs
@@ -45,4 +45,5 @@ __all__ = [
     "UserPoolArgs",
     "Workflow",
     "WorkflowArgs",
+    "name_prefix",
 ]

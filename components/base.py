@@ -18,9 +18,15 @@ Transforms = Mapping[str, Transform]
 MAX_NAME = 64
 
 
+def name_prefix() -> str:
+    """`<project>-<stack>`, from the engine (Pulumi.yaml's name, the selected stack): the one source of the
+    prefix every physical name carries, so a renamed project or a second stack never collides."""
+    return f"{pulumi.get_project()}-{pulumi.get_stack()}"
+
+
 def physical_name(name: str, suffix: str = "") -> str:
     """`<project>-<stack>-<name><suffix>`: stable across updates and unique per stack."""
-    return f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}{suffix}"
+    return f"{name_prefix()}-{name}{suffix}"
 
 
 def apply_transform(transforms: Transforms | None, role: str, kwargs: dict[str, Any]) -> dict[str, Any]:

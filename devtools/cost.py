@@ -36,7 +36,7 @@ from devtools.cost_model import (
     per_million_orders,
     per_run,
 )
-from devtools.program import ROOT, load_stack_config, run_program
+from devtools.program import ROOT, load_stack_config, project_name, run_program
 from localcloud import moto_patches
 from localcloud.cloud import LocalCloud
 from localcloud.demo import run_mix
@@ -49,8 +49,8 @@ DEFAULT_ORDERS = 10
 TOLERANCE = 0.10
 #: What the run changes so the stack can run here (see the module docstring).
 RUN_OVERRIDES = {
-    "eventshop:seedCatalog": "true",
-    "eventshop:customerNotifications": json.dumps(
+    f"{project_name()}:seedCatalog": "true",
+    f"{project_name()}:customerNotifications": json.dumps(
         {"outboxQueue": True, "emailSubscribers": [], "httpsSubscribers": []}
     ),
 }

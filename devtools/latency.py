@@ -117,10 +117,10 @@ def _batch_of(function: str, queue_suffix: str, order_id: str) -> Callable[[Trac
 def _queued(cloud: LocalCloud, function: str) -> tuple[Hop, ...]:
     """EventBridge -> SQS -> the function through its event source mapping."""
     return (
-        Hop(f"EventBridge -> SQS ({function.removeprefix(f'eventshop-{cloud.stack}-')}-queue)", "eventbridge"),
+        Hop(f"EventBridge -> SQS ({cloud.deployment.run.short_name(function)}-queue)", "eventbridge"),
         Hop("event source mapping batching window", "window", function),
         Hop("SQS -> Lambda (event source mapping)", "sqs-esm"),
-        Hop(f"Lambda {function.removeprefix(f'eventshop-{cloud.stack}-')}", "lambda", function),
+        Hop(f"Lambda {cloud.deployment.run.short_name(function)}", "lambda", function),
     )
 
 

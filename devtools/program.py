@@ -104,6 +104,17 @@ class RecordedResource:
 class ProgramRun:
     stack: str
     resources: list[RecordedResource] = field(default_factory=list)
+    #: The project the engine reported to the program (`pulumi.get_project()`), default Pulumi.yaml's.
+    project: str = field(default_factory=project_name)
+
+    @property
+    def prefix(self) -> str:
+        """`<project>-<stack>`, the prefix `components.base.name_prefix()` gave every physical name of the run."""
+        return f"{self.project}-{self.stack}"
+
+    def short_name(self, physical: str) -> str:
+        """A physical name without the run's prefix (`eventshop-dev-billing` -> `billing`)."""
+        return physical.removeprefix(f"{self.prefix}-")
 
     @property
     def custom_resources(self) -> list[RecordedResource]:
@@ -357,13 +368,14 @@ def run_callable(
     stack_config = config or {}
     region = stack_config.get("aws:region", "eu-west-1")
     recorder = mocks or RecordingMocks(stack, region)
+    recorder.run.project = project or project_name()
     lean = contextlib.ExitStack()
     if not sdk_defaults:
         lean.enter_context(_without_source_positions())
         lean.enter_context(deferred_cycle_collection())
     with _run_lock, _in_project_root(), lean:
         pulumi.runtime.settings.ROOT.set(None)
-        pulumi.runtime.set_mocks(recorder, project=project or project_name(), stack=stack, preview=preview)
+        pulumi.runtime.set_mocks(recorder, project=recorder.run.project, stack=stack, preview=preview)
         pulumi.runtime.set_all_config(stack_config, [])
         run_to_completion: Callable[[], None] = pulumi.runtime.test(program)  # type: ignore[no-untyped-call]
         run_to_completion()

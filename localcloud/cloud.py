@@ -37,7 +37,6 @@ from devtools.program import (
     RecordedResource,
     deferred_cycle_collection,
     load_stack_config,
-    project_name,
     run_program,
 )
 from localcloud import botocore_cache, faults, iam, moto_patches, queue_clock, stepfunctions, stepfunctions_patches
@@ -612,7 +611,7 @@ class LocalCloud:
     def function(self, name_suffix: str) -> LocalFunction:
         """A function by its full name or by the part after ``<project>-<stack>-``."""
         for name, function in self.functions.items():
-            if name in (name_suffix, f"{project_name()}-{self.stack}-{name_suffix}"):
+            if name in (name_suffix, f"{self.deployment.run.prefix}-{name_suffix}"):
                 return function
         raise KeyError(f"no function {name_suffix!r}; have {sorted(self.functions)}")
 

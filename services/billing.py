@@ -23,6 +23,8 @@ from components import Bucket, BucketArgs, Grant, ObjectLock, QueuedConsumer, Ta
 from components.base import physical_name, region_name
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs, KeyUser
 from components.event_forwarder import EventForwarder, EventForwarderArgs
+from components.subscriptions import Subscription
+from services import events
 from services.context import ServiceContext, idempotency_grant, table_grant
 
 SOURCE = "eventshop.billing"
@@ -32,12 +34,14 @@ INVOICE_PREFIX = "invoices/"
 
 
 def invoice_created_pattern(bucket_name: str) -> dict[str, Any]:
-    """S3's Object Created events for new invoices in ``bucket_name`` (on the default or the shop bus)."""
-    return {
+    """S3's Object Created events for new invoices in ``bucket_name`` (on the default or the shop bus), checked
+    against the catalogue and S3's contract like every subscription."""
+    pattern = {
         "source": ["aws.s3"],
         "detail-type": ["Object Created"],
         "detail": {"bucket": {"name": [bucket_name]}, "object": {"key": [{"prefix": INVOICE_PREFIX}]}},
     }
+    return dict(events.checked(Subscription(key="invoices", pattern=pattern), "invoice notifications").pattern)
 
 
 class Billing(pulumi.ComponentResource):

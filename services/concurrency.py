@@ -21,9 +21,17 @@ class ConcurrencyBudget:
 
     settings: Settings
     reservations: dict[str, int] = field(default_factory=dict)
+    checked: bool = False
 
     def reserve(self, handler: str, count: int) -> int:
-        """Record ``count`` reserved executions for the function running ``handler``; return ``count``."""
+        """Record ``count`` reserved executions for the function running ``handler``; return ``count``.
+
+        A reservation after ``check`` would escape it, so it is refused."""
+        if self.checked:
+            raise ValueError(
+                f"{handler} reserves concurrency after the budget was checked: declare it before "
+                "context.concurrency.check()"
+            )
         self.reservations[handler] = count
         return count
 
@@ -37,13 +45,14 @@ class ConcurrencyBudget:
 
     def check(self) -> None:
         """Raise ``SettingsError`` (naming the key and the stack) when the reservations do not fit."""
+        self.checked = True
         if self.unreserved >= UNRESERVED_MINIMUM:
             return
         stack = self.settings.stack
         shares = ", ".join(f"{handler} {count}" for handler, count in sorted(self.reservations.items()))
         raise SettingsError(
             f"Invalid settings for stack '{stack}' (Pulumi.{stack}.yaml):\n"
-            f"  - {self.settings.project}:concurrency.accountLimit: {self.settings.concurrency.account_limit} "
+            f"  - {self.settings.namespace}:concurrency.accountLimit: {self.settings.concurrency.account_limit} "
             f"leaves {self.unreserved} unreserved after reserving {self.reserved} ({shares}); "
             f"Lambda needs at least {UNRESERVED_MINIMUM}: raise the limit or lower concurrency.api, "
             "concurrency.email or consumers.maximumConcurrency"

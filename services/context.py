@@ -24,10 +24,11 @@ from components import (
 from components.event_service import AsyncRetry
 from services import events
 from services.concurrency import ConcurrencyBudget
+from services.grants import IDEMPOTENCY_ACTIONS, idempotency_grant, table_grant
+from services.subscriber import OwnTable, Subscriber
 from settings import Settings
 
-# What Powertools' DynamoDB idempotency store does, and nothing more.
-IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+__all__ = ["IDEMPOTENCY_ACTIONS", "ServiceContext", "idempotency_grant", "service_provider", "table_grant"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,11 @@ class ServiceContext:
             maximum_event_age_seconds=self.settings.async_invoke.maximum_event_age_seconds,
         )
 
-    def queued(self, consumes: Sequence[str], function: FunctionArgs) -> QueuedConsumerArgs:
-        """A QueuedConsumer of the named detail-types, batching and redriving as the stack says.
+    def queued(
+        self, consumes: Sequence[str], function: FunctionArgs, *, where: Mapping[str, Any] | None = None
+    ) -> QueuedConsumerArgs:
+        """A QueuedConsumer of the named detail-types (whose detail matches `where`, if given), batching and
+        redriving as the stack says.
 
         The function reserves what its event source mapping may drive at most, so it never throttles
         its own queue and never takes more.
@@ -70,10 +74,34 @@ class ServiceContext:
         reserved = self.concurrency.reserve(function.handler, self.settings.consumers.maximum_concurrency)
         return QueuedConsumerArgs(
             bus=self.bus,
-            subscriptions=events.subscriptions(*consumes),
+            subscriptions=events.subscriptions(*consumes, subscriber=function.handler, where=where),
             batching=self.batching,
             max_receive_count=self.settings.consumers.max_receive_count,
             function=dataclasses.replace(function, reserved_concurrency=reserved),
+        )
+
+    def subscribe(
+        self,
+        name: str,
+        *,
+        on: Sequence[str],
+        handler: str,
+        tables: Sequence[OwnTable] = (),
+        emits: Sequence[str] = (),
+        where: Mapping[str, Any] | None = None,
+    ) -> Subscriber:
+        """A new service `name` that reacts to the detail-types `on` (see `services.subscriber`), tagged as its
+        own service. Fails while the program is built if nobody produces what it names, no contract matches
+        its pattern (`where` filters the detail), or it emits a detail-type the catalogue does not give it."""
+        return Subscriber(
+            name,
+            self,
+            on=on,
+            handler=handler,
+            tables=tables,
+            emits=emits,
+            where=where,
+            opts=pulumi.ResourceOptions(providers=[service_provider(name, self.settings)]),
         )
 
     def function(
@@ -145,18 +173,10 @@ class ServiceContext:
         return self.table(f"{service}-idempotency", "id", ttl_attribute="expiration", parent=parent)
 
 
-def table_grant(table: Table, *actions: str) -> Grant:
-    return Grant(actions=tuple(actions), resources=(table.table.arn,))
-
-
-def idempotency_grant(table: Table) -> Grant:
-    return table_grant(table, *IDEMPOTENCY_ACTIONS)
-
-
 def service_provider(name: str, settings: Settings) -> aws.Provider:
     """A provider whose default tags name the environment, the project and the service."""
     return aws.Provider(
         f"{name}-aws",
         region=settings.region,
-        default_tags={"tags": {"environment": settings.stack, "project": settings.project, "service": name}},
+        default_tags={"tags": {"environment": settings.stack, "project": pulumi.get_project(), "service": name}},
     )

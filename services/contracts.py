@@ -6,26 +6,16 @@ as they are, so the registry, the code and ``docs/events.md`` cannot disagree.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pulumi
 import pulumi_aws as aws
 
-from services.events import EVENT_TYPES
+from components import name_prefix
+from services.events import EVENT_CONTRACTS, EVENT_TYPES, contract_name, schema_file
 from settings import Settings
 
-#: Relative to the project root, like the API's request contracts (the program runs from there).
-EVENT_CONTRACTS = Path("handlers/shared/contracts/events")
+__all__ = ["EVENT_CONTRACTS", "SCHEMA_TYPE", "Contracts", "contract_name", "schema_file", "schema_name"]
+
 SCHEMA_TYPE = "JSONSchemaDraft4"
-
-
-def contract_name(detail_type: str) -> str:
-    """The file stem of a detail-type's schema: ``Object Created`` -> ``ObjectCreated``."""
-    return "".join(detail_type.split())
-
-
-def schema_file(detail_type: str) -> Path:
-    return EVENT_CONTRACTS / f"{contract_name(detail_type)}.json"
 
 
 def schema_name(detail_type: str) -> str:
@@ -46,7 +36,7 @@ class Contracts(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.registry = aws.schemas.Registry(
             f"{name}-registry",
-            name=settings.prefix,
+            name=name_prefix(),
             description=f"Event contracts of the {settings.stack} stack's bus (one schema per detail-type)",
             opts=child,
         )

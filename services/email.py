@@ -93,7 +93,7 @@ class Email(pulumi.ComponentResource):
             EventServiceArgs(
                 bus=ctx.bus,
                 subscriptions=(
-                    *events.subscriptions(*CONSUMES),
+                    *events.subscriptions(*CONSUMES, subscriber="handlers.email.app.handler"),
                     # "Your invoice is ready": the invoices' Object Created events, forwarded to the shop bus.
                     Subscription(key="invoices", pattern=invoice_created_pattern(billing.invoices_bucket_name)),
                 ),

@@ -109,7 +109,7 @@ class Fulfillment(pulumi.ComponentResource):
             WorkflowArgs(
                 definition=pulumi.Output.json_dumps(asl),
                 bus=ctx.bus,
-                starts_on=events.subscriptions(*CONSUMES)[0],
+                starts_on=events.subscriptions(*CONSUMES, subscriber="the fulfillment workflow")[0],
                 grants=(
                     table_grant(self.customers, "dynamodb:GetItem", "dynamodb:UpdateItem"),
                     table_grant(self.shipments, "dynamodb:UpdateItem"),

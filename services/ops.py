@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components import NotifyingTopic, NotifyingTopicArgs, TopicSubscription
+from components import NotifyingTopic, NotifyingTopicArgs, TopicSubscription, name_prefix
 from settings import Settings
 
 
@@ -16,7 +16,7 @@ class Ops(pulumi.ComponentResource):
         self.alarms = NotifyingTopic(
             "alarms",
             NotifyingTopicArgs(
-                alarm_name_prefix=f"{settings.prefix}-",
+                alarm_name_prefix=f"{name_prefix()}-",
                 subscriptions=(TopicSubscription(key="on-call", protocol="email", endpoint=settings.alarm_email),),
             ),
             opts=pulumi.ResourceOptions(parent=self),

@@ -18,10 +18,18 @@ import fastjsonschema
 
 EVENT_CONTRACTS = Path(__file__).parent / "contracts" / "events"
 SAMPLES = EVENT_CONTRACTS / "samples"
+#: The event catalogue (detail-type -> source, producer): the one file the program's rules are built from too.
+CATALOGUE = Path(__file__).parent / "contracts" / "catalogue.json"
 
 
 class EventContractError(ValueError):
     """An event's detail breaks its detail-type's schema (or the detail-type has none)."""
+
+
+def catalogued_sources() -> dict[str, str]:
+    """Which source may put which detail-type, as the catalogue says."""
+    events: dict[str, dict[str, str]] = json.loads(CATALOGUE.read_text(encoding="utf-8"))["events"]
+    return {detail_type: event["source"] for detail_type, event in events.items()}
 
 
 def contract_name(detail_type: str) -> str:

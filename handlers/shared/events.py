@@ -12,32 +12,20 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.shared import clients, wire
-from handlers.shared.event_contracts import validate_detail
+from handlers.shared.event_contracts import catalogued_sources, validate_detail
 
 SCHEMA_VERSION = "1"
 #: Namespace of every id eventshop derives with uuid5 (event ids, idempotent order ids).
 NAMESPACE = uuid.UUID("1f2c8111-5594-47fb-8888-d26e1a680afe")
-#: Which source may publish which detail-type; a mismatch is a malformed (or spoofed) event.
-SOURCES: Mapping[str, str] = {
-    "OrderPlaced": "eventshop.orders",
-    "PaymentSucceeded": "eventshop.billing",
-    "PaymentFailed": "eventshop.billing",
-    "PaymentRefunded": "eventshop.billing",
-    "StockReserved": "eventshop.warehouse",
-    "OutOfStock": "eventshop.warehouse",
-    "StockReleased": "eventshop.warehouse",
-    "OrderShipped": "eventshop.fulfillment",
-    "FulfillmentFailed": "eventshop.fulfillment",
-    "ItemAddedToCart": "eventshop.carts",
-    "CartReminderDue": "eventshop.reminders",
-    "Object Created": "aws.s3",
-}
+#: Which source may publish which detail-type (the catalogue's); a mismatch is a malformed (or spoofed) event.
+SOURCES: Mapping[str, str] = MappingProxyType(catalogued_sources())
 #: PutEvents accepts at most this many entries per call.
 MAX_ENTRIES_PER_PUT = 10
 

@@ -1,5 +1,5 @@
 """The program's rules against the contracts, in both stacks: patterns match exactly the samples they name,
-and every produced detail-type has a consumer or is declared unconsumed on purpose (services/events.py)."""
+and every produced detail-type has a consumer or is declared unconsumed on purpose (the catalogue)."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_every_produced_detail_type_is_consumed_or_declared_unconsumed(runs: dic
     consumers = consumed(runs[stack])
 
     orphans = sorted(set(EVENT_TYPES) - set(consumers) - set(UNCONSUMED))
-    assert orphans == [], f"no rule consumes {orphans}: add a consumer or declare it in services.events.UNCONSUMED"
+    assert orphans == [], f"no rule consumes {orphans}: add a consumer or an `unconsumed` reason in the catalogue"
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -99,7 +99,7 @@ def test_nothing_declared_unconsumed_has_a_consumer(runs: dict[str, ProgramRun],
     consumers = consumed(runs[stack])
 
     stale = {name: consumers[name] for name in UNCONSUMED if name in consumers}
-    assert stale == {}, f"remove these from services.events.UNCONSUMED, rules consume them: {stale}"
+    assert stale == {}, f"remove the `unconsumed` reason of these from the catalogue, rules consume them: {stale}"
     assert set(UNCONSUMED) <= set(EVENT_TYPES)
     assert all(reason.strip() for reason in UNCONSUMED.values())
 

@@ -19,7 +19,7 @@ from handlers.shared.event_contracts import (
     sample_path,
     validate_detail,
 )
-from handlers.shared.events import SOURCES, EventPublisher, OutgoingEvent
+from handlers.shared.events import EventPublisher, OutgoingEvent
 from services.events import EVENT_TYPES
 
 DETAIL_TYPES = sorted(EVENT_TYPES)
@@ -40,8 +40,6 @@ def test_every_catalogued_detail_type_has_exactly_one_schema_and_one_sample() ->
     assert contract_name("Object Created") == "ObjectCreated"
 
 
-def test_the_handlers_know_the_same_sources_as_the_catalogue() -> None:
-    assert dict(SOURCES) == {name: event.source for name, event in EVENT_TYPES.items()}
 
 
 @pytest.mark.parametrize("detail_type", DETAIL_TYPES)

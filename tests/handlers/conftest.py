@@ -1,7 +1,8 @@
 """Fixtures for the handler tests: a moto account holding the shop's tables, bus, capture queue and topic.
 
-Handler modules create their AWS clients at import, so each handler fixture sets the function's
-environment first and then imports (or reloads) the module inside the ``mock_aws`` context.
+Handler modules read their environment at import, as in a Lambda container, and make their AWS clients on
+first use (``handlers.shared.clients``), so each handler fixture sets the function's environment and imports
+the module once; no test reloads a module.
 Every event put on the bus reaches the ``capture`` SQS queue through a rule, so tests read back
 what a handler emitted exactly as a downstream consumer would receive it.
 """

@@ -229,7 +229,8 @@ def test_error_faults_spare_other_functions_and_the_clouds_own_calls(hooked: Fau
 def test_unscoped_error_faults_reach_the_state_machines_calls(hooked: FaultInjector) -> None:
     """moto's Step Functions interpreter calls AWS on its own threads, outside any handler."""
     interpreter: dict[str, Any] = {"__name__": "moto.stepfunctions.parser.asl.fake_task", "put_event": put_event}
-    exec("def run_task():\n    return put_event(None)\n", interpreter)  # noqa: S102 - a frame in moto's package
+    # Compiled in a namespace named after moto's module, so the call's frame is one of moto's package.
+    exec("def run_task():\n    return put_event(None)\n", interpreter)
     hooked.configure({"faults": [{**THROTTLE, "function": "billing"}]})
     assert interpreter["run_task"]()["FailedEntryCount"] == 0, "a scoped fault is the function's alone"
 

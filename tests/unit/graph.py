@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from devtools.program import ProgramRun, RecordedResource
+from devtools.program import ROOT, ProgramRun, RecordedResource
 
 QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
@@ -24,6 +25,24 @@ TABLE = "aws:dynamodb/table:Table"
 TOPIC = "aws:sns/topic:Topic"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+
+
+def lambda_entry_points(package: str = "handlers") -> list[str]:
+    """Every Lambda entry point under `package` (`handlers.billing.app.handler`): each module-level function
+    decorated with Powertools' `inject_lambda_context`, as every entry point is. What the program must deploy,
+    read from the code."""
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and any(
+                isinstance(decorator, ast.Call)
+                and isinstance(decorator.func, ast.Attribute)
+                and decorator.func.attr == "inject_lambda_context"
+                for decorator in node.decorator_list
+            ):
+                found.append(f"{module}.{node.name}")
+    return found
 
 
 @dataclass

@@ -13,7 +13,7 @@ from tests.unit.graph import FUNCTION, MAPPING
 
 
 def reserved_by_function(run: ProgramRun) -> dict[str, int | None]:
-    prefix = f"eventshop-{run.stack}-"
+    prefix = f"{run.prefix}-"
     return {
         str(fn.inputs["name"]).removeprefix(prefix): (
             None
@@ -37,7 +37,7 @@ def test_each_queued_consumer_reserves_what_its_mapping_may_drive(run: ProgramRu
     assert mappings
     for mapping in mappings:
         function = (
-            str(mapping.inputs["functionName"]).rsplit(":function:", 1)[-1].removeprefix(f"eventshop-{run.stack}-")
+            str(mapping.inputs["functionName"]).rsplit(":function:", 1)[-1].removeprefix(f"{run.prefix}-")
         )
         if ":sqs:" in str(mapping.inputs["eventSourceArn"]):
             assert int(mapping.inputs["scalingConfig"]["maximumConcurrency"]) == settings.consumers.maximum_concurrency

@@ -5,7 +5,10 @@ from __future__ import annotations
 import fnmatch
 
 import pytest
+import yaml
 
+from devtools.asyncapi import render
+from devtools.event_catalog import rule_targets
 from devtools.program import ProgramRun, load_stack_config, project_name, run_program
 from settings import settings_from_config
 from tests.unit.graph import ALARM
@@ -26,13 +29,21 @@ def fork_run() -> ProgramRun:
     return run_program("dev", config=config, project=FORK)
 
 
-def test_settings_take_the_project_name_from_the_running_program(fork_run: ProgramRun) -> None:
+def test_settings_read_their_keys_in_the_running_projects_namespace(fork_run: ProgramRun) -> None:
     config = {
         key.replace(f"{project_name()}:", f"{FORK}:", 1): value for key, value in load_stack_config("dev").items()
     }
 
-    assert settings_from_config("dev", config, project=FORK).prefix == f"{FORK}-dev"
-    assert settings_from_config("dev", config).bus_name == f"{FORK}-dev"
+    assert settings_from_config("dev", config, namespace=FORK).namespace == FORK
+    assert settings_from_config("dev", config).namespace == FORK
+
+
+def test_the_bus_and_the_schema_registry_take_the_engines_project_name(fork_run: ProgramRun) -> None:
+    buses = [r.outputs["name"] for r in fork_run.of_type("aws:cloudwatch/eventBus:EventBus")]
+    registries = [r.inputs["name"] for r in fork_run.of_type("aws:schemas/registry:Registry")]
+
+    assert f"{FORK}-dev" in buses
+    assert registries == [f"{FORK}-dev"]
 
 
 def test_a_renamed_project_still_delivers_every_alarm_to_its_alarm_topic(fork_run: ProgramRun) -> None:
@@ -52,3 +63,12 @@ def test_no_physical_name_keeps_the_old_project_name(fork_run: ProgramRun) -> No
     named = [r.outputs["name"] for r in fork_run.custom_resources if isinstance(r.outputs.get("name"), str)]
 
     assert [name for name in named if name.startswith(f"{project_name()}-")] == []
+
+
+def test_generated_documents_name_the_running_projects_bus(fork_run: ProgramRun) -> None:
+    channels = yaml.safe_load(render(fork_run))["channels"]
+
+    assert {(c["x-eventbridge"]["eventBus"], c["x-eventbridge"]["schemaRegistryName"]) for c in channels.values()} == {
+        (f"{FORK}-dev", f"{FORK}-dev")
+    }
+    assert {target.target_name for target in rule_targets(fork_run)} >= {"billing-queue", "email"}

@@ -16,7 +16,7 @@ def test_the_real_stack_files_are_valid() -> None:
     assert (dev.log_retention_days, prod.log_retention_days) == (7, 90)
     assert dev.data.protect is False and prod.data.protect is True
     assert dev.customer_notifications.outbox_queue and not prod.customer_notifications.outbox_queue
-    assert dev.bus_name == "eventshop-dev" and prod.prefix == "eventshop-prod"
+    assert (dev.stack, dev.namespace, prod.stack) == ("dev", "eventshop", "prod")
 
 
 def test_a_missing_key_names_the_key_and_the_stack() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from devtools.program import ProgramRun
+from devtools.program import ROOT, ProgramRun
 from tests.unit.graph import LOG_GROUP, MAPPING, SUBSCRIPTION, TABLE, Graph
 
 
@@ -40,7 +40,9 @@ def test_only_dev_seeds_the_catalog_and_inventory(runs: dict[str, ProgramRun]) -
     }
     stock = json.loads(runs["dev"].named("inventory-item-VINYL-SOLDOUT").inputs["item"])
     assert stock == {"sku": {"S": "VINYL-SOLDOUT"}, "available": {"N": "0"}}
-    assert len(runs["dev"].of_type("aws:dynamodb/tableItem:TableItem")) == 12
+    # Each product of the seed catalog is one catalog item and one inventory item.
+    products = json.loads((ROOT / "services" / "catalog.json").read_text())
+    assert len(runs["dev"].of_type("aws:dynamodb/tableItem:TableItem")) == 2 * len(products)
     assert runs["prod"].of_type("aws:dynamodb/tableItem:TableItem") == []
 
 

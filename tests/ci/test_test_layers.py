@@ -1,0 +1,28 @@
+"""`make test` runs every test file exactly once: each directory of tests/ is one layer of TEST_LAYERS."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def declared_layers() -> list[str]:
+    match = re.search(r"^TEST_LAYERS := (.+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert match, "the Makefile declares no TEST_LAYERS"
+    return match.group(1).split()
+
+
+def test_every_directory_with_tests_is_exactly_one_layer() -> None:
+    layers = declared_layers()
+    with_tests = {path.parent.name for path in (ROOT / "tests").glob("*/test_*.py")}
+
+    assert len(layers) == len(set(layers)), f"a layer is listed twice, so its tests run twice: {layers}"
+    assert set(layers) == with_tests
+    assert not list((ROOT / "tests").glob("test_*.py")), "a test file directly in tests/ belongs to no layer"
+
+
+def test_ci_runs_the_layers_through_make_test() -> None:
+    assert re.search(r"^make test$", (ROOT / ".ci" / "run").read_text(), re.MULTILINE)
+    assert "for layer in $(TEST_LAYERS)" in (ROOT / "Makefile").read_text()
