@@ -5,6 +5,7 @@ ask one place.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,9 +13,8 @@ from devtools.program import (
     ProgramRun,
     RecordedResource,
 )
-from localcloud import iam
+from localcloud import iam, moto_patches
 from localcloud.functions import FunctionSpec
-from localcloud.streams import StreamMappingSpec
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,44 @@ class MappingSpec:
     window_seconds: int
     maximum_concurrency: int
     report_item_failures: bool
+
+
+@dataclass(frozen=True)
+class StreamMappingSpec:
+    """One event-source mapping whose source is a DynamoDB stream."""
+
+    function: str
+    stream_arn: str
+    batch_size: int
+    report_item_failures: bool
+    maximum_record_age_seconds: int
+    on_failure: str | None
+    filter_patterns: tuple[str, ...] = ()
+
+    @staticmethod
+    def is_stream(source_arn: str) -> bool:
+        return ":dynamodb:" in source_arn and "/stream/" in source_arn
+
+    @classmethod
+    def read(cls, inputs: Mapping[str, Any], function: str) -> StreamMappingSpec:
+        destination = ((inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
+        filters = (inputs.get("filterCriteria") or {}).get("filters") or []
+        age = int(inputs.get("maximumRecordAgeInSeconds") or -1)
+        return cls(
+            function=function,
+            stream_arn=str(inputs["eventSourceArn"]),
+            batch_size=int(inputs.get("batchSize") or 100),
+            report_item_failures="ReportBatchItemFailures" in (inputs.get("functionResponseTypes") or []),
+            maximum_record_age_seconds=age if age > 0 else 24 * 3600,
+            on_failure=str(destination) if destination else None,
+            filter_patterns=tuple(str(f["pattern"]) for f in filters if f.get("pattern")),
+        )
+
+    def wants(self, record: Mapping[str, Any]) -> bool:
+        """Whether the mapping's filters let ``record`` (as Lambda delivers it) invoke the function."""
+        return not self.filter_patterns or any(
+            moto_patches.pattern_matches(pattern, dict(record)) for pattern in self.filter_patterns
+        )
 
 
 @dataclass(frozen=True)

@@ -18,42 +18,18 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import jsonschema
 import pulumi
-from botocore.config import Config
 
 from devtools.program import ACCOUNT_ID, RecordedResource, RecordingMocks
+from localcloud.clients import Clients
 from localcloud.provision_s3 import S3_PROVISIONERS
 
 Outputs = dict[str, Any]
-#: moto accepts any credentials; these never leave the process.
-MOTO_KEY = "testing"
 Provisioned = tuple[str, Outputs]
-
-
-@dataclass
-class Clients:
-    """boto3 clients of one explicit session, created once, used only by the local cloud itself."""
-
-    region: str
-    session: boto3.Session = field(init=False)
-    _clients: dict[str, Any] = field(default_factory=dict, init=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
-
-    def __post_init__(self) -> None:
-        key = MOTO_KEY
-        self.session = boto3.Session(aws_access_key_id=key, aws_secret_access_key=key, region_name=self.region)
-
-    def __call__(self, service: str) -> Any:
-        with self._lock:
-            if service not in self._clients:
-                config = Config(retries={"max_attempts": 1}, account_id_endpoint_mode="disabled")
-                self._clients[service] = self.session.client(service, config=config)
-            return self._clients[service]
 
 
 class Context:
