@@ -25,7 +25,7 @@ import jsonschema
 from botocore.exceptions import ClientError, ParamValidationError
 
 from localcloud import vtl
-from localcloud.provision import Context
+from localcloud.provision.base import mapping as mapping_input
 from localcloud.trace import order_id_of
 
 if TYPE_CHECKING:
@@ -351,7 +351,7 @@ class LocalApi:
             return self._gateway_response("DEFAULT_5XX", context, 500, "Internal server error")
         response_templates = chosen.get("responseTemplates") or {}
         if isinstance(response_templates, str):
-            response_templates = Context.mapping(response_templates)
+            response_templates = mapping_input(response_templates)
         response_template = response_templates.get(JSON)
         output = (
             vtl.render(response_template, vtl.Input(response_text, params, query, headers), context)

@@ -1,0 +1,62 @@
+"""The one place the service modules are registered. A new AWS service is a module in this package with its own
+``PROVISIONERS`` table (Pulumi type token -> provisioner), imported below and listed in ``SERVICES``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import ModuleType
+
+from localcloud.provision import (
+    apigateway,
+    cloudwatch,
+    dynamodb,
+    events,
+    iam,
+    kms,
+    lambda_,
+    s3,
+    scheduler,
+    schemas,
+    sns,
+    sqs,
+    stepfunctions,
+)
+from localcloud.provision.base import Provisioner
+
+SERVICES: tuple[ModuleType, ...] = (
+    apigateway,
+    cloudwatch,
+    dynamodb,
+    events,
+    iam,
+    kms,
+    lambda_,
+    s3,
+    scheduler,
+    schemas,
+    sns,
+    sqs,
+    stepfunctions,
+)
+
+
+class DuplicateProvisionerError(ValueError):
+    """Two service modules claim the same resource type."""
+
+
+def merged(services: Iterable[ModuleType]) -> dict[str, Provisioner]:
+    """Every service's table in one; a type token claimed twice is an error naming both modules."""
+    table: dict[str, Provisioner] = {}
+    owner: dict[str, str] = {}
+    for service in services:
+        own: Mapping[str, Provisioner] = service.PROVISIONERS
+        for token, provisioner in own.items():
+            if token in table:
+                raise DuplicateProvisionerError(f"{token} is provisioned by both {owner[token]} and {service.__name__}")
+            table[token] = provisioner
+            owner[token] = service.__name__
+    return table
+
+
+#: Every provisioner, by Pulumi type token.
+PROVISIONERS = merged(SERVICES)
