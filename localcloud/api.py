@@ -11,7 +11,6 @@ Throttling (``MethodSettings``) is stored in moto but not enforced locally.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import time
@@ -29,7 +28,7 @@ from localcloud.provision.base import mapping as mapping_input
 from localcloud.trace import order_id_of
 
 if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud
+    from localcloud.host import CloudHost
 
 JSON = "application/json"
 _AWS_ACTION = re.compile(r"^arn:aws:apigateway:[^:]+:(?P<service>[^:]+):action/(?P<action>\w+)$")
@@ -75,7 +74,7 @@ def _snake(name: str) -> str:
 class LocalApi:
     """The deployed REST API; ``request`` answers one HTTP request."""
 
-    def __init__(self, cloud: LocalCloud) -> None:
+    def __init__(self, cloud: CloudHost) -> None:
         self.cloud = cloud
         run = cloud.deployment.run
         apis = run.of_type("aws:apigateway/restApi:RestApi")
@@ -264,7 +263,7 @@ class LocalApi:
         function_arn = uri.split("/functions/", 1)[1].rsplit("/invocations", 1)[0]
         spec = self.cloud.deployment.function_by_arn(function_arn)
         source_arn = f"{self.execution_arn}/{self.stage}/{route.method}{path}"
-        if not self._may_invoke(spec.name, spec.arn, source_arn):
+        if not self.cloud.deployment.allows_invoke(spec, "apigateway.amazonaws.com", source_arn):
             self.cloud.trace.add("error", "api", f"API Gateway may not invoke {spec.name} for {source_arn}")
             return self._gateway_response("DEFAULT_5XX", context, 500, "Internal server error")
         event = {
@@ -307,16 +306,6 @@ class LocalApi:
         for key, values in (payload.get("multiValueHeaders") or {}).items():
             response_headers[str(key)] = ", ".join(str(v) for v in values)
         return ApiResponse(int(payload["statusCode"]), str(payload.get("body") or ""), response_headers)
-
-    def _may_invoke(self, name: str, arn: str, source_arn: str) -> bool:
-        for permission in self.cloud.deployment.permissions:
-            inputs = permission.inputs
-            if str(inputs.get("function")) not in (name, arn) or inputs.get("principal") != "apigateway.amazonaws.com":
-                continue
-            pattern = inputs.get("sourceArn")
-            if pattern is None or fnmatch.fnmatchcase(source_arn, str(pattern)):
-                return True
-        return False
 
     def _aws_action(
         self,

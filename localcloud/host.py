@@ -1,0 +1,64 @@
+"""What the parts built on a whole deployed cloud use of it, as protocols: the API and the SQS pollers see these,
+not ``LocalCloud``, so neither depends on the composition root (``LocalCloud`` satisfies both)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from localcloud.clock import Clock
+from localcloud.deployment import Deployment
+from localcloud.faults import FaultInjector
+from localcloud.functions import LocalFunction
+from localcloud.iam import CallRecorder
+from localcloud.trace import Trace
+
+
+class CloudHost(Protocol):
+    """The runtime's parts (see ``runtime.Runtime``) with what was deployed and the functions loaded from it."""
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def account(self) -> str: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def trace(self) -> Trace: ...
+
+    @property
+    def recorder(self) -> CallRecorder: ...
+
+    @property
+    def faults(self) -> FaultInjector: ...
+
+    @property
+    def deployment(self) -> Deployment: ...
+
+    @property
+    def functions(self) -> Mapping[str, LocalFunction]: ...
+
+    @property
+    def running(self) -> bool: ...
+
+    def clients(self, service: str) -> Any:
+        """The cloud's own client of ``service``."""
+
+    def busy(self) -> contextlib.AbstractContextManager[None]:
+        """Count the block as work in flight."""
+
+
+class Gate(Protocol):
+    def pass_through(self, running: Callable[[], bool]) -> None:
+        """Return at once when open; else wait until opened (or ``running()`` turns false)."""
+
+
+class PollerHost(CloudHost, Protocol):
+    """What an SQS poller uses: the cloud, and the gate that holds every poller at once."""
+
+    @property
+    def gate(self) -> Gate: ...
