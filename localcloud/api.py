@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
-from botocore.exceptions import ClientError, ParamValidationError
 
 from localcloud import vtl
+from localcloud.api_services import call_service
 from localcloud.provision.base import mapping as mapping_input
 from localcloud.trace import order_id_of
 
@@ -65,10 +65,6 @@ def _text_of(body: Any) -> tuple[str, str | None]:
     if isinstance(body, str):
         return body, None
     return ("" if body is None else json.dumps(body)), None
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 class LocalApi:
@@ -332,7 +328,7 @@ class LocalApi:
             rendered = vtl.render(template, vtl.Input(body, params, query, headers), context)
         role = str(integration.get("credentials") or "").rsplit("/", 1)[-1]
         service, action = match.group("service"), match.group("action")
-        status, response_text = self._call_service(service, action, rendered, role, body)
+        status, response_text = call_service(self.cloud, service, action, rendered, role, body)
         chosen = select_integration_response(route.integration_responses, status)
         if chosen is None:
             # API Gateway answers 500 when no integration response matches (and none is the default).
@@ -350,32 +346,6 @@ class LocalApi:
         status = int(context["responseOverride"].get("status") or chosen["statusCode"])
         response_headers = {"Content-Type": JSON, **vtl.unhyphen(context["responseOverride"].get("header") or {})}
         return ApiResponse(status, output.strip(), response_headers)
-
-    def _call_service(self, service: str, action: str, rendered: str, role: str, body: str) -> tuple[int, str]:
-        """The service's HTTP status and JSON answer to the rendered request, as API Gateway receives them.
-
-        A rendered request that is not JSON is refused by the service (``SerializationException``, 400), and a
-        request breaking the service's own constraints (botocore checks them before sending, AWS checks them
-        on arrival) is a ``ValidationException``, 400; AWS errors keep their status and code.
-        """
-        try:
-            request = json.loads(rendered)
-        except json.JSONDecodeError as error:
-            self.cloud.trace.add("error", "api", f"{service}:{action} refused a body that is not JSON: {error}")
-            return 400, json.dumps({"__type": "SerializationException", "message": str(error)})
-        try:
-            with self.cloud.busy(), self.cloud.recorder.acting_as(role or "apigateway"):
-                result = getattr(self.cloud.clients(service), _snake(action))(**request)
-        except ParamValidationError as error:
-            self.cloud.trace.add("error", "api", f"{service}:{action} refused the request: {error}", order_id_of(body))
-            return 400, json.dumps({"__type": "ValidationException", "message": str(error)})
-        except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "InternalFailure"))
-            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 500)
-            self.cloud.trace.add("error", "api", f"{service}:{action} failed: {error}", order_id_of(body))
-            return status, json.dumps({"__type": code, "message": str(error)})
-        result.pop("ResponseMetadata", None)
-        return 200, json.dumps(result, default=str)
 
 
 def select_integration_response(responses: list[dict[str, Any]], status: int) -> dict[str, Any] | None:
