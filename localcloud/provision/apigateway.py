@@ -4,9 +4,15 @@ responses, deployments, stages and method settings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from localcloud.provision.base import Context, Declared, Provisioned, Provisioner, as_int
+
+
+def _method(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The API, resource and HTTP method a method-level resource belongs to (boto3's names)."""
+    return {"restApiId": inputs["restApi"], "resourceId": inputs["resourceId"], "httpMethod": inputs["httpMethod"]}
 
 
 def rest_api(ctx: Context, resource: Declared) -> Provisioned:
@@ -58,12 +64,7 @@ def request_validator(ctx: Context, resource: Declared) -> Provisioned:
 
 def api_method(ctx: Context, resource: Declared) -> Provisioned:
     inputs = resource.inputs
-    kwargs: dict[str, Any] = {
-        "restApiId": inputs["restApi"],
-        "resourceId": inputs["resourceId"],
-        "httpMethod": inputs["httpMethod"],
-        "authorizationType": inputs.get("authorization") or "NONE",
-    }
+    kwargs: dict[str, Any] = {**_method(inputs), "authorizationType": inputs.get("authorization") or "NONE"}
     if inputs.get("requestParameters"):
         kwargs["requestParameters"] = {k: bool(v) for k, v in inputs["requestParameters"].items()}
     if inputs.get("requestModels"):
@@ -76,12 +77,7 @@ def api_method(ctx: Context, resource: Declared) -> Provisioned:
 
 def api_integration(ctx: Context, resource: Declared) -> Provisioned:
     inputs = resource.inputs
-    kwargs: dict[str, Any] = {
-        "restApiId": inputs["restApi"],
-        "resourceId": inputs["resourceId"],
-        "httpMethod": inputs["httpMethod"],
-        "type": inputs["type"],
-    }
+    kwargs: dict[str, Any] = {**_method(inputs), "type": inputs["type"]}
     optional = {
         "integrationHttpMethod": "integrationHttpMethod",
         "uri": "uri",
@@ -97,23 +93,13 @@ def api_integration(ctx: Context, resource: Declared) -> Provisioned:
 
 def method_response(ctx: Context, resource: Declared) -> Provisioned:
     inputs = resource.inputs
-    ctx.client("apigateway").put_method_response(
-        restApiId=inputs["restApi"],
-        resourceId=inputs["resourceId"],
-        httpMethod=inputs["httpMethod"],
-        statusCode=str(inputs["statusCode"]),
-    )
+    ctx.client("apigateway").put_method_response(**_method(inputs), statusCode=str(inputs["statusCode"]))
     return f"agmr-{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}-{inputs['statusCode']}", {}
 
 
 def integration_response(ctx: Context, resource: Declared) -> Provisioned:
     inputs = resource.inputs
-    kwargs: dict[str, Any] = {
-        "restApiId": inputs["restApi"],
-        "resourceId": inputs["resourceId"],
-        "httpMethod": inputs["httpMethod"],
-        "statusCode": str(inputs["statusCode"]),
-    }
+    kwargs: dict[str, Any] = {**_method(inputs), "statusCode": str(inputs["statusCode"])}
     if inputs.get("responseTemplates"):
         kwargs["responseTemplates"] = ctx.mapping(inputs["responseTemplates"])
     if inputs.get("selectionPattern") is not None:

@@ -57,16 +57,5 @@ class MotoMocks(RecordingMocks):
         missing = [key for key, value in extra.items() if value is None]
         if missing:
             raise ProvisioningError(f"{args.typ} {args.name!r}: moto gave no {', '.join(missing)}")
-        with self._lock:
-            self.run.resources.append(
-                RecordedResource(
-                    typ=args.typ,
-                    name=args.name,
-                    inputs=dict(args.inputs),
-                    outputs=outputs,
-                    id=resource_id,
-                    provider=args.provider,
-                    custom=True,
-                )
-            )
+        self.record(args, resource_id, outputs)
         return resource_id, outputs

@@ -1,43 +1,32 @@
-"""The one place the service modules are registered. A new AWS service is a module in this package with its own
-``PROVISIONERS`` table (Pulumi type token -> provisioner), imported below and listed in ``SERVICES``."""
+"""The one place the service modules are registered. A new AWS service is a module of this package with its own
+``PROVISIONERS`` table (Pulumi type token -> provisioner), and its name added to ``SERVICE_MODULES``."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Mapping
 from types import ModuleType
 
-from localcloud.provision import (
-    apigateway,
-    cloudwatch,
-    dynamodb,
-    events,
-    iam,
-    kms,
-    lambda_,
-    s3,
-    scheduler,
-    schemas,
-    sns,
-    sqs,
-    stepfunctions,
-)
 from localcloud.provision.base import Provisioner
 
-SERVICES: tuple[ModuleType, ...] = (
-    apigateway,
-    cloudwatch,
-    dynamodb,
-    events,
-    iam,
-    kms,
-    lambda_,
-    s3,
-    scheduler,
-    schemas,
-    sns,
-    sqs,
-    stepfunctions,
+#: The package's service modules, one a line.
+SERVICE_MODULES = (
+    "apigateway",
+    "cloudwatch",
+    "dynamodb",
+    "events",
+    "iam",
+    "kms",
+    "lambda_",
+    "s3",
+    "scheduler",
+    "schemas",
+    "sns",
+    "sqs",
+    "stepfunctions",
 )
+
+SERVICES: tuple[ModuleType, ...] = tuple(importlib.import_module(f"{__package__}.{name}") for name in SERVICE_MODULES)
 
 
 class DuplicateProvisionerError(ValueError):
