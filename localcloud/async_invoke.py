@@ -13,12 +13,12 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from moto.utilities.arns import parse_arn
 
 from localcloud.deployment import AsyncConfig, Deployment
-from localcloud.functions import Invocation, LocalFunction
+from localcloud.functions import Invocation
 from localcloud.runtime import Runtime
 from localcloud.trace import order_id_of
 
@@ -37,10 +37,16 @@ class AsyncEvent:
     duplicate: bool = False
 
 
+class Invokable(Protocol):
+    """A function the invoker can run (``LocalFunction`` is one)."""
+
+    def invoke(self, event: Any) -> Invocation: ...
+
+
 class AsyncInvoker:
     """The queue of asynchronous invocations and the workers that run them (``run_worker`` per thread)."""
 
-    def __init__(self, runtime: Runtime, deployment: Deployment, functions: Mapping[str, LocalFunction]) -> None:
+    def __init__(self, runtime: Runtime, deployment: Deployment, functions: Mapping[str, Invokable]) -> None:
         self.runtime = runtime
         self.deployment = deployment
         self.functions = functions
@@ -72,6 +78,7 @@ class AsyncInvoker:
         while True:
             item = self._queue.get()
             if item is None:
+                self._queue.task_done()
                 return
             try:
                 with self.runtime.busy():

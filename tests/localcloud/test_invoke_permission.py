@@ -10,36 +10,21 @@ from typing import Any
 
 import pytest
 
-from devtools.program import ProgramRun, RecordedResource
+from devtools.program import ACCOUNT_ID
 from localcloud.deployment import Deployment, arn_like
-from localcloud.functions import FunctionSpec
+from tests.localcloud import rooms_support as support
 
-ACCOUNT = "123456789012"
+ACCOUNT = ACCOUNT_ID
 API = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:abc123"
 RULE = f"arn:aws:events:us-east-1:{ACCOUNT}:rule/shop-bus/billing-orders"
-FUNCTION = FunctionSpec(
-    name="shop-dev-orders",
-    arn=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:shop-dev-orders",
-    handler="handlers.orders.app.handler",
-    environment={},
-    timeout_seconds=3,
-    memory_mb=128,
-    role_arn=f"arn:aws:iam::{ACCOUNT}:role/orders",
-    log_group="/aws/lambda/shop-dev-orders",
-)
-
-
+FUNCTION = support.function_spec("shop-dev-orders")
 _API_CALL = ("apigateway.amazonaws.com", f"{API}/dev/GET/orders")
 
 
-def deployment(*permissions: dict[str, Any]) -> Deployment:
-    run = ProgramRun(stack="dev")
-    for index, declared in enumerate(permissions):
-        inputs = {"action": "lambda:InvokeFunction", "function": FUNCTION.name} | declared
-        run.resources.append(
-            RecordedResource("aws:lambda/permission:Permission", f"p{index}", inputs, {}, f"p{index}", None)
-        )
-    return Deployment.read(run, "us-east-1")
+def deployment(*declared: dict[str, Any]) -> Deployment:
+    found = support.deployment(functions=(FUNCTION,))
+    found.permissions = support.permissions(*({"function": FUNCTION.name} | inputs for inputs in declared))
+    return found
 
 
 def from_api(source_arn: str | None, **more: Any) -> dict[str, Any]:
