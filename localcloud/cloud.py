@@ -4,11 +4,12 @@
         response = cloud.api.request("POST", "/orders", body={...})
         cloud.wait_idle()
 
-``boot`` starts a fresh ``mock_aws`` context, deploys ``__main__.py`` into it through ``MotoMocks``, loads
-every function in its own sandbox, and starts the machinery moto lacks: SQS pollers for the event-source
-mappings, the asynchronous invoker (retries, maximum event age, destinations), the delivery of rule
-targets moto cannot deliver, and the clock that releases retries. Everything that waits, waits on the
-clock, so tests advance it instead of sleeping.
+``boot`` installs the process hooks (``process_hooks.py``), deploys ``__main__.py`` into a fresh ``mock_aws``
+context through ``MotoMocks`` (``provision/``), loads every function in its own sandbox, and starts the machinery
+moto lacks, each part in a module of its own on the shared ``Runtime``: SQS pollers (``pollers.py``) and stream
+pollers (``streams.py``) for the event-source mappings, the asynchronous invoker (``async_invoke.py``), rule and
+schedule targets (``targets.py``), alarms (``alarms.py``), the API (``api.py``), and the clock that releases
+retries. Everything that waits, waits on the clock, so tests advance it instead of sleeping.
 """
 
 from __future__ import annotations

@@ -16,16 +16,11 @@ from localcloud.trace import Trace
 
 
 class CloudHost(Protocol):
-    """The runtime's parts (see ``runtime.Runtime``) with what was deployed and the functions loaded from it."""
-
-    @property
-    def region(self) -> str: ...
+    """What the API uses: the deployment and its loaded functions, the cloud's clients, and the trace, the call
+    recorder and the busy counter of the runtime (see ``runtime.Runtime``)."""
 
     @property
     def account(self) -> str: ...
-
-    @property
-    def clock(self) -> Clock: ...
 
     @property
     def trace(self) -> Trace: ...
@@ -34,16 +29,10 @@ class CloudHost(Protocol):
     def recorder(self) -> CallRecorder: ...
 
     @property
-    def faults(self) -> FaultInjector: ...
-
-    @property
     def deployment(self) -> Deployment: ...
 
     @property
     def functions(self) -> Mapping[str, LocalFunction]: ...
-
-    @property
-    def running(self) -> bool: ...
 
     def clients(self, service: str) -> Any:
         """The cloud's own client of ``service``."""
@@ -58,7 +47,20 @@ class Gate(Protocol):
 
 
 class PollerHost(CloudHost, Protocol):
-    """What an SQS poller uses: the cloud, and the gate that holds every poller at once."""
+    """What an SQS poller uses besides: the region, the clock, the faults, whether the cloud runs, and the gate that
+    holds every poller at once."""
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def faults(self) -> FaultInjector: ...
+
+    @property
+    def running(self) -> bool: ...
 
     @property
     def gate(self) -> Gate: ...
