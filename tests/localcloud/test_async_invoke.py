@@ -16,9 +16,9 @@ from localcloud.async_invoke import ASYNC_RETRY_DELAYS, AsyncInvoker
 from localcloud.deployment import AsyncConfig, QueueInfo
 from localcloud.functions import Invocation
 from localcloud.runtime import Runtime
-from tests.localcloud import rooms_support as support
+from tests.localcloud import support
 
-NAME = "rooms-email"
+NAME = "parts-email"
 
 
 class ScriptedFunction:
@@ -62,7 +62,7 @@ class Setting:
 def setting() -> Iterator[Setting]:
     with mock_aws():
         runtime = support.runtime()
-        yield Setting(runtime, support.queue(runtime, "rooms-succeeded"), support.queue(runtime, "rooms-failed"))
+        yield Setting(runtime, support.queue(runtime, "parts-succeeded"), support.queue(runtime, "parts-failed"))
 
 
 def drain(invoker: AsyncInvoker) -> None:

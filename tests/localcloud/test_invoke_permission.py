@@ -12,7 +12,7 @@ import pytest
 
 from devtools.program import ACCOUNT_ID
 from localcloud.deployment import Deployment, arn_like
-from tests.localcloud import rooms_support as support
+from tests.localcloud import support
 
 ACCOUNT = ACCOUNT_ID
 API = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:abc123"

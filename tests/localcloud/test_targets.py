@@ -16,9 +16,9 @@ from moto import mock_aws
 from localcloud.deployment import Deployment
 from localcloud.runtime import Runtime
 from localcloud.targets import TargetDelivery
-from tests.localcloud import rooms_support as support
+from tests.localcloud import support
 
-FUNCTION = support.function_spec("rooms-email")
+FUNCTION = support.function_spec("parts-email")
 RULE = SimpleNamespace(name="mail-on-order", arn="arn:aws:events:us-east-1:123456789012:rule/bus/mail-on-order")
 
 
@@ -41,7 +41,7 @@ def wait_for_deliveries(runtime: Runtime) -> None:
 
 
 def test_a_lambda_target_without_permission_goes_to_the_dead_letter_queue(runtime: Runtime) -> None:
-    dlq = support.queue(runtime, "rooms-rule-dlq")
+    dlq = support.queue(runtime, "parts-rule-dlq")
     targets, invoked = delivery(runtime, support.deployment(dlq, functions=(FUNCTION,)))
     event = {"detail-type": "OrderPlaced", "detail": {"orderId": "o-1"}}
 
@@ -68,13 +68,13 @@ def test_a_permitted_lambda_target_is_invoked_asynchronously(runtime: Runtime) -
 
 
 def test_an_sns_target_is_published_and_a_failed_one_dead_lettered(runtime: Runtime) -> None:
-    dlq = support.queue(runtime, "rooms-topic-dlq")
-    inbox = support.queue(runtime, "rooms-topic-inbox")
+    dlq = support.queue(runtime, "parts-topic-dlq")
+    inbox = support.queue(runtime, "parts-topic-inbox")
     sns = runtime.clients("sns")
-    topic = sns.create_topic(Name="rooms-topic")["TopicArn"]
+    topic = sns.create_topic(Name="parts-topic")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox.arn, Attributes={"RawMessageDelivery": "true"})
     targets, _ = delivery(runtime, support.deployment(dlq, inbox))
-    missing = topic.replace("rooms-topic", "rooms-gone")
+    missing = topic.replace("parts-topic", "parts-gone")
 
     targets.deliver(RULE, {"Arn": topic, "DeadLetterConfig": {"Arn": dlq.arn}}, {"n": 1})
     targets.deliver(RULE, {"Arn": missing, "DeadLetterConfig": {"Arn": dlq.arn}}, {"n": 2})
@@ -98,20 +98,20 @@ def schedule(runtime: Runtime, name: str, at: float, bus_arn: str, dlq_arn: str)
             "Arn": bus_arn,
             "RoleArn": f"arn:aws:iam::{runtime.account}:role/scheduler",
             "Input": json.dumps({"cartId": name}),
-            "EventBridgeParameters": {"Source": "rooms.carts", "DetailType": "CartReminderDue"},
+            "EventBridgeParameters": {"Source": "parts.carts", "DetailType": "CartReminderDue"},
             "DeadLetterConfig": {"Arn": dlq_arn},
         },
     )
 
 
 def test_due_schedules_fire_once_and_a_failed_put_is_dead_lettered(runtime: Runtime) -> None:
-    dlq = support.queue(runtime, "rooms-schedule-dlq")
-    bus = runtime.clients("events").create_event_bus(Name="rooms-bus")["EventBusArn"]
+    dlq = support.queue(runtime, "parts-schedule-dlq")
+    bus = runtime.clients("events").create_event_bus(Name="parts-bus")["EventBusArn"]
     targets, _ = delivery(runtime, support.deployment(dlq))
     now = runtime.clock.now()
     schedule(runtime, "due", now - 1, bus, dlq.arn)
     schedule(runtime, "later", now + 3600, bus, dlq.arn)
-    schedule(runtime, "no-bus", now - 1, bus.replace("rooms-bus", "gone-bus"), dlq.arn)
+    schedule(runtime, "no-bus", now - 1, bus.replace("parts-bus", "gone-bus"), dlq.arn)
 
     targets.fire_due_schedules(now)
 

@@ -53,7 +53,7 @@ def queue(runtime: Runtime, name: str) -> QueueInfo:
 
 
 def deployment(*queues: QueueInfo, functions: tuple[FunctionSpec, ...] = ()) -> Deployment:
-    found = Deployment(run=ProgramRun(stack="rooms"), region=REGION)
+    found = Deployment(run=ProgramRun(stack="parts"), region=REGION)
     found.queues = {info.arn: info for info in queues}
     found.functions = {spec.name: spec for spec in functions}
     return found
