@@ -260,6 +260,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs = {**args.inputs, "name": self.physical_name(args), **extra}
             if "id" not in outputs:
                 outputs["id"] = resource_id
+        self.record(args, resource_id, outputs)
+        return resource_id, outputs
+
+    def record(self, args: pulumi.runtime.MockResourceArgs, resource_id: str, outputs: dict[str, Any]) -> None:
+        """Keep the resource as declared (``args``) with the id and outputs it was answered with."""
         with self._lock:
             self.run.resources.append(
                 RecordedResource(
@@ -272,7 +277,6 @@ class RecordingMocks(pulumi.runtime.Mocks):
                     custom=bool(args.custom),
                 )
             )
-        return resource_id, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
         answers = {

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 from localcloud import queue_clock
 
 if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud
+    from devtools.program import ProgramRun
+    from localcloud.runtime import Runtime
 
 EVALUATED_METRICS = frozenset({"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"})
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
@@ -87,15 +88,15 @@ class StateChange:
 class AlarmEvaluator:
     """Evaluates the cloud's alarms on its clock; ``history`` lists every state change, oldest first."""
 
-    def __init__(self, cloud: LocalCloud) -> None:
-        self.cloud = cloud
+    def __init__(self, runtime: Runtime, run: ProgramRun) -> None:
+        self.runtime = runtime
         self.alarms: dict[str, Alarm] = {}
         self.history: list[StateChange] = []
         #: Every notification published to an alarm action (topic, subject, parsed message).
         self.published: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._last: float | None = cloud.clock.now()
-        for resource in cloud.deployment.run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        self._last: float | None = runtime.clock.now()
+        for resource in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
             inputs = resource.inputs
             evaluation_periods = int(inputs.get("evaluationPeriods") or 1)
             alarm = Alarm(
@@ -125,7 +126,7 @@ class AlarmEvaluator:
 
     def evaluate(self, now: float | None = None) -> list[StateChange]:
         """Take the datapoints owed since the last evaluation (at least one) and apply state changes."""
-        now = self.cloud.clock.now() if now is None else now
+        now = self.runtime.clock.now() if now is None else now
         changes: list[StateChange] = []
         with self._lock:
             elapsed = now - (self._last if self._last is not None else now)
@@ -147,7 +148,7 @@ class AlarmEvaluator:
         return changes
 
     def _datapoint(self, alarm: Alarm, queue: str, now: float, ago: float) -> float:
-        account, region = self.cloud.account, self.cloud.region
+        account, region = self.runtime.account, self.runtime.region
         if alarm.metric == "ApproximateAgeOfOldestMessage":
             return max(0.0, queue_clock.oldest_message_age(account, region, queue, now) - ago)
         return float(queue_clock.visible_messages(account, region, queue))
@@ -170,7 +171,7 @@ class AlarmEvaluator:
 
     def _notify(self, alarm: Alarm, change: StateChange) -> None:
         """Set the state in moto and publish to the actions, as CloudWatch does (its own principal)."""
-        self.cloud.clients("cloudwatch").set_alarm_state(
+        self.runtime.clients("cloudwatch").set_alarm_state(
             AlarmName=alarm.name, StateValue=change.new, StateReason=change.reason[:1023]
         )
         actions = alarm.alarm_actions if change.new == "ALARM" else alarm.ok_actions
@@ -178,11 +179,11 @@ class AlarmEvaluator:
             {
                 "AlarmName": alarm.name,
                 "AlarmDescription": alarm.description,
-                "AWSAccountId": self.cloud.account,
+                "AWSAccountId": self.runtime.account,
                 "NewStateValue": change.new,
                 "NewStateReason": change.reason,
                 "StateChangeTime": dt.datetime.fromtimestamp(change.at, dt.UTC).isoformat(timespec="milliseconds"),
-                "Region": self.cloud.region,
+                "Region": self.runtime.region,
                 "AlarmArn": alarm.arn,
                 "OldStateValue": change.old,
                 "Trigger": {
@@ -197,12 +198,12 @@ class AlarmEvaluator:
                 },
             }
         )
-        subject = f'{change.new}: "{alarm.name}" in {self.cloud.region}'[:100]
+        subject = f'{change.new}: "{alarm.name}" in {self.runtime.region}'[:100]
         for action in actions:
             if ":sns:" in action:
-                self.cloud.clients("sns").publish(TopicArn=action, Subject=subject, Message=message)
+                self.runtime.clients("sns").publish(TopicArn=action, Subject=subject, Message=message)
                 self.published.append({"topic": action, "subject": subject, "message": json.loads(message)})
-        self.cloud.trace.add("alarm", alarm.name, f"{change.old} -> {change.new}: {change.reason}")
+        self.runtime.trace.add("alarm", alarm.name, f"{change.old} -> {change.new}: {change.reason}")
 
     # --- accessors for tests and /_local/alarms ---
 

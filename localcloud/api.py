@@ -11,7 +11,6 @@ Throttling (``MethodSettings``) is stored in moto but not enforced locally.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import time
@@ -22,14 +21,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
-from botocore.exceptions import ClientError, ParamValidationError
 
 from localcloud import vtl
-from localcloud.provision import Context
+from localcloud.api_services import call_service
+from localcloud.provision.base import mapping as mapping_input
 from localcloud.trace import order_id_of
 
 if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud
+    from localcloud.host import CloudHost
 
 JSON = "application/json"
 _AWS_ACTION = re.compile(r"^arn:aws:apigateway:[^:]+:(?P<service>[^:]+):action/(?P<action>\w+)$")
@@ -68,14 +67,10 @@ def _text_of(body: Any) -> tuple[str, str | None]:
     return ("" if body is None else json.dumps(body)), None
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 class LocalApi:
     """The deployed REST API; ``request`` answers one HTTP request."""
 
-    def __init__(self, cloud: LocalCloud) -> None:
+    def __init__(self, cloud: CloudHost) -> None:
         self.cloud = cloud
         run = cloud.deployment.run
         apis = run.of_type("aws:apigateway/restApi:RestApi")
@@ -264,7 +259,7 @@ class LocalApi:
         function_arn = uri.split("/functions/", 1)[1].rsplit("/invocations", 1)[0]
         spec = self.cloud.deployment.function_by_arn(function_arn)
         source_arn = f"{self.execution_arn}/{self.stage}/{route.method}{path}"
-        if not self._may_invoke(spec.name, spec.arn, source_arn):
+        if not self.cloud.deployment.allows_invoke(spec, "apigateway.amazonaws.com", source_arn):
             self.cloud.trace.add("error", "api", f"API Gateway may not invoke {spec.name} for {source_arn}")
             return self._gateway_response("DEFAULT_5XX", context, 500, "Internal server error")
         event = {
@@ -308,16 +303,6 @@ class LocalApi:
             response_headers[str(key)] = ", ".join(str(v) for v in values)
         return ApiResponse(int(payload["statusCode"]), str(payload.get("body") or ""), response_headers)
 
-    def _may_invoke(self, name: str, arn: str, source_arn: str) -> bool:
-        for permission in self.cloud.deployment.permissions:
-            inputs = permission.inputs
-            if str(inputs.get("function")) not in (name, arn) or inputs.get("principal") != "apigateway.amazonaws.com":
-                continue
-            pattern = inputs.get("sourceArn")
-            if pattern is None or fnmatch.fnmatchcase(source_arn, str(pattern)):
-                return True
-        return False
-
     def _aws_action(
         self,
         route: Route,
@@ -343,7 +328,7 @@ class LocalApi:
             rendered = vtl.render(template, vtl.Input(body, params, query, headers), context)
         role = str(integration.get("credentials") or "").rsplit("/", 1)[-1]
         service, action = match.group("service"), match.group("action")
-        status, response_text = self._call_service(service, action, rendered, role, body)
+        status, response_text = call_service(self.cloud, service, action, rendered, role, body)
         chosen = select_integration_response(route.integration_responses, status)
         if chosen is None:
             # API Gateway answers 500 when no integration response matches (and none is the default).
@@ -351,7 +336,7 @@ class LocalApi:
             return self._gateway_response("DEFAULT_5XX", context, 500, "Internal server error")
         response_templates = chosen.get("responseTemplates") or {}
         if isinstance(response_templates, str):
-            response_templates = Context.mapping(response_templates)
+            response_templates = mapping_input(response_templates)
         response_template = response_templates.get(JSON)
         output = (
             vtl.render(response_template, vtl.Input(response_text, params, query, headers), context)
@@ -361,32 +346,6 @@ class LocalApi:
         status = int(context["responseOverride"].get("status") or chosen["statusCode"])
         response_headers = {"Content-Type": JSON, **vtl.unhyphen(context["responseOverride"].get("header") or {})}
         return ApiResponse(status, output.strip(), response_headers)
-
-    def _call_service(self, service: str, action: str, rendered: str, role: str, body: str) -> tuple[int, str]:
-        """The service's HTTP status and JSON answer to the rendered request, as API Gateway receives them.
-
-        A rendered request that is not JSON is refused by the service (``SerializationException``, 400), and a
-        request breaking the service's own constraints (botocore checks them before sending, AWS checks them
-        on arrival) is a ``ValidationException``, 400; AWS errors keep their status and code.
-        """
-        try:
-            request = json.loads(rendered)
-        except json.JSONDecodeError as error:
-            self.cloud.trace.add("error", "api", f"{service}:{action} refused a body that is not JSON: {error}")
-            return 400, json.dumps({"__type": "SerializationException", "message": str(error)})
-        try:
-            with self.cloud.busy(), self.cloud.recorder.acting_as(role or "apigateway"):
-                result = getattr(self.cloud.clients(service), _snake(action))(**request)
-        except ParamValidationError as error:
-            self.cloud.trace.add("error", "api", f"{service}:{action} refused the request: {error}", order_id_of(body))
-            return 400, json.dumps({"__type": "ValidationException", "message": str(error)})
-        except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "InternalFailure"))
-            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 500)
-            self.cloud.trace.add("error", "api", f"{service}:{action} failed: {error}", order_id_of(body))
-            return status, json.dumps({"__type": code, "message": str(error)})
-        result.pop("ResponseMetadata", None)
-        return 200, json.dumps(result, default=str)
 
 
 def select_integration_response(responses: list[dict[str, Any]], status: int) -> dict[str, Any] | None:

@@ -5,6 +5,8 @@ ask one place.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,9 +14,8 @@ from devtools.program import (
     ProgramRun,
     RecordedResource,
 )
-from localcloud import iam
+from localcloud import iam, moto_patches
 from localcloud.functions import FunctionSpec
-from localcloud.streams import StreamMappingSpec
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,44 @@ class MappingSpec:
     window_seconds: int
     maximum_concurrency: int
     report_item_failures: bool
+
+
+@dataclass(frozen=True)
+class StreamMappingSpec:
+    """One event-source mapping whose source is a DynamoDB stream."""
+
+    function: str
+    stream_arn: str
+    batch_size: int
+    report_item_failures: bool
+    maximum_record_age_seconds: int
+    on_failure: str | None
+    filter_patterns: tuple[str, ...] = ()
+
+    @staticmethod
+    def is_stream(source_arn: str) -> bool:
+        return ":dynamodb:" in source_arn and "/stream/" in source_arn
+
+    @classmethod
+    def read(cls, inputs: Mapping[str, Any], function: str) -> StreamMappingSpec:
+        destination = ((inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
+        filters = (inputs.get("filterCriteria") or {}).get("filters") or []
+        age = int(inputs.get("maximumRecordAgeInSeconds") or -1)
+        return cls(
+            function=function,
+            stream_arn=str(inputs["eventSourceArn"]),
+            batch_size=int(inputs.get("batchSize") or 100),
+            report_item_failures="ReportBatchItemFailures" in (inputs.get("functionResponseTypes") or []),
+            maximum_record_age_seconds=age if age > 0 else 24 * 3600,
+            on_failure=str(destination) if destination else None,
+            filter_patterns=tuple(str(f["pattern"]) for f in filters if f.get("pattern")),
+        )
+
+    def wants(self, record: Mapping[str, Any]) -> bool:
+        """Whether the mapping's filters let ``record`` (as Lambda delivers it) invoke the function."""
+        return not self.filter_patterns or any(
+            moto_patches.pattern_matches(pattern, dict(record)) for pattern in self.filter_patterns
+        )
 
 
 @dataclass(frozen=True)
@@ -149,10 +188,45 @@ class Deployment:
         return [self.queues[arn] for arn in sorted(targets) if arn in self.queues]
 
     def allows_invoke(self, function: FunctionSpec, principal: str, source_arn: str) -> bool:
+        """Whether the function's resource policy (its ``Permission`` resources) lets the service ``principal``
+        invoke it on behalf of ``source_arn``, as Lambda decides: a statement granting ``lambda:InvokeFunction``
+        to that principal, whose source ARN (``ArnLike``: ``*`` and ``?`` wildcards) and source account (the
+        source's owner) match when the statement names them."""
         for permission in self.permissions:
             inputs = permission.inputs
             if str(inputs.get("function")) not in (function.name, function.arn):
                 continue
-            if inputs.get("principal") == principal and inputs.get("sourceArn") in (None, source_arn):
-                return True
+            if inputs.get("principal") != principal or not _grants_invoke(str(inputs.get("action", ""))):
+                continue
+            pattern = inputs.get("sourceArn")
+            if pattern is not None and not arn_like(source_arn, str(pattern)):
+                continue
+            account = inputs.get("sourceAccount")
+            if account is not None and _account_of(source_arn) != str(account):
+                continue
+            return True
         return False
+
+
+def arn_like(arn: str, pattern: str) -> bool:
+    """IAM's ``ArnLike``: each of the six colon-separated parts of the ARN is matched on its own (case-sensitive),
+    ``*`` standing for any run of characters within the part and ``?`` for one character; nothing else is special
+    (unlike fnmatch, ``[...]`` is literal, and ``*`` does not reach across a colon into the next part)."""
+    arn_parts, pattern_parts = arn.split(":", 5), pattern.split(":", 5)
+    if len(arn_parts) != len(pattern_parts):
+        return False
+    return all(_glob(part).fullmatch(actual) for part, actual in zip(pattern_parts, arn_parts, strict=True))
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.DOTALL)
+
+
+def _grants_invoke(action: str) -> bool:
+    """Actions are case-insensitive and may use wildcards (``lambda:*``)."""
+    return bool(_glob(action.lower()).fullmatch("lambda:invokefunction"))
+
+
+def _account_of(arn: str) -> str:
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 else ""

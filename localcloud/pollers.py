@@ -17,8 +17,8 @@ from localcloud.functions import Invocation
 from localcloud.trace import order_id_of
 
 if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud
     from localcloud.deployment import MappingSpec
+    from localcloud.host import PollerHost
 
 #: How long a poller long-polls an empty queue before checking whether the cloud is stopping.
 POLL_WAIT_SECONDS = 1
@@ -65,7 +65,7 @@ class QueuePoller:
     """Lambda's SQS poller for one event-source mapping: batch size, batching window, visibility timeout
     (on the clock), partial batch responses, and redrive (moto moves a message past maxReceiveCount)."""
 
-    def __init__(self, cloud: LocalCloud, mapping: MappingSpec) -> None:
+    def __init__(self, cloud: PollerHost, mapping: MappingSpec) -> None:
         self.cloud = cloud
         self.mapping = mapping
         self.queue = cloud.deployment.queues[mapping.queue_arn]

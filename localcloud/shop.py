@@ -8,12 +8,15 @@ PAYMENT_FAILED or CANCELLED.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from devtools.program import project_name
+
 if TYPE_CHECKING:
     from localcloud.api import ApiResponse, LocalApi
+    from localcloud.deployment import QueueInfo
 
 BILLING_OUTCOMES = frozenset({"PaymentSucceeded", "PaymentFailed"})
 WAREHOUSE_OUTCOMES = frozenset({"StockReserved", "OutOfStock"})
@@ -21,6 +24,25 @@ SUCCESSES = frozenset({"PaymentSucceeded", "StockReserved"})
 FINAL_STATUSES = frozenset({"SHIPPED", "PAYMENT_FAILED", "CANCELLED"})
 APPROVE = "tok_visa"
 DECLINE = "tok_decline"
+
+
+#: The queue the Email service publishes customer notifications to, by the end of its name (dev stacks only).
+OUTBOX_QUEUE_SUFFIX = "-customer-notifications-outbox"
+
+
+def function_name(names: Iterable[str], stack: str, name: str) -> str:
+    """The deployed function called ``name``, given in full or as the part after ``<project>-<stack>-`` (how the
+    program names its functions: ``billing`` is ``eventshop-dev-billing``)."""
+    known = list(names)
+    for candidate in known:
+        if candidate in (name, f"{project_name()}-{stack}-{name}"):
+            return candidate
+    raise KeyError(f"no function {name!r}; have {sorted(known)}")
+
+
+def outbox_queue(queues: Iterable[QueueInfo]) -> QueueInfo | None:
+    """The customer notifications' outbox queue, if the stack has one."""
+    return next((info for info in queues if info.name.endswith(OUTBOX_QUEUE_SUFFIX)), None)
 
 
 class ApiError(AssertionError):

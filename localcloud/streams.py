@@ -17,57 +17,19 @@ import json
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from localcloud import moto_patches
 from localcloud.functions import Invocation
 from localcloud.trace import order_id_of
 
 if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud
+    from localcloud.deployment import QueueInfo, StreamMappingSpec
+    from localcloud.functions import LocalFunction
+    from localcloud.runtime import Runtime
 
 #: Lambda's retries of a failing stream batch back off up to this (seconds on the local clock).
 MAX_BACKOFF_SECONDS = 60.0
 IDLE_SLEEP_SECONDS = 0.05
-
-
-@dataclass(frozen=True)
-class StreamMappingSpec:
-    """One event-source mapping whose source is a DynamoDB stream."""
-
-    function: str
-    stream_arn: str
-    batch_size: int
-    report_item_failures: bool
-    maximum_record_age_seconds: int
-    on_failure: str | None
-    filter_patterns: tuple[str, ...] = ()
-
-    @staticmethod
-    def is_stream(source_arn: str) -> bool:
-        return ":dynamodb:" in source_arn and "/stream/" in source_arn
-
-    @classmethod
-    def read(cls, inputs: Mapping[str, Any], function: str) -> StreamMappingSpec:
-        destination = ((inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
-        filters = (inputs.get("filterCriteria") or {}).get("filters") or []
-        age = int(inputs.get("maximumRecordAgeInSeconds") or -1)
-        return cls(
-            function=function,
-            stream_arn=str(inputs["eventSourceArn"]),
-            batch_size=int(inputs.get("batchSize") or 100),
-            report_item_failures="ReportBatchItemFailures" in (inputs.get("functionResponseTypes") or []),
-            maximum_record_age_seconds=age if age > 0 else 24 * 3600,
-            on_failure=str(destination) if destination else None,
-            filter_patterns=tuple(str(f["pattern"]) for f in filters if f.get("pattern")),
-        )
-
-    def wants(self, record: Mapping[str, Any]) -> bool:
-        """Whether the mapping's filters let ``record`` (as Lambda delivers it) invoke the function."""
-        return not self.filter_patterns or any(
-            moto_patches.pattern_matches(pattern, dict(record)) for pattern in self.filter_patterns
-        )
 
 
 def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
@@ -90,11 +52,15 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> di
 class StreamPoller:
     """Polls one stream's shards in order for one function (see the module docstring)."""
 
-    def __init__(self, cloud: LocalCloud, spec: StreamMappingSpec) -> None:
-        self.cloud = cloud
+    def __init__(
+        self, runtime: Runtime, spec: StreamMappingSpec, function: LocalFunction, queues: Mapping[str, QueueInfo]
+    ) -> None:
+        self.runtime = runtime
         self.spec = spec
-        self.function = cloud.functions[spec.function]
-        self.streams = cloud.clients("dynamodbstreams")
+        self.function = function
+        #: The deployed queues by ARN (the on-failure destination is one).
+        self.queues = queues
+        self.streams = runtime.clients("dynamodbstreams")
         self._iterators: dict[str, str] = {}
         #: Records read but not yet handled, per shard, in order.
         self._pending: dict[str, list[dict[str, Any]]] = {}
@@ -106,13 +72,14 @@ class StreamPoller:
         self.dead_lettered: list[dict[str, Any]] = []
 
     def run(self) -> None:
-        while self.cloud.running:
+        while self.runtime.running:
             try:
                 if not self.poll_once():
                     time.sleep(IDLE_SLEEP_SECONDS)
             except Exception as error:  # keep polling, as Lambda does, but say so
-                if self.cloud.running:
-                    self.cloud.trace.add("error", self.spec.function, f"stream poller: {type(error).__name__}: {error}")
+                if self.runtime.running:
+                    problem = f"stream poller: {type(error).__name__}: {error}"
+                    self.runtime.trace.add("error", self.spec.function, problem)
                     time.sleep(0.1)
 
     def _read(self) -> None:
@@ -130,7 +97,7 @@ class StreamPoller:
             wanted = [
                 record
                 for record in response.get("Records", [])
-                if self.spec.wants(lambda_record(record, self.spec.stream_arn, self.cloud.region))
+                if self.spec.wants(lambda_record(record, self.spec.stream_arn, self.runtime.region))
             ]
             if wanted:
                 self._pending.setdefault(shard_id, []).extend(wanted)
@@ -148,15 +115,15 @@ class StreamPoller:
             ready = [shard for shard, records in self._pending.items() if records and shard not in self._parked]
             if not ready:
                 return 0
-            with self.cloud.busy():
+            with self.runtime.busy():
                 return sum(self._process(shard) for shard in ready)
 
     def _process(self, shard: str) -> int:
         name = self.spec.function
         batch = self._pending[shard][: self.spec.batch_size]
-        records = [lambda_record(record, self.spec.stream_arn, self.cloud.region) for record in batch]
+        records = [lambda_record(record, self.spec.stream_arn, self.runtime.region) for record in batch]
         orders = sorted({o for o in (self._order_of(r) for r in records) if o})
-        self.cloud.trace.add(
+        self.runtime.trace.add(
             "invoke", name, f"batch of {len(records)} from the stream", orders[0] if len(orders) == 1 else None
         )
         result = self.function.invoke({"Records": records})
@@ -164,7 +131,7 @@ class StreamPoller:
         done = batch[:failed_at]
         for record in done:
             self.processed.add(record["dynamodb"]["SequenceNumber"])
-            self.cloud.trace.add("result", name, f"ok: {record['eventName']}", self._order_of(record))
+            self.runtime.trace.add("result", name, f"ok: {record['eventName']}", self._order_of(record))
         self._pending[shard] = self._pending[shard][len(done) :]
         if failed_at == len(batch):
             self._attempts.pop(shard, None)
@@ -197,20 +164,20 @@ class StreamPoller:
         order = self._order_of(head)
         attempt = self._attempts[shard] = self._attempts.get(shard, 0) + 1
         reason = f"{result.error_type}: {result.error_message}" if not result.ok else "reported as failed"
-        self.cloud.trace.add("error", name, f"stream record failed (attempt {attempt}): {reason}", order)
+        self.runtime.trace.add("error", name, f"stream record failed (attempt {attempt}): {reason}", order)
         created = float(head["dynamodb"]["ApproximateCreationDateTime"].timestamp())
-        if self.cloud.clock.now() - created > self.spec.maximum_record_age_seconds:
+        if self.runtime.clock.now() - created > self.spec.maximum_record_age_seconds:
             self._give_up(shard, head)
             return
         delay = min(MAX_BACKOFF_SECONDS, float(2 ** (attempt - 1)))
-        self.cloud.trace.add("retry", name, f"stream batch retried in {delay:.0f} s (clock)", order)
+        self.runtime.trace.add("retry", name, f"stream batch retried in {delay:.0f} s (clock)", order)
         self._parked.add(shard)
 
         def release() -> None:
             with self._lock:
                 self._parked.discard(shard)
 
-        self.cloud.clock.call_later(delay, release, f"retry stream {shard}")
+        self.runtime.clock.call_later(delay, release, f"retry stream {shard}")
 
     def _give_up(self, shard: str, record: Mapping[str, Any]) -> None:
         """Drop the record that is too old and send Lambda's failure record (no data) to the destination."""
@@ -232,8 +199,9 @@ class StreamPoller:
             },
         }
         self.dead_lettered.append(failure)
-        self.cloud.trace.add("dead-letter", self.spec.function, "stream record too old -> DLQ", self._order_of(record))
+        order = self._order_of(record)
+        self.runtime.trace.add("dead-letter", self.spec.function, "stream record too old -> DLQ", order)
         if self.spec.on_failure:
-            queue = self.cloud.deployment.queues[self.spec.on_failure]
-            with self.cloud.recorder.acting_as(self.spec.function):
-                self.cloud.clients("sqs").send_message(QueueUrl=queue.url, MessageBody=json.dumps(failure))
+            queue = self.queues[self.spec.on_failure]
+            with self.runtime.recorder.acting_as(self.spec.function):
+                self.runtime.clients("sqs").send_message(QueueUrl=queue.url, MessageBody=json.dumps(failure))

@@ -209,7 +209,7 @@ def test_the_cloud_is_not_idle_while_a_poller_holds_a_batch_it_has_not_processed
 
     def everything_else_done() -> bool:
         queues_empty = all(not cloud.queue_messages(p.queue.name) for p in cloud.pollers if p is not poller)
-        return queues_empty and cloud._busy == 0 and cloud._async_queue.empty()
+        return queues_empty and cloud.runtime.work.count == 0 and cloud.invoker.queued == 0
 
     cloud.wait_until(everything_else_done, what="every other consumer finished")
     assert not cloud.idle()

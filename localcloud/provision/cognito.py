@@ -1,36 +1,15 @@
-"""Provisioners for Cognito user pools and their app clients (moto's cognito-idp issues real RS256 tokens).
+"""Cognito user pools and their app clients (moto's cognito-idp issues real RS256 tokens).
 
-Kept beside provision.py, which registers them in PROVISIONERS. Outputs follow the provider: a pool's id is
-``<region>_<suffix>``, its ``endpoint`` is ``cognito-idp.<region>.amazonaws.com/<id>``; a client's id is its
-client id.
+Outputs follow the provider: a pool's id is ``<region>_<suffix>``, its ``endpoint`` is
+``cognito-idp.<region>.amazonaws.com/<id>``; a client's id is its client id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
-
-Provisioned = tuple[str, dict[str, Any]]
+from localcloud.provision.base import Context, Declared, Provisioned, Provisioner
 
 
-class CognitoContext(Protocol):
-    """What these provisioners use of provision.Context."""
-
-    @property
-    def client(self) -> Callable[[str], Any]: ...
-
-
-class DeclaredResource(Protocol):
-    """What these provisioners use of provision.Declared."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def inputs(self) -> Mapping[str, Any]: ...
-
-
-def user_pool(ctx: CognitoContext, resource: DeclaredResource) -> Provisioned:
+def user_pool(ctx: Context, resource: Declared) -> Provisioned:
     inputs = resource.inputs
     policy = inputs.get("passwordPolicy") or {}
     admin_only = bool((inputs.get("adminCreateUserConfig") or {}).get("allowAdminCreateUserOnly"))
@@ -55,7 +34,7 @@ def user_pool(ctx: CognitoContext, resource: DeclaredResource) -> Provisioned:
     return pool["Id"], {"arn": pool["Arn"], "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool['Id']}"}
 
 
-def user_pool_client(ctx: CognitoContext, resource: DeclaredResource) -> Provisioned:
+def user_pool_client(ctx: Context, resource: Declared) -> Provisioned:
     inputs = resource.inputs
     client = ctx.client("cognito-idp").create_user_pool_client(
         UserPoolId=str(inputs["userPoolId"]),
@@ -67,7 +46,7 @@ def user_pool_client(ctx: CognitoContext, resource: DeclaredResource) -> Provisi
     return client["ClientId"], {"clientSecret": client.get("ClientSecret", "")}
 
 
-COGNITO_PROVISIONERS = {
+PROVISIONERS: dict[str, Provisioner] = {
     "aws:cognito/userPool:UserPool": user_pool,
     "aws:cognito/userPoolClient:UserPoolClient": user_pool_client,
 }
