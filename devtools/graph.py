@@ -12,10 +12,11 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from pulumi.runtime import mocks as pulumi_mocks
 
@@ -79,18 +80,15 @@ class UrnRecorder:
 
 @contextlib.contextmanager
 def recording_urns(recorder: UrnRecorder) -> Iterator[None]:
-    register = pulumi_mocks.MockMonitor.RegisterResource
+    register: Callable[[pulumi_mocks.MockMonitor, Any], Any] = pulumi_mocks.MockMonitor.RegisterResource
 
     def recorded(monitor: pulumi_mocks.MockMonitor, request: Any) -> Any:
         response = register(monitor, request)
         recorder.record(request, response.urn)
         return response
 
-    pulumi_mocks.MockMonitor.RegisterResource = recorded  # type: ignore[method-assign]
-    try:
+    with mock.patch.object(pulumi_mocks.MockMonitor, "RegisterResource", recorded):
         yield
-    finally:
-        pulumi_mocks.MockMonitor.RegisterResource = register  # type: ignore[method-assign]
 
 
 @dataclass
