@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import defaults
-from components.base import Transforms, account_id, check_transforms, child_args, raise_problems
+from components.base import Transforms, account_id, check_transforms, child, raise_problems
 
 KEY_CHILDREN = ("key",)
 #: Data-plane actions a user may be given; key administration stays with the account's IAM administrators.
@@ -88,18 +88,18 @@ class EncryptionKey(pulumi.ComponentResource):
                 for user in args.users
             ),
         ]
-        self.key = aws.kms.Key(
+        self.key = child(
+            aws.kms.Key,
             f"{name}-key",
-            **child_args(
-                transforms,
-                "key",
-                defaults.topic_key_args(),
-                {
-                    "description": args.description,
-                    "enable_key_rotation": True,
-                    "policy": pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
-                },
-            ),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            self,
+            transforms,
+            "key",
+            defaults=defaults.topic_key_args(),
+            required={
+                "description": args.description,
+                "enable_key_rotation": True,
+                "policy": pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+            },
+            opts=pulumi.ResourceOptions(protect=args.protect or None),
         )
         self.register_outputs({"key_arn": self.key.arn})

@@ -11,13 +11,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components import alarms, defaults
+from components.alarms import ALARM_ROLE
 from components.base import (
     BusRef,
     Grant,
     Transforms,
-    apply_transform,
     check_transforms,
-    child_args,
+    child,
     identity_policy,
     physical_name,
     put_events_grant,
@@ -25,7 +25,7 @@ from components.base import (
 )
 from components.trust import lambda_trust
 
-FUNCTION_CHILDREN = ("role", "policy", "log_group", "function")
+FUNCTION_CHILDREN = ("role", "policy", "log_group", "function", ALARM_ROLE)
 
 # X-Ray's write actions support no resource-level permissions; AWS documents "*" as their only resource.
 XRAY_GRANT = Grant(actions=("xray:PutTraceSegments", "xray:PutTelemetryRecords"), resources=("*",))
@@ -64,11 +64,6 @@ class FunctionArgs:
     timeout_seconds: int = defaults.DEFAULT_TIMEOUT_SECONDS
     memory_mb: int = defaults.DEFAULT_MEMORY_MB
     reserved_concurrency: int | None = None
-
-
-def function_transforms(transforms: Transforms | None) -> Transforms:
-    """The part of a composite component's transforms that applies to its LambdaFunction's children."""
-    return {role: transform for role, transform in (transforms or {}).items() if role in FUNCTION_CHILDREN}
 
 
 def validate_function_args(args: FunctionArgs, problems: list[str]) -> None:
@@ -137,43 +132,41 @@ class LambdaFunction(pulumi.ComponentResource):
         self.function_name = physical_name(name)
         self.log_group = self._create_log_group(name, args, transforms)
         # What the pattern requires (the trust, the least-privilege document) goes on after the user's transform.
-        self.role = aws.iam.Role(
+        self.role = child(
+            aws.iam.Role,
             f"{name}-role",
-            **child_args(
-                transforms, "role", {}, {"name": physical_name(name, "-role"), "assume_role_policy": lambda_trust(self)}
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "role",
+            required={"name": physical_name(name, "-role"), "assume_role_policy": lambda_trust(self)},
         )
         self.grants = self._grants(args)
-        self.policy = aws.iam.RolePolicy(
+        self.policy = child(
+            aws.iam.RolePolicy,
             f"{name}-policy",
-            **child_args(
-                transforms,
-                "policy",
-                {},
-                {"name": "least-privilege", "role": self.role.id, "policy": identity_policy(self.grants)},
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "policy",
+            required={"name": "least-privilege", "role": self.role.id, "policy": identity_policy(self.grants)},
         )
         self.function = self._create_function(name, args, transforms)
         self.errors_alarm = alarms.function_errors_alarm(
-            f"{name}-errors-alarm", self.function, args.observability.alarm_topic_arn, self
+            f"{name}-errors-alarm", self.function, args.observability.alarm_topic_arn, self, transforms
         )
         self.register_outputs({"function_arn": self.function.arn, "role_arn": self.role.arn})
 
     def _create_log_group(
         self, name: str, args: FunctionArgs, transforms: Transforms | None
     ) -> aws.cloudwatch.LogGroup:
-        return aws.cloudwatch.LogGroup(
+        return child(
+            aws.cloudwatch.LogGroup,
             f"{name}-logs",
-            **child_args(
-                transforms,
-                "log_group",
-                {"retention_in_days": args.observability.log_retention_days},
-                # Lambda writes to /aws/lambda/<name>: another name would leave the function's logs unmanaged.
-                {"name": f"/aws/lambda/{self.function_name}"},
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "log_group",
+            defaults={"retention_in_days": args.observability.log_retention_days},
+            # Lambda writes to /aws/lambda/<name>: another name would leave the function's logs unmanaged.
+            required={"name": f"/aws/lambda/{self.function_name}"},
         )
 
     def _grants(self, args: FunctionArgs) -> tuple[Grant, ...]:
@@ -193,24 +186,28 @@ class LambdaFunction(pulumi.ComponentResource):
         # What the pattern requires: X-Ray never records a handler's or method's result (they hold
         # customers' data); errors are still captured.
         environment["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] = "false"
-        kwargs: dict[str, Any] = defaults.function_args() | {
+        tunable: dict[str, Any] = defaults.function_args() | {
             "timeout": args.timeout_seconds,
             "memory_size": args.memory_mb,
             "layers": list(args.layers),
             "reserved_concurrent_executions": args.reserved_concurrency,
         }
-        kwargs = apply_transform(transforms, "function", kwargs)
-        # What the pattern needs to work goes on last: its name, code, role and log group.
-        kwargs |= {
-            "name": self.function_name,
-            "handler": args.handler,
-            "code": code_archive(args.source_dirs),
-            "role": self.role.arn,
-            "environment": {"variables": environment},
-            "logging_config": {**kwargs.get("logging_config", {}), "log_group": self.log_group.name},
-        }
-        return aws.lambda_.Function(
+        return child(
+            aws.lambda_.Function,
             f"{name}-fn",
-            **kwargs,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy, self.log_group]),
+            self,
+            transforms,
+            "function",
+            defaults=tunable,
+            # What the pattern needs to work goes on last: its name, code, role and log group.
+            required={
+                "name": self.function_name,
+                "handler": args.handler,
+                "code": code_archive(args.source_dirs),
+                "role": self.role.arn,
+                "environment": {"variables": environment},
+                # Merged into the user's logging config: the format stays theirs, the log group is the pattern's.
+                "logging_config": {"log_group": self.log_group.name},
+            },
+            opts=pulumi.ResourceOptions(depends_on=[self.policy, self.log_group]),
         )

@@ -17,26 +17,32 @@ from components.base import (
     Grant,
     PolicyStatement,
     Transforms,
-    apply_transform,
     check_transforms,
-    child_args,
+    child,
     deny_insecure_transport,
     physical_name,
     raise_problems,
     resource_policy,
+    transforms_for,
 )
-from components.subscriptions import (
-    Subscription,
-    TargetRetry,
-    allow_rules_to_send,
-    create_dead_letter_queue,
-    create_delivery_alarms,
-    create_rules,
-    create_targets,
-    validate_subscriptions,
+from components.rule_delivery import (
+    DELIVERY_CHILDREN,
+    DeliveryTarget,
+    InputTransformer,
+    RuleDelivery,
+    RuleDeliveryArgs,
 )
+from components.subscriptions import Subscription, TargetRetry, create_dead_letter_queue, validate_subscriptions
 
-NOTIFYING_TOPIC_CHILDREN = ("key", "topic", "subscription", "queue", "rule", "target", "dlq")
+NOTIFYING_TOPIC_CHILDREN = (
+    "key",
+    "topic",
+    "topic_policy",
+    "subscription",
+    "queue",
+    "queue_policy",
+    *DELIVERY_CHILDREN,
+)
 PROTOCOLS = ("email", "sqs", "https", "lambda")
 # SNS drops what it cannot deliver to these after its retries unless the subscription has a DLQ.
 APPLICATION_PROTOCOLS = ("sqs", "https", "lambda")
@@ -140,6 +146,7 @@ class NotifyingTopic(pulumi.ComponentResource):
     key: aws.kms.Key
     topic: aws.sns.Topic
     topic_policy: aws.sns.TopicPolicy
+    routes: RuleDelivery | None
     queues: dict[str, aws.sqs.Queue]
     subscriptions: dict[str, aws.sns.TopicSubscription]
     rules: dict[str, aws.cloudwatch.EventRule]
@@ -155,29 +162,18 @@ class NotifyingTopic(pulumi.ComponentResource):
         _validate(name, args, transforms)
         self.account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.key = self._create_key(name, args, transforms)
-        self.topic = aws.sns.Topic(
+        self.topic = child(
+            aws.sns.Topic,
             f"{name}-topic",
-            **apply_transform(transforms, "topic", {})
-            | {"name": physical_name(name), "kms_master_key_id": self.key.arn},
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "topic",
+            required={"name": physical_name(name), "kms_master_key_id": self.key.arn},
         )
-        self.rules = (
-            create_rules(
-                self,
-                name,
-                args.bus,
-                [Subscription(key=route.key, pattern=route.pattern) for route in args.routes],
-                transforms,
-            )
-            if args.routes and args.bus
-            else {}
-        )
-        self.topic_policy = aws.sns.TopicPolicy(
-            f"{name}-topic-policy",
-            arn=self.topic.arn,
-            policy=resource_policy(self._publishers(args)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.routes = self._create_routes(name, args, transforms)
+        self.rules = self.routes.rules if self.routes else {}
+        if self.routes is None:
+            self.topic_policy = self._create_topic_policy(name, args, {}, transforms)
         self.queues = {}
         self.subscriptions = {}
         self.delivery_dead_letter_queue = self._create_delivery_dlq(name, args, transforms)
@@ -192,7 +188,6 @@ class NotifyingTopic(pulumi.ComponentResource):
                 subscription.filter_policy,
                 transforms,
             )
-        self._create_routes(name, args, transforms)
         self.register_outputs({"topic_arn": self.topic.arn, "key_arn": self.key.arn})
 
     def publish_grants(self) -> tuple[Grant, ...]:
@@ -235,13 +230,38 @@ class NotifyingTopic(pulumi.ComponentResource):
             }
             for sid, service in services
         )
-        kwargs = apply_transform(transforms, "key", defaults.topic_key_args()) | {
-            "description": f"Encrypts the {physical_name(name)} topic",
-            "policy": pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
-        }
-        return aws.kms.Key(f"{name}-key", **kwargs, opts=pulumi.ResourceOptions(parent=self))
+        return child(
+            aws.kms.Key,
+            f"{name}-key",
+            self,
+            transforms,
+            "key",
+            defaults=defaults.topic_key_args(),
+            required={
+                "description": f"Encrypts the {physical_name(name)} topic",
+                "policy": pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+            },
+        )
 
-    def _publishers(self, args: NotifyingTopicArgs) -> list[PolicyStatement]:
+    def _create_topic_policy(
+        self,
+        name: str,
+        args: NotifyingTopicArgs,
+        rules: dict[str, aws.cloudwatch.EventRule],
+        transforms: Transforms | None,
+    ) -> aws.sns.TopicPolicy:
+        return child(
+            aws.sns.TopicPolicy,
+            f"{name}-topic-policy",
+            self,
+            transforms,
+            "topic_policy",
+            required={"arn": self.topic.arn, "policy": resource_policy(self._publishers(args, rules))},
+        )
+
+    def _publishers(
+        self, args: NotifyingTopicArgs, rules: dict[str, aws.cloudwatch.EventRule]
+    ) -> list[PolicyStatement]:
         statements = []
         if args.publisher_role_arns:
             statements.append(
@@ -271,7 +291,7 @@ class NotifyingTopic(pulumi.ComponentResource):
                     },
                 )
             )
-        if self.rules:
+        if rules:
             statements.append(
                 PolicyStatement(
                     sid="AllowOwnRoutes",
@@ -279,7 +299,7 @@ class NotifyingTopic(pulumi.ComponentResource):
                     principal={"Service": "events.amazonaws.com"},
                     actions=("sns:Publish",),
                     resources=(self.topic.arn,),
-                    conditions={"ArnEquals": {"aws:SourceArn": [rule.arn for rule in self.rules.values()]}},
+                    conditions={"ArnEquals": {"aws:SourceArn": [rule.arn for rule in rules.values()]}},
                 )
             )
         statements.append(deny_insecure_transport([self.topic.arn], "sns:Publish"))
@@ -308,31 +328,38 @@ class NotifyingTopic(pulumi.ComponentResource):
             required["filter_policy_scope"] = "MessageAttributes"
         if raw:
             required["raw_message_delivery"] = True
-        return aws.sns.TopicSubscription(
+        return child(
+            aws.sns.TopicSubscription,
             f"{name}-sub-{key}",
-            **child_args(transforms, "subscription", {}, required),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
+            self,
+            transforms,
+            "subscription",
+            required=required,
+            opts=pulumi.ResourceOptions(depends_on=depends_on or []),
         )
 
-    def _allow_topic_to_send(self, logical_name: str, queue: aws.sqs.Queue, sid: str) -> aws.sqs.QueuePolicy:
+    def _allow_topic_to_send(
+        self, logical_name: str, queue: aws.sqs.Queue, sid: str, transforms: Transforms | None
+    ) -> aws.sqs.QueuePolicy:
         """Only this topic may send to the queue (as subscriber or as dead-letter target); never over plain HTTP."""
-        return aws.sqs.QueuePolicy(
+        allow = PolicyStatement(
+            sid=sid,
+            effect="Allow",
+            principal={"Service": "sns.amazonaws.com"},
+            actions=("sqs:SendMessage",),
+            resources=(queue.arn,),
+            conditions={"ArnEquals": {"aws:SourceArn": self.topic.arn}},
+        )
+        return child(
+            aws.sqs.QueuePolicy,
             logical_name,
-            queue_url=queue.id,
-            policy=resource_policy(
-                [
-                    PolicyStatement(
-                        sid=sid,
-                        effect="Allow",
-                        principal={"Service": "sns.amazonaws.com"},
-                        actions=("sqs:SendMessage",),
-                        resources=(queue.arn,),
-                        conditions={"ArnEquals": {"aws:SourceArn": self.topic.arn}},
-                    ),
-                    deny_insecure_transport([queue.arn], "sqs:*"),
-                ]
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "queue_policy",
+            required={
+                "queue_url": queue.id,
+                "policy": resource_policy([allow, deny_insecure_transport([queue.arn], "sqs:*")]),
+            },
         )
 
     def _create_delivery_dlq(
@@ -342,46 +369,58 @@ class NotifyingTopic(pulumi.ComponentResource):
         if not (args.queue_subscribers or any(s.protocol in APPLICATION_PROTOCOLS for s in args.subscriptions)):
             return None
         dlq = create_dead_letter_queue(self, f"{name}-delivery", transforms)
-        self._allow_topic_to_send(f"{name}-delivery-dlq-policy", dlq, "AllowThisTopicToDeadLetter")
-        alarms.dead_letter_alarm(f"{name}-delivery-dlq-alarm", dlq, args.alarm_topic_arn or self.topic.arn, self)
+        self._allow_topic_to_send(f"{name}-delivery-dlq-policy", dlq, "AllowThisTopicToDeadLetter", transforms)
+        alarms.dead_letter_alarm(
+            f"{name}-delivery-dlq-alarm", dlq, args.alarm_topic_arn or self.topic.arn, self, transforms
+        )
         return dlq
 
     def _subscribe_new_queue(self, name: str, subscriber: QueueSubscriber, transforms: Transforms | None) -> None:
-        queue = aws.sqs.Queue(
+        queue = child(
+            aws.sqs.Queue,
             f"{name}-{subscriber.key}-queue",
-            **apply_transform(transforms, "queue", defaults.dead_letter_queue_args())
-            | {"name": physical_name(name, f"-{subscriber.key}")},
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "queue",
+            defaults=defaults.dead_letter_queue_args(),
+            required={"name": physical_name(name, f"-{subscriber.key}")},
         )
-        policy = self._allow_topic_to_send(f"{name}-{subscriber.key}-queue-policy", queue, "AllowThisTopicToSend")
+        policy = self._allow_topic_to_send(
+            f"{name}-{subscriber.key}-queue-policy", queue, "AllowThisTopicToSend", transforms
+        )
         self.queues[subscriber.key] = queue
         self.subscriptions[subscriber.key] = self._subscribe(
             name, subscriber.key, "sqs", queue.arn, subscriber.filter_policy, transforms, raw=True, depends_on=[policy]
         )
 
-    def _create_routes(self, name: str, args: NotifyingTopicArgs, transforms: Transforms | None) -> None:
-        self.route_dead_letter_queue: aws.sqs.Queue | None = None
-        if not (self.rules and args.bus and args.alarm_topic_arn):
-            return
-        dlq = create_dead_letter_queue(self, f"{name}-routes", transforms)
-        dlq_policy = allow_rules_to_send(self, f"{name}-routes-dlq-policy", dlq, self.rules)
-        transformers = {route.key: route for route in args.routes}
-        self.route_targets = create_targets(
-            self,
+    def _create_routes(
+        self, name: str, args: NotifyingTopicArgs, transforms: Transforms | None
+    ) -> RuleDelivery | None:
+        """Bus events to the topic, reshaped; the topic policy lets exactly these rules publish."""
+        if not (args.routes and args.bus and args.alarm_topic_arn):
+            return None
+
+        def deliver_to_topic(delivery: RuleDelivery) -> DeliveryTarget:
+            self.topic_policy = self._create_topic_policy(name, args, delivery.rules, transforms)
+            return DeliveryTarget(
+                arn=self.topic.arn,
+                input_transformers={
+                    route.key: InputTransformer(input_paths=route.input_paths, input_template=route.input_template)
+                    for route in args.routes
+                },
+                depends_on=(self.topic_policy,),
+            )
+
+        return RuleDelivery(
             name,
-            args.bus,
-            self.rules,
-            self.topic.arn,
-            dlq,
-            args.route_retry,
-            transforms,
-            depends_on=[self.topic_policy, dlq_policy],
-            input_transformers={
-                key: {"input_paths": dict(route.input_paths), "input_template": route.input_template}
-                for key, route in transformers.items()
-            },
-        )
-        self.route_dead_letter_queue = dlq
-        self.route_alarms = create_delivery_alarms(
-            self, f"{name}-routes", args.bus, self.rules, dlq, args.alarm_topic_arn
+            RuleDeliveryArgs(
+                bus=args.bus,
+                subscriptions=tuple(Subscription(key=route.key, pattern=route.pattern) for route in args.routes),
+                target=deliver_to_topic,
+                alarm_topic_arn=args.alarm_topic_arn,
+                retry=args.route_retry,
+                dead_letter_name=f"{name}-routes",
+            ),
+            transforms=transforms_for(transforms, DELIVERY_CHILDREN),
+            opts=pulumi.ResourceOptions(parent=self),
         )

@@ -14,9 +14,9 @@ import pulumi_aws as aws
 from components import defaults
 from components.base import (
     Transforms,
-    apply_transform,
     check_transforms,
-    child_args,
+    child,
+    kept,
     physical_name,
     raise_problems,
 )
@@ -88,38 +88,41 @@ class Table(pulumi.ComponentResource):
         )
         raise_problems("Table", name, problems)
 
-        kwargs = defaults.table_args() | {
+        tunable = defaults.table_args() | {
             "point_in_time_recovery": {"enabled": args.point_in_time_recovery},
             "deletion_protection_enabled": args.deletion_protection,
         }
         if args.ttl_attribute:
-            kwargs["ttl"] = {"attribute_name": args.ttl_attribute, "enabled": True}
-        kwargs = apply_transform(transforms, "table", kwargs) | {
+            tunable["ttl"] = {"attribute_name": args.ttl_attribute, "enabled": True}
+        required: dict[str, Any] = {
             "name": physical_name(name),
             "hash_key": args.hash_key,
             "attributes": [{"name": args.hash_key, "type": "S"}],
         }
         if args.stream:
-            kwargs |= {"stream_enabled": True, "stream_view_type": "NEW_IMAGE"}
-        self.table = aws.dynamodb.Table(
+            required |= {"stream_enabled": True, "stream_view_type": "NEW_IMAGE"}
+        self.table = child(
+            aws.dynamodb.Table,
             f"{name}-table",
-            **kwargs,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+            self,
+            transforms,
+            "table",
+            defaults=tunable,
+            required=required,
+            opts=kept(args.protect),
         )
         self.items = [
-            aws.dynamodb.TableItem(
+            child(
+                aws.dynamodb.TableItem,
                 f"{name}-item-{item[args.hash_key]}",
-                **child_args(
-                    transforms,
-                    "item",
-                    {},
-                    {
-                        "table_name": self.table.name,
-                        "hash_key": args.hash_key,
-                        "item": json.dumps({key: to_attribute_value(value) for key, value in item.items()}),
-                    },
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
+                self,
+                transforms,
+                "item",
+                required={
+                    "table_name": self.table.name,
+                    "hash_key": args.hash_key,
+                    "item": json.dumps({key: to_attribute_value(value) for key, value in item.items()}),
+                },
             )
             for item in args.seed_items
         ]

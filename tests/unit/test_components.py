@@ -31,6 +31,7 @@ from components import (
     TableArgs,
     TopicSubscription,
 )
+from components.base import TransformResult
 from components.event_service import AsyncRetry
 from components.notifying_topic import QueueSubscriber
 from components.subscriptions import TargetRetry
@@ -84,7 +85,7 @@ class TestQueuedConsumer:
         assert queue["visibilityTimeoutSeconds"] == 184
 
     def test_a_transform_adjusts_a_child_but_not_what_the_pattern_needs(self) -> None:
-        def longer_retention(kwargs: dict[str, Any]) -> None:
+        def longer_retention(kwargs: dict[str, Any], _opts: pulumi.ResourceOptions) -> None:
             kwargs["message_retention_seconds"] = 600
             kwargs["redrive_policy"] = "{}"
 
@@ -94,8 +95,8 @@ class TestQueuedConsumer:
         assert json.loads(queue["redrivePolicy"])["maxReceiveCount"] == 5
 
     def test_a_function_transform_reaches_the_function(self) -> None:
-        def bigger(kwargs: dict[str, Any]) -> dict[str, Any]:
-            return {**kwargs, "memory_size": 1024}
+        def bigger(kwargs: dict[str, Any], opts: pulumi.ResourceOptions) -> TransformResult:
+            return {**kwargs, "memory_size": 1024}, opts
 
         result = run(lambda: QueuedConsumer("billing", queued(), transforms={"function": bigger}))
         assert result.named("billing-fn").inputs["memorySize"] == 1024
@@ -108,7 +109,7 @@ class TestQueuedConsumer:
             function=function_args(grants=(Grant(actions=("dynamodb:*",), resources=("*",)),)),
         )
         with pytest.raises(ValueError, match="QueuedConsumer 'billing' has invalid arguments") as error:
-            run(lambda: QueuedConsumer("billing", args, transforms={"queeu": lambda _kwargs: None}))
+            run(lambda: QueuedConsumer("billing", args, transforms={"queeu": lambda _args, _opts: None}))
         message = str(error.value)
         for expected in (
             "subscriptions is empty",

@@ -7,6 +7,7 @@ import dataclasses
 import json
 from typing import Any
 
+import pulumi
 import pytest
 
 from components import StreamConsumer, StreamConsumerArgs
@@ -52,7 +53,7 @@ def test_the_iterator_age_and_the_dlq_are_alarmed() -> None:
 
 
 def test_a_transform_cannot_remove_what_the_pattern_needs() -> None:
-    def hostile(kwargs: dict[str, Any]) -> None:
+    def hostile(kwargs: dict[str, Any], _opts: pulumi.ResourceOptions) -> None:
         kwargs["batch_size"] = 5
         kwargs["function_response_types"] = []
         kwargs["destination_config"] = None
@@ -70,7 +71,7 @@ def test_a_transform_cannot_remove_what_the_pattern_needs() -> None:
 def test_every_problem_is_reported_at_once() -> None:
     args = stream_args(batch_size=0, maximum_record_age_seconds=10**6, max_iterator_age_seconds=1)
     with pytest.raises(ValueError, match="StreamConsumer 'outbox' has invalid arguments") as raised:
-        run(lambda: StreamConsumer("outbox", args, transforms={"mappnig": lambda _kwargs: None}))
+        run(lambda: StreamConsumer("outbox", args, transforms={"mappnig": lambda _args, _opts: None}))
     for problem in ("batch_size", "maximum_record_age_seconds", "max_iterator_age_seconds", "unknown child 'mappnig'"):
         assert problem in str(raised.value)
 
