@@ -7,6 +7,8 @@ from components.event_service import EventService, EventServiceArgs
 from components.function import FunctionArgs, LambdaFunction, Observability
 from components.notifying_topic import NotifyingTopic, NotifyingTopicArgs, Route, TopicSubscription
 from components.queued_consumer import Batching, QueuedConsumer, QueuedConsumerArgs
+from components.rule_delivery import DeliveryTarget, InputTransformer, RuleDelivery, RuleDeliveryArgs, TargetRole
+from components.schedule_target import ScheduleTarget, ScheduleTargetArgs
 from components.stream_consumer import StreamConsumer, StreamConsumerArgs
 from components.subscriptions import Subscription, TargetRetry
 from components.table import Table, TableArgs
@@ -17,12 +19,14 @@ __all__ = [
     "Bucket",
     "BucketArgs",
     "BusRef",
+    "DeliveryTarget",
     "EventBus",
     "EventBusArgs",
     "EventService",
     "EventServiceArgs",
     "FunctionArgs",
     "Grant",
+    "InputTransformer",
     "LambdaFunction",
     "NotifyingTopic",
     "NotifyingTopicArgs",
@@ -31,12 +35,17 @@ __all__ = [
     "QueuedConsumer",
     "QueuedConsumerArgs",
     "Route",
+    "RuleDelivery",
+    "RuleDeliveryArgs",
+    "ScheduleTarget",
+    "ScheduleTargetArgs",
     "StreamConsumer",
     "StreamConsumerArgs",
     "Subscription",
     "Table",
     "TableArgs",
     "TargetRetry",
+    "TargetRole",
     "TopicSubscription",
     "Transforms",
     "Workflow",

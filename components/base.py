@@ -72,6 +72,14 @@ def child(
     return resource(name, **args, opts=options)
 
 
+def moved_from_parent(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    """Options for the children of a component drawn out of its parent (RuleDelivery, ScheduleTarget): each
+    child carries an alias to that parent, under which it was created before, so `pulumi up` on a stack
+    deployed earlier moves it in place instead of replacing it. An alias that matches nothing is ignored."""
+    parent = opts.parent if opts else None
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=parent)] if parent else None)
+
+
 def kept(protect: bool) -> pulumi.ResourceOptions:
     """Options for a stateful child: protected from `pulumi destroy`, and kept if removed from the program.
     Unset (not False) when not asked, so a user's transform may still protect it."""

@@ -23,6 +23,7 @@ from components.base import (
     check_transforms,
     child,
     identity_policy,
+    moved_from_parent,
     physical_name,
     raise_problems,
 )
@@ -158,8 +159,7 @@ class RuleDelivery(pulumi.ComponentResource):
         check_transforms(transforms, DELIVERY_CHILDREN, problems)
         raise_problems("RuleDelivery", name, problems)
         self._transforms = transforms
-        parent = opts.parent if opts else None
-        moved = pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=parent)] if parent else None)
+        moved = moved_from_parent(opts)
         dlq_name = args.dead_letter_name or name
 
         self.dead_letter_queue = create_dead_letter_queue(self, dlq_name, transforms, moved)
