@@ -107,7 +107,10 @@ def raise_problems(component: str, name: str, problems: Sequence[str]) -> None:
 
 @dataclass(frozen=True)
 class BusRef:
-    """The event bus a component attaches rules to or puts events on."""
+    """The event bus a component attaches rules to or puts events on.
+
+    name: the bus's name (the account's own bus is named "default"). arn: its ARN.
+    """
 
     name: pulumi.Input[str]
     arn: pulumi.Input[str]
@@ -117,7 +120,10 @@ class BusRef:
 class Grant:
     """One IAM Allow statement: exact actions on exact resources, optionally conditioned.
 
-    Example: `Grant(("dynamodb:GetItem",), (table.arn,))`. sid: the statement's id, default `Grant<index>`.
+    Example: `Grant(("dynamodb:GetItem",), (table.arn,))`.
+    actions: exact actions, never wildcards. resources: exact ARNs, never "*".
+    conditions: the statement's Condition block, default none. sid: the statement's id, default none (`Grant<n>`,
+    its place in the policy).
     """
 
     actions: tuple[str, ...]
@@ -142,7 +148,11 @@ class Grant:
 
 @dataclass(frozen=True)
 class PolicyStatement:
-    """A statement for a resource policy (queue, topic, key): principal and conditions spelled out."""
+    """A statement for a resource policy (queue, topic, key): principal and conditions spelled out.
+
+    sid: the statement's id. effect: Allow or Deny. principal: who ("*" or a principal block).
+    actions: what. resources: on what. conditions: the Condition block, default none.
+    """
 
     sid: str
     effect: str

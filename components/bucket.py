@@ -41,8 +41,11 @@ LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 
 @dataclass(frozen=True, kw_only=True)
 class ObjectLock:
-    """Every new object version is locked for `days` (>= 1) in `mode`, default GOVERNANCE: only a principal
-    granted s3:BypassGovernanceRetention can delete or shorten it early (COMPLIANCE: nobody can)."""
+    """Every new object version is locked for a while.
+
+    days: how long (>= 1). mode: GOVERNANCE (only a principal granted s3:BypassGovernanceRetention can delete or
+    shorten it early) or COMPLIANCE (nobody can), default GOVERNANCE.
+    """
 
     days: int
     mode: str = "GOVERNANCE"

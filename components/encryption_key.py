@@ -19,7 +19,11 @@ USER_ACTIONS = frozenset({"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "
 
 @dataclass(frozen=True, kw_only=True)
 class KeyUser:
-    """A role the key policy itself allows, with exact actions and conditions (e.g. kms:ViaService)."""
+    """A role the key policy itself allows, with exact actions and conditions.
+
+    sid: the key policy statement's id. role_arn: the role. actions: exact data-plane actions (`USER_ACTIONS`).
+    conditions: the statement's Condition block (e.g. kms:ViaService), default none.
+    """
 
     sid: str
     role_arn: pulumi.Input[str]

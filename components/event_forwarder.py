@@ -31,7 +31,7 @@ class EventForwarderArgs:
     sources: the sources forwarded (exactly the pattern's sources; the rule's pattern is what bounds them).
     alarm_topic_arn: where the DLQ and FailedInvocations alarms go.
     from_bus_name: the bus the rule listens on, default "default" (where AWS services send events).
-    retry: the target's retry policy, default EventBridge's own (185 attempts, 24 h).
+    retry: the target's retry policy (EventBridge's own: 185 attempts, 24 h), default `TargetRetry()`.
     """
 
     to_bus: BusRef

@@ -33,7 +33,11 @@ XRAY_GRANT = Grant(actions=("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
 @dataclass(frozen=True, kw_only=True)
 class Observability:
-    """Where a function's logs and alarms go, and how long logs are kept."""
+    """Where a function's logs and alarms go, and how long logs are kept.
+
+    log_retention_days: how long its log group keeps logs. log_level: Powertools' log level (INFO, DEBUG, ...).
+    alarm_topic_arn: the topic its alarms notify.
+    """
 
     log_retention_days: int
     log_level: str
@@ -46,11 +50,14 @@ class FunctionArgs:
 
     handler: dotted path of the entry point, e.g. `handlers.billing.app.handler`.
     source_dirs: folders (relative to the program) packaged with their parent `__init__.py` files.
-    environment: variables besides POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set for you).
-    grants: exact IAM actions on exact resources. Default: none.
-    emits: event sources the function may put on `bus` (PutEvents scoped by `events:source`). Default: none.
-    layers: layer ARNs (the Powertools layer). Default: none.
-    timeout_seconds: default 10. memory_mb: default 256. reserved_concurrency: default unreserved.
+    observability: where its logs and alarms go (`Observability`).
+    environment: variables besides POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set for you), default none.
+    grants: exact IAM actions on exact resources, default none.
+    emits: event sources the function may put on `bus` (PutEvents scoped by `events:source`), default none.
+    bus: the bus it puts events on (needed with emits), default none.
+    layers: layer ARNs (the Powertools layer), default none.
+    timeout_seconds: default 10. memory_mb: default 256.
+    reserved_concurrency: default none (unreserved).
     """
 
     handler: str

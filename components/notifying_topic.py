@@ -51,7 +51,11 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 
 @dataclass(frozen=True, kw_only=True)
 class TopicSubscription:
-    """An existing endpoint subscribed to the topic. protocol: email, sqs, https or lambda."""
+    """An existing endpoint subscribed to the topic.
+
+    key: names the subscription. protocol: email, sqs, https or lambda. endpoint: the address, queue or function.
+    filter_policy: which messages it receives, by message attributes, default none (all).
+    """
 
     key: str
     protocol: str
@@ -61,7 +65,10 @@ class TopicSubscription:
 
 @dataclass(frozen=True, kw_only=True)
 class QueueSubscriber:
-    """An encrypted queue the component creates and subscribes (raw delivery), readable by its owner."""
+    """An encrypted queue the component creates and subscribes (raw delivery), readable by its owner.
+
+    key: names the queue. filter_policy: which messages it receives, by message attributes, default none (all).
+    """
 
     key: str
     filter_policy: Mapping[str, Any] | None = None
@@ -69,7 +76,11 @@ class QueueSubscriber:
 
 @dataclass(frozen=True, kw_only=True)
 class Route:
-    """Bus events matching `pattern`, reshaped by an input transformer, published to the topic."""
+    """Bus events matching a pattern, reshaped by an input transformer, published to the topic.
+
+    key: names the route's rule. pattern: the events routed. input_paths: JSONPaths into the event, by name.
+    input_template: the message, with `<name>` placeholders.
+    """
 
     key: str
     pattern: Mapping[str, Any]
@@ -84,8 +95,9 @@ class NotifyingTopicArgs:
     subscriptions: existing endpoints, default none. queue_subscribers: queues created for you, default none.
     publisher_role_arns: IAM roles allowed to publish, default none.
     alarm_name_prefix: CloudWatch alarms whose names start with it may publish, default none.
-    bus and routes: bus events routed to the topic, default none. route_retry: default `TargetRetry()`.
-    alarm_topic_arn: where the routes' and deliveries' DLQ alarms go (required with routes; by default the
+    bus: the bus routes listen on (required with routes), default none.
+    routes: bus events routed to the topic, default none. route_retry: default `TargetRetry()`.
+    alarm_topic_arn: where the routes' and deliveries' DLQ alarms go (required with routes), default none (the
     delivery DLQ alarm notifies this topic itself).
     """
 

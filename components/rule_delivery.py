@@ -41,7 +41,10 @@ DELIVERY_CHILDREN = ("dlq", "dlq_policy", "rule", "target", "target_role", "targ
 
 @dataclass(frozen=True, kw_only=True)
 class InputTransformer:
-    """Reshapes a matched event before delivery: JSONPath `input_paths` fill the `input_template`."""
+    """Reshapes a matched event before delivery.
+
+    input_paths: JSONPaths into the event, by name. input_template: the delivered input, with `<name>` placeholders.
+    """
 
     input_paths: Mapping[str, str]
     input_template: str
@@ -93,8 +96,8 @@ class RuleDeliveryArgs:
     target: a `DeliveryTarget`, or a function of this delivery returning one (see `TargetFactory`).
     alarm_topic_arn: where the DLQ and FailedInvocations alarms go.
     retry: EventBridge's delivery retries before dead-lettering, default `TargetRetry()`.
-    dead_letter_name: names the DLQ, its policy and the alarms (`<dead_letter_name>-dlq`, ...), default the
-    delivery's own name.
+    dead_letter_name: names the DLQ, its policy and the alarms (`<dead_letter_name>-dlq`, ...), default none (the
+    delivery's own name).
     """
 
     bus: BusRef

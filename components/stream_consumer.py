@@ -44,7 +44,7 @@ class StreamConsumerArgs:
         (at most the stream's 24 h). Retries are unbounded in number within that age.
     max_iterator_age_seconds: the age of the oldest unprocessed record that raises an alarm, default 300.
     filter_patterns: event filtering patterns on the stream record (e.g. `{"eventName": ["INSERT"]}`): only
-        matching records invoke the function, the others are skipped. Default none (every record).
+        matching records invoke the function, the others are skipped, default none (every record).
     """
 
     stream_arn: pulumi.Input[str]

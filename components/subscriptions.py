@@ -28,8 +28,9 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 class Subscription:
     """One EventBridge rule: a stable key (it names the rule) and the event pattern it matches.
 
-    The key, not a hash of the pattern, names the rule, so editing a pattern updates the rule
-    in place instead of replacing it.
+    key: lowercase letters, digits and dashes; the key, not a hash of the pattern, names the rule, so editing a
+    pattern updates the rule in place instead of replacing it. pattern: the event pattern (it must constrain
+    source or detail-type).
     """
 
     key: str

@@ -28,7 +28,7 @@ _ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 @dataclass(frozen=True, kw_only=True)
 class TableArgs:
     """hash_key: the string partition key. ttl_attribute: default none.
-    point_in_time_recovery / deletion_protection: default True. protect: refuse `pulumi destroy`
+    point_in_time_recovery: default True. deletion_protection: default True. protect: refuse `pulumi destroy`
     and keep the table if removed from the program, default False.
     seed_items: items written once at creation (plain JSON values), default none.
     stream: a stream of new item images (`NEW_IMAGE`) for a `StreamConsumer`, default False.

@@ -58,7 +58,7 @@ class WorkflowArgs:
     bus: the bus the starting rule listens on. starts_on: the rule's key and pattern.
     grants: exact actions on exact resources the definition's tasks call (logs and X-Ray are added for you).
     observability: log retention and the alarm topic. log_level: ALL, ERROR or FATAL, default ERROR.
-    workflow_type: STANDARD (default) or EXPRESS. target_retry: EventBridge retries, default `TargetRetry()`.
+    workflow_type: STANDARD or EXPRESS, default STANDARD. target_retry: EventBridge retries, default `TargetRetry()`.
     """
 
     definition: pulumi.Input[str]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -349,31 +348,6 @@ class TestTableAndBus:
     def test_the_default_bus_is_refused(self) -> None:
         with pytest.raises(ValueError, match="must name a custom bus"):
             run(lambda: EventBus("events", EventBusArgs(bus_name="default", archive_retention_days=3)))
-
-
-DOCUMENTED = [Batching, QueuedConsumerArgs, EventServiceArgs, AsyncRetry, TargetRetry, FunctionArgs, TableArgs]
-
-
-@pytest.mark.parametrize("args_class", DOCUMENTED, ids=lambda c: c.__name__)
-def test_documented_defaults_match_the_code(args_class: type) -> None:
-    """Every `name: ... default X` in a docstring agrees with the dataclass field's default."""
-    doc = args_class.__doc__ or ""
-    checked = 0
-    for field in dataclasses.fields(args_class):
-        match = re.search(rf"(?<!\w){field.name}:[^.]*?default (\d+|True|False|none)\b", doc)
-        if not match:
-            continue
-        documented = match.group(1)
-        actual = field.default if field.default is not dataclasses.MISSING else None
-        expected = {"True": True, "False": False, "none": None}.get(
-            documented, None if not documented.isdigit() else int(documented)
-        )
-        if isinstance(actual, tuple | dict) and documented == "none":
-            assert not actual, f"{args_class.__name__}.{field.name}"
-        else:
-            assert actual == expected, f"{args_class.__name__}.{field.name}: documented {documented}, code {actual}"
-        checked += 1
-    assert checked >= 1, f"{args_class.__name__} documents no default"
 
 
 def test_components_expose_their_children(monkeypatch: pytest.MonkeyPatch) -> None:
