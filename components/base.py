@@ -72,6 +72,42 @@ def child(
     return resource(name, **args, opts=options)
 
 
+def least_privilege_role(
+    owner: pulumi.Resource,
+    name: str,
+    transforms: Transforms | None,
+    *,
+    trust: pulumi.Input[str],
+    grants: Sequence[Grant],
+    suffix: str = "-role",
+    policy_suffix: str = "-policy",
+    policy_name: str = "least-privilege",
+    roles: tuple[str, str] = ("role", "policy"),
+    opts: pulumi.ResourceOptions | None = None,
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """A role `<name><suffix>` (in Pulumi and IAM) that `trust` lets assume, and its one inline policy
+    `<name><policy_suffix>` allowing exactly `grants`. `roles` are the two children's transform roles."""
+    role = child(
+        aws.iam.Role,
+        f"{name}{suffix}",
+        owner,
+        transforms,
+        roles[0],
+        required={"name": physical_name(name, suffix), "assume_role_policy": trust},
+        opts=opts,
+    )
+    policy = child(
+        aws.iam.RolePolicy,
+        f"{name}{policy_suffix}",
+        owner,
+        transforms,
+        roles[1],
+        required={"name": policy_name, "role": role.id, "policy": identity_policy(grants)},
+        opts=opts,
+    )
+    return role, policy
+
+
 def moved_from_parent(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
     """Options for the children of a component drawn out of its parent (RuleDelivery, ScheduleTarget): each
     child carries an alias to that parent, under which it was created before, so `pulumi up` on a stack

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,33 @@ from components.base import Transforms, account_id, check_transforms, child, rai
 KEY_CHILDREN = ("key",)
 #: Data-plane actions a user may be given; key administration stays with the account's IAM administrators.
 USER_ACTIONS = frozenset({"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"})
+
+
+def rotating_key(
+    owner: pulumi.Resource,
+    name: str,
+    transforms: Transforms | None,
+    *,
+    description: str,
+    statements: Sequence[Mapping[str, Any]],
+    opts: pulumi.ResourceOptions | None = None,
+) -> aws.kms.Key:
+    """A customer-managed key `<name>-key` whose policy is exactly `statements`, rotated every year (the
+    rotation, the description and the policy are what the pattern requires; the deletion window is a default)."""
+    return child(
+        aws.kms.Key,
+        f"{name}-key",
+        owner,
+        transforms,
+        "key",
+        defaults=defaults.topic_key_args(),
+        required={
+            "description": description,
+            "enable_key_rotation": True,
+            "policy": pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)}),
+        },
+        opts=opts,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,18 +119,12 @@ class EncryptionKey(pulumi.ComponentResource):
                 for user in args.users
             ),
         ]
-        self.key = child(
-            aws.kms.Key,
-            f"{name}-key",
+        self.key = rotating_key(
             self,
+            name,
             transforms,
-            "key",
-            defaults=defaults.topic_key_args(),
-            required={
-                "description": args.description,
-                "enable_key_rotation": True,
-                "policy": pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
-            },
+            description=args.description,
+            statements=statements,
             opts=pulumi.ResourceOptions(protect=args.protect or None),
         )
         self.register_outputs({"key_arn": self.key.arn})

@@ -18,7 +18,7 @@ from components.base import (
     Transforms,
     check_transforms,
     child,
-    identity_policy,
+    least_privilege_role,
     physical_name,
     put_events_grant,
     raise_problems,
@@ -139,22 +139,9 @@ class LambdaFunction(pulumi.ComponentResource):
         self.function_name = physical_name(name)
         self.log_group = self._create_log_group(name, args, transforms)
         # What the pattern requires (the trust, the least-privilege document) goes on after the user's transform.
-        self.role = child(
-            aws.iam.Role,
-            f"{name}-role",
-            self,
-            transforms,
-            "role",
-            required={"name": physical_name(name, "-role"), "assume_role_policy": lambda_trust(self)},
-        )
         self.grants = self._grants(args)
-        self.policy = child(
-            aws.iam.RolePolicy,
-            f"{name}-policy",
-            self,
-            transforms,
-            "policy",
-            required={"name": "least-privilege", "role": self.role.id, "policy": identity_policy(self.grants)},
+        self.role, self.policy = least_privilege_role(
+            self, name, transforms, trust=lambda_trust(self), grants=self.grants
         )
         self.function = self._create_function(name, args, transforms)
         self.errors_alarm = alarms.function_errors_alarm(

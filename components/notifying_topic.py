@@ -20,6 +20,7 @@ from components.base import (
     resource_policy,
     transforms_for,
 )
+from components.encryption_key import rotating_key
 from components.notifying_topic_args import (
     APPLICATION_PROTOCOLS,
     NOTIFYING_TOPIC_CHILDREN,
@@ -149,17 +150,8 @@ class NotifyingTopic(pulumi.ComponentResource):
             }
             for sid, service in services
         )
-        return child(
-            aws.kms.Key,
-            f"{name}-key",
-            self,
-            transforms,
-            "key",
-            defaults=defaults.topic_key_args(),
-            required={
-                "description": f"Encrypts the {physical_name(name)} topic",
-                "policy": pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
-            },
+        return rotating_key(
+            self, name, transforms, description=f"Encrypts the {physical_name(name)} topic", statements=statements
         )
 
     def _create_topic_policy(

@@ -22,7 +22,7 @@ from components.base import (
     Transforms,
     check_transforms,
     child,
-    identity_policy,
+    least_privilege_role,
     moved_from_parent,
     physical_name,
     raise_problems,
@@ -258,25 +258,16 @@ class RuleDelivery(pulumi.ComponentResource):
             return None, None
         arns = [rule.arn for rule in self.rules.values()]
         source: SourceArns = arns[0] if len(arns) == 1 else arns
-        target_role = child(
-            aws.iam.Role,
-            f"{name}-{role.name}",
+        target_role, policy = least_privilege_role(
             self,
+            name,
             self._transforms,
-            "target_role",
-            required={
-                "name": physical_name(name, f"-{role.name}"),
-                "assume_role_policy": rule_target_trust(self, source),
-            },
-            opts=moved,
-        )
-        policy = child(
-            aws.iam.RolePolicy,
-            f"{name}-{role.policy}",
-            self,
-            self._transforms,
-            "target_role_policy",
-            required={"name": role.policy_name, "role": target_role.id, "policy": identity_policy(role.grants)},
+            trust=rule_target_trust(self, source),
+            grants=role.grants,
+            suffix=f"-{role.name}",
+            policy_suffix=f"-{role.policy}",
+            policy_name=role.policy_name,
+            roles=("target_role", "target_role_policy"),
             opts=moved,
         )
         return target_role, policy

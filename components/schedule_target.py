@@ -15,7 +15,7 @@ from components.base import (
     check_transforms,
     child,
     deny_insecure_transport,
-    identity_policy,
+    least_privilege_role,
     moved_from_parent,
     physical_name,
     raise_problems,
@@ -103,25 +103,14 @@ class ScheduleTarget(pulumi.ComponentResource):
             opts=moved,
         )
         self.schedules_arn = self.schedule_group.arn.apply(_schedules_in)
-        self.role = child(
-            aws.iam.Role,
-            f"{name}-scheduler-role",
+        self.role, self.policy = least_privilege_role(
             self,
+            name,
             transforms,
-            "role",
-            required={
-                "name": physical_name(name, "-scheduler-role"),
-                "assume_role_policy": scheduler_trust(self, self.schedule_group.arn),
-            },
-            opts=moved,
-        )
-        self.policy = child(
-            aws.iam.RolePolicy,
-            f"{name}-scheduler-policy",
-            self,
-            transforms,
-            "policy",
-            required={"name": "least-privilege", "role": self.role.id, "policy": identity_policy(args.target_grants)},
+            trust=scheduler_trust(self, self.schedule_group.arn),
+            grants=args.target_grants,
+            suffix="-scheduler-role",
+            policy_suffix="-scheduler-policy",
             opts=moved,
         )
         # What the Scheduler cannot deliver after its retries.

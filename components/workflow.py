@@ -14,7 +14,7 @@ from components.base import (
     Transforms,
     check_transforms,
     child,
-    identity_policy,
+    least_privilege_role,
     physical_name,
     raise_problems,
     transforms_for,
@@ -117,24 +117,8 @@ class Workflow(pulumi.ComponentResource):
         _validate(name, args, transforms)
         alarm_topic = args.observability.alarm_topic_arn
         self.grants = (*args.grants, LOG_DELIVERY_GRANT, WORKFLOW_XRAY_GRANT)
-        self.role = child(
-            aws.iam.Role,
-            f"{name}-role",
-            self,
-            transforms,
-            "role",
-            required={
-                "name": physical_name(name, "-role"),
-                "assume_role_policy": state_machine_trust(self, physical_name(name)),
-            },
-        )
-        self.policy = child(
-            aws.iam.RolePolicy,
-            f"{name}-policy",
-            self,
-            transforms,
-            "policy",
-            required={"name": "least-privilege", "role": self.role.id, "policy": identity_policy(self.grants)},
+        self.role, self.policy = least_privilege_role(
+            self, name, transforms, trust=state_machine_trust(self, physical_name(name)), grants=self.grants
         )
         self.log_group = child(
             aws.cloudwatch.LogGroup,

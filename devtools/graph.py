@@ -106,7 +106,7 @@ class StackGraph:
                     "name": node.name,
                     "parent": node.parent,
                     "aliases": list(node.aliases),
-                    "inputs": _plain(inputs.get((node.typ, node.name), {})),
+                    "inputs": plain(inputs.get((node.typ, node.name), {})),
                 }
                 for node in self.nodes.values()
                 if not node.typ.startswith("pulumi:providers:")
@@ -122,14 +122,14 @@ def stack_graph(stack: str) -> StackGraph:
     return StackGraph(run=run, nodes=recorder.nodes)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Assets and archives as their class and fields, so two runs compare by content, not identity."""
     if hasattr(value, "__dict__"):
-        return {"__class__": type(value).__name__, **{k: _plain(v) for k, v in vars(value).items()}}
+        return {"__class__": type(value).__name__, **{k: plain(v) for k, v in vars(value).items()}}
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
