@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from components import alarms
+from components.asl import definition_problems
 from components.base import (
     BusRef,
     Grant,
@@ -71,8 +73,25 @@ class WorkflowArgs:
     target_retry: TargetRetry = field(default_factory=TargetRetry)
 
 
+def definition_text_problems(text: str) -> list[str]:
+    """What is wrong with a definition's JSON text: not JSON, or states that do not hang together."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        return [f"definition is not JSON: {error}"]
+    return [f"definition: {problem}" for problem in definition_problems(document)]
+
+
+def definition_checked(name: str, text: str) -> str:
+    """The definition, once it parses and its states hang together (components/asl.py); else one ValueError."""
+    raise_problems("Workflow", name, definition_text_problems(text))
+    return text
+
+
 def _validate(name: str, args: WorkflowArgs, transforms: Transforms | None) -> None:
     problems: list[str] = []
+    if isinstance(args.definition, str):
+        problems.extend(definition_text_problems(args.definition))
     validate_subscriptions((args.starts_on,), args.target_retry, problems)
     check_transforms(transforms, WORKFLOW_CHILDREN, problems)
     if args.log_level not in LOG_LEVELS:
@@ -140,7 +159,10 @@ class Workflow(pulumi.ComponentResource):
             required={
                 "name": physical_name(name),
                 "role_arn": self.role.arn,
-                "definition": args.definition,
+                # A definition known only at deployment is checked as soon as it is known.
+                "definition": pulumi.Output.from_input(args.definition).apply(
+                    lambda text: definition_checked(name, text)
+                ),
                 "logging_configuration": {
                     "level": args.log_level,
                     "include_execution_data": args.log_level == "ALL",

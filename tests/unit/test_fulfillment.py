@@ -197,6 +197,7 @@ def test_the_workflow_component_reports_every_problem_at_once() -> None:
         "workflow_type must be one of STANDARD, EXPRESS, got 'SLOW'",
         "grant action 'dynamodb:*' is a wildcard",
         "transforms: unknown child 'machine'",
+        "definition: the definition has no States",
     ):
         assert expected in message
 
