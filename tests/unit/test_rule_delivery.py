@@ -161,7 +161,7 @@ def test_the_schedules_role_and_dlq_belong_to_the_group_and_survive_a_hostile_tr
         {"StringEquals": {"events:source": ["shop.reminders"]}},
     )
     [allow, deny] = result.named("reminders-schedules-dlq-policy").json_input("policy")["Statement"]
-    schedules = group.arn.replace(":schedule-group/", ":schedule/") + "/*"
+    schedules = str(group.arn).replace(":schedule-group/", ":schedule/") + "/*"
     assert allow["Condition"] == {
         "ArnLike": {"aws:SourceArn": schedules},
         "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
