@@ -42,9 +42,16 @@ def _alarm(
     )
 
 
-def _any_failure(metric: dict[str, Any]) -> dict[str, Any]:
-    """One failure is one lost effect until handled: the threshold is part of what the alarm watches."""
-    return metric | {"comparison_operator": "GreaterThanOrEqualToThreshold", "threshold": 1}
+def _failure_alarm(
+    where: tuple[str, pulumi.Input[str], pulumi.Resource, Transforms | None, pulumi.ResourceOptions | None],
+    description: str,
+    metric: dict[str, Any],
+) -> aws.cloudwatch.MetricAlarm:
+    """An alarm on the first failure: one failure is one lost effect until handled, so the threshold is part
+    of what the alarm watches. `where`: its logical name, topic, parent, transforms and options."""
+    logical_name, topic_arn, parent, transforms, opts = where
+    watched = metric | {"comparison_operator": "GreaterThanOrEqualToThreshold", "threshold": 1}
+    return _alarm(logical_name, topic_arn, parent, transforms, {"alarm_description": description}, watched, opts)
 
 
 def dead_letter_alarm(
@@ -56,21 +63,11 @@ def dead_letter_alarm(
     opts: pulumi.ResourceOptions | None = None,
 ) -> aws.cloudwatch.MetricAlarm:
     """Fires as soon as one message is dead-lettered: each one is a lost effect until handled."""
-    return _alarm(
-        logical_name,
-        topic_arn,
-        parent,
-        transforms,
-        {"alarm_description": "A message reached the dead-letter queue; inspect and redrive it."},
-        _any_failure(
-            {
-                "namespace": "AWS/SQS",
-                "metric_name": "ApproximateNumberOfMessagesVisible",
-                "dimensions": {"QueueName": queue.name},
-                "statistic": "Maximum",
-            }
-        ),
-        opts,
+    return _failure_alarm(
+        (logical_name, topic_arn, parent, transforms, opts),
+        "A message reached the dead-letter queue; inspect and redrive it.",
+        {"namespace": "AWS/SQS", "metric_name": "ApproximateNumberOfMessagesVisible", "statistic": "Maximum"}
+        | {"dimensions": {"QueueName": queue.name}},
     )
 
 
@@ -113,25 +110,17 @@ def iterator_age_alarm(
 ) -> aws.cloudwatch.MetricAlarm:
     """Fires when a stream consumer's oldest unprocessed record is too old: its changes are not acted on
     (for an outbox: rows written but not published)."""
-    return _alarm(
-        logical_name,
-        topic_arn,
-        parent,
-        transforms,
-        {
-            "alarm_description": (
-                f"The stream consumer's oldest unprocessed record is more than {max_age_seconds} s old."
-            ),
-            "threshold": max_age_seconds * 1000,  # IteratorAge is in milliseconds
-        },
-        {
-            "namespace": "AWS/Lambda",
-            "metric_name": "IteratorAge",
-            "dimensions": {"FunctionName": function.name},
-            "statistic": "Maximum",
-            "comparison_operator": "GreaterThanThreshold",
-        },
-    )
+    description = f"The stream consumer's oldest unprocessed record is more than {max_age_seconds} s old."
+    # IteratorAge is in milliseconds.
+    tunable = {"alarm_description": description, "threshold": max_age_seconds * 1000}
+    watched = {
+        "namespace": "AWS/Lambda",
+        "metric_name": "IteratorAge",
+        "dimensions": {"FunctionName": function.name},
+        "statistic": "Maximum",
+        "comparison_operator": "GreaterThanThreshold",
+    }
+    return _alarm(logical_name, topic_arn, parent, transforms, tunable, watched)
 
 
 def function_errors_alarm(
@@ -141,20 +130,12 @@ def function_errors_alarm(
     parent: pulumi.Resource,
     transforms: Transforms | None = None,
 ) -> aws.cloudwatch.MetricAlarm:
-    return _alarm(
-        logical_name,
-        topic_arn,
-        parent,
-        transforms,
-        {"alarm_description": "The function reported errors."},
-        _any_failure(
-            {
-                "namespace": "AWS/Lambda",
-                "metric_name": "Errors",
-                "dimensions": {"FunctionName": function.name},
-                "statistic": "Sum",
-            }
-        ),
+    """Fires when the function reports an error."""
+    return _failure_alarm(
+        (logical_name, topic_arn, parent, transforms, None),
+        "The function reported errors.",
+        {"namespace": "AWS/Lambda", "metric_name": "Errors", "statistic": "Sum"}
+        | {"dimensions": {"FunctionName": function.name}},
     )
 
 
@@ -168,21 +149,11 @@ def failed_invocations_alarm(
     opts: pulumi.ResourceOptions | None = None,
 ) -> aws.cloudwatch.MetricAlarm:
     """Fires when EventBridge could not deliver to a rule's target after its retries."""
-    return _alarm(
-        logical_name,
-        topic_arn,
-        parent,
-        transforms,
-        {"alarm_description": "EventBridge failed to deliver to a target of this rule."},
-        _any_failure(
-            {
-                "namespace": "AWS/Events",
-                "metric_name": "FailedInvocations",
-                "dimensions": {"RuleName": rule.name, "EventBusName": bus_name},
-                "statistic": "Sum",
-            }
-        ),
-        opts,
+    return _failure_alarm(
+        (logical_name, topic_arn, parent, transforms, opts),
+        "EventBridge failed to deliver to a target of this rule.",
+        {"namespace": "AWS/Events", "metric_name": "FailedInvocations", "statistic": "Sum"}
+        | {"dimensions": {"RuleName": rule.name, "EventBusName": bus_name}},
     )
 
 
@@ -194,18 +165,9 @@ def executions_failed_alarm(
     transforms: Transforms | None = None,
 ) -> aws.cloudwatch.MetricAlarm:
     """Fires when an execution fails (its Catch could not even report the failure, or it timed out)."""
-    return _alarm(
-        logical_name,
-        topic_arn,
-        parent,
-        transforms,
-        {"alarm_description": "A state machine execution failed."},
-        _any_failure(
-            {
-                "namespace": "AWS/States",
-                "metric_name": "ExecutionsFailed",
-                "dimensions": {"StateMachineArn": state_machine.arn},
-                "statistic": "Sum",
-            }
-        ),
+    return _failure_alarm(
+        (logical_name, topic_arn, parent, transforms, None),
+        "A state machine execution failed.",
+        {"namespace": "AWS/States", "metric_name": "ExecutionsFailed", "statistic": "Sum"}
+        | {"dimensions": {"StateMachineArn": state_machine.arn}},
     )

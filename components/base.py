@@ -108,6 +108,22 @@ def least_privilege_role(
     return role, policy
 
 
+def create_log_group(
+    owner: pulumi.Resource, name: str, transforms: Transforms | None, retention_days: int, log_group_name: str
+) -> aws.cloudwatch.LogGroup:
+    """`<name>-logs`: the log group a service writes to under its own name (the pattern's), kept for the
+    stack's retention (a default)."""
+    return child(
+        aws.cloudwatch.LogGroup,
+        f"{name}-logs",
+        owner,
+        transforms,
+        "log_group",
+        defaults={"retention_in_days": retention_days},
+        required={"name": log_group_name},
+    )
+
+
 def moved_from_parent(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
     """Options for the children of a component drawn out of its parent (RuleDelivery, ScheduleTarget): each
     child carries an alias to that parent, under which it was created before, so `pulumi up` on a stack

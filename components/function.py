@@ -18,6 +18,7 @@ from components.base import (
     Transforms,
     check_transforms,
     child,
+    create_log_group,
     least_privilege_role,
     physical_name,
     put_events_grant,
@@ -152,15 +153,9 @@ class LambdaFunction(pulumi.ComponentResource):
     def _create_log_group(
         self, name: str, args: FunctionArgs, transforms: Transforms | None
     ) -> aws.cloudwatch.LogGroup:
-        return child(
-            aws.cloudwatch.LogGroup,
-            f"{name}-logs",
-            self,
-            transforms,
-            "log_group",
-            defaults={"retention_in_days": args.observability.log_retention_days},
-            # Lambda writes to /aws/lambda/<name>: another name would leave the function's logs unmanaged.
-            required={"name": f"/aws/lambda/{self.function_name}"},
+        # Lambda writes to /aws/lambda/<name>: another name would leave the function's logs unmanaged.
+        return create_log_group(
+            self, name, transforms, args.observability.log_retention_days, f"/aws/lambda/{self.function_name}"
         )
 
     def _grants(self, args: FunctionArgs) -> tuple[Grant, ...]:

@@ -16,6 +16,7 @@ from components.base import (
     Transforms,
     check_transforms,
     child,
+    create_log_group,
     least_privilege_role,
     physical_name,
     raise_problems,
@@ -139,15 +140,13 @@ class Workflow(pulumi.ComponentResource):
         self.role, self.policy = least_privilege_role(
             self, name, transforms, trust=state_machine_trust(self, physical_name(name)), grants=self.grants
         )
-        self.log_group = child(
-            aws.cloudwatch.LogGroup,
-            f"{name}-logs",
+        # The vended-logs prefix keeps CloudWatch Logs' resource policy small as workflows are added.
+        self.log_group = create_log_group(
             self,
+            name,
             transforms,
-            "log_group",
-            defaults={"retention_in_days": args.observability.log_retention_days},
-            # The vended-logs prefix keeps CloudWatch Logs' resource policy small as workflows are added.
-            required={"name": f"/aws/vendedlogs/states/{physical_name(name)}"},
+            args.observability.log_retention_days,
+            f"/aws/vendedlogs/states/{physical_name(name)}",
         )
         self.state_machine = child(
             aws.sfn.StateMachine,
