@@ -9,6 +9,7 @@ from components.notifying_topic import NotifyingTopic, NotifyingTopicArgs, Route
 from components.queued_consumer import Batching, QueuedConsumer, QueuedConsumerArgs
 from components.rule_delivery import DeliveryTarget, InputTransformer, RuleDelivery, RuleDeliveryArgs, TargetRole
 from components.schedule_target import ScheduleTarget, ScheduleTargetArgs
+from components.schema_registry import SchemaDocument, SchemaRegistry, SchemaRegistryArgs
 from components.stream_consumer import StreamConsumer, StreamConsumerArgs
 from components.subscriptions import Subscription, TargetRetry
 from components.table import Table, TableArgs
@@ -39,6 +40,9 @@ __all__ = [
     "RuleDeliveryArgs",
     "ScheduleTarget",
     "ScheduleTargetArgs",
+    "SchemaDocument",
+    "SchemaRegistry",
+    "SchemaRegistryArgs",
     "StreamConsumer",
     "StreamConsumerArgs",
     "Subscription",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pulumi
 
-from components.schema_registry import SchemaDocument, SchemaRegistry, SchemaRegistryArgs
+from components import SchemaDocument, SchemaRegistry, SchemaRegistryArgs
 from services.events import EVENT_TYPES
 from settings import Settings
 
