@@ -17,10 +17,17 @@ from components.base import (
     physical_name,
     raise_problems,
 )
-from components.rule_delivery import DELIVERY_CHILDREN, DeliveryTarget, RuleDelivery, RuleDeliveryArgs, TargetRole
+from components.rule_delivery import (
+    DELIVERY_CHILDREN,
+    TARGET_ROLE_CHILDREN,
+    DeliveryTarget,
+    RuleDelivery,
+    RuleDeliveryArgs,
+    TargetRole,
+)
 from components.subscriptions import Subscription, TargetRetry, validate_subscriptions
 
-FORWARDER_CHILDREN = DELIVERY_CHILDREN
+FORWARDER_CHILDREN = (*DELIVERY_CHILDREN, *TARGET_ROLE_CHILDREN)
 #: Names the one grant of PutEvents without an events:source condition (the policy pack knows it).
 FORWARDING_SID = "ForwardOnBehalfOfOneRule"
 

@@ -36,7 +36,10 @@ from components.subscriptions import (
 )
 from components.trust import rule_target_trust
 
-DELIVERY_CHILDREN = ("dlq", "dlq_policy", "rule", "target", "target_role", "target_role_policy", alarms.ALARM_ROLE)
+#: The children of a delivery whose target takes no role (a queue, a function, a topic: their resource policies
+#: let the rules in); TARGET_ROLE_CHILDREN are added where the target role exists.
+DELIVERY_CHILDREN = ("dlq", "dlq_policy", "rule", "target", alarms.ALARM_ROLE)
+TARGET_ROLE_CHILDREN = ("target_role", "target_role_policy")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +111,11 @@ class RuleDeliveryArgs:
     dead_letter_name: str | None = None
 
 
+def _has_role(target: DeliveryTarget | TargetFactory) -> bool:
+    """A target built later may take a role: its transforms are checked once it is known to."""
+    return not isinstance(target, DeliveryTarget) or target.role is not None
+
+
 def validate_delivery(args: RuleDeliveryArgs, problems: list[str]) -> None:
     """What a component embedding a RuleDelivery checks with its own arguments, before creating anything."""
     validate_subscriptions(args.subscriptions, args.retry, problems)
@@ -159,7 +167,9 @@ class RuleDelivery(pulumi.ComponentResource):
         super().__init__("eventshop:components:RuleDelivery", name, None, opts)
         problems: list[str] = []
         validate_delivery(args, problems)
-        check_transforms(transforms, DELIVERY_CHILDREN, problems)
+        check_transforms(
+            transforms, (*DELIVERY_CHILDREN, *(TARGET_ROLE_CHILDREN if _has_role(args.target) else ())), problems
+        )
         raise_problems("RuleDelivery", name, problems)
         self._transforms = transforms
         moved = moved_from_parent(opts)

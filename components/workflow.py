@@ -23,11 +23,18 @@ from components.base import (
     transforms_for,
 )
 from components.function import Observability
-from components.rule_delivery import DELIVERY_CHILDREN, DeliveryTarget, RuleDelivery, RuleDeliveryArgs, TargetRole
+from components.rule_delivery import (
+    DELIVERY_CHILDREN,
+    TARGET_ROLE_CHILDREN,
+    DeliveryTarget,
+    RuleDelivery,
+    RuleDeliveryArgs,
+    TargetRole,
+)
 from components.subscriptions import Subscription, TargetRetry, validate_subscriptions
 from components.trust import state_machine_trust
 
-WORKFLOW_CHILDREN = ("role", "policy", "log_group", "state_machine", *DELIVERY_CHILDREN)
+WORKFLOW_CHILDREN = ("role", "policy", "log_group", "state_machine", *DELIVERY_CHILDREN, *TARGET_ROLE_CHILDREN)
 WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
 LOG_LEVELS = ("ALL", "ERROR", "FATAL")
 
@@ -185,7 +192,7 @@ class Workflow(pulumi.ComponentResource):
                 alarm_topic_arn=alarm_topic,
                 retry=args.target_retry,
             ),
-            transforms=transforms_for(transforms, DELIVERY_CHILDREN),
+            transforms=transforms_for(transforms, (*DELIVERY_CHILDREN, *TARGET_ROLE_CHILDREN)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.rules = self.delivery.rules

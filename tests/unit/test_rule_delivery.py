@@ -12,6 +12,7 @@ from components import (
     DeliveryTarget,
     Grant,
     InputTransformer,
+    QueuedConsumer,
     RuleDelivery,
     RuleDeliveryArgs,
     ScheduleTarget,
@@ -21,7 +22,7 @@ from components import (
 )
 from components.base import put_events_grant
 from devtools.program import ACCOUNT_ID
-from tests.unit.test_components import BUS, OBS, ORDER_PLACED, run
+from tests.unit.test_components import BUS, OBS, ORDER_PLACED, queued, run
 from tests.unit.test_hostile_transforms import ATTACKER, OPEN_TRUST, hostile
 
 SHIPPED = Subscription(key="shipped", pattern={"source": ["shop.fulfillment"], "detail-type": ["OrderShipped"]})
@@ -182,3 +183,11 @@ def test_a_schedule_target_that_may_do_nothing_is_refused() -> None:
     with pytest.raises(ValueError, match="target_grants is empty") as raised:
         run(lambda: ScheduleTarget("reminders", schedule_target(target_grants=()), transforms={"group": hostile()}))
     assert "unknown child 'group'" in str(raised.value)
+
+
+def test_a_transform_for_a_target_role_that_does_not_exist_is_refused() -> None:
+    with pytest.raises(ValueError, match="transforms: unknown child 'target_role'"):
+        run(lambda: QueuedConsumer("billing", queued(), transforms={"target_role": hostile()}))
+    without_role = delivery_args(target=DeliveryTarget(arn=MACHINE))
+    with pytest.raises(ValueError, match="transforms: unknown child 'target_role_policy'"):
+        run(lambda: RuleDelivery("flow", without_role, transforms={"target_role_policy": hostile()}))
