@@ -12,7 +12,7 @@ TEST_LAYERS := unit contracts policy ci handlers localcloud e2e
 UNLAYERED := $(filter-out $(TEST_LAYERS) __pycache__,$(patsubst tests/%/,%,$(wildcard tests/*/)))
 PYTEST := $(BIN)/python -m pytest -n 2 -q
 
-.PHONY: install node-tools demo serve test unit lint diagram openapi bench bench-scale bench-test cost cost-check cost-baseline clean lock
+.PHONY: install node-tools demo serve test unit lint diagram openapi bench bench-scale bench-test cost cost-check cost-baseline clean lock stateful-urns graph
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,12 @@ diagram: $(INSTALLED)  ## refresh the README's architecture diagram, docs/events
 	$(BIN)/python -m devtools.event_catalog --write
 	$(BIN)/python -m devtools.openapi --write
 	$(BIN)/python -m devtools.asyncapi --write
+
+stateful-urns: $(INSTALLED)  ## record new stateful resources in tests/unit/stateful_urns.json (refuses to drop one nothing answers to)
+	$(BIN)/python -m devtools.stateful_urns
+
+graph: $(INSTALLED)  ## dump both stacks' resource graphs by URN into build/graph/ (diff two dumps: python -m devtools.graph --diff OLD NEW)
+	$(BIN)/python -m devtools.graph --out build/graph
 
 openapi: $(INSTALLED)  ## refresh docs/openapi.json from the API's routes and request models
 	$(BIN)/python -m devtools.openapi --write

@@ -7,6 +7,9 @@ from components.event_service import EventService, EventServiceArgs
 from components.function import FunctionArgs, LambdaFunction, Observability
 from components.notifying_topic import NotifyingTopic, NotifyingTopicArgs, Route, TopicSubscription
 from components.queued_consumer import Batching, QueuedConsumer, QueuedConsumerArgs
+from components.rule_delivery import DeliveryTarget, InputTransformer, RuleDelivery, RuleDeliveryArgs, TargetRole
+from components.schedule_target import ScheduleTarget, ScheduleTargetArgs
+from components.schema_registry import SchemaDocument, SchemaRegistry, SchemaRegistryArgs
 from components.stream_consumer import StreamConsumer, StreamConsumerArgs
 from components.subscriptions import Subscription, TargetRetry
 from components.table import Table, TableArgs, TableIndex
@@ -18,12 +21,14 @@ __all__ = [
     "Bucket",
     "BucketArgs",
     "BusRef",
+    "DeliveryTarget",
     "EventBus",
     "EventBusArgs",
     "EventService",
     "EventServiceArgs",
     "FunctionArgs",
     "Grant",
+    "InputTransformer",
     "LambdaFunction",
     "NotifyingTopic",
     "NotifyingTopicArgs",
@@ -32,6 +37,13 @@ __all__ = [
     "QueuedConsumer",
     "QueuedConsumerArgs",
     "Route",
+    "RuleDelivery",
+    "RuleDeliveryArgs",
+    "ScheduleTarget",
+    "ScheduleTargetArgs",
+    "SchemaDocument",
+    "SchemaRegistry",
+    "SchemaRegistryArgs",
     "StreamConsumer",
     "StreamConsumerArgs",
     "Subscription",
@@ -39,6 +51,7 @@ __all__ = [
     "TableArgs",
     "TableIndex",
     "TargetRetry",
+    "TargetRole",
     "TopicSubscription",
     "Transforms",
     "UserPool",

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi_aws as aws
 
-# A transform receives a child's constructor kwargs and returns them changed (or None after
-# changing them in place). Keys name the child's role: "function", "queue", "dlq", "rule", ...
-Transform = Callable[[dict[str, Any]], dict[str, Any] | None]
+# A transform receives a child's constructor kwargs and resource options and returns them changed, as
+# `(args, opts)`, or None after changing them in place. Keys name the child's role: "function", "queue",
+# "dlq", "rule", ... (each component lists its roles in its `..._CHILDREN`).
+TransformResult = tuple[dict[str, Any], pulumi.ResourceOptions] | None
+Transform = Callable[[dict[str, Any], pulumi.ResourceOptions], TransformResult]
 Transforms = Mapping[str, Transform]
+R = TypeVar("R", bound=pulumi.Resource)
 
 # Physical names in AWS are capped: 64 for functions, roles and rules, 80 for queues, 256 for topics.
 MAX_NAME = 64
@@ -29,24 +32,122 @@ def physical_name(name: str, suffix: str = "") -> str:
     return f"{name_prefix()}-{name}{suffix}"
 
 
-def apply_transform(transforms: Transforms | None, role: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Lets the user adjust a child's arguments before it is created (the escape hatch)."""
-    transform = (transforms or {}).get(role)
-    if transform is None:
-        return kwargs
-    changed = transform(kwargs)
-    return kwargs if changed is None else changed
-
-
 def child_args(
     transforms: Transforms | None,
     role: str,
     defaults: Mapping[str, Any],
     required: Mapping[str, Any],
-) -> dict[str, Any]:
-    """A child's constructor kwargs: the secure defaults, then the user's transform, then what the pattern
-    requires to work, last, so that no transform can change or remove it."""
-    return apply_transform(transforms, role, dict(defaults)) | dict(required)
+    required_opts: pulumi.ResourceOptions,
+) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
+    """A child's constructor kwargs and options, in this order: the secure defaults, then the user's transform
+    of (args, opts), then what the pattern requires to work (its names, wiring, parent, dependencies and
+    aliases), last, so that no transform can change or remove it. A required object (a dict) goes over the
+    user's object of that name key by key, so the keys the pattern does not set stay the user's. Required
+    options merge over the user's: scalars (parent, protect) replace theirs, lists (depends_on, aliases) add
+    to theirs."""
+    args, opts = dict(defaults), pulumi.ResourceOptions()
+    transform = (transforms or {}).get(role)
+    if transform is not None:
+        changed = transform(args, opts)
+        if changed is not None:
+            args, opts = changed
+    for key, value in required.items():
+        user = args.get(key)
+        args[key] = {**user, **value} if isinstance(user, dict) and isinstance(value, Mapping) else value
+    return args, pulumi.ResourceOptions.merge(opts, required_opts)
+
+
+def child(
+    resource: Callable[..., R],
+    name: str,
+    owner: pulumi.Resource,
+    transforms: Transforms | None,
+    role: str,
+    *,
+    defaults: Mapping[str, Any] | None = None,
+    required: Mapping[str, Any] | None = None,
+    opts: pulumi.ResourceOptions | None = None,
+) -> R:
+    """Creates one child of `owner` through `child_args`: every child of every component is built here.
+
+    `opts` holds what the pattern requires of the options (depends_on, protect, aliases); the parent is
+    always `owner`.
+    """
+    required_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=owner))
+    args, options = child_args(transforms, role, defaults or {}, required or {}, required_opts)
+    return resource(name, **args, opts=options)
+
+
+def least_privilege_role(
+    owner: pulumi.Resource,
+    name: str,
+    transforms: Transforms | None,
+    *,
+    trust: pulumi.Input[str],
+    grants: Sequence[Grant],
+    suffix: str = "-role",
+    policy_suffix: str = "-policy",
+    policy_name: str = "least-privilege",
+    roles: tuple[str, str] = ("role", "policy"),
+    opts: pulumi.ResourceOptions | None = None,
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """A role `<name><suffix>` (in Pulumi and IAM) that `trust` lets assume, and its one inline policy
+    `<name><policy_suffix>` allowing exactly `grants`. `roles` are the two children's transform roles."""
+    role = child(
+        aws.iam.Role,
+        f"{name}{suffix}",
+        owner,
+        transforms,
+        roles[0],
+        required={"name": physical_name(name, suffix), "assume_role_policy": trust},
+        opts=opts,
+    )
+    policy = child(
+        aws.iam.RolePolicy,
+        f"{name}{policy_suffix}",
+        owner,
+        transforms,
+        roles[1],
+        required={"name": policy_name, "role": role.id, "policy": identity_policy(grants)},
+        opts=opts,
+    )
+    return role, policy
+
+
+def create_log_group(
+    owner: pulumi.Resource, name: str, transforms: Transforms | None, retention_days: int, log_group_name: str
+) -> aws.cloudwatch.LogGroup:
+    """`<name>-logs`: the log group a service writes to under its own name (the pattern's), kept for the
+    stack's retention (a default)."""
+    return child(
+        aws.cloudwatch.LogGroup,
+        f"{name}-logs",
+        owner,
+        transforms,
+        "log_group",
+        defaults={"retention_in_days": retention_days},
+        required={"name": log_group_name},
+    )
+
+
+def moved_from_parent(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    """Options for the children of a component drawn out of its parent (RuleDelivery, ScheduleTarget): each
+    child carries an alias to that parent, under which it was created before, so `pulumi up` on a stack
+    deployed earlier moves it in place instead of replacing it. An alias that matches nothing is ignored."""
+    parent = opts.parent if opts else None
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=parent)] if parent else None)
+
+
+def kept(protect: bool) -> pulumi.ResourceOptions:
+    """Options for a stateful child: protected from `pulumi destroy`, and kept if removed from the program.
+    Unset (not False) when not asked, so a user's transform may still protect it."""
+    return pulumi.ResourceOptions(protect=protect or None, retain_on_delete=protect or None)
+
+
+def transforms_for(transforms: Transforms | None, roles: Iterable[str]) -> Transforms:
+    """The part of a component's transforms that applies to a nested component's children."""
+    wanted = set(roles)
+    return {role: transform for role, transform in (transforms or {}).items() if role in wanted}
 
 
 def check_transforms(transforms: Transforms | None, roles: Iterable[str], problems: list[str]) -> None:
@@ -64,7 +165,10 @@ def raise_problems(component: str, name: str, problems: Sequence[str]) -> None:
 
 @dataclass(frozen=True)
 class BusRef:
-    """The event bus a component attaches rules to or puts events on."""
+    """The event bus a component attaches rules to or puts events on.
+
+    name: the bus's name (the account's own bus is named "default"). arn: its ARN.
+    """
 
     name: pulumi.Input[str]
     arn: pulumi.Input[str]
@@ -75,11 +179,15 @@ class Grant:
     """One IAM Allow statement: exact actions on exact resources, optionally conditioned.
 
     Example: `Grant(("dynamodb:GetItem",), (table.arn,))`.
+    actions: exact actions, never wildcards. resources: exact ARNs, never "*".
+    conditions: the statement's Condition block, default none. sid: the statement's id, default none (`Grant<n>`,
+    its place in the policy).
     """
 
     actions: tuple[str, ...]
     resources: tuple[pulumi.Input[str], ...]
     conditions: Mapping[str, Mapping[str, Any]] | None = None
+    sid: str | None = None
 
     def problems(self) -> list[str]:
         found = []
@@ -98,7 +206,11 @@ class Grant:
 
 @dataclass(frozen=True)
 class PolicyStatement:
-    """A statement for a resource policy (queue, topic, key): principal and conditions spelled out."""
+    """A statement for a resource policy (queue, topic, key): principal and conditions spelled out.
+
+    sid: the statement's id. effect: Allow or Deny. principal: who ("*" or a principal block).
+    actions: what. resources: on what. conditions: the Condition block, default none.
+    """
 
     sid: str
     effect: str
@@ -112,7 +224,7 @@ def identity_policy(grants: Sequence[Grant]) -> pulumi.Output[str]:
     """An IAM policy document (JSON) with one Allow statement per grant."""
     statements = [
         {
-            "Sid": f"Grant{index}",
+            "Sid": grant.sid or f"Grant{index}",
             "Effect": "Allow",
             "Action": list(grant.actions),
             "Resource": list(grant.resources),
@@ -156,10 +268,14 @@ def deny_insecure_transport(resources: Sequence[pulumi.Input[str]], action: str)
     )
 
 
+#: One ARN, or several (any of them), for a trust policy's aws:SourceArn.
+SourceArns = pulumi.Input[str] | Sequence[pulumi.Input[str]]
+
+
 def assume_role_policy(
     service: str,
     source_account: pulumi.Input[str],
-    source_arn: pulumi.Input[str] | None = None,
+    source_arn: SourceArns | None = None,
 ) -> pulumi.Output[str]:
     """A trust policy letting one AWS service assume the role, only on behalf of this account and, where
     the service documents the ARN it acts for, only of that resource (the confused deputy problem:
@@ -201,7 +317,3 @@ def put_events_grant(bus: BusRef, sources: Sequence[str]) -> Grant:
         resources=(bus.arn,),
         conditions={"StringEquals": {"events:source": list(sources)}},
     )
-
-
-def child_opts(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(parent=parent, **kwargs)

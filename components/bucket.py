@@ -17,8 +17,9 @@ import pulumi_aws as aws
 from components.base import (
     Transforms,
     check_transforms,
-    child_args,
+    child,
     deny_insecure_transport,
+    kept,
     physical_name,
     raise_problems,
     statement_document,
@@ -40,8 +41,11 @@ LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 
 @dataclass(frozen=True, kw_only=True)
 class ObjectLock:
-    """Every new object version is locked for `days` (>= 1) in `mode`, default GOVERNANCE: only a principal
-    granted s3:BypassGovernanceRetention can delete or shorten it early (COMPLIANCE: nobody can)."""
+    """Every new object version is locked for a while.
+
+    days: how long (>= 1). mode: GOVERNANCE (only a principal granted s3:BypassGovernanceRetention can delete or
+    shorten it early) or COMPLIANCE (nobody can), default GOVERNANCE.
+    """
 
     days: int
     mode: str = "GOVERNANCE"
@@ -149,12 +153,15 @@ class Bucket(pulumi.ComponentResource):
         super().__init__("eventshop:components:Bucket", name, None, opts)
         _validate(name, args, transforms)
 
-        child = pulumi.ResourceOptions(parent=self)
         # What the pattern promises goes on after the user's transform: no transform can change it.
-        self.bucket = aws.s3.Bucket(
+        self.bucket = child(
+            aws.s3.Bucket,
             f"{name}-bucket",
-            **child_args(transforms, "bucket", {}, {"bucket": physical_name(name)}),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+            self,
+            transforms,
+            "bucket",
+            required={"bucket": physical_name(name)},
+            opts=kept(args.protect),
         )
         self.versioning = self._versioning(name, args, transforms)
         self.object_lock = self._object_lock(name, args, transforms)
@@ -163,13 +170,13 @@ class Bucket(pulumi.ComponentResource):
             if args.kms_key_arn is not None
             else {"sse_algorithm": "AES256"}
         )
-        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+        self.encryption = child(
+            aws.s3.BucketServerSideEncryptionConfiguration,
             f"{name}-encryption",
-            **child_args(
-                transforms,
-                "encryption",
-                {},
-                {
+            self,
+            transforms,
+            "encryption",
+            required={
                     "bucket": self.bucket.id,
                     "rules": [
                         {
@@ -178,61 +185,61 @@ class Bucket(pulumi.ComponentResource):
                         }
                     ],
                 },
-            ),
-            opts=child,
         )
-        self.public_access_block = aws.s3.BucketPublicAccessBlock(
+        self.public_access_block = child(
+            aws.s3.BucketPublicAccessBlock,
             f"{name}-public-access-block",
-            **child_args(
-                transforms,
-                "public_access_block",
-                {},
-                {
+            self,
+            transforms,
+            "public_access_block",
+            required={
                     "bucket": self.bucket.id,
                     "block_public_acls": True,
                     "block_public_policy": True,
                     "ignore_public_acls": True,
                     "restrict_public_buckets": True,
                 },
-            ),
-            opts=child,
         )
-        self.ownership = aws.s3.BucketOwnershipControls(
+        self.ownership = child(
+            aws.s3.BucketOwnershipControls,
             f"{name}-ownership",
-            **child_args(
-                transforms,
-                "ownership",
-                {},
-                {"bucket": self.bucket.id, "rule": {"object_ownership": "BucketOwnerEnforced"}},
-            ),
-            opts=child,
+            self,
+            transforms,
+            "ownership",
+            required={"bucket": self.bucket.id, "rule": {"object_ownership": "BucketOwnerEnforced"}},
         )
         prefixes = args.write_once_prefixes
-        self.policy = aws.s3.BucketPolicy(
+        self.policy = child(
+            aws.s3.BucketPolicy,
             f"{name}-policy",
-            **child_args(
-                transforms,
-                "policy",
-                {},
-                {
+            self,
+            transforms,
+            "policy",
+            required={
                     "bucket": self.bucket.id,
                     "policy": self.bucket.arn.apply(lambda arn: json.dumps(bucket_policy(arn, prefixes))),
                 },
-            ),
             # S3 refuses a bucket policy while the public access block is being written.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
+            opts=pulumi.ResourceOptions(depends_on=[self.public_access_block]),
         )
-        self.lifecycle = aws.s3.BucketLifecycleConfiguration(
+        self.lifecycle = child(
+            aws.s3.BucketLifecycleConfiguration,
             f"{name}-lifecycle",
-            **child_args(transforms, "lifecycle", {}, {"bucket": self.bucket.id, "rules": [self._expiry(args)]}),
+            self,
+            transforms,
+            "lifecycle",
+            required={"bucket": self.bucket.id, "rules": [self._expiry(args)]},
             # S3 needs versioning settled before rules on noncurrent versions.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[v for v in (self.versioning,) if v is not None]),
+            opts=pulumi.ResourceOptions(depends_on=[v for v in (self.versioning,) if v is not None]),
         )
         self.notification = (
-            aws.s3.BucketNotification(
+            child(
+                aws.s3.BucketNotification,
                 f"{name}-notification",
-                **child_args(transforms, "notification", {}, {"bucket": self.bucket.id, "eventbridge": True}),
-                opts=child,
+                self,
+                transforms,
+                "notification",
+                required={"bucket": self.bucket.id, "eventbridge": True},
             )
             if args.eventbridge
             else None
@@ -246,15 +253,14 @@ class Bucket(pulumi.ComponentResource):
     def _versioning(self, name: str, args: BucketArgs, transforms: Transforms | None) -> aws.s3.BucketVersioning | None:
         if not args.versioning:
             return None
-        return aws.s3.BucketVersioning(
+        return child(
+            aws.s3.BucketVersioning,
             f"{name}-versioning",
-            **child_args(
-                transforms,
-                "versioning",
-                {},
-                {"bucket": self.bucket.id, "versioning_configuration": {"status": "Enabled"}},
-            ),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            self,
+            transforms,
+            "versioning",
+            required={"bucket": self.bucket.id, "versioning_configuration": {"status": "Enabled"}},
+            opts=pulumi.ResourceOptions(protect=args.protect or None),
         )
 
     def _object_lock(
@@ -262,20 +268,19 @@ class Bucket(pulumi.ComponentResource):
     ) -> aws.s3.BucketObjectLockConfiguration | None:
         if args.object_lock is None or self.versioning is None:
             return None
-        return aws.s3.BucketObjectLockConfiguration(
+        return child(
+            aws.s3.BucketObjectLockConfiguration,
             f"{name}-object-lock",
-            **child_args(
-                transforms,
-                "object_lock",
-                {},
-                {
+            self,
+            transforms,
+            "object_lock",
+            required={
                     "bucket": self.bucket.id,
                     "object_lock_enabled": "Enabled",
                     "rule": {"default_retention": {"mode": args.object_lock.mode, "days": args.object_lock.days}},
                 },
-            ),
             # Enabling Object Lock on an existing bucket needs versioning on first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning], protect=args.protect),
+            opts=pulumi.ResourceOptions(depends_on=[self.versioning], protect=args.protect or None),
         )
 
     @staticmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,16 +10,47 @@ import pulumi
 import pulumi_aws as aws
 
 from components import defaults
-from components.base import Transforms, account_id, check_transforms, child_args, raise_problems
+from components.base import Transforms, account_id, check_transforms, child, raise_problems
 
 KEY_CHILDREN = ("key",)
 #: Data-plane actions a user may be given; key administration stays with the account's IAM administrators.
 USER_ACTIONS = frozenset({"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"})
 
 
+def rotating_key(
+    owner: pulumi.Resource,
+    name: str,
+    transforms: Transforms | None,
+    *,
+    description: str,
+    statements: Sequence[Mapping[str, Any]],
+    opts: pulumi.ResourceOptions | None = None,
+) -> aws.kms.Key:
+    """A customer-managed key `<name>-key` whose policy is exactly `statements`, rotated every year (the
+    rotation, the description and the policy are what the pattern requires; the deletion window is a default)."""
+    return child(
+        aws.kms.Key,
+        f"{name}-key",
+        owner,
+        transforms,
+        "key",
+        defaults=defaults.topic_key_args(),
+        required={
+            "description": description,
+            "enable_key_rotation": True,
+            "policy": pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)}),
+        },
+        opts=opts,
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class KeyUser:
-    """A role the key policy itself allows, with exact actions and conditions (e.g. kms:ViaService)."""
+    """A role the key policy itself allows, with exact actions and conditions.
+
+    sid: the key policy statement's id. role_arn: the role. actions: exact data-plane actions (`USER_ACTIONS`).
+    conditions: the statement's Condition block (e.g. kms:ViaService), default none.
+    """
 
     sid: str
     role_arn: pulumi.Input[str]
@@ -88,18 +119,12 @@ class EncryptionKey(pulumi.ComponentResource):
                 for user in args.users
             ),
         ]
-        self.key = aws.kms.Key(
-            f"{name}-key",
-            **child_args(
-                transforms,
-                "key",
-                defaults.topic_key_args(),
-                {
-                    "description": args.description,
-                    "enable_key_rotation": True,
-                    "policy": pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
-                },
-            ),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        self.key = rotating_key(
+            self,
+            name,
+            transforms,
+            description=args.description,
+            statements=statements,
+            opts=pulumi.ResourceOptions(protect=args.protect or None),
         )
         self.register_outputs({"key_arn": self.key.arn})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.base import BusRef, Transforms, apply_transform, check_transforms, raise_problems
+from components.base import BusRef, Transforms, check_transforms, child, raise_problems
 
 EVENT_BUS_CHILDREN = ("bus", "archive")
 
@@ -46,20 +46,17 @@ class EventBus(pulumi.ComponentResource):
             problems.append("bus_name must name a custom bus, not the default bus")
         raise_problems("EventBus", name, problems)
 
-        self.bus = aws.cloudwatch.EventBus(
-            f"{name}-bus",
-            **apply_transform(transforms, "bus", {}) | {"name": args.bus_name},
-            opts=pulumi.ResourceOptions(parent=self),
+        self.bus = child(
+            aws.cloudwatch.EventBus, f"{name}-bus", self, transforms, "bus", required={"name": args.bus_name}
         )
-        self.archive = aws.cloudwatch.EventArchive(
+        self.archive = child(
+            aws.cloudwatch.EventArchive,
             f"{name}-archive",
-            **apply_transform(
-                transforms,
-                "archive",
-                {"retention_days": args.archive_retention_days, "description": f"Every event on {args.bus_name}"},
-            )
-            | {"name": f"{args.bus_name}-archive", "event_source_arn": self.bus.arn},
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "archive",
+            defaults={"retention_days": args.archive_retention_days, "description": f"Every event on {args.bus_name}"},
+            required={"name": f"{args.bus_name}-archive", "event_source_arn": self.bus.arn},
         )
         self.ref = BusRef(name=self.bus.name, arn=self.bus.arn)
         self.register_outputs({"bus_name": self.bus.name, "bus_arn": self.bus.arn})

@@ -11,24 +11,23 @@ import pulumi_aws as aws
 
 from components.base import (
     BusRef,
+    Grant,
     Transforms,
     check_transforms,
     physical_name,
     raise_problems,
 )
-from components.subscriptions import (
-    Subscription,
-    TargetRetry,
-    allow_rules_to_send,
-    create_dead_letter_queue,
-    create_delivery_alarms,
-    create_rules,
-    create_targets,
-    validate_subscriptions,
+from components.rule_delivery import (
+    DELIVERY_CHILDREN,
+    TARGET_ROLE_CHILDREN,
+    DeliveryTarget,
+    RuleDelivery,
+    RuleDeliveryArgs,
+    TargetRole,
 )
-from components.trust import rule_target_trust
+from components.subscriptions import Subscription, TargetRetry, validate_subscriptions
 
-FORWARDER_CHILDREN = ("rule", "target", "dlq")
+FORWARDER_CHILDREN = (*DELIVERY_CHILDREN, *TARGET_ROLE_CHILDREN)
 #: Names the one grant of PutEvents without an events:source condition (the policy pack knows it).
 FORWARDING_SID = "ForwardOnBehalfOfOneRule"
 
@@ -39,7 +38,7 @@ class EventForwarderArgs:
     sources: the sources forwarded (exactly the pattern's sources; the rule's pattern is what bounds them).
     alarm_topic_arn: where the DLQ and FailedInvocations alarms go.
     from_bus_name: the bus the rule listens on, default "default" (where AWS services send events).
-    retry: the target's retry policy, default EventBridge's own (185 attempts, 24 h).
+    retry: the target's retry policy (EventBridge's own: 185 attempts, 24 h), default `TargetRetry()`.
     """
 
     to_bus: BusRef
@@ -57,9 +56,9 @@ class EventForwarder(pulumi.ComponentResource):
         pattern={"source": ["aws.s3"], "detail": {"bucket": {"name": ["my-bucket"]}}}, alarm_topic_arn=ops))
     """
 
+    delivery: RuleDelivery
     rule: aws.cloudwatch.EventRule
     target: aws.cloudwatch.EventTarget
-    role: aws.iam.Role
     dead_letter_queue: aws.sqs.Queue
 
     def __init__(
@@ -80,60 +79,35 @@ class EventForwarder(pulumi.ComponentResource):
             problems.append("sources must be exactly the pattern's sources (what the rule forwards)")
         raise_problems("EventForwarder", name, problems)
 
-        from_bus = BusRef(name=args.from_bus_name, arn="")
-        self.dead_letter_queue = create_dead_letter_queue(self, name, transforms)
-        rules = create_rules(self, name, from_bus, (subscription,), transforms)
-        self.rule = rules["forward"]
-        self.queue_policy = allow_rules_to_send(self, f"{name}-dlq-policy", self.dead_letter_queue, rules)
-        # Scoped by who may assume it, not by an events:source condition. No AWS documentation says that
-        # EventBridge evaluates events:source against a bus-to-bus target's role (the documented
+        # The role is scoped by who may assume it, not by an events:source condition. No AWS documentation
+        # says that EventBridge evaluates events:source against a bus-to-bus target's role (the documented
         # events:source examples are identity policies of callers of PutEvents, and receiving buses'
-        # resource policies), and a StringEquals on a key the request lacks denies, which would drop
-        # every forwarded event. So the role may put events only on the target bus, and only EventBridge
-        # acting for this one rule, in this account, may assume it (its trust policy's aws:SourceArn):
-        # what it forwards is exactly what the rule's pattern matches.
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            name=physical_name(name, "-role"),
-            assume_role_policy=rule_target_trust(self, self.rule.arn),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.role_policy = aws.iam.RolePolicy(
-            f"{name}-role-policy",
-            name=physical_name(name, "-put-events"),
-            role=self.role.id,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": FORWARDING_SID,
-                            "Effect": "Allow",
-                            "Action": ["events:PutEvents"],
-                            "Resource": [args.to_bus.arn],
-                        }
-                    ],
-                }
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        role_arn = self.role.arn
-
-        def with_role(kwargs: dict[str, Any]) -> dict[str, Any]:
-            user = (transforms or {}).get("target")
-            changed = user(kwargs) if user else None
-            return (kwargs if changed is None else changed) | {"role_arn": role_arn}
-
-        self.target = create_targets(
-            self,
+        # resource policies), and a StringEquals on a key the request lacks denies, which would drop every
+        # forwarded event. So the role may put events only on the target bus, and only EventBridge acting
+        # for this one rule, in this account, may assume it (its trust policy's aws:SourceArn): what it
+        # forwards is exactly what the rule's pattern matches.
+        forwarding = Grant(actions=("events:PutEvents",), resources=(args.to_bus.arn,), sid=FORWARDING_SID)
+        self.delivery = RuleDelivery(
             name,
-            from_bus,
-            rules,
-            args.to_bus.arn,
-            self.dead_letter_queue,
-            args.retry,
-            {**(transforms or {}), "target": with_role},
-            depends_on=[self.role_policy],
-        )["forward"]
-        self.alarms = create_delivery_alarms(self, name, from_bus, rules, self.dead_letter_queue, args.alarm_topic_arn)
+            RuleDeliveryArgs(
+                bus=BusRef(name=args.from_bus_name, arn=""),
+                subscriptions=(subscription,),
+                target=DeliveryTarget(
+                    arn=args.to_bus.arn,
+                    role=TargetRole(
+                        grants=(forwarding,),
+                        name="role",
+                        policy="role-policy",
+                        policy_name=physical_name(name, "-put-events"),
+                    ),
+                ),
+                alarm_topic_arn=args.alarm_topic_arn,
+                retry=args.retry,
+            ),
+            transforms=transforms,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.rule = self.delivery.rules["forward"]
+        self.target = self.delivery.targets["forward"]
+        self.dead_letter_queue = self.delivery.dead_letter_queue
         self.register_outputs({"rule_arn": self.rule.arn, "dead_letter_queue_arn": self.dead_letter_queue.arn})

@@ -12,30 +12,21 @@ from components.base import (
     Grant,
     Transforms,
     account_id,
-    apply_transform,
     check_transforms,
+    child,
     raise_problems,
+    transforms_for,
 )
 from components.function import (
     FUNCTION_CHILDREN,
     FunctionArgs,
     LambdaFunction,
-    function_transforms,
     validate_function_args,
 )
-from components.subscriptions import (
-    SUBSCRIPTION_CHILDREN,
-    Subscription,
-    TargetRetry,
-    allow_rules_to_send,
-    create_dead_letter_queue,
-    create_delivery_alarms,
-    create_rules,
-    create_targets,
-    validate_subscriptions,
-)
+from components.rule_delivery import DELIVERY_CHILDREN, DeliveryTarget, RuleDelivery, RuleDeliveryArgs
+from components.subscriptions import Subscription, TargetRetry, validate_subscriptions
 
-EVENT_SERVICE_CHILDREN = (*SUBSCRIPTION_CHILDREN, "permission", "invoke_config", *FUNCTION_CHILDREN)
+EVENT_SERVICE_CHILDREN = tuple(dict.fromkeys((*DELIVERY_CHILDREN, "permission", "invoke_config", *FUNCTION_CHILDREN)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +89,7 @@ class EventService(pulumi.ComponentResource):
     with `on_success_to_bus` its results are recorded on the bus.
     """
 
+    delivery: RuleDelivery
     dead_letter_queue: aws.sqs.Queue
     rules: dict[str, aws.cloudwatch.EventRule]
     targets: dict[str, aws.cloudwatch.EventTarget]
@@ -115,25 +107,50 @@ class EventService(pulumi.ComponentResource):
         super().__init__("eventshop:components:EventService", name, None, opts)
         _validate(name, args, transforms)
 
-        self.dead_letter_queue = create_dead_letter_queue(self, name, transforms)
-        self.consumer = LambdaFunction(
+
+        def deliver_to_function(delivery: RuleDelivery) -> DeliveryTarget:
+            # The function's failed invocations go to the delivery's DLQ; each rule may invoke it.
+            self.dead_letter_queue = delivery.dead_letter_queue
+            self.consumer = LambdaFunction(
+                name,
+                replace(args.function, grants=(*self._destination_grants(args), *args.function.grants)),
+                transforms=transforms_for(transforms, FUNCTION_CHILDREN),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.function = self.consumer.function
+            self.invoke_config = self._create_invoke_config(name, args, transforms)
+            self.permissions = self._allow_rules_to_invoke(name, delivery.rules, transforms)
+            return DeliveryTarget(arn=self.function.arn, depends_on=tuple(self.permissions.values()))
+
+        self.delivery = RuleDelivery(
             name,
-            replace(args.function, grants=(*self._destination_grants(args), *args.function.grants)),
-            transforms=function_transforms(transforms),
+            RuleDeliveryArgs(
+                bus=args.bus,
+                subscriptions=args.subscriptions,
+                target=deliver_to_function,
+                alarm_topic_arn=args.function.observability.alarm_topic_arn,
+                retry=args.target_retry,
+            ),
+            transforms=transforms_for(transforms, DELIVERY_CHILDREN),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.function = self.consumer.function
-        self.invoke_config = self._create_invoke_config(name, args, transforms)
-        self.rules = create_rules(self, name, args.bus, args.subscriptions, transforms)
-        self.dead_letter_queue_policy = allow_rules_to_send(
-            self, f"{name}-dlq-policy", self.dead_letter_queue, self.rules
-        )
+        self.rules = self.delivery.rules
+        self.targets = self.delivery.targets
+        self.alarms = self.delivery.alarms
+        self.register_outputs({"function_arn": self.function.arn, "dead_letter_queue_arn": self.dead_letter_queue.arn})
+
+    def _allow_rules_to_invoke(
+        self, name: str, rules: dict[str, aws.cloudwatch.EventRule], transforms: Transforms | None
+    ) -> dict[str, aws.lambda_.Permission]:
         account = account_id(self)
-        self.permissions = {
-            key: aws.lambda_.Permission(
+        return {
+            key: child(
+                aws.lambda_.Permission,
                 f"{name}-permission-{key}",
-                **apply_transform(transforms, "permission", {})
-                | {
+                self,
+                transforms,
+                "permission",
+                required={
                     "action": "lambda:InvokeFunction",
                     "function": self.function.name,
                     "principal": "events.amazonaws.com",
@@ -141,25 +158,9 @@ class EventService(pulumi.ComponentResource):
                     "source_arn": rule.arn,
                     "source_account": account,
                 },
-                opts=pulumi.ResourceOptions(parent=self),
             )
-            for key, rule in self.rules.items()
+            for key, rule in rules.items()
         }
-        self.targets = create_targets(
-            self,
-            name,
-            args.bus,
-            self.rules,
-            self.function.arn,
-            self.dead_letter_queue,
-            args.target_retry,
-            transforms,
-            depends_on=[*self.permissions.values(), self.dead_letter_queue_policy],
-        )
-        self.alarms = create_delivery_alarms(
-            self, name, args.bus, self.rules, self.dead_letter_queue, args.function.observability.alarm_topic_arn
-        )
-        self.register_outputs({"function_arn": self.function.arn, "dead_letter_queue_arn": self.dead_letter_queue.arn})
 
     def _destination_grants(self, args: EventServiceArgs) -> tuple[Grant, ...]:
         grants = [Grant(actions=("sqs:SendMessage",), resources=(self.dead_letter_queue.arn,))]
@@ -180,17 +181,16 @@ class EventService(pulumi.ComponentResource):
         destination: dict[str, object] = {"on_failure": {"destination": self.dead_letter_queue.arn}}
         if args.on_success_to_bus:
             destination["on_success"] = {"destination": args.bus.arn}
-        kwargs = apply_transform(
+        return child(
+            aws.lambda_.FunctionEventInvokeConfig,
+            f"{name}-invoke-config",
+            self,
             transforms,
             "invoke_config",
-            {
+            defaults={
                 "maximum_retry_attempts": args.retry.maximum_retry_attempts,
                 "maximum_event_age_in_seconds": args.retry.maximum_event_age_seconds,
             },
-        )
-        kwargs |= {"function_name": self.function.name, "destination_config": destination}
-        return aws.lambda_.FunctionEventInvokeConfig(
-            f"{name}-invoke-config",
-            **kwargs,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.consumer.policy]),
+            required={"function_name": self.function.name, "destination_config": destination},
+            opts=pulumi.ResourceOptions(depends_on=[self.consumer.policy]),
         )

@@ -11,21 +11,22 @@ import pulumi
 import pulumi_aws as aws
 
 from components import alarms, defaults
+from components.alarms import ALARM_ROLE
 from components.base import (
     BusRef,
     Grant,
     Transforms,
-    apply_transform,
     check_transforms,
-    child_args,
-    identity_policy,
+    child,
+    create_log_group,
+    least_privilege_role,
     physical_name,
     put_events_grant,
     raise_problems,
 )
 from components.trust import lambda_trust
 
-FUNCTION_CHILDREN = ("role", "policy", "log_group", "function")
+FUNCTION_CHILDREN = ("role", "policy", "log_group", "function", ALARM_ROLE)
 
 # X-Ray's write actions support no resource-level permissions; AWS documents "*" as their only resource.
 XRAY_GRANT = Grant(actions=("xray:PutTraceSegments", "xray:PutTelemetryRecords"), resources=("*",))
@@ -33,7 +34,11 @@ XRAY_GRANT = Grant(actions=("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
 @dataclass(frozen=True, kw_only=True)
 class Observability:
-    """Where a function's logs and alarms go, and how long logs are kept."""
+    """Where a function's logs and alarms go, and how long logs are kept.
+
+    log_retention_days: how long its log group keeps logs. log_level: Powertools' log level (INFO, DEBUG, ...).
+    alarm_topic_arn: the topic its alarms notify.
+    """
 
     log_retention_days: int
     log_level: str
@@ -46,11 +51,14 @@ class FunctionArgs:
 
     handler: dotted path of the entry point, e.g. `handlers.billing.app.handler`.
     source_dirs: folders (relative to the program) packaged with their parent `__init__.py` files.
-    environment: variables besides POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set for you).
-    grants: exact IAM actions on exact resources. Default: none.
-    emits: event sources the function may put on `bus` (PutEvents scoped by `events:source`). Default: none.
-    layers: layer ARNs (the Powertools layer). Default: none.
-    timeout_seconds: default 10. memory_mb: default 256. reserved_concurrency: default unreserved.
+    observability: where its logs and alarms go (`Observability`).
+    environment: variables besides POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set for you), default none.
+    grants: exact IAM actions on exact resources, default none.
+    emits: event sources the function may put on `bus` (PutEvents scoped by `events:source`), default none.
+    bus: the bus it puts events on (needed with emits), default none.
+    layers: layer ARNs (the Powertools layer), default none.
+    timeout_seconds: default 10. memory_mb: default 256.
+    reserved_concurrency: default none (unreserved).
     """
 
     handler: str
@@ -64,11 +72,6 @@ class FunctionArgs:
     timeout_seconds: int = defaults.DEFAULT_TIMEOUT_SECONDS
     memory_mb: int = defaults.DEFAULT_MEMORY_MB
     reserved_concurrency: int | None = None
-
-
-def function_transforms(transforms: Transforms | None) -> Transforms:
-    """The part of a composite component's transforms that applies to its LambdaFunction's children."""
-    return {role: transform for role, transform in (transforms or {}).items() if role in FUNCTION_CHILDREN}
 
 
 def validate_function_args(args: FunctionArgs, problems: list[str]) -> None:
@@ -137,43 +140,22 @@ class LambdaFunction(pulumi.ComponentResource):
         self.function_name = physical_name(name)
         self.log_group = self._create_log_group(name, args, transforms)
         # What the pattern requires (the trust, the least-privilege document) goes on after the user's transform.
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            **child_args(
-                transforms, "role", {}, {"name": physical_name(name, "-role"), "assume_role_policy": lambda_trust(self)}
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         self.grants = self._grants(args)
-        self.policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            **child_args(
-                transforms,
-                "policy",
-                {},
-                {"name": "least-privilege", "role": self.role.id, "policy": identity_policy(self.grants)},
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+        self.role, self.policy = least_privilege_role(
+            self, name, transforms, trust=lambda_trust(self), grants=self.grants
         )
         self.function = self._create_function(name, args, transforms)
         self.errors_alarm = alarms.function_errors_alarm(
-            f"{name}-errors-alarm", self.function, args.observability.alarm_topic_arn, self
+            f"{name}-errors-alarm", self.function, args.observability.alarm_topic_arn, self, transforms
         )
         self.register_outputs({"function_arn": self.function.arn, "role_arn": self.role.arn})
 
     def _create_log_group(
         self, name: str, args: FunctionArgs, transforms: Transforms | None
     ) -> aws.cloudwatch.LogGroup:
-        return aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            **child_args(
-                transforms,
-                "log_group",
-                {"retention_in_days": args.observability.log_retention_days},
-                # Lambda writes to /aws/lambda/<name>: another name would leave the function's logs unmanaged.
-                {"name": f"/aws/lambda/{self.function_name}"},
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+        # Lambda writes to /aws/lambda/<name>: another name would leave the function's logs unmanaged.
+        return create_log_group(
+            self, name, transforms, args.observability.log_retention_days, f"/aws/lambda/{self.function_name}"
         )
 
     def _grants(self, args: FunctionArgs) -> tuple[Grant, ...]:
@@ -193,24 +175,28 @@ class LambdaFunction(pulumi.ComponentResource):
         # What the pattern requires: X-Ray never records a handler's or method's result (they hold
         # customers' data); errors are still captured.
         environment["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] = "false"
-        kwargs: dict[str, Any] = defaults.function_args() | {
+        tunable: dict[str, Any] = defaults.function_args() | {
             "timeout": args.timeout_seconds,
             "memory_size": args.memory_mb,
             "layers": list(args.layers),
             "reserved_concurrent_executions": args.reserved_concurrency,
         }
-        kwargs = apply_transform(transforms, "function", kwargs)
-        # What the pattern needs to work goes on last: its name, code, role and log group.
-        kwargs |= {
-            "name": self.function_name,
-            "handler": args.handler,
-            "code": code_archive(args.source_dirs),
-            "role": self.role.arn,
-            "environment": {"variables": environment},
-            "logging_config": {**kwargs.get("logging_config", {}), "log_group": self.log_group.name},
-        }
-        return aws.lambda_.Function(
+        return child(
+            aws.lambda_.Function,
             f"{name}-fn",
-            **kwargs,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy, self.log_group]),
+            self,
+            transforms,
+            "function",
+            defaults=tunable,
+            # What the pattern needs to work goes on last: its name, code, role and log group.
+            required={
+                "name": self.function_name,
+                "handler": args.handler,
+                "code": code_archive(args.source_dirs),
+                "role": self.role.arn,
+                "environment": {"variables": environment},
+                # Merged into the user's logging config: the format stays theirs, the log group is the pattern's.
+                "logging_config": {"log_group": self.log_group.name},
+            },
+            opts=pulumi.ResourceOptions(depends_on=[self.policy, self.log_group]),
         )

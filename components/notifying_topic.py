@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -13,116 +11,44 @@ import pulumi_aws as aws
 
 from components import alarms, defaults
 from components.base import (
-    BusRef,
     Grant,
     PolicyStatement,
     Transforms,
-    apply_transform,
-    check_transforms,
-    child_args,
+    child,
     deny_insecure_transport,
     physical_name,
-    raise_problems,
     resource_policy,
+    transforms_for,
 )
-from components.subscriptions import (
-    Subscription,
-    TargetRetry,
-    allow_rules_to_send,
-    create_dead_letter_queue,
-    create_delivery_alarms,
-    create_rules,
-    create_targets,
-    validate_subscriptions,
+from components.encryption_key import rotating_key
+from components.notifying_topic_args import (
+    APPLICATION_PROTOCOLS,
+    NOTIFYING_TOPIC_CHILDREN,
+    PROTOCOLS,
+    NotifyingTopicArgs,
+    QueueSubscriber,
+    Route,
+    TopicSubscription,
+    validate_topic_args,
 )
+from components.rule_delivery import (
+    DELIVERY_CHILDREN,
+    DeliveryTarget,
+    InputTransformer,
+    RuleDelivery,
+    RuleDeliveryArgs,
+)
+from components.subscriptions import Subscription, create_dead_letter_queue
 
-NOTIFYING_TOPIC_CHILDREN = ("key", "topic", "subscription", "queue", "rule", "target", "dlq")
-PROTOCOLS = ("email", "sqs", "https", "lambda")
-# SNS drops what it cannot deliver to these after its retries unless the subscription has a DLQ.
-APPLICATION_PROTOCOLS = ("sqs", "https", "lambda")
-_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
-
-
-@dataclass(frozen=True, kw_only=True)
-class TopicSubscription:
-    """An existing endpoint subscribed to the topic. protocol: email, sqs, https or lambda."""
-
-    key: str
-    protocol: str
-    endpoint: pulumi.Input[str]
-    filter_policy: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class QueueSubscriber:
-    """An encrypted queue the component creates and subscribes (raw delivery), readable by its owner."""
-
-    key: str
-    filter_policy: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Route:
-    """Bus events matching `pattern`, reshaped by an input transformer, published to the topic."""
-
-    key: str
-    pattern: Mapping[str, Any]
-    input_paths: Mapping[str, str]
-    input_template: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class NotifyingTopicArgs:
-    """Who publishes and who receives.
-
-    subscriptions: existing endpoints, default none. queue_subscribers: queues created for you, default none.
-    publisher_role_arns: IAM roles allowed to publish, default none.
-    alarm_name_prefix: CloudWatch alarms whose names start with it may publish, default none.
-    bus and routes: bus events routed to the topic, default none. route_retry: default `TargetRetry()`.
-    alarm_topic_arn: where the routes' and deliveries' DLQ alarms go (required with routes; by default the
-    delivery DLQ alarm notifies this topic itself).
-    """
-
-    subscriptions: tuple[TopicSubscription, ...] = ()
-    queue_subscribers: tuple[QueueSubscriber, ...] = ()
-    publisher_role_arns: tuple[pulumi.Input[str], ...] = ()
-    alarm_name_prefix: str | None = None
-    bus: BusRef | None = None
-    routes: tuple[Route, ...] = ()
-    route_retry: TargetRetry = field(default_factory=TargetRetry)
-    alarm_topic_arn: pulumi.Input[str] | None = None
-
-
-def _validate(name: str, args: NotifyingTopicArgs, transforms: Transforms | None) -> None:
-    problems: list[str] = []
-    check_transforms(transforms, NOTIFYING_TOPIC_CHILDREN, problems)
-    keys = [s.key for s in args.subscriptions] + [q.key for q in args.queue_subscribers]
-    problems.extend(f"subscriber key {key!r} is used twice" for key in sorted(set(keys)) if keys.count(key) > 1)
-    problems.extend(
-        f"subscriber key {key!r} must be lowercase letters, digits and dashes" for key in keys if not _KEY.match(key)
-    )
-    problems.extend(
-        f"subscription {s.key!r}: protocol must be one of {', '.join(PROTOCOLS)}, got {s.protocol!r}"
-        for s in args.subscriptions
-        if s.protocol not in PROTOCOLS
-    )
-    problems.extend(
-        f"subscription {s.key!r}: https endpoints must start with https://"
-        for s in args.subscriptions
-        if s.protocol == "https" and isinstance(s.endpoint, str) and not s.endpoint.startswith("https://")
-    )
-    if args.routes:
-        if args.bus is None:
-            problems.append("routes need a bus")
-        if args.alarm_topic_arn is None:
-            problems.append("routes need an alarm_topic_arn for their dead-letter alarm")
-        validate_subscriptions(
-            [Subscription(key=route.key, pattern=route.pattern) for route in args.routes], args.route_retry, problems
-        )
-    if not (args.publisher_role_arns or args.alarm_name_prefix or args.routes):
-        problems.append("nobody may publish: give publisher_role_arns, alarm_name_prefix or routes")
-    raise_problems("NotifyingTopic", name, problems)
-
+__all__ = [
+    "NOTIFYING_TOPIC_CHILDREN",
+    "PROTOCOLS",
+    "NotifyingTopic",
+    "NotifyingTopicArgs",
+    "QueueSubscriber",
+    "Route",
+    "TopicSubscription",
+]
 
 class NotifyingTopic(pulumi.ComponentResource):
     """An SNS topic encrypted with its own rotating KMS key, whose policy names each publisher.
@@ -140,6 +66,7 @@ class NotifyingTopic(pulumi.ComponentResource):
     key: aws.kms.Key
     topic: aws.sns.Topic
     topic_policy: aws.sns.TopicPolicy
+    routes: RuleDelivery | None
     queues: dict[str, aws.sqs.Queue]
     subscriptions: dict[str, aws.sns.TopicSubscription]
     rules: dict[str, aws.cloudwatch.EventRule]
@@ -152,32 +79,21 @@ class NotifyingTopic(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eventshop:components:NotifyingTopic", name, None, opts)
-        _validate(name, args, transforms)
+        validate_topic_args(name, args, transforms)
         self.account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.key = self._create_key(name, args, transforms)
-        self.topic = aws.sns.Topic(
+        self.topic = child(
+            aws.sns.Topic,
             f"{name}-topic",
-            **apply_transform(transforms, "topic", {})
-            | {"name": physical_name(name), "kms_master_key_id": self.key.arn},
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "topic",
+            required={"name": physical_name(name), "kms_master_key_id": self.key.arn},
         )
-        self.rules = (
-            create_rules(
-                self,
-                name,
-                args.bus,
-                [Subscription(key=route.key, pattern=route.pattern) for route in args.routes],
-                transforms,
-            )
-            if args.routes and args.bus
-            else {}
-        )
-        self.topic_policy = aws.sns.TopicPolicy(
-            f"{name}-topic-policy",
-            arn=self.topic.arn,
-            policy=resource_policy(self._publishers(args)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.routes = self._create_routes(name, args, transforms)
+        self.rules = self.routes.rules if self.routes else {}
+        if self.routes is None:
+            self.topic_policy = self._create_topic_policy(name, args, {}, transforms)
         self.queues = {}
         self.subscriptions = {}
         self.delivery_dead_letter_queue = self._create_delivery_dlq(name, args, transforms)
@@ -192,7 +108,6 @@ class NotifyingTopic(pulumi.ComponentResource):
                 subscription.filter_policy,
                 transforms,
             )
-        self._create_routes(name, args, transforms)
         self.register_outputs({"topic_arn": self.topic.arn, "key_arn": self.key.arn})
 
     def publish_grants(self) -> tuple[Grant, ...]:
@@ -235,13 +150,29 @@ class NotifyingTopic(pulumi.ComponentResource):
             }
             for sid, service in services
         )
-        kwargs = apply_transform(transforms, "key", defaults.topic_key_args()) | {
-            "description": f"Encrypts the {physical_name(name)} topic",
-            "policy": pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
-        }
-        return aws.kms.Key(f"{name}-key", **kwargs, opts=pulumi.ResourceOptions(parent=self))
+        return rotating_key(
+            self, name, transforms, description=f"Encrypts the {physical_name(name)} topic", statements=statements
+        )
 
-    def _publishers(self, args: NotifyingTopicArgs) -> list[PolicyStatement]:
+    def _create_topic_policy(
+        self,
+        name: str,
+        args: NotifyingTopicArgs,
+        rules: dict[str, aws.cloudwatch.EventRule],
+        transforms: Transforms | None,
+    ) -> aws.sns.TopicPolicy:
+        return child(
+            aws.sns.TopicPolicy,
+            f"{name}-topic-policy",
+            self,
+            transforms,
+            "topic_policy",
+            required={"arn": self.topic.arn, "policy": resource_policy(self._publishers(args, rules))},
+        )
+
+    def _publishers(
+        self, args: NotifyingTopicArgs, rules: dict[str, aws.cloudwatch.EventRule]
+    ) -> list[PolicyStatement]:
         statements = []
         if args.publisher_role_arns:
             statements.append(
@@ -271,7 +202,7 @@ class NotifyingTopic(pulumi.ComponentResource):
                     },
                 )
             )
-        if self.rules:
+        if rules:
             statements.append(
                 PolicyStatement(
                     sid="AllowOwnRoutes",
@@ -279,7 +210,7 @@ class NotifyingTopic(pulumi.ComponentResource):
                     principal={"Service": "events.amazonaws.com"},
                     actions=("sns:Publish",),
                     resources=(self.topic.arn,),
-                    conditions={"ArnEquals": {"aws:SourceArn": [rule.arn for rule in self.rules.values()]}},
+                    conditions={"ArnEquals": {"aws:SourceArn": [rule.arn for rule in rules.values()]}},
                 )
             )
         statements.append(deny_insecure_transport([self.topic.arn], "sns:Publish"))
@@ -308,31 +239,38 @@ class NotifyingTopic(pulumi.ComponentResource):
             required["filter_policy_scope"] = "MessageAttributes"
         if raw:
             required["raw_message_delivery"] = True
-        return aws.sns.TopicSubscription(
+        return child(
+            aws.sns.TopicSubscription,
             f"{name}-sub-{key}",
-            **child_args(transforms, "subscription", {}, required),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
+            self,
+            transforms,
+            "subscription",
+            required=required,
+            opts=pulumi.ResourceOptions(depends_on=depends_on or []),
         )
 
-    def _allow_topic_to_send(self, logical_name: str, queue: aws.sqs.Queue, sid: str) -> aws.sqs.QueuePolicy:
+    def _allow_topic_to_send(
+        self, logical_name: str, queue: aws.sqs.Queue, sid: str, transforms: Transforms | None
+    ) -> aws.sqs.QueuePolicy:
         """Only this topic may send to the queue (as subscriber or as dead-letter target); never over plain HTTP."""
-        return aws.sqs.QueuePolicy(
+        allow = PolicyStatement(
+            sid=sid,
+            effect="Allow",
+            principal={"Service": "sns.amazonaws.com"},
+            actions=("sqs:SendMessage",),
+            resources=(queue.arn,),
+            conditions={"ArnEquals": {"aws:SourceArn": self.topic.arn}},
+        )
+        return child(
+            aws.sqs.QueuePolicy,
             logical_name,
-            queue_url=queue.id,
-            policy=resource_policy(
-                [
-                    PolicyStatement(
-                        sid=sid,
-                        effect="Allow",
-                        principal={"Service": "sns.amazonaws.com"},
-                        actions=("sqs:SendMessage",),
-                        resources=(queue.arn,),
-                        conditions={"ArnEquals": {"aws:SourceArn": self.topic.arn}},
-                    ),
-                    deny_insecure_transport([queue.arn], "sqs:*"),
-                ]
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "queue_policy",
+            required={
+                "queue_url": queue.id,
+                "policy": resource_policy([allow, deny_insecure_transport([queue.arn], "sqs:*")]),
+            },
         )
 
     def _create_delivery_dlq(
@@ -342,46 +280,58 @@ class NotifyingTopic(pulumi.ComponentResource):
         if not (args.queue_subscribers or any(s.protocol in APPLICATION_PROTOCOLS for s in args.subscriptions)):
             return None
         dlq = create_dead_letter_queue(self, f"{name}-delivery", transforms)
-        self._allow_topic_to_send(f"{name}-delivery-dlq-policy", dlq, "AllowThisTopicToDeadLetter")
-        alarms.dead_letter_alarm(f"{name}-delivery-dlq-alarm", dlq, args.alarm_topic_arn or self.topic.arn, self)
+        self._allow_topic_to_send(f"{name}-delivery-dlq-policy", dlq, "AllowThisTopicToDeadLetter", transforms)
+        alarms.dead_letter_alarm(
+            f"{name}-delivery-dlq-alarm", dlq, args.alarm_topic_arn or self.topic.arn, self, transforms
+        )
         return dlq
 
     def _subscribe_new_queue(self, name: str, subscriber: QueueSubscriber, transforms: Transforms | None) -> None:
-        queue = aws.sqs.Queue(
+        queue = child(
+            aws.sqs.Queue,
             f"{name}-{subscriber.key}-queue",
-            **apply_transform(transforms, "queue", defaults.dead_letter_queue_args())
-            | {"name": physical_name(name, f"-{subscriber.key}")},
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "queue",
+            defaults=defaults.dead_letter_queue_args(),
+            required={"name": physical_name(name, f"-{subscriber.key}")},
         )
-        policy = self._allow_topic_to_send(f"{name}-{subscriber.key}-queue-policy", queue, "AllowThisTopicToSend")
+        policy = self._allow_topic_to_send(
+            f"{name}-{subscriber.key}-queue-policy", queue, "AllowThisTopicToSend", transforms
+        )
         self.queues[subscriber.key] = queue
         self.subscriptions[subscriber.key] = self._subscribe(
             name, subscriber.key, "sqs", queue.arn, subscriber.filter_policy, transforms, raw=True, depends_on=[policy]
         )
 
-    def _create_routes(self, name: str, args: NotifyingTopicArgs, transforms: Transforms | None) -> None:
-        self.route_dead_letter_queue: aws.sqs.Queue | None = None
-        if not (self.rules and args.bus and args.alarm_topic_arn):
-            return
-        dlq = create_dead_letter_queue(self, f"{name}-routes", transforms)
-        dlq_policy = allow_rules_to_send(self, f"{name}-routes-dlq-policy", dlq, self.rules)
-        transformers = {route.key: route for route in args.routes}
-        self.route_targets = create_targets(
-            self,
+    def _create_routes(
+        self, name: str, args: NotifyingTopicArgs, transforms: Transforms | None
+    ) -> RuleDelivery | None:
+        """Bus events to the topic, reshaped; the topic policy lets exactly these rules publish."""
+        if not (args.routes and args.bus and args.alarm_topic_arn):
+            return None
+
+        def deliver_to_topic(delivery: RuleDelivery) -> DeliveryTarget:
+            self.topic_policy = self._create_topic_policy(name, args, delivery.rules, transforms)
+            return DeliveryTarget(
+                arn=self.topic.arn,
+                input_transformers={
+                    route.key: InputTransformer(input_paths=route.input_paths, input_template=route.input_template)
+                    for route in args.routes
+                },
+                depends_on=(self.topic_policy,),
+            )
+
+        return RuleDelivery(
             name,
-            args.bus,
-            self.rules,
-            self.topic.arn,
-            dlq,
-            args.route_retry,
-            transforms,
-            depends_on=[self.topic_policy, dlq_policy],
-            input_transformers={
-                key: {"input_paths": dict(route.input_paths), "input_template": route.input_template}
-                for key, route in transformers.items()
-            },
-        )
-        self.route_dead_letter_queue = dlq
-        self.route_alarms = create_delivery_alarms(
-            self, f"{name}-routes", args.bus, self.rules, dlq, args.alarm_topic_arn
+            RuleDeliveryArgs(
+                bus=args.bus,
+                subscriptions=tuple(Subscription(key=route.key, pattern=route.pattern) for route in args.routes),
+                target=deliver_to_topic,
+                alarm_topic_arn=args.alarm_topic_arn,
+                retry=args.route_retry,
+                dead_letter_name=f"{name}-routes",
+            ),
+            transforms=transforms_for(transforms, DELIVERY_CHILDREN),
+            opts=pulumi.ResourceOptions(parent=self),
         )

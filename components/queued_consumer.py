@@ -12,31 +12,24 @@ from components.base import (
     BusRef,
     Grant,
     Transforms,
-    apply_transform,
     check_transforms,
+    child,
     physical_name,
     raise_problems,
+    transforms_for,
 )
 from components.function import (
     FUNCTION_CHILDREN,
     FunctionArgs,
     LambdaFunction,
-    function_transforms,
     validate_function_args,
 )
-from components.subscriptions import (
-    SUBSCRIPTION_CHILDREN,
-    Subscription,
-    TargetRetry,
-    allow_rules_to_send,
-    create_dead_letter_queue,
-    create_delivery_alarms,
-    create_rules,
-    create_targets,
-    validate_subscriptions,
-)
+from components.rule_delivery import DELIVERY_CHILDREN, DeliveryTarget, RuleDelivery, RuleDeliveryArgs
+from components.subscriptions import Subscription, TargetRetry, allow_rules_to_send, validate_subscriptions
 
-QUEUED_CONSUMER_CHILDREN = (*SUBSCRIPTION_CHILDREN, "queue", "event_source_mapping", *FUNCTION_CHILDREN)
+QUEUED_CONSUMER_CHILDREN = tuple(
+    dict.fromkeys((*DELIVERY_CHILDREN, "queue", "queue_policy", "event_source_mapping", *FUNCTION_CHILDREN))
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +100,8 @@ class QueuedConsumer(pulumi.ComponentResource):
     """
 
     queue: aws.sqs.Queue
+    queue_policy: aws.sqs.QueuePolicy
+    delivery: RuleDelivery
     dead_letter_queue: aws.sqs.Queue
     rules: dict[str, aws.cloudwatch.EventRule]
     targets: dict[str, aws.cloudwatch.EventTarget]
@@ -124,35 +119,42 @@ class QueuedConsumer(pulumi.ComponentResource):
         _validate(name, args, transforms)
         alarm_topic = args.function.observability.alarm_topic_arn
 
-        self.dead_letter_queue = create_dead_letter_queue(self, name, transforms)
-        self.queue = self._create_queue(name, args, transforms)
-        self.rules = create_rules(self, name, args.bus, args.subscriptions, transforms)
-        self.queue_policy = allow_rules_to_send(self, f"{name}-queue-policy", self.queue, self.rules)
-        self.dead_letter_queue_policy = allow_rules_to_send(
-            self, f"{name}-dlq-policy", self.dead_letter_queue, self.rules
-        )
-        self.targets = create_targets(
-            self,
+        def deliver_to_queue(delivery: RuleDelivery) -> DeliveryTarget:
+            # The queue redrives into the delivery's DLQ, and its policy lets only the delivery's rules send.
+            self.queue = self._create_queue(name, args, delivery.dead_letter_queue, transforms)
+            self.queue_policy = allow_rules_to_send(
+                self, f"{name}-queue-policy", self.queue, delivery.rules, transforms, "queue_policy"
+            )
+            return DeliveryTarget(arn=self.queue.arn, depends_on=(self.queue_policy,))
+
+        self.delivery = RuleDelivery(
             name,
-            args.bus,
-            self.rules,
-            self.queue.arn,
-            self.dead_letter_queue,
-            args.target_retry,
-            transforms,
-            depends_on=[self.queue_policy, self.dead_letter_queue_policy],
+            RuleDeliveryArgs(
+                bus=args.bus,
+                subscriptions=args.subscriptions,
+                target=deliver_to_queue,
+                alarm_topic_arn=alarm_topic,
+                retry=args.target_retry,
+            ),
+            transforms=transforms_for(transforms, DELIVERY_CHILDREN),
+            opts=pulumi.ResourceOptions(parent=self),
         )
+        self.dead_letter_queue = self.delivery.dead_letter_queue
+        self.rules = self.delivery.rules
+        self.targets = self.delivery.targets
         self.consumer = LambdaFunction(
             name,
             replace(args.function, grants=(*self._queue_grants(), *args.function.grants)),
-            transforms=function_transforms(transforms),
+            transforms=transforms_for(transforms, FUNCTION_CHILDREN),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.function = self.consumer.function
         self.event_source_mapping = self._create_mapping(name, args, transforms)
         self.alarms = [
-            *create_delivery_alarms(self, name, args.bus, self.rules, self.dead_letter_queue, alarm_topic),
-            alarms.message_age_alarm(f"{name}-age-alarm", self.queue, alarm_topic, self, args.max_message_age_seconds),
+            *self.delivery.alarms,
+            alarms.message_age_alarm(
+                f"{name}-age-alarm", self.queue, alarm_topic, self, args.max_message_age_seconds, transforms
+            ),
         ]
         self.register_outputs(
             {
@@ -162,19 +164,27 @@ class QueuedConsumer(pulumi.ComponentResource):
             }
         )
 
-    def _create_queue(self, name: str, args: QueuedConsumerArgs, transforms: Transforms | None) -> aws.sqs.Queue:
-        kwargs = defaults.queue_args() | {
-            "visibility_timeout_seconds": defaults.VISIBILITY_TIMEOUT_FACTOR * args.function.timeout_seconds
-            + args.batching.window_seconds,
-        }
-        kwargs = apply_transform(transforms, "queue", kwargs)
-        kwargs |= {
-            "name": physical_name(name, "-queue"),
-            "redrive_policy": pulumi.Output.json_dumps(
-                {"deadLetterTargetArn": self.dead_letter_queue.arn, "maxReceiveCount": args.max_receive_count}
-            ),
-        }
-        return aws.sqs.Queue(f"{name}-queue", **kwargs, opts=pulumi.ResourceOptions(parent=self))
+    def _create_queue(
+        self, name: str, args: QueuedConsumerArgs, dead_letter_queue: aws.sqs.Queue, transforms: Transforms | None
+    ) -> aws.sqs.Queue:
+        return child(
+            aws.sqs.Queue,
+            f"{name}-queue",
+            self,
+            transforms,
+            "queue",
+            defaults=defaults.queue_args()
+            | {
+                "visibility_timeout_seconds": defaults.VISIBILITY_TIMEOUT_FACTOR * args.function.timeout_seconds
+                + args.batching.window_seconds,
+            },
+            required={
+                "name": physical_name(name, "-queue"),
+                "redrive_policy": pulumi.Output.json_dumps(
+                    {"deadLetterTargetArn": dead_letter_queue.arn, "maxReceiveCount": args.max_receive_count}
+                ),
+            },
+        )
 
     def _queue_grants(self) -> tuple[Grant, ...]:
         return (
@@ -192,23 +202,22 @@ class QueuedConsumer(pulumi.ComponentResource):
     def _create_mapping(
         self, name: str, args: QueuedConsumerArgs, transforms: Transforms | None
     ) -> aws.lambda_.EventSourceMapping:
-        kwargs = apply_transform(
+        return child(
+            aws.lambda_.EventSourceMapping,
+            f"{name}-mapping",
+            self,
             transforms,
             "event_source_mapping",
-            {
+            defaults={
                 "batch_size": args.batching.size,
                 "maximum_batching_window_in_seconds": args.batching.window_seconds,
                 "scaling_config": {"maximum_concurrency": args.batching.maximum_concurrency},
             },
-        )
-        kwargs |= {
-            "event_source_arn": self.queue.arn,
-            "function_name": self.function.arn,
-            # Without it one bad record makes the whole batch retry, and the good ones run again.
-            "function_response_types": ["ReportBatchItemFailures"],
-        }
-        return aws.lambda_.EventSourceMapping(
-            f"{name}-mapping",
-            **kwargs,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.consumer.policy]),
+            required={
+                "event_source_arn": self.queue.arn,
+                "function_name": self.function.arn,
+                # Without it one bad record makes the whole batch retry, and the good ones run again.
+                "function_response_types": ["ReportBatchItemFailures"],
+            },
+            opts=pulumi.ResourceOptions(depends_on=[self.consumer.policy]),
         )

@@ -14,16 +14,17 @@ from components import alarms
 from components.base import (
     Grant,
     Transforms,
-    apply_transform,
     check_transforms,
+    child,
     deny_insecure_transport,
     raise_problems,
     resource_policy,
+    transforms_for,
 )
-from components.function import FunctionArgs, LambdaFunction, function_transforms, validate_function_args
+from components.function import FUNCTION_CHILDREN, FunctionArgs, LambdaFunction, validate_function_args
 from components.subscriptions import create_dead_letter_queue
 
-STREAM_CONSUMER_CHILDREN = ("dlq", "mapping", "role", "policy", "log_group", "function")
+STREAM_CONSUMER_CHILDREN = ("dlq", "dlq_policy", "mapping", *FUNCTION_CHILDREN)
 #: What Lambda's stream poller calls with the function's role on the mapping's stream ARN. (ListStreams,
 #: in AWS's managed execution role, finds a table's streams: the mapping names the stream, and ListStreams
 #: accepts only Resource "*", which no grant here may use.)
@@ -43,7 +44,7 @@ class StreamConsumerArgs:
         (at most the stream's 24 h). Retries are unbounded in number within that age.
     max_iterator_age_seconds: the age of the oldest unprocessed record that raises an alarm, default 300.
     filter_patterns: event filtering patterns on the stream record (e.g. `{"eventName": ["INSERT"]}`): only
-        matching records invoke the function, the others are skipped. Default none (every record).
+        matching records invoke the function, the others are skipped, default none (every record).
     """
 
     stream_arn: pulumi.Input[str]
@@ -109,11 +110,16 @@ class StreamConsumer(pulumi.ComponentResource):
         alarm_topic = args.function.observability.alarm_topic_arn
         self.dead_letter_queue = create_dead_letter_queue(self, name, transforms)
         # Lambda sends the failure records with the function's role (granted below); nothing uses plain HTTP.
-        self.dead_letter_queue_policy = aws.sqs.QueuePolicy(
+        self.dead_letter_queue_policy = child(
+            aws.sqs.QueuePolicy,
             f"{name}-dlq-policy",
-            queue_url=self.dead_letter_queue.id,
-            policy=resource_policy([deny_insecure_transport([self.dead_letter_queue.arn], "sqs:*")]),
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "dlq_policy",
+            required={
+                "queue_url": self.dead_letter_queue.id,
+                "policy": resource_policy([deny_insecure_transport([self.dead_letter_queue.arn], "sqs:*")]),
+            },
         )
         needs = (
             # Any stream of this table (it has one at a time): a stream's label changes when the stream is
@@ -127,17 +133,12 @@ class StreamConsumer(pulumi.ComponentResource):
         self.consumer = LambdaFunction(
             name,
             replace(args.function, grants=(*args.function.grants, *needs)),
-            transforms=function_transforms(transforms),
+            transforms=transforms_for(transforms, FUNCTION_CHILDREN),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        kwargs = apply_transform(
-            transforms,
-            "mapping",
-            {"batch_size": args.batch_size, "maximum_batching_window_in_seconds": 0},
         )
         # What the pattern needs to work goes on last: the source, in order from the oldest record, partial
         # batch responses, bisection, retries bounded by age, and the DLQ.
-        kwargs |= {
+        required: dict[str, Any] = {
             "event_source_arn": args.stream_arn,
             "function_name": self.consumer.function.arn,
             "starting_position": "TRIM_HORIZON",
@@ -148,22 +149,28 @@ class StreamConsumer(pulumi.ComponentResource):
             "destination_config": {"on_failure": {"destination_arn": self.dead_letter_queue.arn}},
         }
         if args.filter_patterns:
-            kwargs["filter_criteria"] = {
+            required["filter_criteria"] = {
                 "filters": [{"pattern": json.dumps(pattern, sort_keys=True)} for pattern in args.filter_patterns]
             }
-        self.mapping = aws.lambda_.EventSourceMapping(
+        self.mapping = child(
+            aws.lambda_.EventSourceMapping,
             f"{name}-mapping",
-            **kwargs,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.consumer.policy]),
+            self,
+            transforms,
+            "mapping",
+            defaults={"batch_size": args.batch_size, "maximum_batching_window_in_seconds": 0},
+            required=required,
+            opts=pulumi.ResourceOptions(depends_on=[self.consumer.policy]),
         )
         self.alarms = [
-            alarms.dead_letter_alarm(f"{name}-dlq-alarm", self.dead_letter_queue, alarm_topic, self),
+            alarms.dead_letter_alarm(f"{name}-dlq-alarm", self.dead_letter_queue, alarm_topic, self, transforms),
             alarms.iterator_age_alarm(
                 f"{name}-iterator-age-alarm",
                 self.consumer.function,
                 alarm_topic,
                 self,
                 args.max_iterator_age_seconds,
+                transforms,
             ),
         ]
         self.register_outputs(

@@ -1,8 +1,8 @@
-"""Rules, targets and dead-letter queues shared by every bus consumer pattern."""
+"""What every bus consumer is made of: subscriptions (a rule's key and pattern), the retries of its target,
+a dead-letter queue, and a queue policy that lets only its own rules send."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -11,19 +11,16 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import alarms, defaults
+from components import defaults
 from components.base import (
-    BusRef,
     PolicyStatement,
     Transforms,
-    apply_transform,
-    child_args,
+    child,
     deny_insecure_transport,
     physical_name,
     resource_policy,
 )
 
-SUBSCRIPTION_CHILDREN = ("rule", "target", "dlq")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 
 
@@ -31,8 +28,9 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 class Subscription:
     """One EventBridge rule: a stable key (it names the rule) and the event pattern it matches.
 
-    The key, not a hash of the pattern, names the rule, so editing a pattern updates the rule
-    in place instead of replacing it.
+    key: lowercase letters, digits and dashes; the key, not a hash of the pattern, names the rule, so editing a
+    pattern updates the rule in place instead of replacing it. pattern: the event pattern (it must constrain
+    source or detail-type).
     """
 
     key: str
@@ -71,79 +69,19 @@ def validate_subscriptions(subscriptions: Sequence[Subscription], retry: TargetR
         )
 
 
-def create_dead_letter_queue(owner: pulumi.Resource, name: str, transforms: Transforms | None) -> aws.sqs.Queue:
-    return aws.sqs.Queue(
+def create_dead_letter_queue(
+    owner: pulumi.Resource, name: str, transforms: Transforms | None, opts: pulumi.ResourceOptions | None = None
+) -> aws.sqs.Queue:
+    return child(
+        aws.sqs.Queue,
         f"{name}-dlq",
-        **apply_transform(transforms, "dlq", defaults.dead_letter_queue_args()) | {"name": physical_name(name, "-dlq")},
-        opts=pulumi.ResourceOptions(parent=owner),
+        owner,
+        transforms,
+        "dlq",
+        defaults=defaults.dead_letter_queue_args(),
+        required={"name": physical_name(name, "-dlq")},
+        opts=opts,
     )
-
-
-def create_rules(
-    owner: pulumi.Resource,
-    name: str,
-    bus: BusRef,
-    subscriptions: Sequence[Subscription],
-    transforms: Transforms | None,
-) -> dict[str, aws.cloudwatch.EventRule]:
-    return {
-        subscription.key: aws.cloudwatch.EventRule(
-            f"{name}-rule-{subscription.key}",
-            **child_args(
-                transforms,
-                "rule",
-                {"state": "ENABLED"},
-                # The rule's name (its key), bus and pattern are the subscription itself.
-                {
-                    "name": physical_name(name, f"-{subscription.key}"),
-                    "event_bus_name": bus.name,
-                    "event_pattern": json.dumps(subscription.pattern, sort_keys=True),
-                },
-            ),
-            opts=pulumi.ResourceOptions(parent=owner),
-        )
-        for subscription in subscriptions
-    }
-
-
-def create_targets(
-    owner: pulumi.Resource,
-    name: str,
-    bus: BusRef,
-    rules: Mapping[str, aws.cloudwatch.EventRule],
-    target_arn: pulumi.Input[str],
-    dead_letter_queue: aws.sqs.Queue,
-    retry: TargetRetry,
-    transforms: Transforms | None,
-    depends_on: Sequence[pulumi.Resource] = (),
-    input_transformers: Mapping[str, Mapping[str, Any]] | None = None,
-) -> dict[str, aws.cloudwatch.EventTarget]:
-    """One target per rule, each with a retry policy and a dead-letter queue for what cannot be delivered."""
-    reshape = input_transformers or {}
-    return {
-        key: aws.cloudwatch.EventTarget(
-            f"{name}-target-{key}",
-            **apply_transform(
-                transforms,
-                "target",
-                {
-                    "retry_policy": {
-                        "maximum_retry_attempts": retry.maximum_retry_attempts,
-                        "maximum_event_age_in_seconds": retry.maximum_event_age_seconds,
-                    },
-                },
-            )
-            | {
-                "rule": rule.name,
-                "event_bus_name": bus.name,
-                "arn": target_arn,
-                "dead_letter_config": {"arn": dead_letter_queue.arn},
-                **({"input_transformer": reshape[key]} if key in reshape else {}),
-            },
-            opts=pulumi.ResourceOptions(parent=owner, depends_on=list(depends_on)),
-        )
-        for key, rule in rules.items()
-    }
 
 
 def allow_rules_to_send(
@@ -151,41 +89,32 @@ def allow_rules_to_send(
     logical_name: str,
     queue: aws.sqs.Queue,
     rules: Mapping[str, aws.cloudwatch.EventRule],
+    transforms: Transforms | None,
+    role: str,
+    opts: pulumi.ResourceOptions | None = None,
 ) -> aws.sqs.QueuePolicy:
     """Only EventBridge, only on behalf of these rules, may send; nothing may use plain HTTP."""
-    return aws.sqs.QueuePolicy(
+    return child(
+        aws.sqs.QueuePolicy,
         logical_name,
-        queue_url=queue.id,
-        policy=resource_policy(
-            [
-                PolicyStatement(
-                    sid="AllowOwnRulesToSend",
-                    effect="Allow",
-                    principal={"Service": "events.amazonaws.com"},
-                    actions=("sqs:SendMessage",),
-                    resources=(queue.arn,),
-                    conditions={"ArnEquals": {"aws:SourceArn": [rule.arn for rule in rules.values()]}},
-                ),
-                deny_insecure_transport([queue.arn], "sqs:*"),
-            ]
-        ),
-        opts=pulumi.ResourceOptions(parent=owner),
+        owner,
+        transforms,
+        role,
+        required={
+            "queue_url": queue.id,
+            "policy": resource_policy(
+                [
+                    PolicyStatement(
+                        sid="AllowOwnRulesToSend",
+                        effect="Allow",
+                        principal={"Service": "events.amazonaws.com"},
+                        actions=("sqs:SendMessage",),
+                        resources=(queue.arn,),
+                        conditions={"ArnEquals": {"aws:SourceArn": [rule.arn for rule in rules.values()]}},
+                    ),
+                    deny_insecure_transport([queue.arn], "sqs:*"),
+                ]
+            ),
+        },
+        opts=opts,
     )
-
-
-def create_delivery_alarms(
-    owner: pulumi.Resource,
-    name: str,
-    bus: BusRef,
-    rules: Mapping[str, aws.cloudwatch.EventRule],
-    dead_letter_queue: aws.sqs.Queue,
-    alarm_topic_arn: pulumi.Input[str],
-) -> list[aws.cloudwatch.MetricAlarm]:
-    """A DLQ alarm and one FailedInvocations alarm per rule."""
-    return [
-        alarms.dead_letter_alarm(f"{name}-dlq-alarm", dead_letter_queue, alarm_topic_arn, owner),
-        *(
-            alarms.failed_invocations_alarm(f"{name}-{key}-failed-alarm", rule, bus.name, alarm_topic_arn, owner)
-            for key, rule in rules.items()
-        ),
-    ]

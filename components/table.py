@@ -14,9 +14,9 @@ import pulumi_aws as aws
 from components import defaults
 from components.base import (
     Transforms,
-    apply_transform,
     check_transforms,
-    child_args,
+    child,
+    kept,
     physical_name,
     raise_problems,
 )
@@ -31,6 +31,7 @@ _INDEX = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 @dataclass(frozen=True)
 class TableIndex:
     """A global secondary index on string keys, projecting every attribute.
+    name: the index's name. hash_key: its string partition key. range_key: its string sort key, default none.
 
     Example: `TableIndex("byCustomer", "customerId", "createdAt")`.
     """
@@ -44,7 +45,7 @@ class TableIndex:
 class TableArgs:
     """hash_key: the string partition key. range_key: a string sort key, default none.
     indexes: global secondary indexes (`TableIndex`), default none. ttl_attribute: default none.
-    point_in_time_recovery / deletion_protection: default True. protect: refuse `pulumi destroy`
+    point_in_time_recovery: default True. deletion_protection: default True. protect: refuse `pulumi destroy`
     and keep the table if removed from the program, default False.
     seed_items: items written once at creation (plain JSON values), default none.
     stream: a stream of new item images (`NEW_IMAGE`) for a `StreamConsumer`, default False.
@@ -119,46 +120,49 @@ class Table(pulumi.ComponentResource):
         )
         raise_problems("Table", name, problems)
 
-        kwargs = defaults.table_args() | {
+        tunable = defaults.table_args() | {
             "point_in_time_recovery": {"enabled": args.point_in_time_recovery},
             "deletion_protection_enabled": args.deletion_protection,
         }
         if args.ttl_attribute:
-            kwargs["ttl"] = {"attribute_name": args.ttl_attribute, "enabled": True}
-        kwargs = apply_transform(transforms, "table", kwargs) | {
+            tunable["ttl"] = {"attribute_name": args.ttl_attribute, "enabled": True}
+        required: dict[str, Any] = {
             "name": physical_name(name),
             "hash_key": args.hash_key,
             "attributes": [{"name": key, "type": "S"} for key in _key_attributes(args)],
         }
         if args.range_key:
-            kwargs["range_key"] = args.range_key
+            required["range_key"] = args.range_key
         if args.indexes:
-            kwargs["global_secondary_indexes"] = [
+            required["global_secondary_indexes"] = [
                 {"name": index.name, "hash_key": index.hash_key, "projection_type": "ALL"}
                 | ({"range_key": index.range_key} if index.range_key else {})
                 for index in args.indexes
             ]
         if args.stream:
-            kwargs |= {"stream_enabled": True, "stream_view_type": "NEW_IMAGE"}
-        self.table = aws.dynamodb.Table(
+            required |= {"stream_enabled": True, "stream_view_type": "NEW_IMAGE"}
+        self.table = child(
+            aws.dynamodb.Table,
             f"{name}-table",
-            **kwargs,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+            self,
+            transforms,
+            "table",
+            defaults=tunable,
+            required=required,
+            opts=kept(args.protect),
         )
         self.items = [
-            aws.dynamodb.TableItem(
+            child(
+                aws.dynamodb.TableItem,
                 f"{name}-item-{item[args.hash_key]}",
-                **child_args(
-                    transforms,
-                    "item",
-                    {},
-                    {
-                        "table_name": self.table.name,
-                        "hash_key": args.hash_key,
-                        "item": json.dumps({key: to_attribute_value(value) for key, value in item.items()}),
-                    },
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
+                self,
+                transforms,
+                "item",
+                required={
+                    "table_name": self.table.name,
+                    "hash_key": args.hash_key,
+                    "item": json.dumps({key: to_attribute_value(value) for key, value in item.items()}),
+                },
             )
             for item in args.seed_items
         ]

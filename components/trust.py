@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.base import account_id, assume_role_policy, region_name
+from components.base import SourceArns, account_id, assume_role_policy, region_name
 
 
 def lambda_trust(owner: pulumi.Resource) -> pulumi.Output[str]:
@@ -46,8 +46,8 @@ def state_machine_trust(owner: pulumi.Resource, state_machine_name: str) -> pulu
     return assume_role_policy("states.amazonaws.com", account, arn)
 
 
-def rule_target_trust(owner: pulumi.Resource, rule_arn: pulumi.Input[str]) -> pulumi.Output[str]:
-    return assume_role_policy("events.amazonaws.com", account_id(owner), rule_arn)
+def rule_target_trust(owner: pulumi.Resource, rule_arns: SourceArns) -> pulumi.Output[str]:
+    return assume_role_policy("events.amazonaws.com", account_id(owner), rule_arns)
 
 
 def scheduler_trust(owner: pulumi.Resource, schedule_group_arn: pulumi.Input[str]) -> pulumi.Output[str]:

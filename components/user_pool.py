@@ -10,7 +10,8 @@ import pulumi_aws as aws
 from components.base import (
     Transforms,
     check_transforms,
-    child_args,
+    child,
+    kept,
     physical_name,
     raise_problems,
     region_name,
@@ -75,70 +76,69 @@ class UserPool(pulumi.ComponentResource):
         raise_problems("UserPool", name, problems)
 
         mfa_on = args.mfa != "OFF"
-        self.pool = aws.cognito.UserPool(
+        self.pool = child(
+            aws.cognito.UserPool,
             f"{name}-pool",
-            **child_args(
-                transforms,
-                "pool",
-                {
-                    "auto_verified_attributes": ["email"],
-                    "username_configuration": {"case_sensitive": False},
-                    "password_policy": {
-                        "minimum_length": 12,
-                        "require_lowercase": True,
-                        "require_uppercase": True,
-                        "require_numbers": True,
-                        "require_symbols": True,
-                        "temporary_password_validity_days": 3,
-                    },
-                    "account_recovery_setting": {
-                        "recovery_mechanisms": [{"name": "verified_email", "priority": 1}],
-                    },
-                    "admin_create_user_config": {"allow_admin_create_user_only": not args.self_sign_up},
+            self,
+            transforms,
+            "pool",
+            defaults={
+                "auto_verified_attributes": ["email"],
+                "username_configuration": {"case_sensitive": False},
+                "password_policy": {
+                    "minimum_length": 12,
+                    "require_lowercase": True,
+                    "require_uppercase": True,
+                    "require_numbers": True,
+                    "require_symbols": True,
+                    "temporary_password_validity_days": 3,
                 },
-                {
-                    "name": physical_name(name),
-                    # The email is the sign-in name and the claim the API reads the customer's address from.
-                    "username_attributes": ["email"],
-                    "deletion_protection": "ACTIVE" if args.deletion_protection else "INACTIVE",
-                    "mfa_configuration": args.mfa,
-                    "software_token_mfa_configuration": {"enabled": mfa_on},
+                "account_recovery_setting": {
+                    "recovery_mechanisms": [{"name": "verified_email", "priority": 1}],
                 },
-            ),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+                "admin_create_user_config": {"allow_admin_create_user_only": not args.self_sign_up},
+            },
+            required={
+                "name": physical_name(name),
+                # The email is the sign-in name and the claim the API reads the customer's address from.
+                "username_attributes": ["email"],
+                "deletion_protection": "ACTIVE" if args.deletion_protection else "INACTIVE",
+                "mfa_configuration": args.mfa,
+                "software_token_mfa_configuration": {"enabled": mfa_on},
+            },
+            opts=kept(args.protect),
         )
-        self.client = aws.cognito.UserPoolClient(
+        self.client = child(
+            aws.cognito.UserPoolClient,
             f"{name}-client",
-            **child_args(
-                transforms,
-                "client",
-                {
-                    # Password sign-in over TLS for the storefront, SRP for SDKs, refresh to stay signed in.
-                    "explicit_auth_flows": [
-                        "ALLOW_USER_PASSWORD_AUTH",
-                        "ALLOW_USER_SRP_AUTH",
-                        "ALLOW_REFRESH_TOKEN_AUTH",
-                    ],
-                    "read_attributes": ["email", "email_verified"],
-                    "write_attributes": ["email"],
+            self,
+            transforms,
+            "client",
+            defaults={
+                # Password sign-in over TLS for the storefront, SRP for SDKs, refresh to stay signed in.
+                "explicit_auth_flows": [
+                    "ALLOW_USER_PASSWORD_AUTH",
+                    "ALLOW_USER_SRP_AUTH",
+                    "ALLOW_REFRESH_TOKEN_AUTH",
+                ],
+                "read_attributes": ["email", "email_verified"],
+                "write_attributes": ["email"],
+            },
+            required={
+                "name": physical_name(name, "-web"),
+                "user_pool_id": self.pool.id,
+                "generate_secret": False,
+                "prevent_user_existence_errors": "ENABLED",
+                "enable_token_revocation": True,
+                "id_token_validity": args.id_token_minutes,
+                "access_token_validity": args.id_token_minutes,
+                "refresh_token_validity": args.refresh_token_days,
+                "token_validity_units": {
+                    "id_token": "minutes",
+                    "access_token": "minutes",
+                    "refresh_token": "days",
                 },
-                {
-                    "name": physical_name(name, "-web"),
-                    "user_pool_id": self.pool.id,
-                    "generate_secret": False,
-                    "prevent_user_existence_errors": "ENABLED",
-                    "enable_token_revocation": True,
-                    "id_token_validity": args.id_token_minutes,
-                    "access_token_validity": args.id_token_minutes,
-                    "refresh_token_validity": args.refresh_token_days,
-                    "token_validity_units": {
-                        "id_token": "minutes",
-                        "access_token": "minutes",
-                        "refresh_token": "days",
-                    },
-                },
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            },
         )
         self.issuer = pulumi.Output.format("https://cognito-idp.{0}.amazonaws.com/{1}", region_name(self), self.pool.id)
         self.register_outputs({"user_pool_id": self.pool.id, "client_id": self.client.id, "issuer": self.issuer})

@@ -2,46 +2,39 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from components import alarms
+from components.asl import definition_problems
 from components.base import (
     BusRef,
     Grant,
     Transforms,
-    apply_transform,
     check_transforms,
-    child_args,
-    identity_policy,
+    child,
+    create_log_group,
+    least_privilege_role,
     physical_name,
     raise_problems,
+    transforms_for,
 )
 from components.function import Observability
-from components.subscriptions import (
-    Subscription,
-    TargetRetry,
-    allow_rules_to_send,
-    create_dead_letter_queue,
-    create_delivery_alarms,
-    create_rules,
-    validate_subscriptions,
+from components.rule_delivery import (
+    DELIVERY_CHILDREN,
+    TARGET_ROLE_CHILDREN,
+    DeliveryTarget,
+    RuleDelivery,
+    RuleDeliveryArgs,
+    TargetRole,
 )
-from components.trust import rule_target_trust, state_machine_trust
+from components.subscriptions import Subscription, TargetRetry, validate_subscriptions
+from components.trust import state_machine_trust
 
-WORKFLOW_CHILDREN = (
-    "role",
-    "policy",
-    "log_group",
-    "state_machine",
-    "rule",
-    "target",
-    "dlq",
-    "start_role",
-    "start_policy",
-)
+WORKFLOW_CHILDREN = ("role", "policy", "log_group", "state_machine", *DELIVERY_CHILDREN, *TARGET_ROLE_CHILDREN)
 WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
 LOG_LEVELS = ("ALL", "ERROR", "FATAL")
 
@@ -75,7 +68,7 @@ class WorkflowArgs:
     bus: the bus the starting rule listens on. starts_on: the rule's key and pattern.
     grants: exact actions on exact resources the definition's tasks call (logs and X-Ray are added for you).
     observability: log retention and the alarm topic. log_level: ALL, ERROR or FATAL, default ERROR.
-    workflow_type: STANDARD (default) or EXPRESS. target_retry: EventBridge retries, default `TargetRetry()`.
+    workflow_type: STANDARD or EXPRESS, default STANDARD. target_retry: EventBridge retries, default `TargetRetry()`.
     """
 
     definition: pulumi.Input[str]
@@ -88,8 +81,25 @@ class WorkflowArgs:
     target_retry: TargetRetry = field(default_factory=TargetRetry)
 
 
+def definition_text_problems(text: str) -> list[str]:
+    """What is wrong with a definition's JSON text: not JSON, or states that do not hang together."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        return [f"definition is not JSON: {error}"]
+    return [f"definition: {problem}" for problem in definition_problems(document)]
+
+
+def definition_checked(name: str, text: str) -> str:
+    """The definition, once it parses and its states hang together (components/asl.py); else one ValueError."""
+    raise_problems("Workflow", name, definition_text_problems(text))
+    return text
+
+
 def _validate(name: str, args: WorkflowArgs, transforms: Transforms | None) -> None:
     problems: list[str] = []
+    if isinstance(args.definition, str):
+        problems.extend(definition_text_problems(args.definition))
     validate_subscriptions((args.starts_on,), args.target_retry, problems)
     check_transforms(transforms, WORKFLOW_CHILDREN, problems)
     if args.log_level not in LOG_LEVELS:
@@ -118,10 +128,10 @@ class Workflow(pulumi.ComponentResource):
     policy: aws.iam.RolePolicy
     log_group: aws.cloudwatch.LogGroup
     state_machine: aws.sfn.StateMachine
+    delivery: RuleDelivery
     rules: dict[str, aws.cloudwatch.EventRule]
     target: aws.cloudwatch.EventTarget
     dead_letter_queue: aws.sqs.Queue
-    start_role: aws.iam.Role
 
     def __init__(
         self,
@@ -134,22 +144,31 @@ class Workflow(pulumi.ComponentResource):
         _validate(name, args, transforms)
         alarm_topic = args.observability.alarm_topic_arn
         self.grants = (*args.grants, LOG_DELIVERY_GRANT, WORKFLOW_XRAY_GRANT)
-        self.role = self._role(name, "role", "-role", state_machine_trust(self, physical_name(name)), transforms)
-        self.policy = self._policy(name, "policy", self.role, self.grants, transforms)
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            **apply_transform(transforms, "log_group", {"retention_in_days": args.observability.log_retention_days})
-            # The vended-logs prefix keeps CloudWatch Logs' resource policy small as workflows are added.
-            | {"name": f"/aws/vendedlogs/states/{physical_name(name)}"},
-            opts=pulumi.ResourceOptions(parent=self),
+        self.role, self.policy = least_privilege_role(
+            self, name, transforms, trust=state_machine_trust(self, physical_name(name)), grants=self.grants
         )
-        self.state_machine = aws.sfn.StateMachine(
+        # The vended-logs prefix keeps CloudWatch Logs' resource policy small as workflows are added.
+        self.log_group = create_log_group(
+            self,
+            name,
+            transforms,
+            args.observability.log_retention_days,
+            f"/aws/vendedlogs/states/{physical_name(name)}",
+        )
+        self.state_machine = child(
+            aws.sfn.StateMachine,
             f"{name}-state-machine",
-            **apply_transform(transforms, "state_machine", {"type": args.workflow_type})
-            | {
+            self,
+            transforms,
+            "state_machine",
+            defaults={"type": args.workflow_type},
+            required={
                 "name": physical_name(name),
                 "role_arn": self.role.arn,
-                "definition": args.definition,
+                # A definition known only at deployment is checked as soon as it is known.
+                "definition": pulumi.Output.from_input(args.definition).apply(
+                    lambda text: definition_checked(name, text)
+                ),
                 "logging_configuration": {
                     "level": args.log_level,
                     "include_execution_data": args.log_level == "ALL",
@@ -157,72 +176,34 @@ class Workflow(pulumi.ComponentResource):
                 },
                 "tracing_configuration": {"enabled": True},
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
+            opts=pulumi.ResourceOptions(depends_on=[self.policy]),
         )
-        self.dead_letter_queue = create_dead_letter_queue(self, name, transforms)
-        self.rules = create_rules(self, name, args.bus, (args.starts_on,), transforms)
-        rule = self.rules[args.starts_on.key]
-        self.dead_letter_queue_policy = allow_rules_to_send(
-            self, f"{name}-dlq-policy", self.dead_letter_queue, self.rules
-        )
-        self.start_role = self._role(name, "start_role", "-start-role", rule_target_trust(self, rule.arn), transforms)
-        self.start_policy = self._policy(
+        # The rule's target role may only start this state machine.
+        starting = Grant(actions=("states:StartExecution",), resources=(self.state_machine.arn,))
+        self.delivery = RuleDelivery(
             name,
-            "start_policy",
-            self.start_role,
-            (Grant(actions=("states:StartExecution",), resources=(self.state_machine.arn,)),),
-            transforms,
+            RuleDeliveryArgs(
+                bus=args.bus,
+                subscriptions=(args.starts_on,),
+                target=DeliveryTarget(
+                    arn=self.state_machine.arn,
+                    role=TargetRole(grants=(starting,), name="start-role", policy="start-policy"),
+                ),
+                alarm_topic_arn=alarm_topic,
+                retry=args.target_retry,
+            ),
+            transforms=transforms_for(transforms, (*DELIVERY_CHILDREN, *TARGET_ROLE_CHILDREN)),
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.target = aws.cloudwatch.EventTarget(
-            f"{name}-target-{args.starts_on.key}",
-            **apply_transform(
-                transforms,
-                "target",
-                {
-                    "retry_policy": {
-                        "maximum_retry_attempts": args.target_retry.maximum_retry_attempts,
-                        "maximum_event_age_in_seconds": args.target_retry.maximum_event_age_seconds,
-                    },
-                },
-            )
-            | {
-                "rule": rule.name,
-                "event_bus_name": args.bus.name,
-                "arn": self.state_machine.arn,
-                "role_arn": self.start_role.arn,
-                "dead_letter_config": {"arn": self.dead_letter_queue.arn},
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.start_policy, self.dead_letter_queue_policy]),
-        )
+        self.rules = self.delivery.rules
+        self.target = self.delivery.targets[args.starts_on.key]
+        self.dead_letter_queue = self.delivery.dead_letter_queue
         self.alarms = [
-            *create_delivery_alarms(self, name, args.bus, self.rules, self.dead_letter_queue, alarm_topic),
-            alarms.executions_failed_alarm(f"{name}-failed-executions-alarm", self.state_machine, alarm_topic, self),
+            *self.delivery.alarms,
+            alarms.executions_failed_alarm(
+                f"{name}-failed-executions-alarm", self.state_machine, alarm_topic, self, transforms
+            ),
         ]
         self.register_outputs(
             {"state_machine_arn": self.state_machine.arn, "dead_letter_queue_arn": self.dead_letter_queue.arn}
-        )
-
-    def _role(
-        self, name: str, role: str, suffix: str, trust: pulumi.Output[str], transforms: Transforms | None
-    ) -> aws.iam.Role:
-        return aws.iam.Role(
-            f"{name}{suffix}",
-            **child_args(transforms, role, {}, {"name": physical_name(name, suffix), "assume_role_policy": trust}),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-
-    def _policy(
-        self,
-        name: str,
-        role: str,
-        owner: aws.iam.Role,
-        grants: tuple[Grant, ...],
-        transforms: Transforms | None,
-    ) -> aws.iam.RolePolicy:
-        return aws.iam.RolePolicy(
-            f"{name}-{role.replace('_', '-')}",
-            **child_args(
-                transforms, role, {}, {"name": "least-privilege", "role": owner.id, "policy": identity_policy(grants)}
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
         )

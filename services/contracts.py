@@ -7,9 +7,8 @@ as they are, so the registry, the code and ``docs/events.md`` cannot disagree.
 from __future__ import annotations
 
 import pulumi
-import pulumi_aws as aws
 
-from components import name_prefix
+from components import SchemaDocument, SchemaRegistry, SchemaRegistryArgs, name_prefix
 from services.events import EVENT_CONTRACTS, EVENT_TYPES, contract_name, schema_file
 from settings import Settings
 
@@ -33,23 +32,25 @@ class Contracts(pulumi.ComponentResource):
 
     def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eventshop:services:Contracts", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.registry = aws.schemas.Registry(
-            f"{name}-registry",
-            name=name_prefix(),
-            description=f"Event contracts of the {settings.stack} stack's bus (one schema per detail-type)",
-            opts=child,
-        )
-        self.schemas: dict[str, aws.schemas.Schema] = {
-            detail_type: aws.schemas.Schema(
-                f"{name}-schema-{contract_name(detail_type)}",
-                registry_name=self.registry.name,
+        documents = tuple(
+            SchemaDocument(
+                key=contract_name(detail_type),
                 name=schema_name(detail_type),
-                type=SCHEMA_TYPE,
                 content=schema_file(detail_type).read_text(encoding="utf-8"),
                 description=f"The detail of {detail_type} ({event.source}, produced by {event.producer})",
-                opts=child,
             )
             for detail_type, event in EVENT_TYPES.items()
-        }
+        )
+        self.contracts = SchemaRegistry(
+            name,
+            SchemaRegistryArgs(
+                registry_name=name_prefix(),
+                description=f"Event contracts of the {settings.stack} stack's bus (one schema per detail-type)",
+                schemas=documents,
+                schema_type=SCHEMA_TYPE,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.registry = self.contracts.registry
+        self.schemas = {detail_type: self.contracts.schemas[contract_name(detail_type)] for detail_type in EVENT_TYPES}
         self.register_outputs({"registry_name": self.registry.name})

@@ -10,6 +10,11 @@ WaitForReservation hands its task token to Fulfillment's reservations consumer t
 (`sqs:sendMessage.waitForTaskToken`) and sleeps until StockReserved (SendTaskSuccess) or OutOfStock
 (SendTaskFailure) resumes it, or until its TimeoutSeconds (the deadline) passes. A compensated execution
 ends in the Fail state, so the ExecutionsFailed alarm pages on-call.
+
+Built in Python in this module of its own, not kept as an ASL file with placeholders: its DynamoDB and
+PutEvents tasks share their retriers, catchers and event metadata, which a template would write out at each
+task. The rendered document is checked before deployment (components/asl.py, run by Workflow on every
+definition) and executed by moto's interpreter in tests/handlers/test_fulfillment_workflow.py.
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ def validate_target_retry_and_dlq(args: ResourceValidationArgs, report_violation
     ):
         report_violation(
             "The rule target has no explicit retry policy. Set retry_policy with maximum_retry_attempts and "
-            "maximum_event_age_in_seconds (components/subscriptions.create_targets takes a TargetRetry).",
+            "maximum_event_age_in_seconds (components/rule_delivery.RuleDelivery takes a TargetRetry).",
             None,
         )
     if value_at(args.props, "deadLetterConfig", "arn") is None:

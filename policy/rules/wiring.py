@@ -36,7 +36,7 @@ def check_rules_have_targets(stack: Stack, _config: Mapping[str, Any], report_vi
         if not stack.referrers(EVENT_TARGET, ("rule",), rule):
             report_violation(
                 f"Rule {rule.name} has no target: the events it matches go nowhere. Give it an EventTarget "
-                "(components/subscriptions.create_targets) or remove the rule.",
+                "(components/rule_delivery.RuleDelivery) or remove the rule.",
                 rule.urn,
             )
 

@@ -61,7 +61,7 @@ def test_a_rule_without_a_target_is_reported() -> None:
 
     assert found == [
         "r: Rule r has no target: the events it matches go nowhere. Give it an EventTarget "
-        "(components/subscriptions.create_targets) or remove the rule."
+        "(components/rule_delivery.RuleDelivery) or remove the rule."
     ]
 
 

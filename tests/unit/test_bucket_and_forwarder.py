@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pulumi
 import pytest
 
 from components import Bucket, BucketArgs, BusRef
+from components.base import TransformResult
 from components.event_forwarder import EventForwarder, EventForwarderArgs
 from devtools.program import ProgramRun, run_callable
 
@@ -42,8 +44,8 @@ def test_a_bucket_with_a_key_is_kms_encrypted_with_a_bucket_key() -> None:
 
 
 def test_a_transform_cannot_open_the_bucket_to_the_public() -> None:
-    def open_up(kwargs: dict[str, Any]) -> dict[str, Any]:
-        return kwargs | {"block_public_policy": False}
+    def open_up(kwargs: dict[str, Any], opts: pulumi.ResourceOptions) -> TransformResult:
+        return kwargs | {"block_public_policy": False}, opts
 
     args = BucketArgs(expiration_days=7)
     result = run(lambda: Bucket("docs", args, transforms={"public_access_block": open_up}))
@@ -52,7 +54,7 @@ def test_a_transform_cannot_open_the_bucket_to_the_public() -> None:
 
 def test_bucket_arguments_are_validated_at_once() -> None:
     with pytest.raises(ValueError, match="expiration_days must be at least 1, not 0") as error:
-        run(lambda: Bucket("docs", BucketArgs(expiration_days=0), transforms={"nope": lambda kw: kw}))
+        run(lambda: Bucket("docs", BucketArgs(expiration_days=0), transforms={"nope": lambda args, opts: (args, opts)}))
     assert "unknown child 'nope'" in str(error.value)
 
 

@@ -189,7 +189,7 @@ def test_the_workflow_component_reports_every_problem_at_once() -> None:
         workflow_type="SLOW",
     )
     with pytest.raises(ValueError, match="Workflow 'flow' has invalid arguments") as error:
-        run_callable(lambda: Workflow("flow", args, transforms={"machine": lambda _kwargs: None}), stack="test")
+        run_callable(lambda: Workflow("flow", args, transforms={"machine": lambda _args, _opts: None}), stack="test")
     message = str(error.value)
     for expected in (
         "the pattern must constrain source or detail-type",
@@ -197,6 +197,7 @@ def test_the_workflow_component_reports_every_problem_at_once() -> None:
         "workflow_type must be one of STANDARD, EXPRESS, got 'SLOW'",
         "grant action 'dynamodb:*' is a wildcard",
         "transforms: unknown child 'machine'",
+        "definition: the definition has no States",
     ):
         assert expected in message
 

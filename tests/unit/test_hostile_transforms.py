@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
+
 from components import (
     Bucket,
     BucketArgs,
@@ -22,7 +24,7 @@ from components import (
     Workflow,
     WorkflowArgs,
 )
-from components.base import Grant
+from components.base import Grant, TransformResult
 from components.bucket import ObjectLock
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.event_forwarder import EventForwarder, EventForwarderArgs
@@ -37,8 +39,9 @@ OPEN_TRUST = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": 
 def hostile(**replacements: Any) -> Any:
     """A transform that overwrites and deletes what it can: the given keys replaced, every other key dropped."""
 
-    def transform(kwargs: dict[str, Any]) -> dict[str, Any]:
-        return dict(replacements)
+    def transform(kwargs: dict[str, Any], opts: pulumi.ResourceOptions) -> TransformResult:
+        # Options too: no parent, no dependencies, no aliases.
+        return dict(replacements), pulumi.ResourceOptions(parent=None, depends_on=[], aliases=[])
 
     return transform
 
@@ -153,9 +156,9 @@ def test_workflow_keeps_its_roles_trust_documents_and_target() -> None:
     )
     transforms = {
         "role": hostile(assume_role_policy=OPEN_TRUST),
-        "start_role": hostile(assume_role_policy=OPEN_TRUST),
+        "target_role": hostile(assume_role_policy=OPEN_TRUST),
         "policy": hostile(policy=json.dumps({"Statement": []})),
-        "start_policy": hostile(policy=json.dumps({"Statement": [{"Effect": "Allow", "Action": "*"}]})),
+        "target_role_policy": hostile(policy=json.dumps({"Statement": [{"Effect": "Allow", "Action": "*"}]})),
         "state_machine": hostile(role_arn=ATTACKER),
         "target": hostile(role_arn=ATTACKER, arn=ATTACKER),
         "rule": RULE_TRANSFORMS["rule"],

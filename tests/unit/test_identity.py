@@ -34,10 +34,10 @@ def test_prod_pool_is_protected_and_offers_mfa_while_dev_is_disposable(runs: dic
 
 
 def test_transforms_cannot_turn_the_email_sign_in_or_the_secretless_client_off() -> None:
-    def hostile_pool(kwargs: dict[str, object]) -> None:
+    def hostile_pool(kwargs: dict[str, object], _: object) -> None:
         kwargs.update(username_attributes=["phone_number"], deletion_protection="INACTIVE")
 
-    def hostile_client(kwargs: dict[str, object]) -> None:
+    def hostile_client(kwargs: dict[str, object], _: object) -> None:
         kwargs.update(generate_secret=True, user_pool_id="other", prevent_user_existence_errors="LEGACY")
 
     result = run_components(

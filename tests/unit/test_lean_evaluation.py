@@ -4,20 +4,9 @@ exactly the graph the SDK's default evaluation declares: same resources, inputs,
 from __future__ import annotations
 
 import json
-from typing import Any
 
+from devtools.graph import plain
 from devtools.program import ProgramRun, run_program
-
-
-def _plain(value: Any) -> Any:
-    """Assets and archives as their class and fields, so two runs compare by content, not identity."""
-    if hasattr(value, "__dict__"):
-        return {"__class__": type(value).__name__, **{k: _plain(v) for k, v in vars(value).items()}}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def canonical_graph(run: ProgramRun) -> list[str]:
@@ -29,8 +18,8 @@ def canonical_graph(run: ProgramRun) -> list[str]:
                 "custom": resource.custom,
                 "id": resource.id,
                 "provider": resource.provider,
-                "inputs": _plain(resource.inputs),
-                "outputs": _plain(resource.outputs),
+                "inputs": plain(resource.inputs),
+                "outputs": plain(resource.outputs),
             },
             sort_keys=True,
             default=repr,

