@@ -43,7 +43,7 @@ context = ServiceContext(
 )
 
 warehouse = Warehouse("warehouse", context, catalog, opts=provided("warehouse"))
-orders = Orders("orders", context, warehouse.inventory, catalog, opts=provided("orders"))
+orders = Orders("orders", context, warehouse.inventory, catalog, identity.user_pool_arn, opts=provided("orders"))
 billing = Billing("billing", context, orders.payment_intents, opts=provided("billing"))
 reminders = Reminders("reminders", context, opts=provided("reminders"))
 email = Email("email", context, billing, reminders, opts=provided("email"))
