@@ -6,7 +6,9 @@ validator asks for it, and a failure answers with the deployed ``BAD_REQUEST_BOD
 ``AWS_PROXY`` integrations invoke the function with the Lambda proxy event (Powertools'
 ``APIGatewayRestResolver`` routes it); ``AWS`` integrations render the request mapping template with
 airspeed, call the service action with the integration's role, and render the integration response.
-Throttling (``MethodSettings``) is stored in moto but not enforced locally.
+Methods with a Cognito user pool authorizer answer 401 as API Gateway does unless the token verifies
+(``localcloud/authorizer.py``), and hand its claims to the integration. Throttling (``MethodSettings``) is
+stored in moto but not enforced locally.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 from botocore.exceptions import ClientError, ParamValidationError
 
-from localcloud import vtl
+from localcloud import authorizer, vtl
 from localcloud.provision import Context
 from localcloud.trace import order_id_of
 
@@ -54,6 +56,7 @@ class Route:
     validator: dict[str, Any] | None
     integration: dict[str, Any]
     integration_responses: list[dict[str, Any]]
+    authorizer_id: str | None = None
 
 
 def _text_of(body: Any) -> tuple[str, str | None]:
@@ -107,6 +110,7 @@ class LocalApi:
             (str(i.inputs["resourceId"]), str(i.inputs["httpMethod"])): i.inputs
             for i in run.of_type("aws:apigateway/integration:Integration")
         }
+        self.authorizers = authorizer.authorizers(run, cloud.clock.now)
         responses: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for r in run.of_type("aws:apigateway/integrationResponse:IntegrationResponse"):
             responses.setdefault((str(r.inputs["resourceId"]), str(r.inputs["httpMethod"])), []).append(r.inputs)
@@ -125,6 +129,7 @@ class LocalApi:
                     validator=dict(validators[validator_id]) if validator_id in validators else None,
                     integration=dict(integrations.get(key, {})),
                     integration_responses=responses.get(key, []),
+                    authorizer_id=authorizer.method_authorizer(method.inputs, self.authorizers),
                 )
             )
 
@@ -190,6 +195,12 @@ class LocalApi:
         if route is None:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context, 403, "Missing Authentication Token")
         context["resourcePath"] = route.resource_path
+        if route.authorizer_id is not None:
+            try:
+                context["authorizer"] = {"claims": self.authorizers[route.authorizer_id].authorize(headers)}
+            except authorizer.UnauthorizedError as refused:
+                self.cloud.trace.add("http", "authorizer", f"{method} {path} -> 401: {refused.reason}")
+                return self._gateway_response("UNAUTHORIZED", context, 401, "Unauthorized")
         problems = f"[{body_problem}]" if body_problem else self._validate(route, body, headers)
         if problems is not None:
             context["error"]["validationErrorString"] = problems
@@ -292,6 +303,7 @@ class LocalApi:
                 "accountId": self.cloud.account,
                 "apiId": self.api_id,
                 "domainName": "127.0.0.1",
+                **({"authorizer": context["authorizer"]} if "authorizer" in context else {}),
             },
             "body": body or None,
             "isBase64Encoded": False,

@@ -27,6 +27,7 @@ import pulumi
 from botocore.config import Config
 
 from devtools.program import ACCOUNT_ID, RecordedResource, RecordingMocks
+from localcloud.provision_apigateway_auth import APIGATEWAY_AUTH_PROVISIONERS
 from localcloud.provision_cognito import COGNITO_PROVISIONERS
 from localcloud.provision_s3 import S3_PROVISIONERS
 
@@ -559,6 +560,9 @@ def api_method(ctx: Context, resource: Declared) -> Provisioned:
         kwargs["requestModels"] = dict(inputs["requestModels"])
     if inputs.get("requestValidatorId"):
         kwargs["requestValidatorId"] = inputs["requestValidatorId"]
+    if inputs.get("authorizerId"):
+        kwargs["authorizerId"] = inputs["authorizerId"]
+    kwargs["apiKeyRequired"] = bool(inputs.get("apiKeyRequired"))
     ctx.client("apigateway").put_method(**kwargs)
     return f"agm-{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}", {}
 
@@ -870,6 +874,7 @@ PROVISIONERS: dict[str, Provisioner] = {
     "aws:scheduler/scheduleGroup:ScheduleGroup": schedule_group,
     **S3_PROVISIONERS,
     **COGNITO_PROVISIONERS,
+    **APIGATEWAY_AUTH_PROVISIONERS,
 }
 
 

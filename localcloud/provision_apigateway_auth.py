@@ -1,0 +1,51 @@
+"""Provisioners for who may call the REST API: its Cognito user pool authorizer, and the usage plan with the
+API keys of its registered client applications.
+
+Kept beside provision.py, which registers them in PROVISIONERS. moto stores them; the local API enforces
+them from what the program declared (``localcloud/authorizer.py``, ``localcloud/api.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+Provisioned = tuple[str, dict[str, Any]]
+
+
+class ApiGatewayContext(Protocol):
+    """What these provisioners use of provision.Context."""
+
+    @property
+    def client(self) -> Callable[[str], Any]: ...
+
+    @property
+    def region(self) -> str: ...
+
+
+class DeclaredResource(Protocol):
+    """What these provisioners use of provision.Declared."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def inputs(self) -> Mapping[str, Any]: ...
+
+
+def authorizer(ctx: ApiGatewayContext, resource: DeclaredResource) -> Provisioned:
+    inputs = resource.inputs
+    api_id = str(inputs["restApi"])
+    created = ctx.client("apigateway").create_authorizer(
+        restApiId=api_id,
+        name=str(inputs.get("name") or resource.name),
+        type=str(inputs["type"]),
+        providerARNs=[str(arn) for arn in inputs.get("providerArns") or []],
+        identitySource=str(inputs.get("identitySource") or "method.request.header.Authorization"),
+    )
+    return created["id"], {"arn": f"arn:aws:apigateway:{ctx.region}::/restapis/{api_id}/authorizers/{created['id']}"}
+
+
+APIGATEWAY_AUTH_PROVISIONERS = {
+    "aws:apigateway/authorizer:Authorizer": authorizer,
+}
