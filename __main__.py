@@ -57,3 +57,7 @@ pulumi.export("customer_topic_arn", email.customer_topic.topic.arn)
 pulumi.export("schema_registry_name", contracts.registry.name)
 pulumi.export("user_pool_id", identity.user_pool_id)
 pulumi.export("user_pool_client_id", identity.client_id)
+# Each registered client application's API key (x-api-key): it identifies the client, it is no credential,
+# but it is kept out of plain stack output all the same.
+for client, key in orders.api.api_keys.items():
+    pulumi.export(f"{client}_api_key", pulumi.Output.secret(key.value))

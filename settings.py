@@ -72,10 +72,14 @@ class InvoiceSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class ApiSettings:
-    """Stage-wide throttling of the public API."""
+    """Throttling of the public API: stage-wide, and per registered client application (each has an API key
+    in the usage plan; ``client_*`` limits apply to each key)."""
 
     throttle_rate_limit: float
     throttle_burst_limit: int
+    clients: tuple[str, ...] = ()
+    client_rate_limit: float = 1.0
+    client_burst_limit: int = 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -311,6 +315,7 @@ class _Reader:
 
 
 _HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
+_CLIENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 
 def config_project(values: Mapping[str, str]) -> str:
@@ -323,6 +328,24 @@ def config_project(values: Mapping[str, str]) -> str:
         found = ", ".join(namespaces) or "none"
         raise SettingsError(f"the config must hold one project's keys besides aws: and pulumi:, found {found}")
     return namespaces[0]
+
+
+def _api_section(read: _Reader, key: str) -> Mapping[str, Any]:
+    api = read.obj(key)
+    read.unknown_fields(
+        key, api, {"throttleRateLimit", "throttleBurstLimit", "clients", "clientRateLimit", "clientBurstLimit"}
+    )
+    return api
+
+
+def _client_limit_problems(key: str, api: ApiSettings) -> list[str]:
+    """A client's limits above the stage's could never be reached: the stage throttles first."""
+    if api.client_rate_limit <= api.throttle_rate_limit and api.client_burst_limit <= api.throttle_burst_limit:
+        return []
+    return [
+        f"{key}.clientRateLimit/clientBurstLimit: a client's limits must not exceed the stage's "
+        f"({api.throttle_rate_limit:g}/{api.throttle_burst_limit})"
+    ]
 
 
 def settings_from_config(stack: str, values: Mapping[str, str], project: str | None = None) -> Settings:
@@ -359,8 +382,7 @@ def settings_from_config(stack: str, values: Mapping[str, str], project: str | N
     data = read.obj(data_key)
     read.unknown_fields(data_key, data, {"pointInTimeRecovery", "deletionProtection", "protect"})
     api_key = f"{ns}:api"
-    api = read.obj(api_key)
-    read.unknown_fields(api_key, api, {"throttleRateLimit", "throttleBurstLimit"})
+    api = _api_section(read, api_key)
     notify_key = f"{ns}:customerNotifications"
     notify = read.obj(notify_key)
     read.unknown_fields(notify_key, notify, {"outboxQueue", "emailSubscribers", "httpsSubscribers"})
@@ -413,6 +435,9 @@ def settings_from_config(stack: str, values: Mapping[str, str], project: str | N
         api=ApiSettings(
             throttle_rate_limit=read.float_field(api_key, api, "throttleRateLimit", 1, 10000),
             throttle_burst_limit=int(read.float_field(api_key, api, "throttleBurstLimit", 1, 5000)),
+            clients=read.list_field(api_key, api, "clients", _CLIENT_NAME, "a client name like storefront"),
+            client_rate_limit=read.float_field(api_key, api, "clientRateLimit", 1, 10000),
+            client_burst_limit=int(read.float_field(api_key, api, "clientBurstLimit", 1, 5000)),
         ),
         customer_notifications=CustomerNotificationSettings(
             outbox_queue=read.bool_field(notify_key, notify, "outboxQueue"),
@@ -453,6 +478,7 @@ def settings_from_config(stack: str, values: Mapping[str, str], project: str | N
             self_sign_up=read.bool_field(identity_key, identity, "selfSignUp"),
         ),
     )
+    read.problems += [] if read.problems else _client_limit_problems(api_key, settings.api)
     if not read.problems and settings.concurrency.api < settings.api.throttle_burst_limit:
         read.problems.append(
             f"{concurrency_key}.api: {settings.concurrency.api} is less than {api_key}.throttleBurstLimit "

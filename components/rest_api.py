@@ -300,6 +300,7 @@ class RestApi(pulumi.ComponentResource):
                 name=physical_name(self.name, f"-{client.name}"),
                 description=f"The {client.name} client application (identifies it; never a credential).",
                 enabled=True,
+                tags={"client": client.name},
                 opts=self._child(),
             )
             aws.apigateway.UsagePlanKey(

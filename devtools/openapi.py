@@ -143,6 +143,14 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
 
 #: API Gateway's Cognito user pool authorizer: the ID token in Authorization, raw or after ``Bearer ``.
 SECURITY_SCHEMES = {
+    "clientKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+        "description": "The API key of a registered client application (the storefront's: stack output "
+        "`storefront_api_key`). It identifies the client for its usage plan's limits; it is not a secret and "
+        'grants nothing by itself. Missing or unknown: `403 {"message": "Forbidden"}`.',
+    },
     "customerIdToken": {
         "type": "apiKey",
         "in": "header",
@@ -151,7 +159,7 @@ SECURITY_SCHEMES = {
         "`user_pool_client_id`), raw or as `Bearer <token>`. customerId and email are its `sub` and `email` "
         "claims. Missing, expired, from another pool or client, or not an RS256-signed ID token: "
         '`401 {"message": "Unauthorized"}`.',
-    }
+    },
 }
 
 DESCRIPTION = """The eventshop public API, generated from the routes and request models API Gateway is built from.
@@ -162,8 +170,9 @@ each problem before anything reaches the bus; `cartId` and `X-Correlation-Id` ar
 the edge too. API Gateway validates bodies with JSON Schema draft-04, where an integer is written without a fraction
 (`2`, not `2.0`). Payment test tokens: `tok_visa` approves, `tok_decline` declines.
 
-Every route but `GET /products` needs the customer's ID token (security scheme `customerIdToken`); the customer
-and their email address come from its claims, and a body naming `customerId` or `email` is a 400."""
+Every route needs a registered client application's API key (`clientKey`, per-client limits of the usage plan);
+every route but `GET /products` needs the customer's ID token too (`customerIdToken`); the customer and their
+email address come from its claims, and a body naming `customerId` or `email` is a 400."""
 
 
 def as_2020_12(schema: dict[str, Any], where: str) -> dict[str, Any]:
@@ -206,8 +215,8 @@ def _operation(route: Route) -> dict[str, Any]:
         "summary": route.summary,
         "x-eventshop-integration": route.integration,
     }
-    # An empty requirement list would mean "no security"; public routes simply have none declared.
-    operation["security"] = [] if route.public else [{"customerIdToken": []}]
+    # Both schemes in one requirement object: both are needed together.
+    operation["security"] = [{"clientKey": []} if route.public else {"clientKey": [], "customerIdToken": []}]
     if route.parameters:
         operation["parameters"] = [_parameter(parameter) for parameter in route.parameters]
     if route.model:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 from botocore.exceptions import ClientError, ParamValidationError
 
-from localcloud import authorizer, vtl
+from localcloud import authorizer, usage_plans, vtl
 from localcloud.provision import Context
 from localcloud.trace import order_id_of
 
@@ -57,6 +57,7 @@ class Route:
     integration: dict[str, Any]
     integration_responses: list[dict[str, Any]]
     authorizer_id: str | None = None
+    api_key_required: bool = False
 
 
 def _text_of(body: Any) -> tuple[str, str | None]:
@@ -89,6 +90,8 @@ class LocalApi:
         self.execution_arn = str(api.outputs["executionArn"])
         stages = run.of_type("aws:apigateway/stage:Stage")
         self.stage = str(stages[0].inputs["stageName"]) if stages else "local"
+        #: ``{client: key}``: the registered client applications' API keys (``x-api-key``).
+        self.client_keys = usage_plans.client_keys(run, str(api.id), self.stage)
         paths = {str(api.outputs["rootResourceId"]): "/"}
         resources = {r.id: r for r in run.of_type("aws:apigateway/resource:Resource")}
 
@@ -130,6 +133,7 @@ class LocalApi:
                     integration=dict(integrations.get(key, {})),
                     integration_responses=responses.get(key, []),
                     authorizer_id=authorizer.method_authorizer(method.inputs, self.authorizers),
+                    api_key_required=bool(method.inputs.get("apiKeyRequired")),
                 )
             )
 
@@ -195,12 +199,9 @@ class LocalApi:
         if route is None:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context, 403, "Missing Authentication Token")
         context["resourcePath"] = route.resource_path
-        if route.authorizer_id is not None:
-            try:
-                context["authorizer"] = {"claims": self.authorizers[route.authorizer_id].authorize(headers)}
-            except authorizer.UnauthorizedError as refused:
-                self.cloud.trace.add("http", "authorizer", f"{method} {path} -> 401: {refused.reason}")
-                return self._gateway_response("UNAUTHORIZED", context, 401, "Unauthorized")
+        refused = self._admit(route, headers, context)
+        if refused is not None:
+            return refused
         problems = f"[{body_problem}]" if body_problem else self._validate(route, body, headers)
         if problems is not None:
             context["error"]["validationErrorString"] = problems
@@ -211,6 +212,18 @@ class LocalApi:
         if kind == "AWS":
             return self._aws_action(route, params, body, headers, query, context)
         return self._gateway_response("DEFAULT_5XX", context, 500, f"integration type {kind} is not emulated")
+
+    def _admit(self, route: Route, headers: Mapping[str, str], context: dict[str, Any]) -> ApiResponse | None:
+        """API Gateway's checks before validation: the authorizer (401), then the client's API key (403)."""
+        if route.authorizer_id is not None:
+            try:
+                context["authorizer"] = {"claims": self.authorizers[route.authorizer_id].authorize(headers)}
+            except authorizer.UnauthorizedError as refused:
+                self.cloud.trace.add("http", "authorizer", f"{route.method} {context['path']} -> 401: {refused.reason}")
+                return self._gateway_response("UNAUTHORIZED", context, 401, "Unauthorized")
+        if route.api_key_required and not usage_plans.has_valid_key(headers, self.client_keys):
+            return self._gateway_response("INVALID_API_KEY", context, 403, "Forbidden")
+        return None
 
     def _match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
         for route in self.routes:

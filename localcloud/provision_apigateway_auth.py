@@ -46,6 +46,48 @@ def authorizer(ctx: ApiGatewayContext, resource: DeclaredResource) -> Provisione
     return created["id"], {"arn": f"arn:aws:apigateway:{ctx.region}::/restapis/{api_id}/authorizers/{created['id']}"}
 
 
+def usage_plan(ctx: ApiGatewayContext, resource: DeclaredResource) -> Provisioned:
+    inputs = resource.inputs
+    throttle = inputs.get("throttleSettings") or {}
+    created = ctx.client("apigateway").create_usage_plan(
+        name=str(inputs.get("name") or resource.name),
+        description=str(inputs.get("description") or ""),
+        apiStages=[
+            {"apiId": str(stage["apiId"]), "stage": str(stage["stage"])} for stage in inputs.get("apiStages") or []
+        ],
+        throttle={
+            "rateLimit": float(throttle.get("rateLimit") or 0),
+            "burstLimit": int(throttle.get("burstLimit") or 0),
+        },
+    )
+    return created["id"], {"arn": f"arn:aws:apigateway:{ctx.region}::/usageplans/{created['id']}"}
+
+
+def api_key(ctx: ApiGatewayContext, resource: DeclaredResource) -> Provisioned:
+    """A key whose value API Gateway generates (never one written in the program)."""
+    inputs = resource.inputs
+    created = ctx.client("apigateway").create_api_key(
+        name=str(inputs.get("name") or resource.name),
+        description=str(inputs.get("description") or ""),
+        enabled=inputs.get("enabled") is not False,
+    )
+    return created["id"], {
+        "value": created["value"],
+        "arn": f"arn:aws:apigateway:{ctx.region}::/apikeys/{created['id']}",
+    }
+
+
+def usage_plan_key(ctx: ApiGatewayContext, resource: DeclaredResource) -> Provisioned:
+    inputs = resource.inputs
+    created = ctx.client("apigateway").create_usage_plan_key(
+        usagePlanId=str(inputs["usagePlanId"]), keyId=str(inputs["keyId"]), keyType=str(inputs["keyType"])
+    )
+    return f"{inputs['usagePlanId']}/{created['id']}", {}
+
+
 APIGATEWAY_AUTH_PROVISIONERS = {
     "aws:apigateway/authorizer:Authorizer": authorizer,
+    "aws:apigateway/usagePlan:UsagePlan": usage_plan,
+    "aws:apigateway/apiKey:ApiKey": api_key,
+    "aws:apigateway/usagePlanKey:UsagePlanKey": usage_plan_key,
 }

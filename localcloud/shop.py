@@ -25,6 +25,8 @@ BILLING_OUTCOMES = frozenset({"PaymentSucceeded", "PaymentFailed"})
 WAREHOUSE_OUTCOMES = frozenset({"StockReserved", "OutOfStock"})
 SUCCESSES = frozenset({"PaymentSucceeded", "StockReserved"})
 FINAL_STATUSES = frozenset({"SHIPPED", "PAYMENT_FAILED", "CANCELLED"})
+#: The registered client application shoppers call the API as (its API key goes in x-api-key).
+CLIENT = "storefront"
 APPROVE = "tok_visa"
 DECLINE = "tok_decline"
 
@@ -136,9 +138,15 @@ class Shopper:
         return self.customers.signed_in(self.email_of(name), self.api.cloud.clock.now())
 
     def auth_headers(self, name: str | None = None, *, email: str | None = None) -> dict[str, str]:
-        """``Authorization`` with the raw ID token, as REST API Cognito authorizers expect."""
+        """``Authorization`` with the raw ID token, as REST API Cognito authorizers expect, and the storefront
+        client's API key (``x-api-key``), as the storefront sends them."""
         signed_in = self.customers.signed_in(email or self.email_of(name), self.api.cloud.clock.now())
-        return {"Authorization": signed_in.id_token}
+        return {"Authorization": signed_in.id_token, **self.client_headers()}
+
+    def client_headers(self) -> dict[str, str]:
+        """The API key of the client application this shopper uses (the storefront), when one is registered."""
+        key = self.api.client_keys.get(CLIENT)
+        return {"x-api-key": key} if key else {}
 
     def place_order(
         self,

@@ -118,6 +118,7 @@ class Answer:
 FUNCTION_FAILED = Answer(502, "The API function failed (API Gateway's answer to a failed Lambda proxy call).")
 THROTTLED = Answer(429, "Too many requests for the stage's throttling settings.")
 UNAUTHORIZED = Answer(401, "No Authorization header, or not a valid, unexpired ID token of the stack's user pool.")
+NO_CLIENT_KEY = Answer(403, "No x-api-key of a registered client application (the usage plan's keys).")
 BAD_BODY = Answer(400, "The body is not valid JSON, not UTF-8, or breaks the request model; errors names each field.")
 
 
@@ -164,7 +165,7 @@ PROXY_ROUTES = (
         "GET",
         "/products",
         "The catalog, with whether each product is in stock.",
-        (Answer(200, "The catalog, sorted by sku.", "Products"), THROTTLED, FUNCTION_FAILED),
+        (Answer(200, "The catalog, sorted by sku.", "Products"), NO_CLIENT_KEY, THROTTLED, FUNCTION_FAILED),
         public=True,
     ),
     Route(
@@ -179,6 +180,7 @@ PROXY_ROUTES = (
                 "them is an error), names an unknown SKU, or a header is invalid.",
             ),
             UNAUTHORIZED,
+            NO_CLIENT_KEY,
             Answer(409, "A request with this Idempotency-Key is still in flight; retry later."),
             Answer(422, "This Idempotency-Key was already used with a different body."),
             THROTTLED,
@@ -196,6 +198,7 @@ PROXY_ROUTES = (
             Answer(200, "A page of the caller's orders; nextCursor is null on the last page.", "OrderPage"),
             Answer(400, "limit is not a whole number from 1 to 50, or cursor is not one this API gave the caller."),
             UNAUTHORIZED,
+            NO_CLIENT_KEY,
             THROTTLED,
             FUNCTION_FAILED,
         ),
@@ -208,6 +211,7 @@ PROXY_ROUTES = (
         (
             Answer(200, "The order.", "Order"),
             UNAUTHORIZED,
+            NO_CLIENT_KEY,
             Answer(404, "The caller has no order with this id (another customer's order answers the same)."),
             THROTTLED,
             FUNCTION_FAILED,
@@ -223,6 +227,7 @@ CART_ROUTE = Route(
         Answer(202, "The item is on the bus.", "Message"),
         Answer(400, "The body breaks the request model, or cartId or X-Correlation-Id breaks its rule."),
         UNAUTHORIZED,
+        NO_CLIENT_KEY,
         THROTTLED,
         Answer(500, "EventBridge refused a well-formed request (a fault of the deployment, not the caller)."),
         Answer(503, "EventBridge failed or throttled; nothing was recorded, so retry."),

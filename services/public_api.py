@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from components import BusRef
 from components.base import put_events_grant
 from components.rest_api import (
+    ApiClient,
     ApiModel,
     ApiRoute,
     IntegrationAnswer,
@@ -68,9 +69,9 @@ CART_INTEGRATION_RESPONSES = (
     ("400", r"4\d{2}", "add_cart_item.client-error.vtl", True),
     ("503", r"5\d{2}", "add_cart_item.server-error.vtl", False),
 )
-#: Every status the cart route's integration can answer (401 and 429 are the gateway's own; the templates
+#: Every status the cart route's integration can answer (401, 403 and 429 are the gateway's own; the templates
 #: override 202/400 to 503/500 where they must).
-CART_METHOD_STATUSES = tuple(str(a.status) for a in CART_ROUTE.answers if a.status not in (401, 429))
+CART_METHOD_STATUSES = tuple(str(a.status) for a in CART_ROUTE.answers if a.status not in (401, 403, 429))
 
 
 def template(name: str) -> str:
@@ -149,6 +150,9 @@ def public_api_args(
     """The public API: ``proxy_routes`` on ``function``, the cart route onto ``bus``, tokens of one pool."""
     routes = [_route(route, LambdaProxy(function)) for route in proxy_routes]
     routes.append(_route(CART_ROUTE, _cart_action(bus)))
+    # Each registered client application (the storefront) sends its own key, so the usage plan can hold
+    # each one to its limits; the stage's limits still cap them all together.
+    clients = tuple(ApiClient(name) for name in settings.clients)
     return RestApiArgs(
         routes=routes,
         models={name: ApiModel(name.title().replace("_", ""), load_contract(name)) for name in MODELS},
@@ -157,5 +161,7 @@ def public_api_args(
         stage_name=STAGE,
         description="eventshop public API",
         user_pool_arns=(user_pool_arn,),
+        clients=clients,
+        client_throttle=Throttle(settings.client_rate_limit, settings.client_burst_limit) if clients else None,
         revision=_templates_revision(),
     )

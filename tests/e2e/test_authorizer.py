@@ -32,7 +32,8 @@ ROUTES = [
 
 
 def answer(cloud: LocalCloud, method: str, path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
-    response = cloud.api.request(method, path, body=body, headers=headers)
+    """The answer to a request from the storefront (its API key sent), with ``headers`` on top."""
+    response = cloud.api.request(method, path, body=body, headers={**Shopper(cloud.api).client_headers(), **headers})
     return response.status, response.json()
 
 
@@ -67,6 +68,18 @@ def test_every_route_but_the_catalog_needs_a_token(cloud: LocalCloud, method: st
     assert answer(cloud, "GET", "/products", None, {})[0] == 200
     cloud.wait_idle()
     assert len(cloud.archived_events()) == before
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [*ROUTES, ("GET", "/products", None)])
+def test_every_route_needs_a_registered_clients_api_key(
+    cloud: LocalCloud, ada: Shopper, method: str, path: str, body: Any
+) -> None:
+    token = {"Authorization": ada.customer().id_token}
+
+    for key in ({}, {"x-api-key": "not-a-key-of-this-api"}):
+        response = cloud.api.request(method, path, body=body, headers={**token, **key})
+        assert (response.status, response.json()) == (403, {"message": "Forbidden"})
+    assert cloud.api.client_keys.keys() == {"storefront"}
 
 
 @pytest.mark.parametrize("form", ["{token}", "Bearer {token}", "bearer {token}"])

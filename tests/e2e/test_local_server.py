@@ -44,7 +44,7 @@ def test_an_order_placed_over_http_can_be_followed_through_the_local_endpoints(
     cloud: LocalCloud, shopper: Shopper, base_url: str
 ) -> None:
     # The Bearer form, as many HTTP clients send it; the raw token works the same (tests/e2e/test_authorizer.py).
-    signed_in = {"Authorization": f"Bearer {shopper.customer().id_token}"}
+    signed_in = {**shopper.client_headers(), "Authorization": f"Bearer {shopper.customer().id_token}"}
     status, placed = call(
         base_url,
         "POST",
@@ -125,9 +125,9 @@ def raw_exchange(base_url: str, request: bytes) -> tuple[int, dict[str, str], by
 @pytest.mark.parametrize("path", ["/orders", "/carts/cart-1/items", "/products"])
 def test_a_body_that_is_not_utf8_answers_400_json(base_url: str, shopper: Shopper, path: str) -> None:
     body = b'{"sku": "\xff\xfe caf\xe9"}'
-    token = shopper.customer().id_token
+    signed_in = "".join(f"{name}: {value}\r\n" for name, value in shopper.auth_headers().items())
     request = (
-        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: {token}\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{signed_in}"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode() + body
 

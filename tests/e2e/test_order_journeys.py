@@ -127,7 +127,7 @@ def test_unknown_path_answers_like_api_gateway(cloud: LocalCloud) -> None:
 
 
 def test_stage_prefixed_paths_reach_the_same_routes(cloud: LocalCloud) -> None:
-    response = cloud.api.request("GET", "/v1/products")
+    response = cloud.api.request("GET", "/v1/products", headers=Shopper(cloud.api).client_headers())
 
     assert response.status == 200
     assert {product["sku"] for product in response.json()} >= {"MUG-LOGO", "VINYL-SOLDOUT"}
