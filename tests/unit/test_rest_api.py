@@ -112,3 +112,22 @@ def test_a_rest_api_of_public_routes_has_no_authorizer_and_no_usage_plan() -> No
     assert run.of_type(AUTHORIZER) == [] and run.of_type("aws:apigateway/usagePlan:UsagePlan") == []
     [method] = run.of_type(METHOD)
     assert (method.inputs["authorization"], method.inputs["apiKeyRequired"]) == ("NONE", False)
+
+
+def test_the_api_keeps_the_urns_it_had_as_a_service_component() -> None:
+    """RestApi was eventshop:services:OrdersApi: the alias carries every child's URN over, so `pulumi up`
+    replaces nothing (the engine derives each child's alias from its parent's)."""
+    aliases: list[str] = []
+
+    def program() -> None:
+        fn = _function()
+        api = RestApi(
+            "orders-api",
+            RestApiArgs(routes=(ApiRoute("GET", "/a", LambdaProxy(fn), public=True),), throttle=Throttle(1, 1)),
+        )
+        for alias in api._aliases:
+            pulumi.Output.from_input(alias).apply(aliases.append)
+
+    run_callable(program)
+
+    assert aliases == ["urn:pulumi:test::eventshop::eventshop:services:OrdersApi::orders-api"]
