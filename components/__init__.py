@@ -7,6 +7,7 @@ from components.event_service import EventService, EventServiceArgs
 from components.function import FunctionArgs, LambdaFunction, Observability
 from components.notifying_topic import NotifyingTopic, NotifyingTopicArgs, Route, TopicSubscription
 from components.queued_consumer import Batching, QueuedConsumer, QueuedConsumerArgs
+from components.rest_api import RestApi, RestApiArgs
 from components.stream_consumer import StreamConsumer, StreamConsumerArgs
 from components.subscriptions import Subscription, TargetRetry
 from components.table import Table, TableArgs, TableIndex
@@ -31,6 +32,8 @@ __all__ = [
     "Observability",
     "QueuedConsumer",
     "QueuedConsumerArgs",
+    "RestApi",
+    "RestApiArgs",
     "Route",
     "StreamConsumer",
     "StreamConsumerArgs",
