@@ -170,4 +170,7 @@ def test_cart_item_with_a_bad_body_is_refused(cloud: LocalCloud, shopper: Shoppe
     response = cloud.api.request("POST", "/carts/cart-43/items", body=body, headers=shopper.auth_headers())
 
     assert response.status == 400
+    problems = " ".join(response.json()["errors"])
+    for named in ("customerId", "email"):  # the token says who and where: naming them is refused, by name
+        assert (f"'{named}' was unexpected" in problems) == (named in body)
     assert len(cloud.archived_events()) == events_before
