@@ -43,7 +43,7 @@ context = ServiceContext(
 )
 
 warehouse = Warehouse("warehouse", context, catalog, opts=provided("warehouse"))
-orders = Orders("orders", context, warehouse.inventory, catalog, opts=provided("orders"))
+orders = Orders("orders", context, warehouse.inventory, catalog, identity.user_pool_arn, opts=provided("orders"))
 billing = Billing("billing", context, orders.payment_intents, opts=provided("billing"))
 reminders = Reminders("reminders", context, opts=provided("reminders"))
 email = Email("email", context, billing, reminders, opts=provided("email"))
@@ -57,3 +57,7 @@ pulumi.export("customer_topic_arn", email.customer_topic.topic.arn)
 pulumi.export("schema_registry_name", contracts.registry.name)
 pulumi.export("user_pool_id", identity.user_pool_id)
 pulumi.export("user_pool_client_id", identity.client_id)
+# Each registered client application's API key (x-api-key): it identifies the client, it is no credential,
+# but it is kept out of plain stack output all the same.
+for client, key in orders.api.api_keys.items():
+    pulumi.export(f"{client}_api_key", pulumi.Output.secret(key.value))

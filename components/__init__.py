@@ -7,6 +7,7 @@ from components.event_service import EventService, EventServiceArgs
 from components.function import FunctionArgs, LambdaFunction, Observability
 from components.notifying_topic import NotifyingTopic, NotifyingTopicArgs, Route, TopicSubscription
 from components.queued_consumer import Batching, QueuedConsumer, QueuedConsumerArgs
+from components.rest_api import RestApi, RestApiArgs
 from components.rule_delivery import DeliveryTarget, InputTransformer, RuleDelivery, RuleDeliveryArgs, TargetRole
 from components.schedule_target import ScheduleTarget, ScheduleTargetArgs
 from components.schema_registry import SchemaDocument, SchemaRegistry, SchemaRegistryArgs
@@ -36,6 +37,8 @@ __all__ = [
     "Observability",
     "QueuedConsumer",
     "QueuedConsumerArgs",
+    "RestApi",
+    "RestApiArgs",
     "Route",
     "RuleDelivery",
     "RuleDeliveryArgs",

@@ -222,6 +222,31 @@ def dynamodb_units(call: MeteredCall) -> tuple[float, float]:  # noqa: PLR0911 (
     return 0.0, 0.0
 
 
+def index_write_units(call: MeteredCall, indexes_of: Mapping[str, int]) -> float:
+    """The write units a write spends on the table's global secondary indexes: each index holding the item
+    (every attribute is projected) is written too, one unit per index per item at least (twice in a
+    transaction); a lower bound, like the table's own write."""
+    params, op = call.params, call.operation
+    if op in ("PutItem", "UpdateItem", "DeleteItem"):
+        return float(indexes_of.get(str(params.get("TableName")), 0))
+    if op == "BatchWriteItem":
+        return float(sum(indexes_of.get(str(t), 0) * len(r) for t, r in (params.get("RequestItems") or {}).items()))
+    if op == "TransactWriteItems":
+        items = params.get("TransactItems", [])
+        writes = [spec for item in items for kind, spec in item.items() if kind != "ConditionCheck"]
+        return float(sum(2 * indexes_of.get(str(spec.get("TableName")), 0) for spec in writes))
+    return 0.0
+
+
+def global_indexes(program: ProgramRun) -> dict[str, int]:
+    """How many global secondary indexes each table of the program has, by table name."""
+    return {
+        str(table.inputs.get("name")): len(table.inputs.get("globalSecondaryIndexes") or [])
+        for table in program.of_type("aws:dynamodb/table:Table")
+        if table.inputs.get("globalSecondaryIndexes")
+    }
+
+
 def _sqs_requests(calls: Iterable[MeteredCall]) -> int:
     requests = 0
     for call in calls:
@@ -350,9 +375,10 @@ def _workflows(record: RunRecord) -> tuple[int, list[Usage]]:
 
 def _data(meter: Meter, program: ProgramRun) -> list[Usage]:
     read_units = write_units = 0.0
+    indexes_of = global_indexes(program)
     for call in meter.billed_calls("dynamodb"):
         reads, writes = dynamodb_units(call)
-        read_units, write_units = read_units + reads, write_units + writes
+        read_units, write_units = read_units + reads, write_units + writes + index_write_units(call, indexes_of)
     s3_calls = meter.billed_calls("s3")
     puts = sum(1 for call in s3_calls if call.operation in _S3_PUT_CLASS)
     encrypted = kms_encrypted_buckets(program)

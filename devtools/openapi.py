@@ -1,9 +1,9 @@
 """Writes the public API's OpenAPI 3.1 document (docs/openapi.json) from services/api_routes.py.
 
 The routes, request models, parameter rules and answers are the data the REST API is built from
-(services/orders_api.py), so the document cannot describe an API other than the one deployed. The request
-bodies are the draft-04 contracts API Gateway validates with, as JSON Schema 2020-12 (OpenAPI 3.1's
-dialect, which reads them the same: they use no draft-04-only keyword).
+(services/public_api.py hands them to components/rest_api.py), so the document cannot describe an API other
+than the one deployed. The request bodies are the draft-04 contracts API Gateway validates with, as JSON Schema
+2020-12 (OpenAPI 3.1's dialect, which reads them the same: they use no draft-04-only keyword).
 
 python -m devtools.openapi            print the document
 python -m devtools.openapi --write    refresh docs/openapi.json
@@ -19,7 +19,7 @@ from typing import Any
 from devtools.generated import document_command
 from devtools.program import ROOT
 from services.api_routes import JSON, MODELS, ROUTES, Answer, Parameter, Route, load_contract
-from services.orders_api import STAGE
+from services.public_api import STAGE
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
 _DRAFT_04_ONLY = frozenset({"id", "exclusiveMinimum", "exclusiveMaximum", "dependencies", "definitions"})
@@ -114,6 +114,52 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "OrderPage": {
+        "type": "object",
+        "required": ["orders", "nextCursor"],
+        "additionalProperties": False,
+        "properties": {
+            "orders": {
+                "type": "array",
+                "description": "The caller's orders, newest first.",
+                "items": {
+                    "type": "object",
+                    "required": ["orderId", "status", "total", "currency", "createdAt"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "orderId": {"type": "string"},
+                        "status": _STATUS,
+                        "total": _MONEY,
+                        "currency": {"type": "string"},
+                        "createdAt": {"type": "string"},
+                        "itemCount": {"type": "integer", "minimum": 1},
+                    },
+                },
+            },
+            "nextCursor": {"type": ["string", "null"], "description": "Pass as cursor for the next page."},
+        },
+    },
+}
+
+#: API Gateway's Cognito user pool authorizer: the ID token in Authorization, raw or after ``Bearer ``.
+SECURITY_SCHEMES = {
+    "clientKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+        "description": "The API key of a registered client application (the storefront's: stack output "
+        "`storefront_api_key`). It identifies the client for its usage plan's limits; it is not a secret and "
+        'grants nothing by itself. Missing or unknown: `403 {"message": "Forbidden"}`.',
+    },
+    "customerIdToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": "A Cognito ID token of the stack's user pool (`user_pool_id`, app client "
+        "`user_pool_client_id`), raw or as `Bearer <token>`. customerId and email are its `sub` and `email` "
+        "claims. Missing, expired, from another pool or client, or not an RS256-signed ID token: "
+        '`401 {"message": "Unauthorized"}`.',
+    },
 }
 
 DESCRIPTION = """The eventshop public API, generated from the routes and request models API Gateway is built from.
@@ -122,7 +168,11 @@ The edge answers as API Gateway does: a method or path the API does not define a
 `403 {"message": "Missing Authentication Token"}`; a body that is not UTF-8 or breaks its model answers 400 naming
 each problem before anything reaches the bus; `cartId` and `X-Correlation-Id` are checked against their rules at
 the edge too. API Gateway validates bodies with JSON Schema draft-04, where an integer is written without a fraction
-(`2`, not `2.0`). Payment test tokens: `tok_visa` approves, `tok_decline` declines."""
+(`2`, not `2.0`). Payment test tokens: `tok_visa` approves, `tok_decline` declines.
+
+Every route needs a registered client application's API key (`clientKey`, per-client limits of the usage plan);
+every route but `GET /products` needs the customer's ID token too (`customerIdToken`); the customer and their
+email address come from its claims, and a body naming `customerId` or `email` is a 400."""
 
 
 def as_2020_12(schema: dict[str, Any], where: str) -> dict[str, Any]:
@@ -165,6 +215,8 @@ def _operation(route: Route) -> dict[str, Any]:
         "summary": route.summary,
         "x-eventshop-integration": route.integration,
     }
+    # Both schemes in one requirement object: both are needed together.
+    operation["security"] = [{"clientKey": []} if route.public else {"clientKey": [], "customerIdToken": []}]
     if route.parameters:
         operation["parameters"] = [_parameter(parameter) for parameter in route.parameters]
     if route.model:
@@ -194,7 +246,10 @@ def build() -> dict[str, Any]:
             {"url": "http://127.0.0.1:8080", "description": "The local cloud (make serve)."},
         ],
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": dict(sorted({**schemas, **RESPONSE_SCHEMAS}.items()))},
+        "components": {
+            "schemas": dict(sorted({**schemas, **RESPONSE_SCHEMAS}.items())),
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
 
 

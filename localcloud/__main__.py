@@ -25,6 +25,7 @@ from localcloud.cloud import LocalCloud
 from localcloud.demo import demo
 from localcloud.fault_model import FaultSetError
 from localcloud.server import make_server
+from localcloud.shop import CLIENT
 from localcloud.trace import Trace
 
 
@@ -37,7 +38,10 @@ def serve(stack: str, port: int, console: Console, faults: dict[str, Any] | None
         host, bound = server.server_address[:2]
         console.print(f"[bold green]serving[/bold green] http://{host!s}:{bound}  (Ctrl-C to stop)")
         console.print(
-            "  GET /products   POST /orders   GET /orders/{orderId}   POST /carts/{cartId}/items\n"
+            "  GET /products   POST /orders   GET /orders   GET /orders/{orderId}   POST /carts/{cartId}/items\n"
+            f"  every route needs x-api-key: {cloud.api.client_keys.get(CLIENT, '(none)')}  (the {CLIENT}'s key)\n"
+            "  every route but GET /products needs Authorization: <idToken>; get one with\n"
+            f'    curl -s -X POST http://{host!s}:{bound}/_local/users -d \'{{"email": "ada@example.com"}}\'\n'
             '  POST /_local/clock/advance {"seconds": N}   GET /_local/outbox   GET /_local/dlq   '
             "GET /_local/trace?orderId=...\n"
             "  POST|GET|DELETE /_local/faults   GET /_local/alarms"

@@ -6,7 +6,9 @@ validator asks for it, and a failure answers with the deployed ``BAD_REQUEST_BOD
 ``AWS_PROXY`` integrations invoke the function with the Lambda proxy event (Powertools'
 ``APIGatewayRestResolver`` routes it); ``AWS`` integrations render the request mapping template with
 airspeed, call the service action with the integration's role, and render the integration response.
-Throttling (``MethodSettings``) is stored in moto but not enforced locally.
+Methods with a Cognito user pool authorizer answer 401 as API Gateway does unless the token verifies
+(``localcloud/authorizer.py``), and hand its claims to the integration. Throttling (``MethodSettings``) is
+stored in moto but not enforced locally.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
-from localcloud import vtl
+from localcloud import authorizer, usage_plans, vtl
 from localcloud.api_services import call_service
 from localcloud.provision.base import mapping as mapping_input
 from localcloud.trace import order_id_of
@@ -53,6 +55,8 @@ class Route:
     validator: dict[str, Any] | None
     integration: dict[str, Any]
     integration_responses: list[dict[str, Any]]
+    authorizer_id: str | None = None
+    api_key_required: bool = False
 
 
 def _text_of(body: Any) -> tuple[str, str | None]:
@@ -81,6 +85,8 @@ class LocalApi:
         self.execution_arn = str(api.outputs["executionArn"])
         stages = run.of_type("aws:apigateway/stage:Stage")
         self.stage = str(stages[0].inputs["stageName"]) if stages else "local"
+        #: ``{client: key}``: the registered client applications' API keys (``x-api-key``).
+        self.client_keys = usage_plans.client_keys(run, str(api.id), self.stage)
         paths = {str(api.outputs["rootResourceId"]): "/"}
         resources = {r.id: r for r in run.of_type("aws:apigateway/resource:Resource")}
 
@@ -102,6 +108,7 @@ class LocalApi:
             (str(i.inputs["resourceId"]), str(i.inputs["httpMethod"])): i.inputs
             for i in run.of_type("aws:apigateway/integration:Integration")
         }
+        self.authorizers = authorizer.authorizers(run, cloud.clock.now)
         responses: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for r in run.of_type("aws:apigateway/integrationResponse:IntegrationResponse"):
             responses.setdefault((str(r.inputs["resourceId"]), str(r.inputs["httpMethod"])), []).append(r.inputs)
@@ -120,6 +127,8 @@ class LocalApi:
                     validator=dict(validators[validator_id]) if validator_id in validators else None,
                     integration=dict(integrations.get(key, {})),
                     integration_responses=responses.get(key, []),
+                    authorizer_id=authorizer.method_authorizer(method.inputs, self.authorizers),
+                    api_key_required=bool(method.inputs.get("apiKeyRequired")),
                 )
             )
 
@@ -185,6 +194,9 @@ class LocalApi:
         if route is None:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context, 403, "Missing Authentication Token")
         context["resourcePath"] = route.resource_path
+        refused = self._admit(route, headers, context)
+        if refused is not None:
+            return refused
         problems = f"[{body_problem}]" if body_problem else self._validate(route, body, headers)
         if problems is not None:
             context["error"]["validationErrorString"] = problems
@@ -195,6 +207,18 @@ class LocalApi:
         if kind == "AWS":
             return self._aws_action(route, params, body, headers, query, context)
         return self._gateway_response("DEFAULT_5XX", context, 500, f"integration type {kind} is not emulated")
+
+    def _admit(self, route: Route, headers: Mapping[str, str], context: dict[str, Any]) -> ApiResponse | None:
+        """API Gateway's checks before validation: the authorizer (401), then the client's API key (403)."""
+        if route.authorizer_id is not None:
+            try:
+                context["authorizer"] = {"claims": self.authorizers[route.authorizer_id].authorize(headers)}
+            except authorizer.UnauthorizedError as refused:
+                self.cloud.trace.add("http", "authorizer", f"{route.method} {context['path']} -> 401: {refused.reason}")
+                return self._gateway_response("UNAUTHORIZED", context, 401, "Unauthorized")
+        if route.api_key_required and not usage_plans.has_valid_key(headers, self.client_keys):
+            return self._gateway_response("INVALID_API_KEY", context, 403, "Forbidden")
+        return None
 
     def _match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
         for route in self.routes:
@@ -287,6 +311,7 @@ class LocalApi:
                 "accountId": self.cloud.account,
                 "apiId": self.api_id,
                 "domainName": "127.0.0.1",
+                **({"authorizer": context["authorizer"]} if "authorizer" in context else {}),
             },
             "body": body or None,
             "isBase64Encoded": False,

@@ -12,15 +12,23 @@ from localcloud.deployment import Deployment
 from localcloud.faults import FaultInjector
 from localcloud.functions import LocalFunction
 from localcloud.iam import CallRecorder
+from localcloud.identity import LocalIdentity
 from localcloud.trace import Trace
 
 
 class CloudHost(Protocol):
-    """What the API uses: the deployment and its loaded functions, the cloud's clients, and the trace, the call
-    recorder and the busy counter of the runtime (see ``runtime.Runtime``)."""
+    """What the API uses: the deployment and its loaded functions, the cloud's clients, the user pool that signs
+    callers in, and the clock, the trace, the call recorder and the busy counter of the runtime (see
+    ``runtime.Runtime``)."""
 
     @property
     def account(self) -> str: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def identity(self) -> LocalIdentity: ...
 
     @property
     def trace(self) -> Trace: ...
@@ -47,14 +55,11 @@ class Gate(Protocol):
 
 
 class PollerHost(CloudHost, Protocol):
-    """What an SQS poller uses besides: the region, the clock, the faults, whether the cloud runs, and the gate that
-    holds every poller at once."""
+    """What an SQS poller uses besides: the region, the faults, whether the cloud runs, and the gate that holds every
+    poller at once."""
 
     @property
     def region(self) -> str: ...
-
-    @property
-    def clock(self) -> Clock: ...
 
     @property
     def faults(self) -> FaultInjector: ...

@@ -13,7 +13,16 @@ from collections.abc import Callable
 from moto import mock_aws
 
 from devtools.program import ROOT
-from localcloud import botocore_cache, faults, iam, moto_patches, queue_clock, stepfunctions, stepfunctions_patches
+from localcloud import (
+    authorizer,
+    botocore_cache,
+    faults,
+    iam,
+    moto_patches,
+    queue_clock,
+    stepfunctions,
+    stepfunctions_patches,
+)
 from localcloud.clock import Clock
 
 
@@ -50,6 +59,8 @@ class ProcessHooks:
         iam.install(self.recorder)
         faults.install(self.injector)
         queue_clock.install(self.clock, self.wake_pollers)
+        # Cognito issues tokens on the cloud's clock, so advancing it expires them as time passing would.
+        authorizer.issue_tokens_on(self.clock.now)
         # Invocations leave their functions' variables in os.environ (removing them while other threads read
         # the environment is not safe); the whole environment is put back once the cloud has stopped.
         self._saved_env = dict(os.environ)
@@ -60,6 +71,7 @@ class ProcessHooks:
         moto_patches.set_target_hook(None)
         faults.install(None)
         queue_clock.uninstall(self.clock)
+        authorizer.issue_tokens_on(None)
         stepfunctions.use_clock(None)
         self._mock.stop()
         for key in [key for key in os.environ if key not in self._saved_env]:

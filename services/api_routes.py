@@ -1,6 +1,6 @@
 """The public API as data: routes, request contracts, parameter rules and every answer a route gives.
 
-One source for API Gateway (``services/orders_api.py`` builds the REST API from it), the local cloud
+One source for API Gateway (``services/public_api.py`` turns it into ``components.rest_api`` routes), the local cloud
 (which runs what API Gateway was given) and the OpenAPI document (``devtools/openapi.py``).
 """
 
@@ -19,6 +19,8 @@ CORRELATION_HEADER = "X-Correlation-Id"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 #: handlers/orders/api.py's MAX_IDEMPOTENCY_KEY_LENGTH.
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+#: handlers/orders/history.py's page sizes (GET /orders?limit=).
+MIN_PAGE, DEFAULT_PAGE, MAX_PAGE = 1, 20, 50
 _WHOLE_CHARACTER_CLASS = re.compile(r"^\^(\[[^\]']+\])\+\$$")
 
 
@@ -37,7 +39,7 @@ class Parameter:
     """A path parameter or request header, with the JSON Schema its value must satisfy."""
 
     name: str
-    location: Literal["path", "header"]
+    location: Literal["path", "header", "query"]
     description: str
     schema: dict[str, Any]
 
@@ -89,6 +91,18 @@ PARAMETERS = {
         "Makes retries safe: the same key and body answer the same order (IETF httpapi Idempotency-Key).",
         {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
     ),
+    "limit": Parameter(
+        "limit",
+        "query",
+        f"How many orders a page holds, {MIN_PAGE} to {MAX_PAGE} (default {DEFAULT_PAGE}).",
+        {"type": "integer", "minimum": MIN_PAGE, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
+    ),
+    "cursor": Parameter(
+        "cursor",
+        "query",
+        "The previous page's nextCursor, as it was given (opaque; only valid for the customer it was given to).",
+        {"type": "string", "minLength": 1, "maxLength": 1024},
+    ),
 }
 
 
@@ -103,13 +117,16 @@ class Answer:
 
 FUNCTION_FAILED = Answer(502, "The API function failed (API Gateway's answer to a failed Lambda proxy call).")
 THROTTLED = Answer(429, "Too many requests for the stage's throttling settings.")
+UNAUTHORIZED = Answer(401, "No Authorization header, or not a valid, unexpired ID token of the stack's user pool.")
+NO_CLIENT_KEY = Answer(403, "No x-api-key of a registered client application (the usage plan's keys).")
 BAD_BODY = Answer(400, "The body is not valid JSON, not UTF-8, or breaks the request model; errors names each field.")
 
 
 @dataclass(frozen=True)
 class Route:
     """A method on a path. ``integration`` is ``lambda`` (proxy to the API function) or ``events``
-    (API Gateway puts the request on the bus itself, no Lambda)."""
+    (API Gateway puts the request on the bus itself, no Lambda). Every route needs a customer's ID token
+    unless it is ``public``."""
 
     method: str
     path: str
@@ -118,6 +135,8 @@ class Route:
     model: str | None = None
     headers: tuple[str, ...] = ()
     integration: Literal["lambda", "events"] = "lambda"
+    query: tuple[str, ...] = ()
+    public: bool = False
 
     @property
     def path_parameters(self) -> list[str]:
@@ -125,7 +144,16 @@ class Route:
 
     @property
     def parameters(self) -> list[Parameter]:
-        return [PARAMETERS[name] for name in (*self.path_parameters, *self.headers)]
+        return [PARAMETERS[name] for name in (*self.path_parameters, *self.query, *self.headers)]
+
+    @property
+    def request_parameters(self) -> dict[str, bool]:
+        """API Gateway's declaration: path parameters required; query strings and headers optional (the
+        validator checks presence only: their rules are checked by the function or the mapping template)."""
+        declared = {f"method.request.path.{name}": True for name in self.path_parameters}
+        declared |= {f"method.request.querystring.{name}": False for name in self.query}
+        declared |= {f"method.request.header.{name}": False for name in self.headers}
+        return declared
 
     @property
     def slug(self) -> str:
@@ -137,7 +165,8 @@ PROXY_ROUTES = (
         "GET",
         "/products",
         "The catalog, with whether each product is in stock.",
-        (Answer(200, "The catalog, sorted by sku.", "Products"), THROTTLED, FUNCTION_FAILED),
+        (Answer(200, "The catalog, sorted by sku.", "Products"), NO_CLIENT_KEY, THROTTLED, FUNCTION_FAILED),
+        public=True,
     ),
     Route(
         "POST",
@@ -145,7 +174,13 @@ PROXY_ROUTES = (
         "Place an order; prices come from the catalog, never from the client.",
         (
             Answer(202, "Accepted: the order is saved and its OrderPlaced published.", "OrderAccepted"),
-            Answer(400, "The body breaks the request model, names an unknown SKU, or a header is invalid."),
+            Answer(
+                400,
+                "The body breaks the request model (customerId and email come from the token: naming "
+                "them is an error), names an unknown SKU, or a header is invalid.",
+            ),
+            UNAUTHORIZED,
+            NO_CLIENT_KEY,
             Answer(409, "A request with this Idempotency-Key is still in flight; retry later."),
             Answer(422, "This Idempotency-Key was already used with a different body."),
             THROTTLED,
@@ -157,11 +192,27 @@ PROXY_ROUTES = (
     ),
     Route(
         "GET",
+        "/orders",
+        "The caller's orders, newest first, a page at a time.",
+        (
+            Answer(200, "A page of the caller's orders; nextCursor is null on the last page.", "OrderPage"),
+            Answer(400, "limit is not a whole number from 1 to 50, or cursor is not one this API gave the caller."),
+            UNAUTHORIZED,
+            NO_CLIENT_KEY,
+            THROTTLED,
+            FUNCTION_FAILED,
+        ),
+        query=("limit", "cursor"),
+    ),
+    Route(
+        "GET",
         "/orders/{orderId}",
-        "An order's status and history.",
+        "One of the caller's orders: its status and history.",
         (
             Answer(200, "The order.", "Order"),
-            Answer(404, "No order has this id."),
+            UNAUTHORIZED,
+            NO_CLIENT_KEY,
+            Answer(404, "The caller has no order with this id (another customer's order answers the same)."),
             THROTTLED,
             FUNCTION_FAILED,
         ),
@@ -175,6 +226,8 @@ CART_ROUTE = Route(
     (
         Answer(202, "The item is on the bus.", "Message"),
         Answer(400, "The body breaks the request model, or cartId or X-Correlation-Id breaks its rule."),
+        UNAUTHORIZED,
+        NO_CLIENT_KEY,
         THROTTLED,
         Answer(500, "EventBridge refused a well-formed request (a fault of the deployment, not the caller)."),
         Answer(503, "EventBridge failed or throttled; nothing was recorded, so retry."),

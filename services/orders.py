@@ -13,11 +13,14 @@ from typing import Any
 
 import pulumi
 
-from components import LambdaFunction, QueuedConsumer, StreamConsumer, StreamConsumerArgs, Table
+from components import Grant, LambdaFunction, QueuedConsumer, StreamConsumer, StreamConsumerArgs, Table, TableIndex
+from components.rest_api import RestApi
 from services.context import ServiceContext, idempotency_grant, table_grant
-from services.orders_api import OrdersApi
+from services.public_api import public_api_args
 
 SOURCE = "eventshop.orders"
+#: GET /orders: a customer's orders by creation time (handlers/orders/history.py).
+BY_CUSTOMER = TableIndex("byCustomer", "customerId", "createdAt")
 PROJECTED = (
     "OrderPlaced",
     "PaymentSucceeded",
@@ -38,6 +41,7 @@ class Orders(pulumi.ComponentResource):
         ctx: ServiceContext,
         inventory: Table,
         catalog: Sequence[Mapping[str, Any]],
+        user_pool_arn: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eventshop:services:Orders", name, None, opts)
@@ -48,7 +52,7 @@ class Orders(pulumi.ComponentResource):
             parent=self,
         )
         # The stream is the outbox: every saved order is one INSERT record the relay publishes.
-        self.orders = ctx.table("orders", "orderId", stream=True, parent=self)
+        self.orders = ctx.table("orders", "orderId", stream=True, indexes=(BY_CUSTOMER,), parent=self)
         # The payment token of each order, written with the order, read (and deleted) by Billing alone, so
         # the token never rides an event; rows expire after the DLQ retention if Billing never charges.
         self.payment_intents = ctx.table("payment-intents", "orderId", ttl_attribute="expiresAt", parent=self)
@@ -65,11 +69,17 @@ class Orders(pulumi.ComponentResource):
                     "INVENTORY_TABLE": inventory.table.name,
                     "IDEMPOTENCY_TABLE": self.api_idempotency.table.name,
                     "PAYMENT_INTENTS_TABLE": self.payment_intents.table.name,
+                    "ORDERS_BY_CUSTOMER_INDEX": BY_CUSTOMER.name,
                 },
                 grants=(
                     table_grant(self.catalog, "dynamodb:Scan", "dynamodb:BatchGetItem"),
                     table_grant(inventory, "dynamodb:BatchGetItem"),
                     table_grant(self.orders, "dynamodb:PutItem", "dynamodb:GetItem"),
+                    # GET /orders reads the caller's page from the index, never the table.
+                    Grant(
+                        ("dynamodb:Query",),
+                        (pulumi.Output.concat(self.orders.table.arn, f"/index/{BY_CUSTOMER.name}"),),
+                    ),
                     idempotency_grant(self.api_idempotency),
                     # Only inside the order's TransactWriteItems; Orders never reads a token back.
                     table_grant(self.payment_intents, "dynamodb:PutItem"),
@@ -102,11 +112,10 @@ class Orders(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.api = OrdersApi(
+        # Every route but GET /products trusts the customers' pool's ID tokens, and nothing else.
+        self.api = RestApi(
             "orders-api",
-            self.api_function.function,
-            ctx.bus,
-            ctx.settings.api,
+            public_api_args(self.api_function.function, ctx.bus, user_pool_arn, ctx.settings.api),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.projector_idempotency = ctx.idempotency_table("order-status", parent=self)

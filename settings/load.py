@@ -66,6 +66,13 @@ def _cross_checks(settings: Settings, ns: str, *, clean: bool) -> list[str]:
             f"{ns}:concurrency.api: {settings.concurrency.api} is less than {ns}:api.throttleBurstLimit "
             f"({settings.api.throttle_burst_limit}): Lambda would throttle requests API Gateway lets through"
         )
+    api = settings.api
+    # A client's limits above the stage's could never be reached: the stage throttles first.
+    if api.client_rate_limit > api.throttle_rate_limit or api.client_burst_limit > api.throttle_burst_limit:
+        problems.append(
+            f"{ns}:api.clientRateLimit/clientBurstLimit: a client's limits must not exceed the stage's "
+            f"({api.throttle_rate_limit:g}/{api.throttle_burst_limit})"
+        )
     notify = settings.customer_notifications
     if not (notify.outbox_queue or notify.email_subscribers or notify.https_subscribers):
         problems.append(f"{ns}:customerNotifications: needs an outbox queue or at least one email or https subscriber")

@@ -22,6 +22,7 @@ MFA_MODES = ("OFF", "OPTIONAL", "ON")
 WORKFLOW_LOG_LEVELS = ("ALL", "ERROR", "FATAL")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 HTTPS_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
+CLIENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 # The AWS-managed Powertools layer for Python 3.13 on arm64, published by AWS in every region.
 POWERTOOLS_LAYER = re.compile(
@@ -71,10 +72,14 @@ class InvoiceSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class ApiSettings:
-    """Stage-wide throttling of the public API."""
+    """Throttling of the public API: stage-wide, and per registered client application (each has an API key
+    in the usage plan; ``client_*`` limits apply to each key)."""
 
     throttle_rate_limit: float = setting("throttleRateLimit", Number(1, 10000))
     throttle_burst_limit: int = setting("throttleBurstLimit", Integer(1, 5000))
+    clients: tuple[str, ...] = setting("clients", TextList(CLIENT_NAME, "a client name like storefront"))
+    client_rate_limit: float = setting("clientRateLimit", Number(1, 10000))
+    client_burst_limit: int = setting("clientBurstLimit", Integer(1, 5000))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,7 +1,13 @@
-"""Orders REST API: ``GET /products``, ``POST /orders``, ``GET /orders/{orderId}``.
+"""Orders REST API: ``GET /products``, ``POST /orders``, ``GET /orders``, ``GET /orders/{orderId}``.
 
 Handler string ``handlers.orders.api.handler``. Environment: ``ORDERS_TABLE``, ``CATALOG_TABLE``,
-``INVENTORY_TABLE``, ``IDEMPOTENCY_TABLE``, ``PAYMENT_INTENTS_TABLE``.
+``INVENTORY_TABLE``, ``IDEMPOTENCY_TABLE``, ``PAYMENT_INTENTS_TABLE``, ``ORDERS_BY_CUSTOMER_INDEX``.
+
+Who calls: API Gateway's Cognito authorizer has verified the ID token of every route but ``GET /products``
+and hands its claims over in ``requestContext.authorizer.claims``. The customer is the ``sub`` claim and
+their address the ``email`` claim (only when ``email_verified``), never the body, so nobody orders as
+someone else or has the shop mail an address they do not own. Another customer's order answers 404,
+exactly like a missing one.
 
 A transactional outbox: the API only saves the order (and its payment intent) and answers 202; the orders
 table's stream drives ``handlers.orders.outbox``, which puts OrderPlaced on the bus. A bus that is down or
@@ -37,7 +43,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from handlers.orders import catalog, model
+from handlers.orders import catalog, history, model
 from handlers.shared import correlation, wire
 from handlers.shared.clients import dynamodb_resource, table
 from handlers.shared.events import utc_now
@@ -51,6 +57,9 @@ ORDERS_TABLE = os.environ["ORDERS_TABLE"]
 CATALOG_TABLE = os.environ["CATALOG_TABLE"]
 INVENTORY_TABLE = os.environ["INVENTORY_TABLE"]
 PAYMENT_INTENTS_TABLE = os.environ["PAYMENT_INTENTS_TABLE"]
+ORDERS_BY_CUSTOMER_INDEX = os.environ["ORDERS_BY_CUSTOMER_INDEX"]
+#: What the ID token says, never the body: naming these in a body is an error, not silently ignored.
+TOKEN_FIELDS = ("customerId", "email")
 place_order_validator = BodyValidator(load_contract("api/place_order.json"))
 app = APIGatewayRestResolver(serializer=wire.dumps)
 
@@ -88,6 +97,30 @@ def bad_request(message: str, errors: list[dict[str, str]]) -> Response[Any]:
     return json_response(400, {"message": message, "errors": errors})
 
 
+def not_found(order_id: str) -> Response[Any]:
+    """The same answer for a missing order and another customer's: the API is no existence oracle."""
+    return json_response(404, {"message": f"Order {order_id} not found"})
+
+
+def caller_of(event: APIGatewayProxyEvent) -> dict[str, str] | None:
+    """``{"customerId", "email"}`` from the authorizer's claims, or ``None`` without a verified address.
+
+    API Gateway gives every claim as a string (``email_verified`` is ``"true"``).
+    """
+    claims = event.request_context.authorizer.claims or {}
+    sub, email = claims.get("sub"), claims.get("email")
+    if not isinstance(sub, str) or not sub or not isinstance(email, str) or not email:
+        return None
+    if str(claims.get("email_verified", "")).lower() != "true":
+        return None
+    return {"customerId": sub, "email": email}
+
+
+def unauthorized() -> Response[Any]:
+    """What API Gateway answers a request its authorizer refused; reached only if a route lost its authorizer."""
+    return json_response(401, {"message": "Unauthorized"})
+
+
 def correlation_id_of(event: APIGatewayProxyEvent) -> str:
     """The caller's ``X-Correlation-Id``, else the API Gateway request id."""
     return event.headers.get(CORRELATION_HEADER) or event.request_context.request_id
@@ -119,16 +152,63 @@ def list_products() -> Response[Any]:
 @app.get("/orders/<order_id>")
 @tracer.capture_method
 def get_order(order_id: str) -> Response[Any]:
+    caller = caller_of(app.current_event)
+    if caller is None:
+        return unauthorized()
     order = orders_table().get_item(Key={"orderId": order_id}, ConsistentRead=True).get("Item")
-    if order is None:
-        return json_response(404, {"message": f"Order {order_id} not found"})
+    if order is None or order.get("customerId") != caller["customerId"]:
+        return not_found(order_id)
     return json_response(200, model.public_view(order))
+
+
+@app.get("/orders")
+@tracer.capture_method
+def list_orders() -> Response[Any]:
+    caller = caller_of(app.current_event)
+    if caller is None:
+        return unauthorized()
+    query = app.current_event.query_string_parameters or {}
+    try:
+        limit = history.page_size(query.get("limit"))
+        start = None
+        if query.get("cursor") is not None:
+            position = history.decode_cursor(str(query["cursor"]))
+            stored = orders_table().get_item(Key={"orderId": position["orderId"]}, ConsistentRead=True).get("Item")
+            start = history.start_key(caller["customerId"], position, stored)
+    except history.PageRequestError as error:
+        return bad_request(f"Invalid {error.field}", [{"field": error.field, "message": error.message}])
+    return json_response(200, history.page(customer_orders(caller["customerId"], limit + 1, start), limit))
+
+
+def customer_orders(customer_id: str, count: int, start: dict[str, str] | None) -> list[dict[str, Any]]:
+    """Up to ``count`` of the customer's orders, newest first, after ``start`` (the index's key condition is
+    the customer: no start key can reach another customer's rows)."""
+    rows: list[dict[str, Any]] = []
+    while len(rows) < count:
+        arguments: dict[str, Any] = {
+            "IndexName": ORDERS_BY_CUSTOMER_INDEX,
+            "KeyConditionExpression": "customerId = :customer",
+            "ExpressionAttributeValues": {":customer": customer_id},
+            "ScanIndexForward": False,
+            "Limit": count - len(rows),
+        }
+        if start is not None:
+            arguments["ExclusiveStartKey"] = start
+        response = orders_table().query(**arguments)
+        rows += response.get("Items", [])
+        start = response.get("LastEvaluatedKey")
+        if start is None:
+            break
+    return rows
 
 
 @app.post("/orders")
 @tracer.capture_method
 def place_order() -> Response[Any]:
-    request = valid_request(app.current_event)
+    caller = caller_of(app.current_event)
+    if caller is None:
+        return unauthorized()
+    request = valid_request(app.current_event, caller)
     if isinstance(request, Response):
         return request
     key = request["idempotencyKey"]
@@ -145,23 +225,30 @@ def place_order() -> Response[Any]:
     return json_response(202, placed)
 
 
-def valid_request(event: APIGatewayProxyEvent) -> dict[str, Any] | Response[Any]:
-    """The request to place (customer, key, correlation id, body), or the 400 naming what is wrong."""
+def valid_request(event: APIGatewayProxyEvent, caller: dict[str, str]) -> dict[str, Any] | Response[Any]:
+    """The request to place (customer, key, correlation id, body with the caller's customerId and email),
+    or the 400 naming what is wrong."""
     try:
         body = wire.loads(event.decoded_body or "")
     except ValueError:
         return bad_request("Request body is not valid JSON", [{"field": "(body)", "message": "is not valid JSON"}])
-    errors = [error.as_dict() for error in place_order_validator.errors(body)]
+    errors = [
+        {"field": error.field, "message": "comes from your ID token; remove it from the body"}
+        if error.field in TOKEN_FIELDS
+        else error.as_dict()
+        for error in place_order_validator.errors(body)
+    ]
     key = event.headers.get(IDEMPOTENCY_HEADER)
     if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
         errors.append({"field": IDEMPOTENCY_HEADER, "message": f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters"})
     if errors:
         return bad_request("Invalid request body", errors)
     return {
-        "customerId": body["customerId"],
+        "customerId": caller["customerId"],
         "idempotencyKey": key,
         "correlationId": app.context["correlation_id"],
-        "body": body,
+        # The fingerprint covers what the caller sent and who they are; the order row takes both from here.
+        "body": {**body, **caller},
     }
 
 

@@ -71,6 +71,9 @@ def api_method(ctx: Context, resource: Declared) -> Provisioned:
         kwargs["requestModels"] = dict(inputs["requestModels"])
     if inputs.get("requestValidatorId"):
         kwargs["requestValidatorId"] = inputs["requestValidatorId"]
+    if inputs.get("authorizerId"):
+        kwargs["authorizerId"] = inputs["authorizerId"]
+    kwargs["apiKeyRequired"] = bool(inputs.get("apiKeyRequired"))
     ctx.client("apigateway").put_method(**kwargs)
     return f"agm-{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}", {}
 

@@ -42,6 +42,9 @@ def user_pool_client(ctx: Context, resource: Declared) -> Provisioned:
         GenerateSecret=bool(inputs.get("generateSecret")),
         ExplicitAuthFlows=list(inputs.get("explicitAuthFlows") or []),
         PreventUserExistenceErrors=inputs.get("preventUserExistenceErrors") or "LEGACY",
+        # What the client may read is what its ID tokens carry (email_verified among them).
+        ReadAttributes=list(inputs.get("readAttributes") or []),
+        WriteAttributes=list(inputs.get("writeAttributes") or []),
     )["UserPoolClient"]
     return client["ClientId"], {"clientSecret": client.get("ClientSecret", "")}
 

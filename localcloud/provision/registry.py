@@ -12,6 +12,7 @@ from localcloud.provision.base import Provisioner
 #: The package's service modules, one a line.
 SERVICE_MODULES = (
     "apigateway",
+    "apigateway_auth",
     "cloudwatch",
     "cognito",
     "dynamodb",

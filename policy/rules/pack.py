@@ -6,6 +6,7 @@ from typing import Final
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
+from .api import check_routes_have_an_authorizer
 from .graph import stack_validation
 from .identity import (
     validate_key_usable_by_publishing_services,
@@ -125,6 +126,12 @@ RESOURCE_POLICIES: Final = (
 )
 
 STACK_POLICIES: Final = (
+    StackValidationPolicy(
+        name="api-routes-authorized",
+        description="Every REST API route but GET /products requires an authorizer (a signed-in customer).",
+        enforcement_level=MANDATORY,
+        validate=stack_validation(check_routes_have_an_authorizer),
+    ),
     StackValidationPolicy(
         name="consumer-queues-have-dlq",
         description="Every consumed SQS queue redrives to a dead-letter queue.",

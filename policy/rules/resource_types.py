@@ -29,3 +29,5 @@ BUCKET_ENCRYPTION: Final = (
 )
 KMS_KEY: Final = "aws:kms/key:Key"
 EVENT_RULE: Final = "aws:cloudwatch/eventRule:EventRule"
+API_METHOD: Final = "aws:apigateway/method:Method"
+API_RESOURCE: Final = "aws:apigateway/resource:Resource"

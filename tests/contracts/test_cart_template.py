@@ -15,7 +15,7 @@ import pytest
 
 from devtools.program import ProgramRun
 from localcloud import vtl
-from tests.contracts.test_producers import CART_BODY, assert_valid, cart_template
+from tests.contracts.test_producers import CART_BODY, CART_CLAIMS, assert_valid, cart_template
 
 HOSTILE_TEXT = [
     "o'brien",
@@ -31,8 +31,9 @@ HOSTILE_PARAMETERS = [*HOSTILE_TEXT, "x" * 129, "ok\n", "ok ", "%22", "ok;rm"]
 BAD_CART_IDS = [*HOSTILE_PARAMETERS, "", "a" * 65, "ok/../../x"]
 
 
-def context() -> dict[str, Any]:
+def context(claims: dict[str, str] | None = None) -> dict[str, Any]:
     return {
+        "authorizer": {"claims": CART_CLAIMS if claims is None else claims},
         "requestId": "c0ffee00-1111-4222-8333-444455556666",
         "requestTimeEpoch": 1714564800123,
         "requestOverride": {"header": {}, "path": {}, "querystring": {}},
@@ -49,16 +50,23 @@ def integration_responses(run: ProgramRun) -> dict[str | None, dict[str, Any]]:
     return found
 
 
-def render_request(run: ProgramRun, body: dict[str, Any], cart_id: str, headers: dict[str, str]) -> Any:
+def render_request(
+    run: ProgramRun, body: dict[str, Any], cart_id: str, headers: dict[str, str], claims: dict[str, str] | None = None
+) -> Any:
     request = vtl.Input(json.dumps(body), {"cartId": cart_id}, {}, headers)
-    return json.loads(vtl.render(cart_template(run), request, context()))
+    return json.loads(vtl.render(cart_template(run), request, context(claims)))
 
 
 def render_response(
-    run: ProgramRun, pattern: str | None, service_answer: dict[str, Any], cart_id: str, headers: dict[str, str]
+    run: ProgramRun,
+    pattern: str | None,
+    service_answer: dict[str, Any],
+    cart_id: str,
+    headers: dict[str, str],
+    claims: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     spec = integration_responses(run)[pattern]
-    ctx = context()
+    ctx = context(claims)
     rendered = vtl.render(
         spec["responseTemplates"]["application/json"],
         vtl.Input(json.dumps(service_answer), {"cartId": cart_id}, {}, headers),
@@ -68,23 +76,24 @@ def render_response(
 
 
 @pytest.mark.parametrize("text", HOSTILE_TEXT)
-def test_hostile_body_values_arrive_exactly_as_sent(runs: dict[str, ProgramRun], text: str) -> None:
+def test_hostile_claim_values_arrive_exactly_as_verified(runs: dict[str, ProgramRun], text: str) -> None:
     email = f"{text.replace('@', '').replace(' ', '').replace(chr(10), '').replace(chr(9), '')}@example.com"
-    body = {**CART_BODY, "email": email}
+    claims = {**CART_CLAIMS, "sub": text, "email": email}
 
-    (entry,) = render_request(runs["dev"], body, "cart-9", {})["Entries"]
+    (entry,) = render_request(runs["dev"], CART_BODY, "cart-9", {}, claims)["Entries"]
     detail = json.loads(entry["Detail"])
 
-    assert detail["email"] == email
+    assert (detail["customerId"], detail["email"]) == (text, email)
     assert detail["quantity"] == CART_BODY["quantity"]
     assert set(detail) == {"cartId", "customerId", "email", "sku", "quantity", "metadata"}
     assert detail["metadata"]["eventId"] == "c0ffee00-1111-4222-8333-444455556666"
 
 
 def test_an_apostrophe_in_the_email_gives_valid_json_and_a_valid_event(runs: dict[str, ProgramRun]) -> None:
-    body = {**CART_BODY, "email": "o'brien@example.com"}
+    claims = {**CART_CLAIMS, "email": "o'brien@example.com"}
 
-    (entry,) = render_request(runs["dev"], body, "cart-9", {"X-Correlation-Id": "corr:42/a+b=c@d~e"})["Entries"]
+    headers = {"X-Correlation-Id": "corr:42/a+b=c@d~e"}
+    (entry,) = render_request(runs["dev"], CART_BODY, "cart-9", headers, claims)["Entries"]
     detail = json.loads(entry["Detail"])
 
     assert_valid({"detail-type": entry["DetailType"], "source": entry["Source"], "detail": detail})
@@ -118,6 +127,21 @@ def test_a_correlation_id_breaking_its_rule_sends_nothing_and_answers_400_naming
 
     assert (status, answer["message"]) == (400, "Invalid request parameters")
     assert [error.split(":")[0] for error in answer["errors"]] == ["X-Correlation-Id"]
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{**CART_CLAIMS, "email_verified": "false"}, {"sub": "cust-1", "email_verified": "true"}, {}],
+    ids=["unverified", "no email", "no claims"],
+)
+def test_without_a_verified_address_nothing_is_sent_and_the_answer_names_the_token(
+    runs: dict[str, ProgramRun], claims: dict[str, str]
+) -> None:
+    assert render_request(runs["dev"], CART_BODY, "cart-9", {}, claims) == {"Entries": []}
+    status, answer = render_response(runs["dev"], r"4\d{2}", {"__type": "ValidationException"}, "cart-9", {}, claims)
+
+    assert (status, answer["message"]) == (400, "Invalid request parameters")
+    assert [error.split(":")[0] for error in answer["errors"]] == ["Authorization"]
 
 
 def test_both_bad_parameters_are_named_at_once(runs: dict[str, ProgramRun]) -> None:

@@ -22,7 +22,9 @@ from services.events import EVENT_TYPES
 from tests.handlers.builders import api_request, order_placed, sqs_event
 from tests.handlers.conftest import FakeLambdaContext, Shop
 
-CART_BODY = {"customerId": "cust-1", "email": "ada@example.com", "sku": "SKU-1", "quantity": 2}
+CART_BODY = {"sku": "SKU-1", "quantity": 2}
+#: What the Cognito authorizer verified, as API Gateway hands it to a mapping template (strings).
+CART_CLAIMS = {"sub": "cust-1", "email": "ada@example.com", "email_verified": "true"}
 
 
 def assert_valid(envelope: Mapping[str, Any]) -> None:
@@ -38,7 +40,7 @@ def test_every_event_the_orders_billing_and_warehouse_handlers_put_validates(
     api: ModuleType, billing: ModuleType, warehouse: ModuleType, shop: Shop, context: FakeLambdaContext
 ) -> None:
     shop.seed_product("SKU-1", "Espresso cup", "12.50", available=1)
-    order = {"customerId": "cust-1", "email": "ada@example.com", "cartId": "cart-9", "paymentToken": "tok_visa"}
+    order = {"cartId": "cart-9", "paymentToken": "tok_visa"}
     api.handler(api_request("POST", "/orders", body={**order, "items": [{"sku": "SKU-1", "quantity": 1}]}), context)
     api.handler(api_request("POST", "/orders", body={**order, "items": [{"sku": "SKU-1", "quantity": 1}]}), context)
     billing.handler(sqs_event(order_placed("order-ok"), order_placed("order-no", payment_token="tok_decline")), context)
@@ -77,8 +79,9 @@ def test_the_cart_route_mapping_template_puts_a_valid_item_added_to_cart(runs: d
         "requestId": "c0ffee00-1111-4222-8333-444455556666",
         "requestTimeEpoch": 1714564800123,
         "requestOverride": {"header": {}, "path": {}, "querystring": {}},
+        "authorizer": {"claims": {**CART_CLAIMS, "email": 'ada"quote@example.com'}},
     }
-    body = json.dumps({**CART_BODY, "email": 'ada"quote@example.com'})
+    body = json.dumps(CART_BODY)
     request = vtl.Input(body, {"cartId": "cart-9"}, {}, {"X-Correlation-Id": "corr-42"})
 
     rendered = json.loads(vtl.render(cart_template(runs["dev"]), request, context))

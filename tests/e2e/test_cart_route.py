@@ -10,10 +10,11 @@ from botocore.exceptions import ClientError
 
 from localcloud.api import select_integration_response
 from localcloud.cloud import LocalCloud
+from localcloud.shop import Shopper
 from tests.e2e.conftest import events_about, messages_about
 from tests.e2e.test_cart_reminders import DELAY_SECONDS
 
-ITEM = {"customerId": "cust-cart", "email": "cart@example.com", "sku": "MUG-LOGO", "quantity": 1}
+ITEM = {"sku": "MUG-LOGO", "quantity": 1}
 
 
 def cart_events(cloud: LocalCloud) -> list[dict[str, Any]]:
@@ -22,13 +23,14 @@ def cart_events(cloud: LocalCloud) -> list[dict[str, Any]]:
 
 def test_an_address_with_an_apostrophe_gets_its_cart_reminder(cloud: LocalCloud) -> None:
     email = "o'brien@example.com"
+    customer = Shopper(cloud.api, email=email)
 
-    response = cloud.api.request("POST", "/carts/cart-obrien/items", body={**ITEM, "email": email})
+    response = cloud.api.request("POST", "/carts/cart-obrien/items", body=ITEM, headers=customer.auth_headers())
 
     assert (response.status, response.json()) == (202, {"message": "message received"})
     cloud.wait_idle()
     [added] = events_about(cloud, "cart-obrien", "ItemAddedToCart")
-    assert added["detail"]["email"] == email
+    assert (added["detail"]["customerId"], added["detail"]["email"]) == (customer.customer().customer_id, email)
     cloud.advance(DELAY_SECONDS + 60)
     [due] = events_about(cloud, "cart-obrien", "CartReminderDue")
     assert due["detail"]["email"] == email
@@ -36,12 +38,11 @@ def test_an_address_with_an_apostrophe_gets_its_cart_reminder(cloud: LocalCloud)
     assert message["attributes"]["detailType"] == "CartReminderDue"
 
 
-def test_hostile_body_values_reach_the_bus_exactly_as_sent(cloud: LocalCloud) -> None:
-    email = "o'brien+{x}/y=z?w^_`|~#$%&*@example.com"  # every ASCII character the model allows
+def test_hostile_claim_values_reach_the_bus_exactly_as_verified(cloud: LocalCloud) -> None:
+    email = "o'brien+{x}/y=z?w^_`|~#$%&*@example.com"  # every ASCII character the contracts allow
+    headers = {**Shopper(cloud.api, email=email).auth_headers(), "X-Correlation-Id": "c-1"}
 
-    response = cloud.api.request(
-        "POST", "/carts/cart-hostile-body/items", body={**ITEM, "email": email}, headers={"X-Correlation-Id": "c-1"}
-    )
+    response = cloud.api.request("POST", "/carts/cart-hostile-body/items", body=ITEM, headers=headers)
 
     assert response.status == 202
     cloud.wait_idle()
@@ -64,12 +65,14 @@ def test_hostile_body_values_reach_the_bus_exactly_as_sent(cloud: LocalCloud) ->
     ],
 )
 def test_a_bad_cart_id_or_correlation_id_answers_400_naming_it_and_nothing_reaches_the_bus(
-    cloud: LocalCloud, cart_id: str, headers: dict[str, str], named: list[str]
+    cloud: LocalCloud, shopper: Shopper, cart_id: str, headers: dict[str, str], named: list[str]
 ) -> None:
     cloud.wait_idle()
     before = len(cart_events(cloud))
 
-    response = cloud.api.request("POST", f"/carts/{cart_id}/items", body=ITEM, headers=headers)
+    response = cloud.api.request(
+        "POST", f"/carts/{cart_id}/items", body=ITEM, headers={**headers, **shopper.auth_headers()}
+    )
 
     assert response.status == 400
     assert response.headers["Content-Type"] == "application/json"
@@ -106,12 +109,17 @@ def raising(code: str, status: int) -> Callable[..., dict[str, Any]]:
     ids=["failed-entry", "throttled", "eventbridge-5xx", "access-denied"],
 )
 def test_an_item_eventbridge_did_not_take_is_never_answered_202(
-    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch, failure: Callable[..., dict[str, Any]], status: int
+    cloud: LocalCloud,
+    shopper: Shopper,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Callable[..., dict[str, Any]],
+    status: int,
 ) -> None:
     cloud.wait_idle()
+    headers = shopper.auth_headers()
     monkeypatch.setattr(cloud.clients("events"), "put_events", failure)
 
-    response = cloud.api.request("POST", "/carts/cart-lost/items", body=ITEM)
+    response = cloud.api.request("POST", "/carts/cart-lost/items", body=ITEM, headers=headers)
 
     assert response.status == status
     assert response.headers["Content-Type"] == "application/json"

@@ -62,11 +62,12 @@ def test_failed_async_invocations_are_retried_then_sent_to_the_on_failure_destin
 ) -> None:
     email = cloud.function("email").module
     render = email.render
+    failing_customer = shopper.customer("email-fails").customer_id
 
     # Keyed on the customer, not the order id: Email is invoked asynchronously (the paused pollers do not
     # hold it), so its OrderPlaced invocation may run before place_order has returned the id.
     def failing_render(event: Any) -> Any:
-        if event.detail.get("customerId") == "email-fails":
+        if event.detail.get("customerId") == failing_customer:
             raise RuntimeError("template service down")
         return render(event)
 

@@ -26,12 +26,14 @@ def base_url(cloud: LocalCloud) -> Iterator[str]:
     server.server_close()
 
 
-def call(base_url: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+def call(
+    base_url: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
     host, port = urllib.parse.urlsplit(base_url).netloc.split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
     try:
         payload = json.dumps(body) if body is not None else None
-        connection.request(method, path, body=payload, headers={"Content-Type": "application/json"})
+        connection.request(method, path, body=payload, headers={"Content-Type": "application/json", **(headers or {})})
         response = connection.getresponse()
         return response.status, json.loads(response.read() or b"null")
     finally:
@@ -41,22 +43,20 @@ def call(base_url: str, method: str, path: str, body: Any = None) -> tuple[int, 
 def test_an_order_placed_over_http_can_be_followed_through_the_local_endpoints(
     cloud: LocalCloud, shopper: Shopper, base_url: str
 ) -> None:
+    # The Bearer form, as many HTTP clients send it; the raw token works the same (tests/e2e/test_authorizer.py).
+    signed_in = {**shopper.client_headers(), "Authorization": f"Bearer {shopper.customer().id_token}"}
     status, placed = call(
         base_url,
         "POST",
         "/orders",
-        {
-            "customerId": "http-1",
-            "email": "http@example.com",
-            "items": [{"sku": "MUG-LOGO", "quantity": 1}],
-            "paymentToken": "tok_visa",
-        },
+        {"items": [{"sku": "MUG-LOGO", "quantity": 1}], "paymentToken": "tok_visa"},
+        signed_in,
     )
     assert (status, placed["status"]) == (202, "PLACED")
     order_id = placed["orderId"]
     settled_order(cloud, shopper, order_id)
 
-    status, order = call(base_url, "GET", f"/orders/{order_id}")
+    status, order = call(base_url, "GET", f"/orders/{order_id}", headers=signed_in)
     assert status == 200
     assert order["orderId"] == order_id
 
@@ -84,11 +84,12 @@ def test_an_order_placed_over_http_can_be_followed_through_the_local_endpoints(
     }
 
 
-def test_bad_body_over_http_is_a_400(base_url: str) -> None:
-    status, body = call(base_url, "POST", "/orders", {"customerId": "x"})
+def test_bad_body_over_http_is_a_400_naming_the_field_the_token_gives(base_url: str, shopper: Shopper) -> None:
+    status, body = call(base_url, "POST", "/orders", {"customerId": "x"}, shopper.auth_headers())
 
     assert status == 400
     assert body["message"] == "Invalid request body"
+    assert any("customerId" in error for error in body["errors"])
 
 
 def test_the_clock_advances_through_the_local_endpoint(cloud: LocalCloud, base_url: str) -> None:
@@ -122,10 +123,11 @@ def raw_exchange(base_url: str, request: bytes) -> tuple[int, dict[str, str], by
 
 
 @pytest.mark.parametrize("path", ["/orders", "/carts/cart-1/items", "/products"])
-def test_a_body_that_is_not_utf8_answers_400_json(base_url: str, path: str) -> None:
-    body = b'{"customerId": "\xff\xfe caf\xe9"}'
+def test_a_body_that_is_not_utf8_answers_400_json(base_url: str, shopper: Shopper, path: str) -> None:
+    body = b'{"sku": "\xff\xfe caf\xe9"}'
+    signed_in = "".join(f"{name}: {value}\r\n" for name, value in shopper.auth_headers().items())
     request = (
-        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{signed_in}"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode() + body
 

@@ -91,6 +91,23 @@ def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
     }
 
 
+def claims_of(sub: str, email: str, *, verified: bool = True) -> dict[str, str]:
+    """A Cognito ID token's claims as API Gateway's authorizer hands them to the function."""
+    return {
+        "sub": sub,
+        "email": email,
+        "email_verified": "true" if verified else "false",
+        "token_use": "id",
+        "cognito:username": sub,
+        "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_pool",
+        "aud": "client",
+        "exp": "Fri Dec 04 23:00:00 UTC 2026",
+    }
+
+
+CUSTOMER = claims_of("cust-1", "ada@example.com")
+
+
 def api_request(
     method: str,
     path: str,
@@ -99,16 +116,19 @@ def api_request(
     headers: dict[str, str] | None = None,
     resource: str | None = None,
     path_parameters: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST (proxy) event; a non-string ``body`` is JSON-encoded."""
+    """An API Gateway REST (proxy) event; a non-string ``body`` is JSON-encoded. ``claims``: what the Cognito
+    authorizer verified (every value a string, as API Gateway gives them), default ``CUSTOMER``'s."""
     return {
         "resource": resource or path,
         "path": path,
         "httpMethod": method,
         "headers": headers or {},
         "multiValueHeaders": {},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": path_parameters,
         "stageVariables": None,
         "requestContext": {
@@ -119,6 +139,7 @@ def api_request(
             "stage": "test",
             "accountId": ACCOUNT,
             "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": {"claims": CUSTOMER if claims is None else claims},
         },
         "body": body if body is None or isinstance(body, str) else json.dumps(body),
         "isBase64Encoded": False,

@@ -118,12 +118,25 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def _create_table(client: Any, name: str, key: str) -> None:
+def _create_table(client: Any, name: str, key: str, *, orders: bool = False) -> None:
+    # The orders table's byCustomer index serves GET /orders, as deployed (services/orders.py).
+    by_customer = {
+        "IndexName": "byCustomer",
+        "KeySchema": [
+            {"AttributeName": "customerId", "KeyType": "HASH"},
+            {"AttributeName": "createdAt", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
     client.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": attribute, "AttributeType": "S"}
+            for attribute in (key, *(("customerId", "createdAt") if orders else ()))
+        ],
         BillingMode="PAY_PER_REQUEST",
+        **({"GlobalSecondaryIndexes": [by_customer]} if orders else {}),
         # The orders table's stream is Orders' outbox, as deployed.
         **({"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}} if key == "orderId" else {}),
     )
@@ -166,7 +179,7 @@ def shop(aws: None) -> Shop:
     dynamodb_client = boto3.client("dynamodb")
     tables = {role: f"eventshop-test-{role}" for role in TABLES}
     for role, key in TABLES.items():
-        _create_table(dynamodb_client, tables[role], key)
+        _create_table(dynamodb_client, tables[role], key, orders=role == "orders")
     dynamodb_client.update_time_to_live(
         TableName=tables["idempotency"], TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
     )
@@ -219,6 +232,7 @@ def api(shop: Shop, monkeypatch: pytest.MonkeyPatch, relay: StreamRelay) -> Modu
             "INVENTORY_TABLE": shop.tables["inventory"],
             "IDEMPOTENCY_TABLE": shop.tables["idempotency"],
             "PAYMENT_INTENTS_TABLE": shop.tables["payment-intents"],
+            "ORDERS_BY_CUSTOMER_INDEX": "byCustomer",
         },
     )
 

@@ -38,6 +38,7 @@ ENVIRONMENT = {
             "IDEMPOTENCY_TABLE",
             "INVENTORY_TABLE",
             "INVOICES_BUCKET",
+            "ORDERS_BY_CUSTOMER_INDEX",
             "ORDERS_TABLE",
             "PAYMENTS_TABLE",
             "PAYMENT_INTENTS_TABLE",

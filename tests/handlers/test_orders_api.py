@@ -10,12 +10,10 @@ from typing import Any
 import pytest
 
 from handlers.shared.events import event_id
-from tests.handlers.builders import api_request
+from tests.handlers.builders import api_request, claims_of
 from tests.handlers.conftest import FakeLambdaContext, Shop, StreamRelay
 
 VALID_BODY = {
-    "customerId": "cust-1",
-    "email": "ada@example.com",
     "cartId": "cart-9",
     "items": [{"sku": "SKU-1", "quantity": 2}, {"sku": "SKU-2", "quantity": 1}],
     "paymentToken": "tok_visa",
@@ -35,8 +33,10 @@ def call(api: ModuleType, event: dict[str, Any]) -> tuple[int, dict[str, str], A
     return response["statusCode"], headers, response["body"]
 
 
-def post_order(api: ModuleType, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    status, _, raw = call(api, api_request("POST", "/orders", body=body, headers=headers))
+def post_order(
+    api: ModuleType, body: Any, headers: dict[str, str] | None = None, claims: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    status, _, raw = call(api, api_request("POST", "/orders", body=body, headers=headers, claims=claims))
     return status, json.loads(raw, parse_float=Decimal)
 
 
@@ -124,6 +124,7 @@ def test_bad_body_names_every_bad_field(api: ModuleType, catalog: Shop) -> None:
     }
     assert errors["paymentToken"] == "is required"
     assert errors["coupon"] == "is not allowed"
+    assert errors["customerId"] == errors["email"] == "comes from your ID token; remove it from the body"
     assert errors["items[0].quantity"] == "must be bigger than or equal to 1"
     assert errors["items[1].quantity"] == "must be integer"
     assert catalog.emitted() == []
@@ -168,7 +169,7 @@ def test_other_customer_with_same_key_gets_another_order(api: ModuleType, catalo
     headers = {"Idempotency-Key": "key-1"}
 
     first = post_order(api, VALID_BODY, headers)
-    second = post_order(api, {**VALID_BODY, "customerId": "cust-2"}, headers)
+    second = post_order(api, VALID_BODY, headers, claims=claims_of("cust-2", "bob@example.com"))
 
     assert first[1]["orderId"] != second[1]["orderId"]
 

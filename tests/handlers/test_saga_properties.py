@@ -41,7 +41,7 @@ from services import email as email_service
 from services import fulfillment as fulfillment_service
 from services import orders as orders_service
 from services import warehouse as warehouse_service
-from tests.handlers.builders import api_request, sqs_event
+from tests.handlers.builders import api_request, claims_of, sqs_event
 from tests.handlers.conftest import ACCOUNT, BUS, INVOICES_BUCKET, REGION, FakeLambdaContext, Shop
 
 #: Hypothesis draws at most this many delivery steps per example; the rest is drained in order.
@@ -216,13 +216,9 @@ def place_order(saga: Saga, api: ModuleType, stock: str, token: str) -> tuple[st
     sku = f"SKU-P{n}"
     saga.shop.seed_product(sku, f"Product {n}", str(PRICE), QUANTITY if stock == "enough" else QUANTITY - 1)
     take_messages("capture"), take_messages("outbox")  # start from empty queues
-    body = {
-        "customerId": f"cust-{n}",
-        "email": "ada@example.com",
-        "items": [{"sku": sku, "quantity": QUANTITY}],
-        "paymentToken": token,
-    }
-    request = api_request("POST", "/orders", body=body, headers={"Idempotency-Key": f"saga-{n}"})
+    body = {"items": [{"sku": sku, "quantity": QUANTITY}], "paymentToken": token}
+    customer = claims_of(f"cust-{n}", "ada@example.com")
+    request = api_request("POST", "/orders", body=body, headers={"Idempotency-Key": f"saga-{n}"}, claims=customer)
     response = api.handler(request, saga.context)
     assert response["statusCode"] == 202, response
     order_id = json.loads(response["body"])["orderId"]

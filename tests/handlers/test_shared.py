@@ -122,13 +122,8 @@ def test_contracts_are_valid_draft_04_and_agree_with_the_field_validator(path: s
 
 def test_valid_bodies_pass_both_validators() -> None:
     examples = {
-        "api/place_order.json": {
-            "customerId": "c-1",
-            "email": "a@b.co",
-            "items": [{"sku": "SKU-1", "quantity": 1}],
-            "paymentToken": "tok_visa",
-        },
-        "api/add_cart_item.json": {"customerId": "c-1", "email": "a@b.co", "sku": "SKU-1", "quantity": 2},
+        "api/place_order.json": {"items": [{"sku": "SKU-1", "quantity": 1}], "paymentToken": "tok_visa"},
+        "api/add_cart_item.json": {"sku": "SKU-1", "quantity": 2},
     }
     for path, body in examples.items():
         schema = load_contract(path)

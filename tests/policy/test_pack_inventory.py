@@ -60,6 +60,12 @@ INVENTORY = [
         "mandatory",
         "KMS keys let CloudWatch and EventBridge encrypt in AWS's documented form (no source conditions).",
     ),
+    (
+        "api-routes-authorized",
+        "stack",
+        "mandatory",
+        "Every REST API route but GET /products requires an authorizer (a signed-in customer).",
+    ),
     ("consumer-queues-have-dlq", "stack", "mandatory", "Every consumed SQS queue redrives to a dead-letter queue."),
     (
         "async-lambda-on-failure-destination",

@@ -9,9 +9,10 @@ import pulumi_aws as aws
 import pytest
 
 from components import BusRef
+from components.rest_api import RestApi, source_arn_path
 from devtools.program import ProgramRun, run_callable
 from services.api_routes import PARAMETERS, PROXY_ROUTES, Answer, Route, whole_string_regex
-from services.orders_api import OrdersApi, source_arn_path
+from services.public_api import public_api_args
 from settings import ApiSettings
 from tests.unit.graph import PERMISSION
 
@@ -71,17 +72,17 @@ def test_a_route_with_another_parameter_name_may_invoke_the_function_through_its
     def program() -> None:
         role = aws.iam.Role("role", assume_role_policy="{}")
         function = aws.lambda_.Function("fn", role=role.arn, runtime="python3.13", handler="app.handler")
-        OrdersApi(
+        settings = ApiSettings(
+            throttle_rate_limit=1, throttle_burst_limit=1, clients=(), client_rate_limit=1, client_burst_limit=1
+        )
+        RestApi(
             "orders-api",
-            function,
-            BUS,
-            ApiSettings(throttle_rate_limit=1, throttle_burst_limit=1),
+            public_api_args(function, BUS, "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/p", settings, routes),
             opts=pulumi.ResourceOptions(),
-            proxy_routes=routes,
         )
 
     run = run_callable(program, stack="test")
     sources = {p.inputs["sourceArn"].split("/v1/", 1)[1] for p in run.of_type(PERMISSION)}
 
-    assert sources == {"GET/products", "POST/orders", "GET/orders/*", "GET/customers/*/orders"}
+    assert sources == {"GET/products", "POST/orders", "GET/orders", "GET/orders/*", "GET/customers/*/orders"}
     assert not any(re.search(r"[{}]", source) for source in sources)

@@ -15,6 +15,8 @@ from devtools.cost_model import (
     Usage,
     dynamodb_units,
     fixed_monthly,
+    global_indexes,
+    index_write_units,
     kms_encrypted_buckets,
     load_prices,
     per_million_orders,
@@ -220,3 +222,15 @@ def test_the_tables_show_a_line_only_one_stack_has_and_each_stacks_own_retention
     assert "0.2 (90 days kept)" in text
     assert "requests inspected" in text
     assert "1 = $5.00" in text
+
+
+def test_writes_to_a_table_with_global_indexes_also_pay_for_each_index(runs: dict[str, ProgramRun]) -> None:
+    indexes_of = global_indexes(runs["dev"])
+    assert indexes_of == {"eventshop-dev-orders": 1}, "only the orders table has an index (byCustomer)"
+    orders, other = "eventshop-dev-orders", "eventshop-dev-payments"
+
+    assert index_write_units(call("UpdateItem", {"TableName": orders, "Key": {}}), indexes_of) == 1
+    assert index_write_units(call("PutItem", {"TableName": other, "Item": {}}), indexes_of) == 0
+    transaction = {"TransactItems": [{"Put": {"TableName": orders}}, {"Put": {"TableName": other}}]}
+    assert index_write_units(call("TransactWriteItems", transaction), indexes_of) == 2
+    assert index_write_units(call("GetItem", {"TableName": orders}), indexes_of) == 0

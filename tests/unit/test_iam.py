@@ -58,6 +58,7 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | table("catalog", "dynamodb:Scan", "dynamodb:BatchGetItem")
         | table("inventory", "dynamodb:BatchGetItem")
         | table("orders", "dynamodb:PutItem", "dynamodb:GetItem")
+        | {("dynamodb:Query", arn("dynamodb", f"table/{p}-orders/index/byCustomer"))}
         | table("orders-api-idempotency", *IDEMPOTENCY)
         | table("payment-intents", "dynamodb:PutItem"),
         "orders-outbox": logs("orders-outbox")

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from devtools.program import ProgramRun
-from services.orders_api import load_contract
+from services.api_routes import load_contract
 from tests.unit.graph import FUNCTION, PERMISSION, TOPIC, TOPIC_POLICY, Graph
 
 
@@ -44,13 +44,13 @@ def test_only_the_stacks_own_alarms_may_publish_to_ops(run: ProgramRun) -> None:
     }
 
 
-def test_api_function_may_be_invoked_only_through_its_three_routes(run: ProgramRun) -> None:
+def test_api_function_may_be_invoked_only_through_its_four_routes(run: ProgramRun) -> None:
     api_id = run.named("orders-api-rest-api").id
     sources = sorted(
         p.inputs["sourceArn"] for p in run.of_type(PERMISSION) if p.inputs["principal"] == "apigateway.amazonaws.com"
     )
     base = f"arn:aws:execute-api:eu-west-1:123456789012:{api_id}/v1"
-    assert sources == [f"{base}/GET/orders/*", f"{base}/GET/products", f"{base}/POST/orders"]
+    assert sources == [f"{base}/GET/orders", f"{base}/GET/orders/*", f"{base}/GET/products", f"{base}/POST/orders"]
 
 
 def test_request_bodies_are_validated_against_the_shared_contracts(run: ProgramRun) -> None:
