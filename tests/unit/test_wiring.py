@@ -120,8 +120,9 @@ def test_every_dead_letter_queue_has_an_alarm_on_the_ops_topic(run: ProgramRun) 
     alarm_topic = graph.by_physical_name("aws:sns/topic:Topic", f"eventshop-{run.stack}-alarms")
     dlq_arns = graph.dead_letter_queue_arns()
     # billing, warehouse, order-status, email, customer-notification deliveries, invoice forwarding,
-    # fulfillment, fulfillment reservations, reminders, scheduled reminders, email reminders, the orders outbox
-    assert len(dlq_arns) == 12
+    # fulfillment, fulfillment reservations, reminders, scheduled reminders, email reminders, the orders outbox,
+    # the live status notifier
+    assert len(dlq_arns) == 13
     for arn in dlq_arns:
         queue = graph.queue_by_arn(arn)
         alarms = [
@@ -165,11 +166,14 @@ def test_every_function_logs_to_its_own_group_with_the_stack_retention(run: Prog
 
 def test_every_function_runs_arm64_python_with_powertools_and_tracing(run: ProgramRun, settings: Settings) -> None:
     functions = run.of_type(FUNCTION)
-    assert len(functions) == 9  # + the orders outbox relay and the fulfillment reservations consumer
+    assert len(functions) == 12  # + the orders outbox relay, the fulfillment reservations consumer, 3 Live functions
+    # The WebSocket authorizer alone adds the JOSE layer it verifies tokens with (services/live.py).
+    jose = run.named("jose-layer").outputs["arn"]
     for function in functions:
         assert function.inputs["architectures"] == ["arm64"]
         assert function.inputs["runtime"] == "python3.13"
-        assert function.inputs["layers"] == [settings.powertools_layer_arn]
+        extra = [jose] if function.name == "live-authorizer-fn" else []
+        assert function.inputs["layers"] == [settings.powertools_layer_arn, *extra]
         assert function.inputs["tracingConfig"] == {"mode": "Active"}
         assert function.inputs["environment"]["variables"]["POWERTOOLS_LOG_LEVEL"] == settings.log_level
         assert function.inputs["handler"].startswith("handlers.")
@@ -188,6 +192,7 @@ def test_every_resource_is_tagged_through_its_service_provider(run: ProgramRun) 
         "email",
         "fulfillment",
         "reminders",
+        "live",
     )
     assert set(providers) == {f"{s}-aws" for s in services}
     for name, tags in providers.items():
@@ -208,7 +213,11 @@ def test_the_orders_outbox_relays_the_orders_stream_in_order_until_published(
     run: ProgramRun, settings: Settings
 ) -> None:
     graph = Graph(run)
-    [mapping] = [m for m in run.of_type(MAPPING) if ":dynamodb:" in m.inputs["eventSourceArn"]]
+    [mapping] = [
+        m
+        for m in run.of_type(MAPPING)
+        if ":dynamodb:" in m.inputs["eventSourceArn"] and str(m.inputs["functionName"]).endswith("-orders-outbox")
+    ]
     orders = run.named("orders-table")
     assert orders.inputs["streamEnabled"] is True and orders.inputs["streamViewType"] == "NEW_IMAGE"
     assert mapping.inputs["eventSourceArn"] == orders.outputs["streamArn"]
@@ -223,8 +232,12 @@ def test_the_orders_outbox_relays_the_orders_stream_in_order_until_published(
     assert mapping.inputs["filterCriteria"] == {"filters": [{"pattern": '{"eventName": ["INSERT"]}'}]}
     dlq = graph.queue_by_arn(mapping.inputs["destinationConfig"]["onFailure"]["destinationArn"])
     assert dlq.outputs["name"] == f"eventshop-{run.stack}-orders-outbox-dlq"
-    [age_alarm] = [a for a in run.of_type(ALARM) if a.inputs["metricName"] == "IteratorAge"]
-    assert age_alarm.inputs["dimensions"] == {"FunctionName": f"eventshop-{run.stack}-orders-outbox"}
+    [age_alarm] = [
+        a
+        for a in run.of_type(ALARM)
+        if a.inputs["metricName"] == "IteratorAge"
+        and a.inputs["dimensions"] == {"FunctionName": f"eventshop-{run.stack}-orders-outbox"}
+    ]
     assert age_alarm.inputs["threshold"] == settings.outbox.alarm_after_seconds * 1000
     alarm_topic = graph.by_physical_name("aws:sns/topic:Topic", f"eventshop-{run.stack}-alarms")
     assert age_alarm.inputs["alarmActions"] == [alarm_topic.arn]
