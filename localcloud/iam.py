@@ -166,7 +166,14 @@ class CallRecorder:
         return f"arn:aws:events:{self.region}:{self.account}:event-bus/{name}"
 
 
+def _recorded_at_the_edge(_recorder: CallRecorder, _operation: str, _params: Mapping[str, Any]) -> list[Authorisation]:
+    """``@connections`` calls name their API only in the endpoint's host, which this hook cannot see: the local
+    management API records them (``localcloud.connections_api``), as ``execute-api:ManageConnections``."""
+    return []
+
+
 _RESOLVERS: dict[str, Callable[[CallRecorder, str, Mapping[str, Any]], list[Authorisation]]] = {
+    "execute-api": _recorded_at_the_edge,
     "dynamodb": CallRecorder._dynamodb,
     "events": CallRecorder._events,
     "sns": CallRecorder._sns,
