@@ -17,12 +17,20 @@ import boto3
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from moto import mock_aws
 from moto.utilities.utils import load_resource
 
 from handlers.live.tokens import InvalidTokenError, TokenVerifier, fetch_jwks
 from localcloud import jwks
 from tests.handlers.conftest import ACCOUNT, REGION, FakeLambdaContext, load_handler
 
+AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
 METHOD_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:abc123/live/$connect"
 PASSWORD = "Correct-Horse-Battery-9"
 
@@ -87,13 +95,18 @@ def _signed(pool: Pool, **changes: Any) -> str:
     return jwt.encode({"alg": "RS256", "kid": "dummy"}, claims, _moto_key())
 
 
-@pytest.fixture
-def pools(aws: None) -> Iterator[tuple[Pool, Pool]]:
-    jwks.install()
-    try:
-        yield _pool("customers"), _pool("elsewhere")
-    finally:
-        jwks.uninstall()
+@pytest.fixture(scope="module")
+def pools() -> Iterator[tuple[Pool, Pool]]:
+    """Two pools, made once for the module (each costs seconds in moto); tokens are only read from them."""
+    with pytest.MonkeyPatch.context() as environment:
+        for name, value in AWS_ENVIRONMENT.items():
+            environment.setenv(name, value)
+        with mock_aws():
+            jwks.install()
+            try:
+                yield _pool("customers"), _pool("elsewhere")
+            finally:
+                jwks.uninstall()
 
 
 @pytest.fixture
