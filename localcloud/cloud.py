@@ -40,7 +40,17 @@ from devtools.program import (
     project_name,
     run_program,
 )
-from localcloud import botocore_cache, faults, iam, moto_patches, queue_clock, stepfunctions, stepfunctions_patches
+from localcloud import (
+    botocore_cache,
+    connections_api,
+    faults,
+    iam,
+    jwks,
+    moto_patches,
+    queue_clock,
+    stepfunctions,
+    stepfunctions_patches,
+)
 from localcloud.alarms import AlarmEvaluator
 from localcloud.api import LocalApi
 from localcloud.clock import Clock
@@ -51,6 +61,7 @@ from localcloud.pollers import POLL_WAIT_SECONDS, PollerGate, QueuePoller
 from localcloud.provision import Clients, MotoMocks
 from localcloud.streams import StreamPoller
 from localcloud.trace import Trace, order_id_of
+from localcloud.websocket import LocalWebSocketServer
 
 #: Lambda's async retry back-off: the first retry after a minute, the second after two.
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
@@ -107,6 +118,9 @@ class LocalCloud:
         self.deployment: Deployment
         self.api: LocalApi
         self.identity: LocalIdentity
+        #: The URLs clients use: "api" (the HTTP server), "websocket" (``serve_websocket``), "storefront".
+        self.endpoints: dict[str, str] = {}
+        self.websocket: LocalWebSocketServer | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -128,6 +142,9 @@ class LocalCloud:
         # records each execution's status (`execution FAILED`), so keep the console readable.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         iam.install(self.recorder)
+        # Handlers reach the WebSocket API's connections and the user pool's keys as they would in AWS.
+        connections_api.install(self.recorder.record, self.region, self.account)
+        jwks.install()
         faults.install(self.faults)
         queue_clock.install(self.clock, self._wake_pollers)
         # Invocations leave their functions' variables in os.environ (removing them while other threads read
@@ -178,6 +195,13 @@ class LocalCloud:
             self._spawn(self._async_worker, f"async-invoker-{index}")
         self.boot_seconds = time.perf_counter() - started
 
+    def serve_websocket(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve the program's WebSocket API (``localcloud/websocket.py``); returns and records its URL."""
+        if self.websocket is None:
+            self.websocket = LocalWebSocketServer(self)
+            self.endpoints["websocket"] = self.websocket.start(host, port)
+        return self.endpoints["websocket"]
+
     def _on_the_clock(self, function: LocalFunction) -> None:
         """A handler module with a ``now()`` (the time it schedules from) reads the local clock instead, so
         what it schedules falls due when the clock, not the wall, passes it."""
@@ -193,6 +217,10 @@ class LocalCloud:
         if not self._running:
             return
         self._running = False
+        if self.websocket is not None:
+            self.websocket.stop()
+            self.websocket = None
+            self.endpoints.pop("websocket", None)
         self.gate.open()
         for poller in self.pollers:
             poller.gate.open()
@@ -205,6 +233,7 @@ class LocalCloud:
 
     def _stop_mock(self) -> None:
         moto_patches.set_target_hook(None)
+        jwks.uninstall()
         faults.install(None)
         queue_clock.uninstall(self.clock)
         stepfunctions.use_clock(None)

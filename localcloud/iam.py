@@ -153,7 +153,10 @@ class CallRecorder:
                 for kind, spec in item.items():
                     found.append((f"dynamodb:{actions[kind]}", self._table_arn(str(spec["TableName"])), {}))
             return found
-        return [(f"dynamodb:{operation}", self._table_arn(str(params.get("TableName", "*"))), {})]
+        table = self._table_arn(str(params.get("TableName", "*")))
+        # A Query or Scan of an index is authorised on the index's ARN.
+        resource = f"{table}/index/{params['IndexName']}" if params.get("IndexName") else table
+        return [(f"dynamodb:{operation}", resource, {})]
 
     def _table_arn(self, name: str) -> str:
         if name.startswith("arn:"):

@@ -27,6 +27,7 @@ import pulumi
 from botocore.config import Config
 
 from devtools.program import ACCOUNT_ID, RecordedResource, RecordingMocks
+from localcloud.provision_apigatewayv2 import APIGATEWAYV2_PROVISIONERS
 from localcloud.provision_cognito import COGNITO_PROVISIONERS
 from localcloud.provision_s3 import S3_PROVISIONERS
 
@@ -440,6 +441,21 @@ def function(ctx: Context, resource: Declared) -> Provisioned:
     }
 
 
+def layer_version(ctx: Context, resource: Declared) -> Provisioned:
+    """Published with a stub archive, like functions: the local cloud runs handlers with this interpreter's
+    packages (requirements-dev.txt pins the layer's versions), never the layer's arm64 wheels."""
+    inputs = resource.inputs
+    published = ctx.client("lambda").publish_layer_version(
+        LayerName=str(inputs["layerName"]),
+        Description=str(inputs.get("description") or ""),
+        Content={"ZipFile": _stub_zip()},
+        CompatibleRuntimes=list(inputs.get("compatibleRuntimes") or []),
+        CompatibleArchitectures=list(inputs.get("compatibleArchitectures") or []),
+    )
+    arn = str(published["LayerVersionArn"])
+    return arn, {"arn": arn, "layerArn": str(published["LayerArn"]), "version": str(published["Version"])}
+
+
 def permission(ctx: Context, resource: Declared) -> Provisioned:
     name = resource.name
     inputs = resource.inputs
@@ -843,6 +859,7 @@ PROVISIONERS: dict[str, Provisioner] = {
     "aws:sns/topicSubscription:TopicSubscription": topic_subscription,
     "aws:lambda/function:Function": function,
     "aws:lambda/permission:Permission": permission,
+    "aws:lambda/layerVersion:LayerVersion": layer_version,
     "aws:lambda/eventSourceMapping:EventSourceMapping": event_source_mapping,
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": invoke_config,
     "aws:apigateway/restApi:RestApi": rest_api,
@@ -870,6 +887,7 @@ PROVISIONERS: dict[str, Provisioner] = {
     "aws:scheduler/scheduleGroup:ScheduleGroup": schedule_group,
     **S3_PROVISIONERS,
     **COGNITO_PROVISIONERS,
+    **APIGATEWAYV2_PROVISIONERS,
 }
 
 

@@ -14,8 +14,8 @@ removes it, the notifier's push to it answers 410 and the notifier deletes it th
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -37,9 +37,9 @@ def connections_table() -> Any:
     return table(CONNECTIONS_TABLE)
 
 
-def now() -> float:
+def now() -> dt.datetime:
     """The time rows are stamped with (the local cloud replaces it with its clock)."""
-    return time.time()
+    return dt.datetime.now(dt.UTC)
 
 
 def connect(event: APIGatewayWebSocketEvent) -> Response:
@@ -49,7 +49,7 @@ def connect(event: APIGatewayWebSocketEvent) -> Response:
         # Only reachable if the route were deployed without its authorizer: refuse rather than store an orphan.
         logger.error("Connection without an authorized customer refused")
         return {"statusCode": 401, "body": "Unauthorized"}
-    connected = int(now())
+    connected = int(now().timestamp())
     connections_table().put_item(
         Item={
             "connectionId": event.request_context.connection_id,

@@ -22,9 +22,9 @@ A connection API Gateway no longer has (``GoneException``, 410) or whose row out
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
-import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -63,9 +63,9 @@ def management_api() -> Any:
     return client_at("apigatewaymanagementapi", MANAGEMENT_ENDPOINT)
 
 
-def now() -> float:
+def now() -> dt.datetime:
     """The time expired rows are judged by (the local cloud replaces it with its clock)."""
-    return time.time()
+    return dt.datetime.now(dt.UTC)
 
 
 def status_change(order: Mapping[str, Any]) -> dict[str, str] | None:
@@ -103,7 +103,7 @@ def _push(*, change: dict[str, str]) -> dict[str, int]:
     delivered = gone = 0
     for connection in open_connections(change["customerId"]):
         connection_id = str(connection["connectionId"])
-        if float(connection.get("expiresAt") or 0) < now():
+        if float(connection.get("expiresAt") or 0) < now().timestamp():
             forget(connection_id)
             gone += 1
             continue

@@ -5,6 +5,7 @@ connection it does not hold, as API Gateway does."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -147,7 +148,7 @@ def connect(routes: ModuleType, api: FakeApi, connection_id: str, customer_id: s
 def test_connect_records_the_authorized_customer_and_disconnect_forgets_it(
     routes: ModuleType, connections_table: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(routes, "now", lambda: 1_800_000_000.5)
+    monkeypatch.setattr(routes, "now", lambda: dt.datetime.fromtimestamp(1_800_000_000.5, dt.UTC))
     event = route_event("$connect", "conn-1", ADA)
     event["queryStringParameters"] = {"token": "never-stored"}
     assert routes.handler(event, FakeLambdaContext()) == {"statusCode": 200}
