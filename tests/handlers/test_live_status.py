@@ -9,16 +9,21 @@ import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import boto3
+import jsonschema
 import pytest
 
 from localcloud import connections_api
 from localcloud.iam import CallRecorder
 from tests.handlers.conftest import ACCOUNT, REGION, FakeLambdaContext, Shop, StreamRelay, load_handler
 
+MESSAGE_SCHEMA = json.loads(
+    (Path(__file__).parents[2] / "handlers" / "live" / "contracts" / "order_status.json").read_text()
+)
 API_ID = "abc123"
 ENDPOINT = f"https://{API_ID}.execute-api.{REGION}.amazonaws.com/live"
 CONNECTIONS = "eventshop-test-connections"
@@ -36,7 +41,10 @@ class FakeApi:
         assert stage == "live"
         if connection_id not in self.open:
             raise connections_api.ConnectionGoneError(connection_id)
-        self.sent.setdefault(connection_id, []).append(json.loads(data))
+        message = json.loads(data)
+        # The shape docs/asyncapi.yaml publishes for clients.
+        jsonschema.validate(message, MESSAGE_SCHEMA, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+        self.sent.setdefault(connection_id, []).append(message)
 
     def describe(self, stage: str, connection_id: str) -> Mapping[str, Any]:
         assert stage == "live"
