@@ -12,13 +12,25 @@ TEST_LAYERS := unit contracts policy ci handlers localcloud e2e
 UNLAYERED := $(filter-out $(TEST_LAYERS) __pycache__,$(patsubst tests/%/,%,$(wildcard tests/*/)))
 PYTEST := $(BIN)/python -m pytest -n 2 -q
 
-.PHONY: install node-tools demo serve test unit lint diagram openapi bench bench-scale bench-test cost cost-check cost-baseline clean lock stateful-urns graph
+.PHONY: install layers node-tools demo serve test unit lint diagram openapi bench bench-scale bench-test cost cost-check cost-baseline clean lock stateful-urns graph
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
+
+# The token authorizer's layer (joserfc + cryptography for python3.13 on arm64): wheels only, hashes required.
+LAYER_JOSE := build/layers/.jose-$(shell cksum < layers/jose/requirements.txt | cut -d' ' -f1)
+
+$(LAYER_JOSE): layers/jose/requirements.txt $(INSTALLED)
+	rm -rf build/layers/jose build/layers/.jose-* && mkdir -p build/layers/jose
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+		--platform manylinux2014_aarch64 --python-version 3.13 --implementation cp --only-binary=:all: \
+		--target build/layers/jose/python -r layers/jose/requirements.txt
+	touch $@
+
+layers: $(LAYER_JOSE)  ## build the Lambda layers the program deploys (build/layers/)
 
 ASYNCAPI_TOOLS := tools/asyncapi/node_modules/.installed-$(shell cksum < tools/asyncapi/package-lock.json | cut -d' ' -f1)
 
@@ -31,7 +43,7 @@ node-tools:
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(ASYNCAPI_TOOLS); \
 	else echo "npm not found: the official AsyncAPI parser is not installed (.ci/run installs node and npm)"; fi
 
-install: $(INSTALLED) node-tools
+install: $(INSTALLED) node-tools layers
 
 lock: $(INSTALLED)  ## refresh requirements.lock and policy/requirements.lock (hashes of every file of every pin)
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
@@ -39,20 +51,20 @@ lock: $(INSTALLED)  ## refresh requirements.lock and policy/requirements.lock (h
 	cd policy && ../$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 		--no-emit-find-links --output-file requirements.lock requirements.txt
 
-demo: $(INSTALLED)  ## place a mix of orders on the local cloud and wait until every one settles
+demo: $(INSTALLED) $(LAYER_JOSE)  ## place a mix of orders on the local cloud and wait until every one settles
 	$(BIN)/python -m localcloud demo --stack dev --orders $(ORDERS)
 
-serve: $(INSTALLED)  ## serve the dev stack's API on http://127.0.0.1:8080
+serve: $(INSTALLED) $(LAYER_JOSE)  ## serve the dev stack's API on http://127.0.0.1:8080
 	$(BIN)/python -m localcloud serve --stack dev --port 8080
 
-test: $(INSTALLED)  ## every test, layer by layer (mocks, contracts, policies, handlers on moto, the local cloud)
+test: $(INSTALLED) $(LAYER_JOSE)  ## every test, layer by layer (mocks, contracts, policies, handlers on moto, the local cloud)
 	@test -z "$(UNLAYERED)" || { echo "tests/$(UNLAYERED): not in TEST_LAYERS, so make test would skip it"; exit 1; }
 	@for layer in $(TEST_LAYERS); do \
 		echo "== tests/$$layer"; \
 		$(PYTEST) tests/$$layer || { echo "== tests/$$layer failed: later layers not run"; exit 1; }; \
 	done
 
-unit: $(INSTALLED)
+unit: $(INSTALLED) $(LAYER_JOSE)
 	$(BIN)/python -m pytest -q tests/unit
 
 lint: $(INSTALLED)
@@ -81,7 +93,7 @@ bench: $(INSTALLED)  ## print stack, handler and local-cloud figures (BENCH_ORDE
 bench-scale: $(INSTALLED)  ## the local cloud at 100, 500 and 2,000 orders: CPU per order should stay flat
 	$(BIN)/python -m localcloud bench --scale $(SCALE)
 
-bench-test: $(INSTALLED)  ## `make test`'s wall time
+bench-test: $(INSTALLED) $(LAYER_JOSE)  ## `make test`'s wall time
 	@started=$$(date +%s%N); $(MAKE) --no-print-directory test; status=$$?; \
 		echo "make test: $$(( ($$(date +%s%N) - started) / 1000000 )) ms wall, exit status $$status"; exit $$status
 

@@ -13,6 +13,7 @@ from services.contracts import Contracts
 from services.email import Email
 from services.fulfillment import Fulfillment
 from services.identity import Identity
+from services.live import Live
 from services.ops import Ops
 from services.orders import Orders
 from services.reminders import Reminders
@@ -48,6 +49,7 @@ billing = Billing("billing", context, orders.payment_intents, opts=provided("bil
 reminders = Reminders("reminders", context, opts=provided("reminders"))
 email = Email("email", context, billing, reminders, opts=provided("email"))
 fulfillment = Fulfillment("fulfillment", context, warehouse, opts=provided("fulfillment"))
+live = Live("live", context, identity, orders.orders, opts=provided("live"))
 context.concurrency.check()
 
 pulumi.export("api_url", orders.api.url)
@@ -61,3 +63,4 @@ pulumi.export("user_pool_client_id", identity.client_id)
 # but it is kept out of plain stack output all the same.
 for client, key in orders.api.api_keys.items():
     pulumi.export(f"{client}_api_key", pulumi.Output.secret(key.value))
+pulumi.export("websocket_url", live.url)

@@ -281,6 +281,7 @@ def per_run(record: RunRecord, program: ProgramRun) -> list[Usage]:
     web_acl = [Usage("WAF", "requests inspected", record.api_requests, "wafv2.requests_per_million")]
     return [
         Usage("API Gateway", "REST requests", record.api_requests, "apigateway.rest_requests_per_million"),
+        *_websocket(record),
         *(web_acl if program.of_type("aws:wafv2/webAclAssociation:WebAclAssociation") else []),
         *_eventbridge(record),
         *_messaging(record, program),
@@ -288,6 +289,16 @@ def per_run(record: RunRecord, program: ProgramRun) -> list[Usage]:
         *workflow_lines,
         *_data(record.meter, program),
         *_logs(record, state_log_bytes),
+    ]
+
+
+def _websocket(record: RunRecord) -> list[Usage]:
+    """Status pushes: each PostToConnection is one message sent, billed per 32 KB. (A run with no connected
+    customer pushes nothing; connection minutes follow customers' sessions, not orders.)"""
+    posts = record.meter.billed_calls("execute-api", "PostToConnection")
+    chunks = sum(math.ceil(max(1, len(bytes(call.params.get("Data", b"")))) / (32 * 1024)) for call in posts)
+    return [
+        Usage("API Gateway", "WebSocket messages (32 KB chunks)", chunks, "apigateway.websocket_messages_per_million")
     ]
 
 

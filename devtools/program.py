@@ -141,6 +141,11 @@ def _short_hash(text: str, length: int = 7) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
+def _api_scheme(inputs: dict[str, Any]) -> str:
+    """An API Gateway v2 API's endpoint scheme: WebSocket APIs answer on wss, HTTP APIs on https."""
+    return "wss" if inputs.get("protocolType") == "WEBSOCKET" else "https"
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Answers every resource with provider-shaped ids and ARNs and records it."""
 
@@ -238,6 +243,30 @@ class RecordingMocks(pulumi.runtime.Mocks):
                     "arn": f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/{stage}",
                     "invokeUrl": f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}",
                     "executionArn": f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}",
+                },
+            ),
+            "aws:apigatewayv2/api:Api": (
+                suffix,
+                {
+                    "arn": f"arn:aws:apigateway:{region}::/apis/{suffix}",
+                    "apiEndpoint": f"{_api_scheme(inputs)}://{suffix}.execute-api.{region}.amazonaws.com",
+                    "executionArn": f"arn:aws:execute-api:{region}:{account}:{suffix}",
+                },
+            ),
+            "aws:apigatewayv2/stage:Stage": (
+                name,
+                {
+                    "arn": f"arn:aws:apigateway:{region}::/apis/{inputs.get('apiId')}/stages/{name}",
+                    "invokeUrl": f"wss://{inputs.get('apiId')}.execute-api.{region}.amazonaws.com/{name}",
+                    "executionArn": f"arn:aws:execute-api:{region}:{account}:{inputs.get('apiId')}/{name}",
+                },
+            ),
+            "aws:lambda/layerVersion:LayerVersion": (
+                f"arn:aws:lambda:{region}:{account}:layer:{inputs.get('layerName')}:1",
+                {
+                    "arn": f"arn:aws:lambda:{region}:{account}:layer:{inputs.get('layerName')}:1",
+                    "layerArn": f"arn:aws:lambda:{region}:{account}:layer:{inputs.get('layerName')}",
+                    "version": "1",
                 },
             ),
         }

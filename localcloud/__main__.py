@@ -1,7 +1,8 @@
 """The local cloud's command line.
 
 python -m localcloud demo  --stack dev --orders 20    a mix of orders, a summary, exit 1 if anything is off
-python -m localcloud serve --stack dev --port 8080    the API on http://127.0.0.1:8080 with a live trace
+python -m localcloud serve --stack dev --port 8080    the API on http://127.0.0.1:8080 with a live trace, and the
+                                                      WebSocket API on ws://127.0.0.1:8081 (--websocket-port)
 python -m localcloud bench --orders 500               the local cloud's figures for ``make bench``
 python -m localcloud bench --scale 100,500,2000       the same, one fresh cloud per size (CPU per order stays flat)
 
@@ -29,7 +30,9 @@ from localcloud.shop import CLIENT
 from localcloud.trace import Trace
 
 
-def serve(stack: str, port: int, console: Console, faults: dict[str, Any] | None = None) -> int:
+def serve(
+    stack: str, port: int, console: Console, faults: dict[str, Any] | None = None, websocket_port: int = 8081
+) -> int:
     console.print(f"[bold]eventshop local cloud[/bold]: deploying stack [cyan]{stack}[/cyan] into moto ...")
     with LocalCloud.boot(stack, trace=Trace(console)) as cloud:
         if faults is not None:
@@ -37,6 +40,8 @@ def serve(stack: str, port: int, console: Console, faults: dict[str, Any] | None
         server = make_server(cloud, port=port)
         host, bound = server.server_address[:2]
         console.print(f"[bold green]serving[/bold green] http://{host!s}:{bound}  (Ctrl-C to stop)")
+        websocket = cloud.serve_websocket(port=websocket_port)
+        console.print(f"[bold green]live order status[/bold green] {websocket}?token=<ID token>")
         console.print(
             "  GET /products   POST /orders   GET /orders   GET /orders/{orderId}   POST /carts/{cartId}/items\n"
             f"  every route needs x-api-key: {cloud.api.client_keys.get(CLIENT, '(none)')}  (the {CLIENT}'s key)\n"
@@ -68,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="serve the API on 127.0.0.1 with a live trace")
     serve_parser.add_argument("--stack", default="dev")
     serve_parser.add_argument("--port", type=int, default=8080)
+    serve_parser.add_argument("--websocket-port", type=int, default=8081, help="the WebSocket API's port")
     bench_parser = commands.add_parser("bench", help="orders end to end: orders/s, time to settle, peak memory")
     bench_parser.add_argument("--stack", default="dev")
     bench_parser.add_argument("--orders", type=int, default=500)
@@ -83,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             return demo(args.stack, args.orders, console, args.timeout, faults)
         if args.command == "serve":
-            return serve(args.stack, args.port, console, faults)
+            return serve(args.stack, args.port, console, faults, args.websocket_port)
         if args.scale:
             return scale(args.stack, args.scale, console, max(args.timeout, 1200.0), faults)
         return bench(args.stack, args.orders, console, args.timeout, faults)

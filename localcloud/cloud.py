@@ -54,6 +54,7 @@ from localcloud.runtime import Runtime
 from localcloud.streams import StreamPoller
 from localcloud.targets import TargetDelivery
 from localcloud.trace import Trace
+from localcloud.websocket import LocalWebSocketServer
 
 #: The module-level function a handler reads the current time from when it schedules work (reminders).
 CLOCK_HOOK = "now"
@@ -98,6 +99,9 @@ class LocalCloud:
         self.api: LocalApi
         self.identity: LocalIdentity
         self.idle_check: IdleCheck
+        #: The URLs clients use: "api" (the HTTP server), "websocket" (``serve_websocket``), "storefront".
+        self.endpoints: dict[str, str] = {}
+        self.websocket: LocalWebSocketServer | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -160,6 +164,13 @@ class LocalCloud:
             self._spawn(self.invoker.run_worker, f"async-invoker-{index}")
         self.idle_check = IdleCheck(self.runtime, self.invoker, self.pollers, self.stream_pollers)
 
+    def serve_websocket(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve the program's WebSocket API (``localcloud/websocket.py``); returns and records its URL."""
+        if self.websocket is None:
+            self.websocket = LocalWebSocketServer(self)
+            self.endpoints["websocket"] = self.websocket.start(host, port)
+        return self.endpoints["websocket"]
+
     def _on_the_clock(self, function: LocalFunction) -> None:
         """A handler module with a ``now()`` (the time it schedules from) reads the local clock instead, so
         what it schedules falls due when the clock, not the wall, passes it."""
@@ -175,6 +186,10 @@ class LocalCloud:
         if not self.runtime.running:
             return
         self.runtime.running = False
+        if self.websocket is not None:
+            self.websocket.stop()
+            self.websocket = None
+            self.endpoints.pop("websocket", None)
         self.gate.open()
         for poller in self.pollers:
             poller.gate.open()

@@ -153,7 +153,10 @@ class CallRecorder:
                 for kind, spec in item.items():
                     found.append((f"dynamodb:{actions[kind]}", self._table_arn(str(spec["TableName"])), {}))
             return found
-        return [(f"dynamodb:{operation}", self._table_arn(str(params.get("TableName", "*"))), {})]
+        table = self._table_arn(str(params.get("TableName", "*")))
+        # A Query or Scan of an index is authorised on the index's ARN.
+        resource = f"{table}/index/{params['IndexName']}" if params.get("IndexName") else table
+        return [(f"dynamodb:{operation}", resource, {})]
 
     def _table_arn(self, name: str) -> str:
         if name.startswith("arn:"):
@@ -166,7 +169,14 @@ class CallRecorder:
         return f"arn:aws:events:{self.region}:{self.account}:event-bus/{name}"
 
 
+def _recorded_at_the_edge(_recorder: CallRecorder, _operation: str, _params: Mapping[str, Any]) -> list[Authorisation]:
+    """``@connections`` calls name their API only in the endpoint's host, which this hook cannot see: the local
+    management API records them (``localcloud.connections_api``), as ``execute-api:ManageConnections``."""
+    return []
+
+
 _RESOLVERS: dict[str, Callable[[CallRecorder, str, Mapping[str, Any]], list[Authorisation]]] = {
+    "execute-api": _recorded_at_the_edge,
     "dynamodb": CallRecorder._dynamodb,
     "events": CallRecorder._events,
     "sns": CallRecorder._sns,

@@ -12,12 +12,14 @@ from collections.abc import Callable
 
 from moto import mock_aws
 
-from devtools.program import ROOT
+from devtools.program import ACCOUNT_ID, ROOT
 from localcloud import (
     authorizer,
     botocore_cache,
+    connections_api,
     faults,
     iam,
+    jwks,
     moto_patches,
     queue_clock,
     stepfunctions,
@@ -57,6 +59,9 @@ class ProcessHooks:
         # records each execution's status (`execution FAILED`), so keep the console readable.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         iam.install(self.recorder)
+        # Handlers reach the WebSocket API's connections and the user pool's keys as they would in AWS.
+        connections_api.install(self.recorder.record, self.region, ACCOUNT_ID)
+        jwks.install()
         faults.install(self.injector)
         queue_clock.install(self.clock, self.wake_pollers)
         # Cognito issues tokens on the cloud's clock, so advancing it expires them as time passing would.
@@ -69,6 +74,7 @@ class ProcessHooks:
 
     def remove(self) -> None:
         moto_patches.set_target_hook(None)
+        jwks.uninstall()
         faults.install(None)
         queue_clock.uninstall(self.clock)
         authorizer.issue_tokens_on(None)

@@ -47,3 +47,13 @@ def _table(name: str, region: str | None) -> Any:
 def table(name: str) -> Any:
     """The DynamoDB resource ``Table`` called ``name`` (the resource API, for its types)."""
     return _table(name, _region())
+
+
+@functools.cache
+def _client_at(service: str, endpoint_url: str, region: str | None) -> Any:
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=region)
+
+
+def client_at(service: str, endpoint_url: str) -> Any:
+    """The container's client of ``service`` at a given endpoint (an API's connection management URL)."""
+    return _client_at(service, endpoint_url, _region())

@@ -49,6 +49,21 @@ def function(ctx: Context, resource: Declared) -> Provisioned:
     }
 
 
+def layer_version(ctx: Context, resource: Declared) -> Provisioned:
+    """Published with a stub archive, like functions: the local cloud runs handlers with this interpreter's
+    packages (requirements-dev.txt pins the layer's versions), never the layer's arm64 wheels."""
+    inputs = resource.inputs
+    published = ctx.client("lambda").publish_layer_version(
+        LayerName=str(inputs["layerName"]),
+        Description=str(inputs.get("description") or ""),
+        Content={"ZipFile": _stub_zip()},
+        CompatibleRuntimes=list(inputs.get("compatibleRuntimes") or []),
+        CompatibleArchitectures=list(inputs.get("compatibleArchitectures") or []),
+    )
+    arn = str(published["LayerVersionArn"])
+    return arn, {"arn": arn, "layerArn": str(published["LayerArn"]), "version": str(published["Version"])}
+
+
 def permission(ctx: Context, resource: Declared) -> Provisioned:
     name = resource.name
     inputs = resource.inputs
@@ -107,6 +122,7 @@ def invoke_config(ctx: Context, resource: Declared) -> Provisioned:
 PROVISIONERS: dict[str, Provisioner] = {
     "aws:lambda/function:Function": function,
     "aws:lambda/permission:Permission": permission,
+    "aws:lambda/layerVersion:LayerVersion": layer_version,
     "aws:lambda/eventSourceMapping:EventSourceMapping": event_source_mapping,
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": invoke_config,
 }

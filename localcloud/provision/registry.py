@@ -13,6 +13,7 @@ from localcloud.provision.base import Provisioner
 SERVICE_MODULES = (
     "apigateway",
     "apigateway_auth",
+    "apigatewayv2",
     "cloudwatch",
     "cognito",
     "dynamodb",

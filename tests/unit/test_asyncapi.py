@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from devtools.asyncapi import DOCUMENT, SCHEMA_FORMAT, SchemaConversionError, draft07, render
+from devtools.asyncapi_live import message_schema
 from devtools.event_catalog import rule_targets
 from devtools.program import ROOT, ProgramRun
 from handlers.shared.event_contracts import contract_name, sample_path
@@ -33,9 +34,10 @@ def test_the_asyncapi_document_is_generated_from_the_dev_stack(runs: dict[str, P
 
 
 def test_one_channel_per_detail_type_with_its_bus_source_and_registry_name(document: dict[str, Any]) -> None:
-    channels = document["channels"]
+    channels = {key: channel for key, channel in document["channels"].items() if "x-eventbridge" in channel}
 
     assert set(channels) == {contract_name(name) for name in EVENT_TYPES}
+    assert all(channel["servers"] == [{"$ref": "#/servers/bus"}] for channel in channels.values())
     placed = channels["OrderPlaced"]
     assert placed["address"] == "OrderPlaced"
     assert placed["x-eventbridge"] == {
@@ -77,7 +79,7 @@ def test_each_detail_type_has_one_send_operation_by_its_producer(document: dict[
     sends = {
         op["x-eventbridge"]["detailType"]: op["x-eventbridge"]
         for op in document["operations"].values()
-        if op["action"] == "send"
+        if op["action"] == "send" and "x-eventbridge" in op
     }
 
     assert set(sends) == set(EVENT_TYPES)
@@ -158,3 +160,28 @@ def test_the_official_parser_rejects_a_payload_schema_that_is_not_draft_07(tmp_p
     assert result.returncode == 1, result.stdout
     assert "properties/detail/properties/total/type" in result.stdout
     assert "INVALID" in result.stderr
+
+
+def test_the_live_order_status_channel_is_the_websocket_apis_with_the_notifiers_schema(
+    document: dict[str, Any], runs: dict[str, ProgramRun]
+) -> None:
+    [api] = [a for a in runs["dev"].of_type("aws:apigatewayv2/api:Api") if a.inputs["protocolType"] == "WEBSOCKET"]
+    server = document["servers"]["live"]
+    assert (server["protocol"], server["host"], server["pathname"]) == (
+        "wss",
+        f"{api.id}.execute-api.eu-west-1.amazonaws.com",
+        "/live",
+    )
+    assert document["components"]["securitySchemes"]["idToken"] == {
+        **document["components"]["securitySchemes"]["idToken"],
+        "type": "httpApiKey",
+        "name": "token",
+        "in": "query",
+    }
+    channel = document["channels"]["orderStatus"]
+    assert channel["servers"] == [{"$ref": "#/servers/live"}]
+    assert channel["bindings"]["ws"]["query"]["required"] == ["token"]
+    schema = {key: value for key, value in message_schema().items() if key != "examples"}
+    assert document["components"]["messages"]["orderStatus"]["payload"] == schema
+    [send] = [op for op in document["operations"].values() if op["channel"] == {"$ref": "#/channels/orderStatus"}]
+    assert send["action"] == "send"

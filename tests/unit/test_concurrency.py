@@ -55,7 +55,7 @@ def test_every_function_has_a_reservation_and_they_fit_the_account(run: ProgramR
 
 def test_the_stacks_reserve_what_the_readme_says() -> None:
     """The arithmetic in README.md's "Concurrency" section, from the stack files."""
-    for stack, expected_unreserved in (("dev", 941), ("prod", 410)):
+    for stack, expected_unreserved in (("dev", 935), ("prod", 350)):
         run = run_program(stack)
         total = sum(count or 0 for count in reserved_by_function(run).values())
         assert 1000 - total == expected_unreserved, stack
@@ -90,6 +90,6 @@ def test_reservations_that_leave_too_little_unreserved_fail_the_program_naming_t
     with pytest.raises(Exception, match=r"stack 'dev'") as error:
         run_program("dev", config=config)
     message = str(error.value)
-    assert "eventshop:concurrency.accountLimit: 150 leaves 91 unreserved after reserving 59" in message
+    assert "eventshop:concurrency.accountLimit: 150 leaves 85 unreserved after reserving 65" in message
     assert f"Lambda needs at least {UNRESERVED_MINIMUM}" in message
     assert "handlers.email.app.handler 5" in message and "handlers.orders.api.handler 40" in message

@@ -116,6 +116,27 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
             for action in ("CreateSchedule", "UpdateSchedule", "GetSchedule", "DeleteSchedule")
         }
         | {("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/{p}-reminders-scheduler-role")},
+        "live-authorizer": logs("live-authorizer") | XRAY,
+        "live-connections": logs("live-connections")
+        | XRAY
+        | table("connections", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+        # Posts to this WebSocket API's connections only (tests/unit/test_live.py checks the ARN in detail).
+        "live-notifier": logs("live-notifier")
+        | XRAY
+        | {
+            (f"dynamodb:{action}", arn("dynamodb", f"table/{p}-orders/stream/*"))
+            for action in ("DescribeStream", "GetRecords", "GetShardIterator")
+        }
+        | queue("live-notifier-dlq", "sqs:SendMessage")
+        | {("dynamodb:Query", arn("dynamodb", f"table/{p}-connections/index/byCustomer"))}
+        | table("connections", "dynamodb:DeleteItem")
+        | table("live-notifier-idempotency", *IDEMPOTENCY)
+        | {
+            (
+                "execute-api:ManageConnections",
+                arn("execute-api", f"{run.named('live-api').id}/live/POST/@connections/*"),
+            )
+        },
         # Resumes the fulfillment workflow waiting for the reservation, and may resume nothing else.
         "fulfillment-reservations": logs("fulfillment-reservations")
         | XRAY

@@ -46,8 +46,11 @@ def test_only_the_stacks_own_alarms_may_publish_to_ops(run: ProgramRun) -> None:
 
 def test_api_function_may_be_invoked_only_through_its_four_routes(run: ProgramRun) -> None:
     api_id = run.named("orders-api-rest-api").id
+    function = run.named("orders-api-fn").outputs["name"]
     sources = sorted(
-        p.inputs["sourceArn"] for p in run.of_type(PERMISSION) if p.inputs["principal"] == "apigateway.amazonaws.com"
+        p.inputs["sourceArn"]
+        for p in run.of_type(PERMISSION)
+        if p.inputs["principal"] == "apigateway.amazonaws.com" and p.inputs["function"] == function
     )
     base = f"arn:aws:execute-api:eu-west-1:123456789012:{api_id}/v1"
     assert sources == [f"{base}/GET/orders", f"{base}/GET/orders/*", f"{base}/GET/products", f"{base}/POST/orders"]

@@ -175,10 +175,13 @@ def test_every_function_runs_arm64_python_with_powertools_and_tracing(run: Progr
     functions = run.of_type(FUNCTION)
     # Every Lambda entry point under handlers/ runs in exactly one function, and every function runs one.
     assert sorted(function.inputs["handler"] for function in functions) == sorted(lambda_entry_points())
+    # The WebSocket authorizer alone adds the JOSE layer it verifies tokens with (services/live.py).
+    jose = run.named("jose-layer").outputs["arn"]
     for function in functions:
         assert function.inputs["architectures"] == ["arm64"]
         assert function.inputs["runtime"] == "python3.13"
-        assert function.inputs["layers"] == [settings.powertools_layer_arn]
+        extra = [jose] if function.name == "live-authorizer-fn" else []
+        assert function.inputs["layers"] == [settings.powertools_layer_arn, *extra]
         assert function.inputs["tracingConfig"] == {"mode": "Active"}
         assert function.inputs["environment"]["variables"]["POWERTOOLS_LOG_LEVEL"] == settings.log_level
         assert function.inputs["handler"].startswith("handlers.")
@@ -208,7 +211,11 @@ def test_the_orders_outbox_relays_the_orders_stream_in_order_until_published(
     run: ProgramRun, settings: Settings
 ) -> None:
     graph = Graph(run)
-    [mapping] = [m for m in run.of_type(MAPPING) if ":dynamodb:" in m.inputs["eventSourceArn"]]
+    [mapping] = [
+        m
+        for m in run.of_type(MAPPING)
+        if ":dynamodb:" in m.inputs["eventSourceArn"] and str(m.inputs["functionName"]).endswith("-orders-outbox")
+    ]
     orders = run.named("orders-table")
     assert orders.inputs["streamEnabled"] is True and orders.inputs["streamViewType"] == "NEW_IMAGE"
     assert mapping.inputs["eventSourceArn"] == orders.outputs["streamArn"]
@@ -223,8 +230,12 @@ def test_the_orders_outbox_relays_the_orders_stream_in_order_until_published(
     assert mapping.inputs["filterCriteria"] == {"filters": [{"pattern": '{"eventName": ["INSERT"]}'}]}
     dlq = graph.queue_by_arn(mapping.inputs["destinationConfig"]["onFailure"]["destinationArn"])
     assert dlq.outputs["name"] == f"{run.prefix}-orders-outbox-dlq"
-    [age_alarm] = [a for a in run.of_type(ALARM) if a.inputs["metricName"] == "IteratorAge"]
-    assert age_alarm.inputs["dimensions"] == {"FunctionName": f"{run.prefix}-orders-outbox"}
+    [age_alarm] = [
+        a
+        for a in run.of_type(ALARM)
+        if a.inputs["metricName"] == "IteratorAge"
+        and a.inputs["dimensions"] == {"FunctionName": f"{run.prefix}-orders-outbox"}
+    ]
     assert age_alarm.inputs["threshold"] == settings.outbox.alarm_after_seconds * 1000
     alarm_topic = graph.by_physical_name("aws:sns/topic:Topic", f"{run.prefix}-alarms")
     assert age_alarm.inputs["alarmActions"] == [alarm_topic.arn]

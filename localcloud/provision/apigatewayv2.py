@@ -1,0 +1,101 @@
+"""Provisioners for API Gateway v2 (the WebSocket API): the API, its authorizer, integrations, routes and stage.
+
+moto stores them (calling them is the local
+WebSocket server's job, ``localcloud.websocket``). Outputs follow the provider: an API's ``apiEndpoint`` is
+``wss://<id>.execute-api.<region>.amazonaws.com`` and its ``executionArn`` ``arn:aws:execute-api:<region>:
+<account>:<id>``; a stage's ``invokeUrl`` is the endpoint plus ``/<stage>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from localcloud.provision.base import Context, Declared, Provisioned, Provisioner
+
+
+def _endpoint(ctx: Context, api_id: str, protocol: str) -> str:
+    scheme = "wss" if protocol == "WEBSOCKET" else "https"
+    return f"{scheme}://{api_id}.execute-api.{ctx.region}.amazonaws.com"
+
+
+def api(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
+    protocol = str(inputs.get("protocolType") or "HTTP")
+    kwargs: dict[str, Any] = {"Name": resource.name, "ProtocolType": protocol}
+    if inputs.get("routeSelectionExpression"):
+        kwargs["RouteSelectionExpression"] = str(inputs["routeSelectionExpression"])
+    api_id = ctx.client("apigatewayv2").create_api(**kwargs)["ApiId"]
+    return api_id, {
+        "arn": f"arn:aws:apigateway:{ctx.region}::/apis/{api_id}",
+        "apiEndpoint": _endpoint(ctx, api_id, protocol),
+        "executionArn": f"arn:aws:execute-api:{ctx.region}:{ctx.account}:{api_id}",
+    }
+
+
+def authorizer(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
+    answer = ctx.client("apigatewayv2").create_authorizer(
+        ApiId=str(inputs["apiId"]),
+        Name=resource.name,
+        AuthorizerType=str(inputs["authorizerType"]),
+        AuthorizerUri=str(inputs.get("authorizerUri") or ""),
+        IdentitySource=list(inputs.get("identitySources") or []),
+    )
+    return answer["AuthorizerId"], {}
+
+
+def integration(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
+    kwargs: dict[str, Any] = {
+        "ApiId": str(inputs["apiId"]),
+        "IntegrationType": str(inputs["integrationType"]),
+        "IntegrationUri": str(inputs.get("integrationUri") or ""),
+        "IntegrationMethod": str(inputs.get("integrationMethod") or "POST"),
+    }
+    if inputs.get("contentHandlingStrategy"):
+        kwargs["ContentHandlingStrategy"] = str(inputs["contentHandlingStrategy"])
+    return ctx.client("apigatewayv2").create_integration(**kwargs)["IntegrationId"], {}
+
+
+def route(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
+    kwargs: dict[str, Any] = {
+        "ApiId": str(inputs["apiId"]),
+        "RouteKey": str(inputs["routeKey"]),
+        "Target": str(inputs.get("target") or ""),
+        "AuthorizationType": str(inputs.get("authorizationType") or "NONE"),
+    }
+    if inputs.get("authorizerId"):
+        kwargs["AuthorizerId"] = str(inputs["authorizerId"])
+    return ctx.client("apigatewayv2").create_route(**kwargs)["RouteId"], {}
+
+
+def stage(ctx: Context, resource: Declared) -> Provisioned:
+    inputs = resource.inputs
+    api_id, name = str(inputs["apiId"]), str(inputs.get("name") or resource.name)
+    settings = inputs.get("defaultRouteSettings") or {}
+    logs = inputs.get("accessLogSettings") or {}
+    kwargs: dict[str, Any] = {"ApiId": api_id, "StageName": name, "AutoDeploy": bool(inputs.get("autoDeploy"))}
+    if settings:
+        kwargs["DefaultRouteSettings"] = {
+            "ThrottlingRateLimit": float(settings.get("throttlingRateLimit") or 0),
+            "ThrottlingBurstLimit": int(float(settings.get("throttlingBurstLimit") or 0)),
+        }
+    if logs:
+        kwargs["AccessLogSettings"] = {"DestinationArn": str(logs["destinationArn"]), "Format": str(logs["format"])}
+    ctx.client("apigatewayv2").create_stage(**kwargs)
+    protocol = ctx.client("apigatewayv2").get_api(ApiId=api_id)["ProtocolType"]
+    return name, {
+        "arn": f"arn:aws:apigateway:{ctx.region}::/apis/{api_id}/stages/{name}",
+        "invokeUrl": f"{_endpoint(ctx, api_id, protocol)}/{name}",
+        "executionArn": f"arn:aws:execute-api:{ctx.region}:{ctx.account}:{api_id}/{name}",
+    }
+
+
+PROVISIONERS: dict[str, Provisioner] = {
+    "aws:apigatewayv2/api:Api": api,
+    "aws:apigatewayv2/authorizer:Authorizer": authorizer,
+    "aws:apigatewayv2/integration:Integration": integration,
+    "aws:apigatewayv2/route:Route": route,
+    "aws:apigatewayv2/stage:Stage": stage,
+}
