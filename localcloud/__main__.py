@@ -36,6 +36,7 @@ def serve(stack: str, port: int, console: Console, faults: dict[str, Any] | None
         server = make_server(cloud, port=port)
         host, bound = server.server_address[:2]
         console.print(f"[bold green]serving[/bold green] http://{host!s}:{bound}  (Ctrl-C to stop)")
+        console.print(f"  storefront: {cloud.endpoints['storefront']}  (sign in with a user from POST /_local/users)")
         console.print(
             "  GET /products   POST /orders   GET /orders/{orderId}   POST /carts/{cartId}/items\n"
             '  POST /_local/clock/advance {"seconds": N}   GET /_local/outbox   GET /_local/dlq   '

@@ -107,6 +107,8 @@ class LocalCloud:
         self.deployment: Deployment
         self.api: LocalApi
         self.identity: LocalIdentity
+        #: The URLs clients use: "api" and "storefront" (the HTTP server), "websocket" (the WebSocket server).
+        self.endpoints: dict[str, str] = {}
 
     # --- lifecycle ------------------------------------------------------------------------------
 
