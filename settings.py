@@ -138,6 +138,19 @@ class IdentitySettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WafSettings:
+    """The REST API's web ACL: whether the stage has one, and how many requests one IP address may send in
+    five minutes before it is blocked (AWS managed common rules run too)."""
+
+    enabled: bool
+    rate_limit: int
+
+
+#: What AWS WAF accepts as a rate-based rule's limit (requests per IP per evaluation window).
+WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the program reads from the stack's configuration."""
 
@@ -161,6 +174,7 @@ class Settings:
     concurrency: ConcurrencySettings
     outbox: OutboxSettings
     identity: IdentitySettings
+    waf: WafSettings
 
     @property
     def prefix(self) -> str:
@@ -325,6 +339,15 @@ def config_project(values: Mapping[str, str]) -> str:
     return namespaces[0]
 
 
+def _waf_settings(read: _Reader, key: str) -> WafSettings:
+    waf = read.obj(key)
+    read.unknown_fields(key, waf, {"enabled", "rateLimit"})
+    return WafSettings(
+        enabled=read.bool_field(key, waf, "enabled"),
+        rate_limit=read.int_field(key, waf, "rateLimit", *WAF_RATE_LIMIT_RANGE),
+    )
+
+
 def settings_from_config(stack: str, values: Mapping[str, str], project: str | None = None) -> Settings:
     """Builds the settings from raw config strings keyed like the stack file (`<project>:logLevel`).
 
@@ -452,6 +475,7 @@ def settings_from_config(stack: str, values: Mapping[str, str], project: str | N
             mfa=read.field(identity_key, identity, "mfa", lambda k, v: read.one_of(k, v, MFA_MODES), "OPTIONAL"),
             self_sign_up=read.bool_field(identity_key, identity, "selfSignUp"),
         ),
+        waf=_waf_settings(read, f"{ns}:waf"),
     )
     if not read.problems and settings.concurrency.api < settings.api.throttle_burst_limit:
         read.problems.append(
@@ -488,6 +512,7 @@ SETTING_NAMES = (
     "concurrency",
     "outbox",
     "identity",
+    "waf",
 )
 
 

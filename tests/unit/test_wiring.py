@@ -175,7 +175,7 @@ def test_every_function_runs_arm64_python_with_powertools_and_tracing(run: Progr
         assert function.inputs["handler"].startswith("handlers.")
 
 
-def test_every_resource_is_tagged_through_its_service_provider(run: ProgramRun) -> None:
+def test_every_resource_is_tagged_through_its_service_provider(run: ProgramRun, settings: Settings) -> None:
     providers = {r.name: json.loads(r.inputs["defaultTags"])["tags"] for r in run.of_type("pulumi:providers:aws")}
     services = (
         "ops",
@@ -188,6 +188,8 @@ def test_every_resource_is_tagged_through_its_service_provider(run: ProgramRun) 
         "email",
         "fulfillment",
         "reminders",
+        "storefront",
+        *(("api-firewall",) if settings.waf.enabled else ()),
     )
     assert set(providers) == {f"{s}-aws" for s in services}
     for name, tags in providers.items():
