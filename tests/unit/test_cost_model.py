@@ -162,11 +162,7 @@ def test_a_bucket_encrypted_with_kms_without_a_bucket_key_costs_a_kms_request_pe
         rule = {"applyServerSideEncryptionByDefault": {"sseAlgorithm": algorithm}, "bucketKeyEnabled": bucket_key}
         return RecordedResource(
             "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-            "enc",
-            {"bucket": "b", "rules": [rule]},
-            {},
-            "b",
-            None,
+            "enc", {"bucket": "b", "rules": [rule]}, {}, "b", None,
         )
 
     assert kms_encrypted_buckets(ProgramRun("x", [encryption("aws:kms", False)])) == {"b"}
@@ -203,25 +199,16 @@ def test_a_web_acl_and_a_distribution_are_fixed_costs_when_the_program_has_them(
 
 def test_the_tables_show_a_line_only_one_stack_has_and_each_stacks_own_retention() -> None:
     dev = StackCost(
-        "dev",
-        10,
-        [Usage("CloudWatch", "log GB-months stored (7 days kept)", 1, "logs.stored_gb_month")],
-        [],
-        {},
-        {},
-        {},
+        "dev", 10, [Usage("CloudWatch", "log GB-months stored (7 days kept)", 1, "logs.stored_gb_month")],
+        [], {}, {}, {},
     )
     prod = StackCost(
-        "prod",
-        10,
+        "prod", 10,
         [
             Usage("WAF", "requests inspected", 10, "wafv2.requests_per_million"),
             Usage("CloudWatch", "log GB-months stored (90 days kept)", 2, "logs.stored_gb_month"),
         ],
-        [Usage("WAF", "web ACLs", 1, "wafv2.web_acl_month")],
-        {},
-        {"WAF": 5.0},
-        {},
+        [Usage("WAF", "web ACLs", 1, "wafv2.web_acl_month")], {}, {"WAF": 5.0}, {},
     )
     console = Console(record=True, width=200)
 
