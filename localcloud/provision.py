@@ -27,8 +27,10 @@ import pulumi
 from botocore.config import Config
 
 from devtools.program import ACCOUNT_ID, RecordedResource, RecordingMocks
+from localcloud.provision_cloudfront import CLOUDFRONT_PROVISIONERS
 from localcloud.provision_cognito import COGNITO_PROVISIONERS
 from localcloud.provision_s3 import S3_PROVISIONERS
+from localcloud.provision_wafv2 import WAFV2_PROVISIONERS
 
 Outputs = dict[str, Any]
 #: moto accepts any credentials; these never leave the process.
@@ -713,7 +715,8 @@ def bucket(ctx: Context, resource: Declared) -> Provisioned:
     if ctx.region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
     ctx.client("s3").create_bucket(**kwargs)
-    return name, {"arn": f"arn:aws:s3:::{name}", "bucket": name}
+    regional = f"{name}.s3.{ctx.region}.amazonaws.com"
+    return name, {"arn": f"arn:aws:s3:::{name}", "bucket": name, "bucketRegionalDomainName": regional}
 
 
 def bucket_encryption(ctx: Context, resource: Declared) -> Provisioned:
@@ -870,6 +873,8 @@ PROVISIONERS: dict[str, Provisioner] = {
     "aws:scheduler/scheduleGroup:ScheduleGroup": schedule_group,
     **S3_PROVISIONERS,
     **COGNITO_PROVISIONERS,
+    **CLOUDFRONT_PROVISIONERS,
+    **WAFV2_PROVISIONERS,
 }
 
 

@@ -1,4 +1,5 @@
-"""Provisioners for S3 versioning and Object Lock (the invoices bucket's write-once guarantees).
+"""Provisioners for S3 versioning and Object Lock (the invoices bucket's write-once guarantees), and objects
+the program uploads (a static site's files).
 
 Kept beside provision.py, which registers them in PROVISIONERS. Each takes the provisioning context
 (its boto3 clients) and the declared resource, and answers with the id the provider would give.
@@ -7,7 +8,12 @@ Kept beside provision.py, which registers them in PROVISIONERS. Each takes the p
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Protocol
+
+import pulumi
+
+from devtools.program import ROOT
 
 Provisioned = tuple[str, dict[str, Any]]
 
@@ -51,7 +57,28 @@ def bucket_object_lock(ctx: S3Context, resource: DeclaredResource) -> Provisione
     return name, {}
 
 
+def bucket_object(ctx: S3Context, resource: DeclaredResource) -> Provisioned:
+    """An object with its content type: ``content`` as given, or a ``source`` file (relative to the program)."""
+    inputs = resource.inputs
+    bucket, key = str(inputs["bucket"]), str(inputs["key"])
+    source = inputs.get("source")
+    if isinstance(source, pulumi.FileAsset):
+        body = (ROOT / Path(str(source.path))).read_bytes()
+    elif inputs.get("content") is not None:
+        body = str(inputs["content"]).encode()
+    else:
+        raise ValueError(f"object {key!r} in {bucket}: the local cloud uploads `content` or a FileAsset `source`")
+    extra = {
+        name: str(inputs[field])
+        for name, field in (("ContentType", "contentType"), ("CacheControl", "cacheControl"))
+        if inputs.get(field)
+    }
+    answer = ctx.client("s3").put_object(Bucket=bucket, Key=key, Body=body, **extra)
+    return f"{bucket}/{key}", {"etag": str(answer["ETag"]).strip('"'), "versionId": str(answer.get("VersionId", ""))}
+
+
 S3_PROVISIONERS: dict[str, Callable[[Any, Any], Provisioned]] = {
     "aws:s3/bucketVersioning:BucketVersioning": bucket_versioning,
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": bucket_object_lock,
+    "aws:s3/bucketObjectv2:BucketObjectv2": bucket_object,
 }
