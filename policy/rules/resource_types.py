@@ -29,3 +29,7 @@ BUCKET_ENCRYPTION: Final = (
 )
 KMS_KEY: Final = "aws:kms/key:Key"
 EVENT_RULE: Final = "aws:cloudwatch/eventRule:EventRule"
+DISTRIBUTION: Final = "aws:cloudfront/distribution:Distribution"
+ORIGIN_ACCESS_CONTROL: Final = "aws:cloudfront/originAccessControl:OriginAccessControl"
+REST_STAGE: Final = "aws:apigateway/stage:Stage"
+WEB_ACL_ASSOCIATION: Final = "aws:wafv2/webAclAssociation:WebAclAssociation"

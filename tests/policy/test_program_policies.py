@@ -10,6 +10,7 @@ from pulumi_policy import EnforcementLevel
 from devtools.program import ProgramRun
 from policy.rules.pack import POLICIES, RESOURCE_POLICIES, STACK_POLICIES
 from tests.policy.support import findings_for
+from tests.policy.test_pack_inventory import INVENTORY
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
 
@@ -53,7 +54,7 @@ def test_program_gives_the_stack_policies_something_to_check(program_run: Progra
 def test_pack_policies_have_unique_names_and_explicit_levels() -> None:
     names = [policy.name for policy in POLICIES]
 
-    assert len(names) == len(set(names)) == len(RESOURCE_POLICIES) + len(STACK_POLICIES) == 26
+    assert len(names) == len(set(names)) == len(RESOURCE_POLICIES) + len(STACK_POLICIES) == len(INVENTORY)
     assert {policy.name: policy.enforcement_level for policy in POLICIES if policy.enforcement_level is None} == {}
     assert [policy.name for policy in POLICIES if policy.enforcement_level == EnforcementLevel.ADVISORY] == [
         "sns-subscription-dlq",
