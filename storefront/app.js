@@ -16,6 +16,7 @@ const state = {
   cart: new Map(), // sku -> quantity
   cartId: null,
   currentOrder: null, // { orderId, status, updatedAt }
+  latest: new Map(), // orderId -> { status, updatedAt }: the newest change pushed for each order
   pendingOrderKey: null, // Idempotency-Key of the order being placed, reused on retry
   historyCursor: null,
   socket: null,
@@ -160,6 +161,7 @@ function signOut(message = "") {
   state.cart.clear();
   state.cartId = null;
   state.currentOrder = null;
+  state.latest.clear();
   state.historyCursor = null;
   $("sign-in").hidden = false;
   $("account").hidden = true;
@@ -249,6 +251,9 @@ async function placeOrder(event) {
     renderCart();
     notify("");
     showOrderStatus(placed.orderId, placed.status, null);
+    const pushed = state.latest.get(placed.orderId); // changes pushed before the answer arrived
+    if (pushed) showOrderStatus(placed.orderId, pushed.status, pushed.updatedAt);
+    reconcile(placed.orderId);
     loadHistory(true);
   } catch (error) {
     if (error.status && error.status < 500 && error.status !== 409) state.pendingOrderKey = null;
@@ -260,18 +265,44 @@ async function placeOrder(event) {
 
 // --- live status over the WebSocket -----------------------------------------------------------------
 
+// Whether a change may replace what is shown: a final status is never undone, and an older change arriving
+// late never overwrites a newer one.
+function supersedes(shown, status, updatedAt) {
+  if (!shown) return true;
+  if (FINAL_STATUSES.has(shown.status) && !FINAL_STATUSES.has(status)) return false;
+  return !(shown.updatedAt && updatedAt && updatedAt < shown.updatedAt);
+}
+
 function showOrderStatus(orderId, status, updatedAt) {
   const current = state.currentOrder;
-  if (current && current.orderId === orderId && current.updatedAt && updatedAt && updatedAt < current.updatedAt) {
-    return; // an older change arriving late never overwrites a newer one
-  }
+  const shown = current && current.orderId === orderId ? current : null;
+  if (!supersedes(shown, status, updatedAt)) return;
   state.currentOrder = { orderId, status, updatedAt };
   $("order-status").textContent = `Order ${orderId}: ${status}${FINAL_STATUSES.has(status) ? " (final)" : ""}`;
 }
 
+function statusFor(orderId, status) {
+  const pushed = state.latest.get(orderId);
+  return pushed && supersedes({ status, updatedAt: null }, pushed.status, pushed.updatedAt) ? pushed.status : status;
+}
+
 function updateHistoryRow(orderId, status) {
   for (const row of $("history-rows").children) {
-    if (row.dataset.orderId === orderId) row.lastElementChild.textContent = status;
+    if (row.dataset.orderId === orderId) row.lastElementChild.textContent = statusFor(orderId, status);
+  }
+}
+
+// Fetches an order's status once: after placing it, and after the live connection was down, so a change
+// pushed while nobody listened is not missed.
+async function reconcile(orderId) {
+  try {
+    const order = await api(`/orders/${encodeURIComponent(orderId)}`);
+    const history = Array.isArray(order.history) ? order.history : [];
+    const at = history.length ? String(history[history.length - 1].at || "") : null;
+    showOrderStatus(orderId, String(order.status), at);
+    updateHistoryRow(orderId, String(order.status));
+  } catch {
+    // The live updates still apply; a failed check is not worth interrupting the customer for.
   }
 }
 
@@ -288,6 +319,8 @@ function connectLive() {
   socket.addEventListener("open", () => {
     state.reconnectDelay = RECONNECT_FIRST_MS;
     $("live-state").textContent = "Live updates: connected.";
+    const current = state.currentOrder;
+    if (current && !FINAL_STATUSES.has(current.status)) reconcile(current.orderId);
   });
   socket.addEventListener("message", (event) => {
     let message;
@@ -297,10 +330,15 @@ function connectLive() {
       return;
     }
     if (!message || message.type !== "orderStatus" || typeof message.orderId !== "string") return;
-    if (state.currentOrder && state.currentOrder.orderId === message.orderId) {
-      showOrderStatus(message.orderId, String(message.status), String(message.updatedAt || ""));
+    const status = String(message.status);
+    const updatedAt = message.updatedAt ? String(message.updatedAt) : null;
+    if (supersedes(state.latest.get(message.orderId), status, updatedAt)) {
+      state.latest.set(message.orderId, { status, updatedAt });
     }
-    updateHistoryRow(message.orderId, String(message.status));
+    if (state.currentOrder && state.currentOrder.orderId === message.orderId) {
+      showOrderStatus(message.orderId, status, updatedAt);
+    }
+    updateHistoryRow(message.orderId, status);
   });
   socket.addEventListener("close", () => {
     if (state.socket !== socket) return; // replaced or signed out
@@ -344,7 +382,7 @@ async function loadHistory(fromStart) {
       row.append(element("td", order.orderId, "order-id"));
       row.append(element("td", order.createdAt ? new Date(order.createdAt).toLocaleString() : ""));
       row.append(element("td", money(order.total, order.currency)));
-      row.append(element("td", order.status));
+      row.append(element("td", statusFor(order.orderId, order.status)));
       rows.append(row);
     }
     state.historyCursor = page.nextCursor || null;
