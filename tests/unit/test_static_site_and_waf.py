@@ -206,3 +206,16 @@ def test_the_storefronts_config_and_csp_come_from_the_deployed_outputs(run: Prog
     assert csp == storefront_csp(config)
     uploaded = {r.inputs["key"] for r in run.of_type(OBJECT)}
     assert uploaded == {p.name for p in SITE.iterdir()} | {"config.json"}
+
+
+def test_a_transform_cannot_widen_the_web_acl_or_move_its_association() -> None:
+    stage = "arn:aws:apigateway:eu-west-1::/restapis/abc/stages/v1"
+    transforms = {
+        "web_acl": lambda kwargs: kwargs | {"rules": [], "default_action": {"block": {}}, "scope": "CLOUDFRONT"},
+        "association": lambda kwargs: kwargs | {"resource_arn": "arn:aws:elasticloadbalancing:other"},
+    }
+    result = run(lambda: WebAcl("fw", WebAclArgs(resource_arns=[stage], rate_limit=500), transforms=transforms))
+
+    acl = only(result, WEB_ACL).inputs
+    assert (acl["scope"], acl["defaultAction"], len(acl["rules"])) == ("REGIONAL", {"allow": {}}, 2)
+    assert only(result, ASSOCIATION).inputs["resourceArn"] == stage
