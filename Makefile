@@ -8,11 +8,11 @@ ORDERS ?= 20
 BENCH_ORDERS ?= 500
 SCALE ?= 100,500,2000
 # `make test` runs the layers in this order, fastest first, and stops after the first layer that fails.
-TEST_LAYERS := unit contracts policy ci handlers localcloud e2e
+TEST_LAYERS := unit contracts policy ci handlers localcloud e2e browser
 UNLAYERED := $(filter-out $(TEST_LAYERS) __pycache__,$(patsubst tests/%/,%,$(wildcard tests/*/)))
 PYTEST := $(BIN)/python -m pytest -n 2 -q
 
-.PHONY: install layers node-tools demo serve test unit lint diagram openapi bench bench-scale bench-test cost cost-check cost-baseline clean lock stateful-urns graph
+.PHONY: install layers node-tools browser demo serve test unit lint diagram openapi bench bench-scale bench-test cost cost-check cost-baseline clean lock stateful-urns graph
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,7 +43,16 @@ node-tools:
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(ASYNCAPI_TOOLS); \
 	else echo "npm not found: the official AsyncAPI parser is not installed (.ci/run installs node and npm)"; fi
 
-install: $(INSTALLED) node-tools layers
+# Debian's Chromium, which Playwright drives (tests/browser): Playwright's own `playwright install` downloads a
+# browser build from a CDN, which a machine with only package registries cannot reach. Needs root (CI runs as root).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "$(CHROMIUM) is missing: run 'sudo apt-get install chromium' (tests/browser needs it)"; exit 1; fi
+
+install: $(INSTALLED) node-tools layers browser
 
 lock: $(INSTALLED)  ## refresh requirements.lock and policy/requirements.lock (hashes of every file of every pin)
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
@@ -57,7 +66,7 @@ demo: $(INSTALLED) $(LAYER_JOSE)  ## place a mix of orders on the local cloud an
 serve: $(INSTALLED) $(LAYER_JOSE)  ## serve the dev stack's API on http://127.0.0.1:8080
 	$(BIN)/python -m localcloud serve --stack dev --port 8080
 
-test: $(INSTALLED) $(LAYER_JOSE)  ## every test, layer by layer (mocks, contracts, policies, handlers on moto, the local cloud)
+test: $(INSTALLED) $(LAYER_JOSE) browser  ## every test, layer by layer (mocks, contracts, policies, handlers on moto, the local cloud, a real browser)
 	@test -z "$(UNLAYERED)" || { echo "tests/$(UNLAYERED): not in TEST_LAYERS, so make test would skip it"; exit 1; }
 	@for layer in $(TEST_LAYERS); do \
 		echo "== tests/$$layer"; \
@@ -107,4 +116,4 @@ cost-baseline: $(INSTALLED)  ## rewrite docs/cost-baseline.json (deliberately: r
 	$(BIN)/python -m devtools.cost --write-baseline
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts

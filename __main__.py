@@ -6,6 +6,7 @@ from pathlib import Path
 import pulumi
 
 from components import EventBus, EventBusArgs, name_prefix
+from services.api_firewall import ApiFirewall
 from services.billing import Billing
 from services.concurrency import ConcurrencyBudget
 from services.context import ServiceContext, service_provider
@@ -17,6 +18,7 @@ from services.live import Live
 from services.ops import Ops
 from services.orders import Orders
 from services.reminders import Reminders
+from services.storefront import Storefront
 from services.warehouse import Warehouse
 from settings import load_settings
 
@@ -51,6 +53,16 @@ email = Email("email", context, billing, reminders, opts=provided("email"))
 fulfillment = Fulfillment("fulfillment", context, warehouse, opts=provided("fulfillment"))
 live = Live("live", context, identity, orders.orders, opts=provided("live"))
 context.concurrency.check()
+storefront = Storefront(
+    "storefront",
+    settings,
+    api_url=orders.api.url,
+    websocket_url=live.url,
+    identity=identity,
+    opts=provided("storefront"),
+)
+if settings.waf.enabled:
+    ApiFirewall("api-firewall", settings.waf, orders.api.stage.arn, opts=provided("api-firewall"))
 
 pulumi.export("api_url", orders.api.url)
 pulumi.export("event_bus_name", platform.bus.name)
@@ -64,3 +76,5 @@ pulumi.export("user_pool_client_id", identity.client_id)
 for client, key in orders.api.api_keys.items():
     pulumi.export(f"{client}_api_key", pulumi.Output.secret(key.value))
 pulumi.export("websocket_url", live.url)
+pulumi.export("storefront_url", storefront.url)
+pulumi.export("storefront_origin", storefront.origin)

@@ -1,7 +1,7 @@
 """Reusable, domain-free building blocks: one pattern per component, secure by default."""
 
 from components.base import BusRef, Grant, Transforms, name_prefix
-from components.bucket import Bucket, BucketArgs, ObjectLock
+from components.bucket import Bucket, BucketArgs, ObjectLock, ServiceReader
 from components.event_bus import EventBus, EventBusArgs
 from components.event_service import EventService, EventServiceArgs
 from components.function import FunctionArgs, LambdaFunction, Observability
@@ -47,6 +47,7 @@ __all__ = [
     "SchemaDocument",
     "SchemaRegistry",
     "SchemaRegistryArgs",
+    "ServiceReader",
     "StreamConsumer",
     "StreamConsumerArgs",
     "Subscription",

@@ -52,8 +52,18 @@ class ObjectLock:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ServiceReader:
+    """An AWS service that may read (s3:GetObject) every object, only on behalf of one of its resources:
+    `service` is its principal (cloudfront.amazonaws.com), `source_arn` that resource (aws:SourceArn)."""
+
+    service: str
+    source_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class BucketArgs:
-    """expiration_days: every object expires this many days after it was written (required, >= 1).
+    """expiration_days: every object expires this many days after it was written (required: >= 1, or None
+    for objects that must stay until they are replaced, such as a static site's files).
     kms_key_arn: encrypt with this KMS key (SSE-KMS with an S3 Bucket Key), default None (SSE-S3, AES256).
     eventbridge: send the bucket's events to EventBridge (the default bus), default False.
     versioning: keep every version of every object, default False (required by object_lock).
@@ -61,22 +71,25 @@ class BucketArgs:
     write_once_prefixes: key prefixes where the bucket policy refuses a PutObject without If-None-Match
     (so an object there is created once and never replaced), default none.
     protect: refuse `pulumi destroy` and keep the bucket if removed from the program, default False.
+    readers: service principals allowed to read every object for one source ARN each (the bucket policy says
+    so), default none.
     """
 
-    expiration_days: int
+    expiration_days: int | None
     kms_key_arn: pulumi.Input[str] | None = None
     eventbridge: bool = False
     versioning: bool = False
     object_lock: ObjectLock | None = None
     write_once_prefixes: tuple[str, ...] = ()
     protect: bool = False
+    readers: tuple[ServiceReader, ...] = ()
 
 
 def _validate(name: str, args: BucketArgs, transforms: Transforms | None) -> None:
     problems: list[str] = []
     check_transforms(transforms, BUCKET_CHILDREN, problems)
-    if args.expiration_days < 1:
-        problems.append(f"expiration_days must be at least 1, not {args.expiration_days}")
+    if args.expiration_days is not None and args.expiration_days < 1:
+        problems.append(f"expiration_days must be at least 1, not {args.expiration_days} (None: objects never expire)")
     if args.object_lock is not None:
         if not args.versioning:
             problems.append("object_lock needs versioning: S3 locks object versions")
@@ -84,7 +97,7 @@ def _validate(name: str, args: BucketArgs, transforms: Transforms | None) -> Non
             problems.append(f"object_lock.mode must be one of {', '.join(LOCK_MODES)}, got {args.object_lock.mode!r}")
         if args.object_lock.days < 1:
             problems.append(f"object_lock.days must be at least 1, not {args.object_lock.days}")
-        elif args.object_lock.days > args.expiration_days:
+        elif args.expiration_days is not None and args.object_lock.days > args.expiration_days:
             problems.append(
                 f"object_lock.days ({args.object_lock.days}) must not exceed expiration_days ({args.expiration_days})"
             )
@@ -92,6 +105,11 @@ def _validate(name: str, args: BucketArgs, transforms: Transforms | None) -> Non
         f"write_once_prefixes: {prefix!r} must be a non-empty prefix without wildcards"
         for prefix in args.write_once_prefixes
         if not prefix or "*" in prefix
+    )
+    problems.extend(
+        f"readers: {reader.service!r} must be a service principal (<name>.amazonaws.com)"
+        for reader in args.readers
+        if not reader.service.endswith(".amazonaws.com") or "*" in reader.service
     )
     raise_problems("Bucket", name, problems)
 
@@ -101,8 +119,11 @@ def objects_arn(bucket_arn: str, prefix: str = "") -> str:
     return f"{bucket_arn}/{prefix}*"
 
 
-def bucket_policy(bucket_arn: str, write_once_prefixes: Sequence[str] = ()) -> dict[str, Any]:
-    """Deny every request that does not use TLS, and every unconditional PutObject under a write-once prefix.
+def bucket_policy(
+    bucket_arn: str, write_once_prefixes: Sequence[str] = (), readers: Sequence[tuple[str, str]] = ()
+) -> dict[str, Any]:
+    """Deny every request that does not use TLS, and every unconditional PutObject under a write-once prefix;
+    allow each reader (service principal, source ARN) s3:GetObject on every object, for that source only.
 
     The second is AWS's documented way to enforce conditional writes: S3 sets the `s3:if-none-match`
     condition key from the request's If-None-Match header (Amazon S3 User Guide, "Enforce conditional writes
@@ -124,6 +145,17 @@ def bucket_policy(bucket_arn: str, write_once_prefixes: Sequence[str] = ()) -> d
                 "Condition": {"Null": {"s3:if-none-match": "true"}},
             }
         )
+    statements.extend(
+        {
+            "Sid": f"AllowServiceRead{index}",
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "s3:GetObject",
+            "Resource": objects_arn(bucket_arn),
+            "Condition": {"StringEquals": {"AWS:SourceArn": source_arn}},
+        }
+        for index, (service, source_arn) in enumerate(readers)
+    )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -177,14 +209,14 @@ class Bucket(pulumi.ComponentResource):
             transforms,
             "encryption",
             required={
-                    "bucket": self.bucket.id,
-                    "rules": [
-                        {
-                            "apply_server_side_encryption_by_default": default,
-                            "bucket_key_enabled": args.kms_key_arn is not None,
-                        }
-                    ],
-                },
+                "bucket": self.bucket.id,
+                "rules": [
+                    {
+                        "apply_server_side_encryption_by_default": default,
+                        "bucket_key_enabled": args.kms_key_arn is not None,
+                    }
+                ],
+            },
         )
         self.public_access_block = child(
             aws.s3.BucketPublicAccessBlock,
@@ -193,12 +225,12 @@ class Bucket(pulumi.ComponentResource):
             transforms,
             "public_access_block",
             required={
-                    "bucket": self.bucket.id,
-                    "block_public_acls": True,
-                    "block_public_policy": True,
-                    "ignore_public_acls": True,
-                    "restrict_public_buckets": True,
-                },
+                "bucket": self.bucket.id,
+                "block_public_acls": True,
+                "block_public_policy": True,
+                "ignore_public_acls": True,
+                "restrict_public_buckets": True,
+            },
         )
         self.ownership = child(
             aws.s3.BucketOwnershipControls,
@@ -208,7 +240,6 @@ class Bucket(pulumi.ComponentResource):
             "ownership",
             required={"bucket": self.bucket.id, "rule": {"object_ownership": "BucketOwnerEnforced"}},
         )
-        prefixes = args.write_once_prefixes
         self.policy = child(
             aws.s3.BucketPolicy,
             f"{name}-policy",
@@ -216,9 +247,9 @@ class Bucket(pulumi.ComponentResource):
             transforms,
             "policy",
             required={
-                    "bucket": self.bucket.id,
-                    "policy": self.bucket.arn.apply(lambda arn: json.dumps(bucket_policy(arn, prefixes))),
-                },
+                "bucket": self.bucket.id,
+                "policy": self._policy(args),
+            },
             # S3 refuses a bucket policy while the public access block is being written.
             opts=pulumi.ResourceOptions(depends_on=[self.public_access_block]),
         )
@@ -245,6 +276,15 @@ class Bucket(pulumi.ComponentResource):
             else None
         )
         self.register_outputs({"bucket_name": self.bucket.bucket, "bucket_arn": self.bucket.arn})
+
+    def _policy(self, args: BucketArgs) -> pulumi.Output[str]:
+        prefixes = args.write_once_prefixes
+        if not args.readers:
+            return self.bucket.arn.apply(lambda arn: json.dumps(bucket_policy(arn, prefixes)))
+        services = [reader.service for reader in args.readers]
+        return pulumi.Output.all(self.bucket.arn, *[reader.source_arn for reader in args.readers]).apply(
+            lambda values: json.dumps(bucket_policy(values[0], prefixes, list(zip(services, values[1:], strict=True))))
+        )
 
     def objects_arn(self, prefix: str = "") -> pulumi.Output[str]:
         """The ARN pattern of the bucket's objects under `prefix` (all of them when empty), for grants."""
@@ -275,21 +315,22 @@ class Bucket(pulumi.ComponentResource):
             transforms,
             "object_lock",
             required={
-                    "bucket": self.bucket.id,
-                    "object_lock_enabled": "Enabled",
-                    "rule": {"default_retention": {"mode": args.object_lock.mode, "days": args.object_lock.days}},
-                },
+                "bucket": self.bucket.id,
+                "object_lock_enabled": "Enabled",
+                "rule": {"default_retention": {"mode": args.object_lock.mode, "days": args.object_lock.days}},
+            },
             # Enabling Object Lock on an existing bucket needs versioning on first.
             opts=pulumi.ResourceOptions(depends_on=[self.versioning], protect=args.protect or None),
         )
 
     @staticmethod
     def _expiry(args: BucketArgs) -> dict[str, Any]:
+        expiration = {} if args.expiration_days is None else {"expiration": {"days": args.expiration_days}}
         rule: dict[str, Any] = {
-            "id": "expire-objects",
+            "id": "expire-objects" if args.expiration_days is not None else "abort-incomplete-uploads",
             "status": "Enabled",
             "filter": {"prefix": ""},
-            "expiration": {"days": args.expiration_days},
+            **expiration,
             "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
         }
         if args.versioning:

@@ -206,7 +206,23 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:cloudwatch/eventRule:EventRule": self._rule(name, inputs),
             "aws:s3/bucket:Bucket": (
                 str(inputs.get("bucket")),
-                {"arn": f"arn:aws:s3:::{inputs.get('bucket')}", "bucket": str(inputs.get("bucket"))},
+                {
+                    "arn": f"arn:aws:s3:::{inputs.get('bucket')}",
+                    "bucket": str(inputs.get("bucket")),
+                    "bucketRegionalDomainName": f"{inputs.get('bucket')}.s3.{region}.amazonaws.com",
+                },
+            ),
+            "aws:cloudfront/distribution:Distribution": (
+                f"E{suffix.upper()}",
+                {
+                    "arn": f"arn:aws:cloudfront::{account}:distribution/E{suffix.upper()}",
+                    "domainName": f"d{suffix}.cloudfront.net",
+                    "hostedZoneId": "Z2FDTNDATAQYW2",
+                },
+            ),
+            "aws:wafv2/webAcl:WebAcl": (
+                f"{suffix}-acl",
+                {"arn": f"arn:aws:wafv2:{region}:{account}:regional/webacl/{name}/{suffix}-acl"},
             ),
             "aws:cloudwatch/eventArchive:EventArchive": (
                 name,

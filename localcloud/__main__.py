@@ -42,6 +42,7 @@ def serve(
         console.print(f"[bold green]serving[/bold green] http://{host!s}:{bound}  (Ctrl-C to stop)")
         websocket = cloud.serve_websocket(port=websocket_port)
         console.print(f"[bold green]live order status[/bold green] {websocket}?token=<ID token>")
+        console.print(f"  storefront: {cloud.endpoints['storefront']}  (sign in with a user from POST /_local/users)")
         console.print(
             "  GET /products   POST /orders   GET /orders   GET /orders/{orderId}   POST /carts/{cartId}/items\n"
             f"  every route needs x-api-key: {cloud.api.client_keys.get(CLIENT, '(none)')}  (the {CLIENT}'s key)\n"

@@ -9,6 +9,8 @@ POST /_local/faults {"seed": N, "faults": [...]}  replace the active fault set (
 GET  /_local/faults                           the active fault set;  DELETE /_local/faults clears it
 GET  /_local/alarms                           the alarms' states and every state change
 POST /_local/users {"email": ..., "password"?: ...}  a confirmed customer: {"customerId", "email", "idToken"}
+GET  /_local/endpoints                        {"api", "websocket", "storefront"}; the storefront is served at /
+POST /_local/cognito-idp/                     Cognito's InitiateAuth (JSON protocol), for the storefront's sign-in
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from devtools import openapi
 from localcloud.api import ApiResponse
 from localcloud.cloud import LocalCloud
+from localcloud.storefront import LocalStorefront, publish_endpoints
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ def make_server(cloud: LocalCloud, host: str = "127.0.0.1", port: int = 8080) ->
     long) answers JSON too.
     """
     local = _local_routes(cloud)
+    site = LocalStorefront(cloud)
 
     def handle(self: BaseHTTPRequestHandler) -> None:
         parsed = urllib.parse.urlsplit(self.path)
@@ -100,7 +104,10 @@ def make_server(cloud: LocalCloud, host: str = "127.0.0.1", port: int = 8080) ->
             return
         raw = self.rfile.read(length) if length > 0 else b""
         route = local.get((self.command, parsed.path))
-        if route is not None:
+        page = site.answer(self.command, parsed.path, dict(self.headers.items()), raw)
+        if page is not None:
+            response = page
+        elif route is not None:
             response = _local_answer(route, query, raw)
         elif parsed.path.startswith("/_local/"):
             response = MISSING_TOKEN
@@ -124,7 +131,9 @@ def make_server(cloud: LocalCloud, host: str = "127.0.0.1", port: int = 8080) ->
     members: dict[str, Any] = {"__getattr__": dispatch_any_method, "send_error": send_error}
     members |= {"server_version": "eventshop-localcloud", "log_message": _no_access_log}
     handler = type("LocalCloudHandler", (BaseHTTPRequestHandler,), members)
-    return ThreadingHTTPServer((host, port), handler)
+    server = ThreadingHTTPServer((host, port), handler)
+    publish_endpoints(cloud, server)
+    return server
 
 
 def _local_answer(route: Callable[[LocalRequest], Any], query: dict[str, str], raw: bytes) -> ApiResponse:

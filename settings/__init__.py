@@ -25,10 +25,12 @@ from settings.sections import (
     CustomerNotificationSettings,
     DataSettings,
     FulfillmentSettings,
+    IdentitySettings,
     InvoiceSettings,
     OutboxSettings,
     ReminderSettings,
     Settings,
+    WafSettings,
 )
 
 __all__ = [
@@ -44,11 +46,13 @@ __all__ = [
     "CustomerNotificationSettings",
     "DataSettings",
     "FulfillmentSettings",
+    "IdentitySettings",
     "InvoiceSettings",
     "OutboxSettings",
     "ReminderSettings",
     "Settings",
     "SettingsError",
+    "WafSettings",
     "config_namespace",
     "load_settings",
     "setting_keys",

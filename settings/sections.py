@@ -142,6 +142,19 @@ class IdentitySettings:
     self_sign_up: bool = setting("selfSignUp", Flag())
 
 
+#: What AWS WAF accepts as a rate-based rule's limit (requests per IP per evaluation window).
+WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WafSettings:
+    """The REST API's web ACL: whether the stage has one, and how many requests one IP address may send in
+    five minutes before it is blocked (AWS managed common rules run too)."""
+
+    enabled: bool = setting("enabled", Flag())
+    rate_limit: int = setting("rateLimit", Integer(*WAF_RATE_LIMIT_RANGE))
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the program reads from the stack's configuration (and the stack it was read for).
@@ -178,3 +191,4 @@ class Settings:
     concurrency: ConcurrencySettings = setting("concurrency", Section(ConcurrencySettings))
     outbox: OutboxSettings = setting("outbox", Section(OutboxSettings))
     identity: IdentitySettings = setting("identity", Section(IdentitySettings))
+    waf: WafSettings = setting("waf", Section(WafSettings))

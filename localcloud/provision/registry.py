@@ -14,6 +14,7 @@ SERVICE_MODULES = (
     "apigateway",
     "apigateway_auth",
     "apigatewayv2",
+    "cloudfront",
     "cloudwatch",
     "cognito",
     "dynamodb",
@@ -27,6 +28,7 @@ SERVICE_MODULES = (
     "sns",
     "sqs",
     "stepfunctions",
+    "wafv2",
 )
 
 SERVICES: tuple[ModuleType, ...] = tuple(importlib.import_module(f"{__package__}.{name}") for name in SERVICE_MODULES)

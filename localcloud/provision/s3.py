@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+import pulumi
+
+from devtools.program import ROOT
 from localcloud.provision.base import Context, Declared, Provisioned, Provisioner, as_int
 
 
@@ -18,7 +22,8 @@ def bucket(ctx: Context, resource: Declared) -> Provisioned:
     if ctx.region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
     ctx.client("s3").create_bucket(**kwargs)
-    return name, {"arn": f"arn:aws:s3:::{name}", "bucket": name}
+    regional = f"{name}.s3.{ctx.region}.amazonaws.com"
+    return name, {"arn": f"arn:aws:s3:::{name}", "bucket": name, "bucketRegionalDomainName": regional}
 
 
 def bucket_encryption(ctx: Context, resource: Declared) -> Provisioned:
@@ -130,7 +135,28 @@ def bucket_object_lock(ctx: Context, resource: Declared) -> Provisioned:
     return name, {}
 
 
+def bucket_object(ctx: Context, resource: Declared) -> Provisioned:
+    """An object with its content type: ``content`` as given, or a ``source`` file (relative to the program)."""
+    inputs = resource.inputs
+    bucket, key = str(inputs["bucket"]), str(inputs["key"])
+    source = inputs.get("source")
+    if isinstance(source, pulumi.FileAsset):
+        body = (ROOT / Path(str(source.path))).read_bytes()
+    elif inputs.get("content") is not None:
+        body = str(inputs["content"]).encode()
+    else:
+        raise ValueError(f"object {key!r} in {bucket}: the local cloud uploads `content` or a FileAsset `source`")
+    extra = {
+        name: str(inputs[field])
+        for name, field in (("ContentType", "contentType"), ("CacheControl", "cacheControl"))
+        if inputs.get(field)
+    }
+    answer = ctx.client("s3").put_object(Bucket=bucket, Key=key, Body=body, **extra)
+    return f"{bucket}/{key}", {"etag": str(answer["ETag"]).strip('"'), "versionId": str(answer.get("VersionId", ""))}
+
+
 PROVISIONERS: dict[str, Provisioner] = {
+    "aws:s3/bucketObjectv2:BucketObjectv2": bucket_object,
     "aws:s3/bucket:Bucket": bucket,
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": bucket_encryption,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": bucket_public_access_block,

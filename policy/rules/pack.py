@@ -7,6 +7,7 @@ from typing import Final
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from .api import check_routes_have_an_authorizer
+from .edge import check_distributions_have_private_origins, check_prod_rest_stages_have_web_acl
 from .graph import stack_validation
 from .identity import (
     validate_key_usable_by_publishing_services,
@@ -209,6 +210,18 @@ STACK_POLICIES: Final = (
         description="Every metric alarm has an alarm action.",
         enforcement_level=MANDATORY,
         validate=stack_validation(check_alarms_notify),
+    ),
+    StackValidationPolicy(
+        name="cloudfront-origin-private",
+        description="A CloudFront distribution's S3 origin is private: public access blocked, OAC, read for it alone.",
+        enforcement_level=MANDATORY,
+        validate=stack_validation(check_distributions_have_private_origins),
+    ),
+    StackValidationPolicy(
+        name="prod-rest-api-web-acl",
+        description="In production, every REST API stage has a WAF web ACL.",
+        enforcement_level=MANDATORY,
+        validate=stack_validation(check_prod_rest_stages_have_web_acl),
     ),
 )
 

@@ -125,6 +125,13 @@ INVENTORY = [
         "A queue that rules target lets EventBridge send to it only on behalf of those rules.",
     ),
     ("alarms-notify", "stack", "mandatory", "Every metric alarm has an alarm action."),
+    (
+        "cloudfront-origin-private",
+        "stack",
+        "mandatory",
+        "A CloudFront distribution's S3 origin is private: public access blocked, OAC, read for it alone.",
+    ),
+    ("prod-rest-api-web-acl", "stack", "mandatory", "In production, every REST API stage has a WAF web ACL."),
 ]
 
 

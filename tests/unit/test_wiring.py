@@ -187,7 +187,7 @@ def test_every_function_runs_arm64_python_with_powertools_and_tracing(run: Progr
         assert function.inputs["handler"].startswith("handlers.")
 
 
-def test_every_resource_is_tagged_through_its_service_provider(run: ProgramRun) -> None:
+def test_every_resource_is_tagged_through_its_service_provider(run: ProgramRun, settings: Settings) -> None:
     providers = {r.name: json.loads(r.inputs["defaultTags"])["tags"] for r in run.of_type("pulumi:providers:aws")}
     assert {"ops-aws", "platform-aws", "contracts-aws"} <= set(providers)
     for name, tags in providers.items():

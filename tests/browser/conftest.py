@@ -1,0 +1,128 @@
+"""The storefront in a real browser: Playwright for Python driving Debian's Chromium against the local cloud.
+
+`make browser` (part of `make install` and `make test`) installs Chromium with apt; Playwright's own browser
+download is not used. Screenshots go to the run's artifacts directory: $ARTIFACTS_DIR, default ./artifacts.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
+
+from devtools.program import ROOT
+from localcloud.cloud import LocalCloud
+from localcloud.server import serve_in_background
+
+CHROMIUM = Path("/usr/bin/chromium")
+#: Records every CSP violation the page reports, before any of the page's own scripts run. Playwright injects
+#: it through the DevTools protocol, which the page's CSP does not govern.
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
+});
+"""
+
+
+@dataclass
+class Storefront:
+    """One browser tab on the storefront, with every CSP report and script error it produced."""
+
+    page: Page
+    console_violations: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def violations(self) -> list[str]:
+        reported: list[str] = self.page.evaluate("window.__cspViolations")
+        return reported + self.console_violations
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    # --no-sandbox: CI runs as root, and Chromium's sandbox refuses to start as root.
+    launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    with LocalCloud.boot("dev") as booted:
+        yield booted
+
+
+@pytest.fixture(scope="module")
+def base_url(cloud: LocalCloud) -> Iterator[str]:
+    server, url = serve_in_background(cloud, port=0)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    directory = Path(os.environ.get("ARTIFACTS_DIR") or ROOT / "artifacts") / "browser"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh profile per test: no cookies, no session storage shared between customers."""
+    opened = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield opened
+    opened.close()
+
+
+def open_storefront(context: BrowserContext, base_url: str) -> Storefront:
+    page = context.new_page()
+    page.add_init_script(RECORD_VIOLATIONS)
+    tab = Storefront(page)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            tab.console_violations.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: tab.errors.append(str(error)))
+    page.goto(f"{base_url}/")
+    page.wait_for_selector("body[data-ready=true]")
+    return tab
+
+
+def sign_in(tab: Storefront, email: str, password: str) -> None:
+    tab.page.get_by_label("Email").fill(email)
+    tab.page.get_by_label("Password").fill(password)
+    tab.page.get_by_role("button", name="Sign in").click()
+    tab.page.wait_for_selector("#account:not([hidden])")
+
+
+def local_call(base_url: str, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    """A JSON request to the local cloud's server: (status, body), also for 4xx answers."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = requests.request(method, f"{base_url}{path}", json=body, headers=headers, timeout=30)
+    return response.status_code, response.json() if response.content else None
+
+
+def create_customer(base_url: str, password: str) -> tuple[str, str]:
+    """A confirmed customer with the given password (POST /_local/users): their email and an ID token."""
+    email = f"browser.{uuid.uuid4().hex[:8]}@example.com"
+    status, created = local_call(base_url, "POST", "/_local/users", {"email": email, "password": password})
+    assert status == 200, created
+    return email, str(created["idToken"])
