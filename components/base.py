@@ -89,17 +89,20 @@ def least_privilege_role(
     policy_suffix: str = "-policy",
     policy_name: str = "least-privilege",
     roles: tuple[str, str] = ("role", "policy"),
+    role_name: str | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
     """A role `<name><suffix>` (in Pulumi and IAM) that `trust` lets assume, and its one inline policy
-    `<name><policy_suffix>` allowing exactly `grants`. `roles` are the two children's transform roles."""
+    `<name><policy_suffix>` allowing exactly `grants`. `roles` are the two children's transform roles.
+    `role_name` is the role's IAM name when it is not `physical_name(name, suffix)` (a role deployed under
+    another name keeps it: renaming an IAM role replaces it)."""
     role = child(
         aws.iam.Role,
         f"{name}{suffix}",
         owner,
         transforms,
         roles[0],
-        required={"name": physical_name(name, suffix), "assume_role_policy": trust},
+        required={"name": role_name or physical_name(name, suffix), "assume_role_policy": trust},
         opts=opts,
     )
     policy = child(

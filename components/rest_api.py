@@ -14,13 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi_aws as aws
 
-from components.base import identity_policy, physical_name
+from components.base import Transforms, child, least_privilege_role, physical_name, region_name
 from components.rest_api_args import (
+    REST_API_CHILDREN,
     ApiClient,
     ApiModel,
     ApiRoute,
@@ -34,6 +36,7 @@ from components.rest_api_args import (
 from components.trust import api_gateway_trust
 
 __all__ = [
+    "REST_API_CHILDREN",
     "ApiClient",
     "ApiModel",
     "ApiRoute",
@@ -52,6 +55,7 @@ COGNITO = "COGNITO_USER_POOLS"
 IDENTITY_SOURCE = "method.request.header.Authorization"
 #: Where clients put their usage plan's API key.
 API_KEY_SOURCE = "HEADER"
+R = TypeVar("R", bound=pulumi.Resource)
 
 
 def source_arn_path(method: str, path: str) -> str:
@@ -61,108 +65,141 @@ def source_arn_path(method: str, path: str) -> str:
 
 class RestApi(pulumi.ComponentResource):
     """A REST API from data. Public attributes: ``rest_api``, ``stage``, ``authorizer`` (``None`` when every
-    route is public), ``usage_plan``, ``api_keys`` (by client name), ``url``."""
+    route is public), ``usage_plan``, ``api_keys`` (by client name), ``url``. ``transforms`` adjust the
+    children by role (``REST_API_CHILDREN``); what the API needs to work (names, wiring, authorization,
+    validation, throttling) is applied after them."""
 
-    def __init__(self, name: str, args: RestApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: RestApiArgs,
+        transforms: Transforms | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         # Was eventshop:services:OrdersApi: the alias keeps every child's URN, so nothing is replaced.
         aliased = pulumi.ResourceOptions.merge(
             pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="eventshop:services:OrdersApi")]), opts
         )
         super().__init__("eventshop:components:RestApi", name, None, aliased)
-        validate(name, args)
+        validate(name, args, transforms)
         self.name = name
         self.args = args
-        self.rest_api = aws.apigateway.RestApi(
+        self.transforms = transforms
+        self.rest_api = self._child(
+            aws.apigateway.RestApi,
             f"{name}-rest-api",
-            name=physical_name(name),
-            description=args.description,
-            endpoint_configuration={"types": "REGIONAL"},
+            "rest_api",
+            defaults={"description": args.description, "endpoint_configuration": {"types": "REGIONAL"}},
             # Per-client limits need the client's key, which clients send in the x-api-key header.
-            api_key_source=API_KEY_SOURCE,
-            opts=self._child(),
+            required={"name": physical_name(name), "api_key_source": API_KEY_SOURCE},
         )
-        self.validator = aws.apigateway.RequestValidator(
+        self.validator = self._child(
+            aws.apigateway.RequestValidator,
             f"{name}-validator",
-            name="body-and-parameters",
-            rest_api=self.rest_api.id,
-            validate_request_body=True,
-            validate_request_parameters=True,
-            opts=self._child(),
+            "validator",
+            required={
+                "name": "body-and-parameters",
+                "rest_api": self.rest_api.id,
+                "validate_request_body": True,
+                "validate_request_parameters": True,
+            },
         )
         self.models = {
-            key: aws.apigateway.Model(
+            key: self._child(
+                aws.apigateway.Model,
                 f"{name}-model-{key}",
-                rest_api=self.rest_api.id,
-                name=model.name,
-                content_type=JSON,
-                schema=json.dumps(model.schema),
-                opts=self._child(),
+                "model",
+                required={
+                    "rest_api": self.rest_api.id,
+                    "name": model.name,
+                    "content_type": JSON,
+                    "schema": json.dumps(model.schema),
+                },
             )
             for key, model in args.models.items()
         }
         self.authorizer = (
-            aws.apigateway.Authorizer(
+            self._child(
+                aws.apigateway.Authorizer,
                 f"{name}-authorizer",
-                name=physical_name(name, "-customers"),
-                rest_api=self.rest_api.id,
-                type=COGNITO,
-                provider_arns=list(args.user_pool_arns),
-                identity_source=IDENTITY_SOURCE,
-                opts=self._child(),
+                "authorizer",
+                required={
+                    "name": physical_name(name, "-customers"),
+                    "rest_api": self.rest_api.id,
+                    "type": COGNITO,
+                    "provider_arns": list(args.user_pool_arns),
+                    "identity_source": IDENTITY_SOURCE,
+                },
             )
             if args.user_pool_arns
             else None
         )
         self.resources: dict[str, aws.apigateway.Resource] = {}
         self.methods: list[pulumi.Resource] = []
+        self.roles: list[aws.iam.Role] = []
         for route in args.routes:
             if isinstance(route.integration, LambdaProxy):
                 self._proxy_route(route, route.integration)
             else:
                 self._service_route(route, route.integration)
         self.gateway_responses = [
-            aws.apigateway.Response(
+            self._child(
+                aws.apigateway.Response,
                 f"{name}-response-{response_type.lower().replace('_', '-')}",
-                rest_api_id=self.rest_api.id,
-                response_type=response_type,
-                status_code=status,
-                response_templates={JSON: body},
-                opts=self._child(),
+                "gateway_response",
+                required={
+                    "rest_api_id": self.rest_api.id,
+                    "response_type": response_type,
+                    "status_code": status,
+                    "response_templates": {JSON: body},
+                },
             )
             for response_type, (status, body) in args.gateway_responses.items()
         ]
-        self.deployment = aws.apigateway.Deployment(
+        self.deployment = self._child(
+            aws.apigateway.Deployment,
             f"{name}-deployment",
-            rest_api=self.rest_api.id,
-            triggers={"redeployment": self._definition_hash()},
-            opts=self._child(depends_on=[*self.methods, *self.gateway_responses]),
+            "deployment",
+            required={"rest_api": self.rest_api.id, "triggers": {"redeployment": self._definition_hash()}},
+            opts=pulumi.ResourceOptions(depends_on=[*self.methods, *self.gateway_responses]),
         )
-        self.stage = aws.apigateway.Stage(
+        self.stage = self._child(
+            aws.apigateway.Stage,
             f"{name}-stage",
-            rest_api=self.rest_api.id,
-            deployment=self.deployment.id,
-            stage_name=args.stage_name,
-            xray_tracing_enabled=True,
-            opts=self._child(),
+            "stage",
+            defaults={"xray_tracing_enabled": True},
+            required={"rest_api": self.rest_api.id, "deployment": self.deployment.id, "stage_name": args.stage_name},
         )
-        self.method_settings = aws.apigateway.MethodSettings(
+        self.method_settings = self._child(
+            aws.apigateway.MethodSettings,
             f"{name}-throttling",
-            rest_api=self.rest_api.id,
-            stage_name=self.stage.stage_name,
-            method_path="*/*",
-            settings={
-                "metrics_enabled": True,
-                "throttling_rate_limit": args.throttle.rate_limit,
-                "throttling_burst_limit": args.throttle.burst_limit,
+            "method_settings",
+            defaults={"settings": {"metrics_enabled": True}},
+            required={
+                "rest_api": self.rest_api.id,
+                "stage_name": self.stage.stage_name,
+                "method_path": "*/*",
+                "settings": {
+                    "throttling_rate_limit": args.throttle.rate_limit,
+                    "throttling_burst_limit": args.throttle.burst_limit,
+                },
             },
-            opts=self._child(),
         )
         self.usage_plan, self.api_keys = self._usage_plan()
         self.url = self.stage.invoke_url
         self.register_outputs({"url": self.url})
 
-    def _child(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, **kwargs)
+    def _child(
+        self,
+        resource: Callable[..., R],
+        name: str,
+        role: str,
+        *,
+        defaults: Mapping[str, Any] | None = None,
+        required: Mapping[str, Any] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> R:
+        return child(resource, name, self, self.transforms, role, defaults=defaults, required=required, opts=opts)
 
     def _definition_hash(self) -> str:
         """Changes whenever a route, model, response or authorizer changes, so the stage gets a new deployment."""
@@ -184,33 +221,38 @@ class RestApi(pulumi.ComponentResource):
         args = self.args
         if not args.clients or args.client_throttle is None:
             return None, {}
-        plan = aws.apigateway.UsagePlan(
+        plan = self._child(
+            aws.apigateway.UsagePlan,
             f"{self.name}-usage-plan",
-            name=physical_name(self.name, "-clients"),
-            description="Per-client throttling: each registered client application has its own key.",
-            api_stages=[{"api_id": self.rest_api.id, "stage": self.stage.stage_name}],
-            throttle_settings={
-                "rate_limit": args.client_throttle.rate_limit,
-                "burst_limit": args.client_throttle.burst_limit,
+            "usage_plan",
+            defaults={"description": "Per-client throttling: each registered client application has its own key."},
+            required={
+                "name": physical_name(self.name, "-clients"),
+                "api_stages": [{"api_id": self.rest_api.id, "stage": self.stage.stage_name}],
+                "throttle_settings": {
+                    "rate_limit": args.client_throttle.rate_limit,
+                    "burst_limit": args.client_throttle.burst_limit,
+                },
             },
-            opts=self._child(),
         )
         keys: dict[str, aws.apigateway.ApiKey] = {}
         for client in args.clients:
-            keys[client.name] = aws.apigateway.ApiKey(
+            keys[client.name] = self._child(
+                aws.apigateway.ApiKey,
                 f"{self.name}-key-{client.name}",
-                name=physical_name(self.name, f"-{client.name}"),
-                description=f"The {client.name} client application (identifies it; never a credential).",
-                enabled=True,
-                tags={"client": client.name},
-                opts=self._child(),
+                "api_key",
+                defaults={"description": f"The {client.name} client application (identifies it; never a credential)."},
+                required={
+                    "name": physical_name(self.name, f"-{client.name}"),
+                    "enabled": True,
+                    "tags": {"client": client.name},
+                },
             )
-            aws.apigateway.UsagePlanKey(
+            self._child(
+                aws.apigateway.UsagePlanKey,
                 f"{self.name}-plan-key-{client.name}",
-                key_id=keys[client.name].id,
-                key_type="API_KEY",
-                usage_plan_id=plan.id,
-                opts=self._child(),
+                "usage_plan_key",
+                required={"key_id": keys[client.name].id, "key_type": "API_KEY", "usage_plan_id": plan.id},
             )
         return plan, keys
 
@@ -221,114 +263,134 @@ class RestApi(pulumi.ComponentResource):
         if path not in self.resources:
             parent_path, _, part = path.rpartition("/")
             slug = path.strip("/").replace("/", "-").replace("{", "").replace("}", "")
-            self.resources[path] = aws.apigateway.Resource(
+            self.resources[path] = self._child(
+                aws.apigateway.Resource,
                 f"{self.name}-resource-{slug}",
-                rest_api=self.rest_api.id,
-                parent_id=self._resource(parent_path or "/"),
-                path_part=part,
-                opts=self._child(),
+                "resource",
+                required={
+                    "rest_api": self.rest_api.id,
+                    "parent_id": self._resource(parent_path or "/"),
+                    "path_part": part,
+                },
             )
         return self.resources[path].id
 
     def _method(self, route: ApiRoute, resource_id: pulumi.Input[str]) -> aws.apigateway.Method:
         authorized = not route.public and self.authorizer is not None
-        return aws.apigateway.Method(
+        return self._child(
+            aws.apigateway.Method,
             f"{self.name}-method-{route.slug}",
-            rest_api=self.rest_api.id,
-            resource_id=resource_id,
-            http_method=route.method,
-            authorization=COGNITO if authorized else "NONE",
-            authorizer_id=self.authorizer.id if authorized and self.authorizer is not None else None,
-            api_key_required=bool(self.args.clients),
-            request_parameters=dict(route.request_parameters) or None,
-            request_validator_id=self.validator.id,
-            request_models={JSON: self.models[route.model].name} if route.model else None,
-            opts=self._child(),
+            "method",
+            required={
+                "rest_api": self.rest_api.id,
+                "resource_id": resource_id,
+                "http_method": route.method,
+                "authorization": COGNITO if authorized else "NONE",
+                "authorizer_id": self.authorizer.id if authorized and self.authorizer is not None else None,
+                "api_key_required": bool(self.args.clients),
+                "request_parameters": dict(route.request_parameters) or None,
+                "request_validator_id": self.validator.id,
+                "request_models": {JSON: self.models[route.model].name} if route.model else None,
+            },
         )
 
     def _proxy_route(self, route: ApiRoute, proxy: LambdaProxy) -> None:
         resource_id = self._resource(route.path)
         method = self._method(route, resource_id)
-        integration = aws.apigateway.Integration(
+        integration = self._child(
+            aws.apigateway.Integration,
             f"{self.name}-integration-{route.slug}",
-            rest_api=self.rest_api.id,
-            resource_id=resource_id,
-            http_method=method.http_method,
-            type="AWS_PROXY",
-            integration_http_method="POST",
-            uri=proxy.function.invoke_arn,
-            opts=self._child(),
+            "integration",
+            required={
+                "rest_api": self.rest_api.id,
+                "resource_id": resource_id,
+                "http_method": method.http_method,
+                "type": "AWS_PROXY",
+                "integration_http_method": "POST",
+                "uri": proxy.function.invoke_arn,
+            },
         )
         # Scoped to this stage, method and path (each path parameter a wildcard): the function cannot be
         # invoked through any other route.
-        aws.lambda_.Permission(
+        self._child(
+            aws.lambda_.Permission,
             f"{self.name}-permission-{route.slug}",
-            action="lambda:InvokeFunction",
-            function=proxy.function.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=pulumi.Output.concat(
-                self.rest_api.execution_arn, f"/{self.args.stage_name}/{source_arn_path(route.method, route.path)}"
-            ),
-            opts=self._child(),
+            "permission",
+            required={
+                "action": "lambda:InvokeFunction",
+                "function": proxy.function.name,
+                "principal": "apigateway.amazonaws.com",
+                "source_arn": pulumi.Output.concat(
+                    self.rest_api.execution_arn, f"/{self.args.stage_name}/{source_arn_path(route.method, route.path)}"
+                ),
+            },
         )
         self.methods += [method, integration]
 
     def _service_route(self, route: ApiRoute, action: ServiceAction) -> None:
-        role = aws.iam.Role(
-            f"{self.name}-{action.role_key}-role",
-            name=physical_name(self.name, f"-{action.role_key}"),
-            assume_role_policy=api_gateway_trust(self),
-            opts=self._child(),
-        )
-        policy = aws.iam.RolePolicy(
-            f"{self.name}-{action.role_key}-policy",
-            name=action.policy_name,
-            role=role.id,
-            policy=identity_policy(action.grants),
-            opts=self._child(),
+        role, policy = least_privilege_role(
+            self,
+            f"{self.name}-{action.role_key}",
+            self.transforms,
+            trust=api_gateway_trust(self),
+            grants=action.grants,
+            policy_name=action.policy_name,
+            role_name=physical_name(self.name, f"-{action.role_key}"),
         )
         resource_id = self._resource(route.path)
         method = self._method(route, resource_id)
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        integration = aws.apigateway.Integration(
+        integration = self._child(
+            aws.apigateway.Integration,
             f"{self.name}-integration-{route.slug}",
-            rest_api=self.rest_api.id,
-            resource_id=resource_id,
-            http_method=method.http_method,
-            type="AWS",
-            integration_http_method="POST",
-            uri=pulumi.Output.concat("arn:aws:apigateway:", region, f":{action.service}:action/{action.action}"),
-            credentials=role.arn,
-            passthrough_behavior="NEVER",
-            request_templates={JSON: action.request_template},
-            opts=self._child(depends_on=[policy]),
+            "integration",
+            required={
+                "rest_api": self.rest_api.id,
+                "resource_id": resource_id,
+                "http_method": method.http_method,
+                "type": "AWS",
+                "integration_http_method": "POST",
+                "uri": pulumi.Output.concat(
+                    "arn:aws:apigateway:", region_name(self), f":{action.service}:action/{action.action}"
+                ),
+                "credentials": role.arn,
+                "passthrough_behavior": "NEVER",
+                "request_templates": {JSON: action.request_template},
+            },
+            opts=pulumi.ResourceOptions(depends_on=[policy]),
         )
         default_status = action.statuses[0]
         method_responses = {
-            status: aws.apigateway.MethodResponse(
+            status: self._child(
+                aws.apigateway.MethodResponse,
                 f"{self.name}-method-response-{route.slug}" + ("" if status == default_status else f"-{status}"),
-                rest_api=self.rest_api.id,
-                resource_id=resource_id,
-                http_method=method.http_method,
-                status_code=status,
-                response_models={JSON: "Empty"},
-                opts=self._child(),
+                "method_response",
+                required={
+                    "rest_api": self.rest_api.id,
+                    "resource_id": resource_id,
+                    "http_method": method.http_method,
+                    "status_code": status,
+                    "response_models": {JSON: "Empty"},
+                },
             )
             for status in action.statuses
         }
         integration_responses = [
-            aws.apigateway.IntegrationResponse(
+            self._child(
+                aws.apigateway.IntegrationResponse,
                 f"{self.name}-integration-response-{route.slug}"
                 + ("" if answer.selection_pattern is None else f"-{answer.status}"),
-                rest_api=self.rest_api.id,
-                resource_id=resource_id,
-                http_method=method.http_method,
-                status_code=method_responses[answer.status].status_code,
-                selection_pattern=answer.selection_pattern,
-                response_templates={JSON: answer.template},
-                opts=self._child(depends_on=[integration]),
+                "integration_response",
+                required={
+                    "rest_api": self.rest_api.id,
+                    "resource_id": resource_id,
+                    "http_method": method.http_method,
+                    "status_code": method_responses[answer.status].status_code,
+                    "selection_pattern": answer.selection_pattern,
+                    "response_templates": {JSON: answer.template},
+                },
+                opts=pulumi.ResourceOptions(depends_on=[integration]),
             )
             for answer in action.answers
         ]
-        self.roles = [*getattr(self, "roles", []), role]
+        self.roles.append(role)
         self.methods += [method, integration, *method_responses.values(), *integration_responses]

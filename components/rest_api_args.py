@@ -10,20 +10,51 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.base import Grant, raise_problems
+from components.base import Grant, Transforms, check_transforms, raise_problems
+
+#: The roles a RestApi's transforms may adjust: one per kind of child.
+REST_API_CHILDREN = (
+    "rest_api",
+    "validator",
+    "model",
+    "authorizer",
+    "resource",
+    "method",
+    "integration",
+    "permission",
+    "role",
+    "policy",
+    "method_response",
+    "integration_response",
+    "gateway_response",
+    "deployment",
+    "stage",
+    "method_settings",
+    "usage_plan",
+    "api_key",
+    "usage_plan_key",
+)
 
 
 @dataclass(frozen=True)
 class LambdaProxy:
-    """An ``AWS_PROXY`` integration: API Gateway invokes ``function`` with the proxy event."""
+    """An ``AWS_PROXY`` integration: API Gateway invokes the function with the proxy event.
+
+    function: the Lambda function the route invokes (it gets a permission scoped to this route).
+    """
 
     function: aws.lambda_.Function
 
 
 @dataclass(frozen=True)
 class IntegrationAnswer:
-    """An integration response: ``status`` when the service's HTTP status matches ``selection_pattern``
-    (``None``: the default, taken for 2xx), rendered by ``template``."""
+    """An integration response, chosen by the service's HTTP status.
+
+    status: the method's status this answer returns (one of the action's ``statuses``).
+    selection_pattern: a regular expression over the service's HTTP status; ``None`` makes this the answer
+    taken when no pattern matches (2xx). Required: say ``None`` explicitly.
+    template: the VTL mapping template rendering the answer's body.
+    """
 
     status: str
     selection_pattern: str | None
@@ -32,10 +63,14 @@ class IntegrationAnswer:
 
 @dataclass(frozen=True)
 class ServiceAction:
-    """An ``AWS`` integration: API Gateway calls ``service``'s ``action`` itself, with a role of its own
-    (children ``<api>-<role_key>-role`` / ``-policy``) holding exactly ``grants``.
+    """An ``AWS`` integration: API Gateway calls an AWS service's action itself, with a role of its own
+    (children ``<api>-<role_key>-role`` / ``-policy``) holding exactly the grants.
 
-    ``statuses`` lists every status the method answers; the first is the default answer's.
+    service: the service's API Gateway name (``events``, ``sqs``, ...). action: the service's action.
+    role_key: names the integration's role and policy children. policy_name: the role's inline policy's name.
+    grants: what the role may do, exactly. request_template: the VTL template building the service's request.
+    answers: the integration responses (``IntegrationAnswer``). statuses: every status the method answers;
+    the first is the status of the answer without a selection pattern.
     """
 
     service: str
@@ -50,8 +85,13 @@ class ServiceAction:
 
 @dataclass(frozen=True)
 class ApiRoute:
-    """A method on a path. ``public`` routes skip the authorizer; every other one requires a token of the
-    API's user pools. ``request_parameters`` maps ``method.request.<where>.<name>`` to whether it is required.
+    """A method on a path.
+
+    method: the HTTP method. path: the resource path, ``{param}`` for a path parameter.
+    integration: what answers (``LambdaProxy`` or ``ServiceAction``).
+    model: the key (in the API's models) of the request body's model, default none (no body validated).
+    request_parameters: maps ``method.request.<where>.<name>`` to whether it is required, default none.
+    public: skips the authorizer, default False; every other route requires a token of the API's user pools.
     """
 
     method: str
@@ -68,7 +108,10 @@ class ApiRoute:
 
 @dataclass(frozen=True)
 class ApiModel:
-    """A request model: its name in API Gateway and its JSON Schema (draft-04)."""
+    """A request model.
+
+    name: its name in API Gateway. schema: its JSON Schema (draft-04).
+    """
 
     name: str
     schema: Mapping[str, Any]
@@ -76,7 +119,10 @@ class ApiModel:
 
 @dataclass(frozen=True)
 class Throttle:
-    """Steady requests per second and burst."""
+    """Request limits.
+
+    rate_limit: steady requests per second. burst_limit: requests in a burst.
+    """
 
     rate_limit: float
     burst_limit: int
@@ -84,20 +130,25 @@ class Throttle:
 
 @dataclass(frozen=True)
 class ApiClient:
-    """A registered client application: an API key of its own in the API's usage plan."""
+    """A registered client application: an API key of its own in the API's usage plan.
+
+    name: the client's name (names its key; unique in the API).
+    """
 
     name: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class RestApiArgs:
-    """routes: the methods (required). models: request models by key, default none. gateway_responses:
-    ``{responseType: (status or None, JSON template)}``, default none. throttle: the stage's limits
-    (required). stage_name: default ``v1``. description: the API's, default ``""``. user_pool_arns: the
-    pools whose ID tokens the authorizer accepts; required as soon as a route is not public. clients: the
-    client applications with an API key, default none; client_throttle: each one's limits in the usage
-    plan, required with clients. revision: anything else that changes what is deployed (templates),
-    default ``""``.
+    """routes: the methods (required). throttle: the stage's limits (required).
+    models: request models by key, default none.
+    gateway_responses: ``{responseType: (status or None, JSON template)}``, default none.
+    stage_name: default ``v1``. description: the API's, default none (empty).
+    user_pool_arns: the pools whose ID tokens the authorizer accepts (needed as soon as a route is not
+    public), default none.
+    clients: the client applications with an API key, default none.
+    client_throttle: each client's limits in the usage plan (needed with clients), default none.
+    revision: anything else that changes what is deployed (templates), default none (empty).
     """
 
     routes: Sequence[ApiRoute]
@@ -112,9 +163,10 @@ class RestApiArgs:
     revision: str = ""
 
 
-def validate(name: str, args: RestApiArgs) -> None:
-    """Raises one ValueError naming every problem of ``args``."""
+def validate(name: str, args: RestApiArgs, transforms: Transforms | None = None) -> None:
+    """Raises one ValueError naming every problem of ``args`` and ``transforms``."""
     problems: list[str] = []
+    check_transforms(transforms, REST_API_CHILDREN, problems)
     if not args.routes:
         problems.append("routes: at least one route is needed")
     slugs = [route.slug for route in args.routes]
