@@ -10,7 +10,7 @@ SCALE ?= 100,500,2000
 # `make test` runs the layers in this order, fastest first, and stops after the first layer that fails.
 TEST_LAYERS := unit contracts policy handlers localcloud e2e
 UNLAYERED := $(filter-out $(TEST_LAYERS) __pycache__,$(patsubst tests/%/,%,$(wildcard tests/*/)))
-PYTEST := $(BIN)/python -m pytest -n 2 -q
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadscope -q
 
 .PHONY: install node-tools demo serve test unit lint diagram openapi bench bench-scale bench-test cost cost-check cost-baseline clean lock
 

@@ -13,6 +13,9 @@ from localcloud.cloud import LocalCloud
 from tests.e2e.conftest import events_about, messages_about
 from tests.e2e.test_cart_reminders import DELAY_SECONDS
 
+#: Isolated by their own order, customer and cart ids (tests/e2e/conftest.py).
+pytestmark = pytest.mark.shared_cloud
+
 ITEM = {"customerId": "cust-cart", "email": "cart@example.com", "sku": "MUG-LOGO", "quantity": 1}
 
 
