@@ -22,6 +22,9 @@ seen idle between a callback and the execution moving on. Limitation: an executi
 whose other branches still work while one branch is parked counts as parked (the shop's workflow has one
 branch).
 
+Parsing: moto parses a definition again for every execution; here each definition is parsed once
+(``parsed_program``) and every execution evaluates its own deep copy of the parsed program.
+
 Also fixed here: a missed heartbeat is ``States.HeartbeatTimeout`` (moto says ``States.Timeout``), and moto
 names every error of the ``events:putEvents`` integration ``States.Runtime`` (which no
 Retry matches); AWS names a service error ``EventBridge.<code>``, as moto already does for DynamoDB.
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.responses import get_backend
 
 from localcloud.clock import Clock
@@ -140,6 +144,21 @@ def _wall_wait(event: threading.Event, seconds: float | None, finished: Callable
 
 def clock_sleep(seconds: float, parking: _Parking | None = None) -> None:
     wait_on_clock(threading.Event(), seconds, parking=parking, label="step functions retry")
+
+
+#: Parsed programs by definition; a definition's executions starting together wait for one parse.
+_programs: dict[str, Any] = {}
+_programs_lock = threading.Lock()
+
+
+def parsed_program(definition: str) -> Any:
+    """The evaluation program of one definition, parsed once per process. Never evaluate it directly: each
+    execution evaluates a deep copy (``stepfunctions_patches``), so no execution sees another's state."""
+    with _programs_lock:
+        program = _programs.get(definition)
+        if program is None:
+            program = _programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
+        return program
 
 
 def _execution_arn(env: Any) -> str | None:

@@ -6,6 +6,7 @@ What each patch replaces and why: ``localcloud/stepfunctions.py``'s docstring.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import threading
@@ -34,6 +35,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function import tim
 from moto.stepfunctions.parser.asl.eval.callback import callback as callback_module
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.backend import execution as execution_module
+from moto.stepfunctions.parser.backend import execution_worker
 
 from localcloud.moto_patches import check_version
 from localcloud.stepfunctions import (
@@ -42,6 +44,7 @@ from localcloud.stepfunctions import (
     _state,
     _waiting_for_token,
     clock_sleep,
+    parsed_program,
     wait_on_clock,
 )
 
@@ -59,7 +62,19 @@ def install() -> None:
         _patch_events_errors()
         _patch_execution_end()
         _patch_heartbeat_error()
+        _patch_parse_once()
         _state.installed = True
+
+
+def _patch_parse_once() -> None:
+    """moto parses the definition again for every execution (ANTLR, tens of ms); parse each definition once
+    and give every execution a deep copy of the parsed program (a few ms), so no state is shared."""
+
+    def _get_evaluation_entrypoint(self: Any) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        return copy.deepcopy(parsed_program(definition))
+
+    _replace(execution_worker.ExecutionWorker, "_get_evaluation_entrypoint", _get_evaluation_entrypoint)
 
 
 def _patch_retry() -> None:
