@@ -40,7 +40,16 @@ from devtools.program import (
     project_name,
     run_program,
 )
-from localcloud import botocore_cache, faults, iam, moto_patches, queue_clock, stepfunctions, stepfunctions_patches
+from localcloud import (
+    botocore_cache,
+    direct,
+    faults,
+    iam,
+    moto_patches,
+    queue_clock,
+    stepfunctions,
+    stepfunctions_patches,
+)
 from localcloud.alarms import AlarmEvaluator
 from localcloud.api import LocalApi
 from localcloud.clock import Clock
@@ -254,13 +263,11 @@ class LocalCloud:
             return ["asynchronous invocations queued"] if self._async_queue.unfinished_tasks else []
 
     def _messages_waiting(self) -> list[str]:
-        sqs = self.clients("sqs")
         for poller in self.pollers:
             if poller.gate.closed or self.faults.paused_until(poller.function.spec.name) is not None:
                 continue  # a held or paused consumer's queue fills on purpose (a timer marks a pause's end)
             info = poller.queue
-            attributes = sqs.get_queue_attributes(QueueUrl=info.url, AttributeNames=["ApproximateNumberOfMessages"])
-            if int(attributes["Attributes"]["ApproximateNumberOfMessages"]):
+            if queue_clock.visible_messages(self.account, self.region, info.name):
                 return [f"messages visible in {info.name}"]
         if any(poller.pending() for poller in self.stream_pollers):
             return ["stream records not yet handled"]
@@ -351,16 +358,13 @@ class LocalCloud:
         if not self._running:
             return
         with self._schedule_lock:
-            client = self.clients("scheduler")
-            for group in client.list_schedule_groups()["ScheduleGroups"]:
-                for summary in client.list_schedules(GroupName=group["Name"])["Schedules"]:
-                    schedule = client.get_schedule(GroupName=group["Name"], Name=summary["Name"])
-                    due = _at_time(str(schedule.get("ScheduleExpression", "")))
-                    if due is None or due > now or schedule.get("State") == "DISABLED":
-                        continue
-                    self._fire_schedule(schedule)
-                    if schedule.get("ActionAfterCompletion") == "DELETE":
-                        client.delete_schedule(GroupName=group["Name"], Name=summary["Name"])
+            for schedule in direct.schedules(self.account, self.region):  # the Scheduler's own reads
+                due = _at_time(str(schedule.get("ScheduleExpression", "")))
+                if due is None or due > now or schedule.get("State") == "DISABLED":
+                    continue
+                self._fire_schedule(schedule)
+                if schedule.get("ActionAfterCompletion") == "DELETE":
+                    direct.delete_schedule(self.account, self.region, schedule["GroupName"], schedule["Name"])
 
     def _fire_schedule(self, schedule: Mapping[str, Any]) -> None:
         target = schedule["Target"]
