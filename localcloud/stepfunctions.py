@@ -58,6 +58,8 @@ class _State:
     local: threading.local = field(default_factory=threading.local)
     #: Called with (execution ARN, final status) as each execution ends.
     on_end: Callable[[str, str], None] | None = None
+    #: The interpreter's boto3 clients by (region, service, intercepting), reused while a clock is in use.
+    clients: dict[tuple[str, str, bool], Any] = field(default_factory=dict)
 
 
 _state = _State()
@@ -71,6 +73,8 @@ def use_clock(clock: Clock | None, on_end: Callable[[str, str], None] | None = N
     with _state.lock:
         # Executions of a previous moto context are gone with it (their threads wait on a stopped clock).
         _state.parked.clear()
+        # The next cloud's clients are made after its recorders are installed (stepfunctions_patches).
+        _state.clients.clear()
 
 
 class _Parking:

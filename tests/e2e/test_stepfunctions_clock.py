@@ -185,3 +185,22 @@ def test_a_definition_is_parsed_once_and_each_execution_runs_its_own_copy(
     assert outputs == [0, 1, 2]
     assert parses == [definition], "three executions, one parse"
     assert stepfunctions.parsed_program(definition) is stepfunctions.parsed_program(definition)
+
+
+def test_the_interpreter_reuses_one_client_per_service_until_the_clock_changes(sfn: Sfn) -> None:
+    put = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": sfn.queue_url, "MessageBody": "hello"},
+        "End": True,
+    }
+    for _ in range(2):
+        assert sfn.status(sfn.run({"Put": put}, "Put")) == "SUCCEEDED"
+    assert len(sfn.sqs.receive_message(QueueUrl=sfn.queue_url, MaxNumberOfMessages=10)["Messages"]) == 2
+    [(key, client)] = stepfunctions._state.clients.items()
+    assert key == (REGION, "sqs", True)
+
+    stepfunctions.use_clock(sfn.clock)  # what a cloud's start and stop do
+    assert stepfunctions._state.clients == {}
+    assert sfn.status(sfn.run({"Put": put}, "Put")) == "SUCCEEDED"
+    assert stepfunctions._state.clients[key] is not client, "a new client, made with the hooks installed now"
