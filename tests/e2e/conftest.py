@@ -31,13 +31,10 @@ class _SharedCloud:
 
     def __init__(self) -> None:
         self.cloud: LocalCloud | None = None
-        #: How many times this worker booted it (one, unless unmarked modules ran in between).
-        self.boots = 0
 
     def get(self) -> LocalCloud:
         if self.cloud is None or not self.cloud.running:
             self.cloud = LocalCloud.boot("dev")
-            self.boots += 1
         return self.cloud
 
     def release(self) -> None:
