@@ -7,8 +7,9 @@ INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.tx
 ORDERS ?= 20
 BENCH_ORDERS ?= 500
 SCALE ?= 100,500,2000
-# `make test` runs the layers in this order, fastest first, and stops after the first layer that fails.
-TEST_LAYERS := unit contracts policy handlers localcloud e2e
+# `make test` runs the layers in this order, fastest first (as measured by `make bench-test`), and stops after the
+# first layer that fails.
+TEST_LAYERS := localcloud contracts policy unit handlers e2e
 UNLAYERED := $(filter-out $(TEST_LAYERS) __pycache__,$(patsubst tests/%/,%,$(wildcard tests/*/)))
 PYTEST := $(BIN)/python -m pytest -n 2 --dist loadscope -q
 
