@@ -23,6 +23,8 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.scheduler.models import scheduler_backends
 
+from localcloud import dynamodb_transactions
+
 _deserializer = TypeDeserializer()
 
 
@@ -69,7 +71,9 @@ def stream_records(account: str, region: str, stream_arn: str, shard_id: str, st
     if shard is None or shard.id != shard_id:
         return []
     first = start - int(shard.starting_sequence_number)
-    return [copy.deepcopy(record.to_json()) for record in list(shard.items[first : first + limit])]
+    with dynamodb_transactions.TRANSACTIONS:  # never a transaction's records before it committed
+        records = list(shard.items[first : first + limit])
+    return [copy.deepcopy(record.to_json()) for record in records]
 
 
 def get_items(account: str, region: str, table: str, hash_keys: Iterable[str]) -> list[dict[str, Any]]:

@@ -27,6 +27,10 @@ from moto.dynamodb.exceptions import MockValidationException, TransactionCancele
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
+#: Held for the whole of a transaction: a stream reader (``localcloud.direct``) takes it too, so it never sees
+#: the records of a transaction that is then cancelled (moto writes each operation as it goes, and a cut-back
+#: stream would reuse the sequence numbers the reader has already passed).
+TRANSACTIONS = threading.RLock()
 #: Set while moto's transact_write_items runs under ``install``: its table copy is skipped.
 _skip_table_copy: contextvars.ContextVar[bool] = contextvars.ContextVar("skip_table_copy", default=False)
 _installed = threading.Lock()
@@ -126,13 +130,14 @@ def install() -> None:
         original = backend_class.transact_write_items
 
         def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-            backup = TransactionBackup.take(self, transact_items)
-            try:
-                with _without_table_copies():
-                    original(self, transact_items)
-            except (TransactionCanceledException, MockValidationException):
-                backup.restore()
-                raise
+            with TRANSACTIONS:
+                backup = TransactionBackup.take(self, transact_items)
+                try:
+                    with _without_table_copies():
+                        original(self, transact_items)
+                except (TransactionCanceledException, MockValidationException):
+                    backup.restore()
+                    raise
 
         # moto's module calls copy.deepcopy through its own `copy` name: only that module sees the shim.
         shim = types.SimpleNamespace(copy=copy.copy, deepcopy=_deepcopy, Error=copy.Error)

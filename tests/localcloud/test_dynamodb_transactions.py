@@ -3,6 +3,7 @@ without moto copying whole tables, and keeps what others wrote meanwhile."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
 
-from localcloud import dynamodb_transactions
+from localcloud import direct, dynamodb_transactions
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -131,3 +132,48 @@ def test_writes_by_others_during_a_cancelled_transaction_are_kept(dynamodb: Any)
     assert not any(item["sku"] == {"S": "NEW-3"} for item in items), "the item it created is gone"
     # The stream is cut back to where it stood, as moto's swap did: positions are its sequence numbers.
     assert len(table("stock").stream_shard.items) == stream_before  # type: ignore[union-attr]
+
+
+class WatchedLock:
+    """The transactions lock, recording who took it (a stand-in with the RLock's behaviour)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.taken = 0
+        self.held = False
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        self.taken += 1
+        self.held = True
+
+    def __exit__(self, *_: object) -> None:
+        self.held = False
+        self.lock.release()
+
+
+def test_a_transaction_writes_under_the_lock_stream_readers_take(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream reader never sees the records of a transaction that is then cancelled: the transaction holds
+    the lock while moto writes, and the reader takes it to read."""
+    watched = WatchedLock()
+    monkeypatch.setattr(dynamodb_transactions, "TRANSACTIONS", watched)
+    backend = dynamodb_backends[ACCOUNT][REGION]
+    put_item = backend.put_item
+    held_while_writing: list[bool] = []
+
+    def watching_put_item(*args: Any, **kwargs: Any) -> Any:
+        held_while_writing.append(watched.held)
+        return put_item(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "put_item", watching_put_item)
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=reserve(line=1))
+    assert held_while_writing == [True], "the new item's put ran inside the lock"
+
+    taken = watched.taken
+    stream_arn = dynamodb.describe_table(TableName="stock")["Table"]["LatestStreamArn"]
+    [(shard, first)] = direct.stream_shards(ACCOUNT, REGION, stream_arn)
+    direct.stream_records(ACCOUNT, REGION, stream_arn, shard, first, 10)
+    assert watched.taken == taken + 1, "the reader took the lock"
