@@ -36,7 +36,7 @@ from devtools.cost_units import (
     dynamodb_units,
     global_indexes,
     index_write_units,
-    sqs_requests,
+    sqs_request_count,
     state_machine_log_bytes,
 )
 from devtools.program import ROOT, ProgramRun
@@ -260,7 +260,7 @@ def _messaging(record: RunRecord, program: ProgramRun) -> list[Usage]:
     deliveries: Counter[str] = Counter()
     for call in publishes:
         deliveries.update(topics.get(str(call.params.get("TopicArn", "")).rsplit(":", 1)[-1], Counter()))
-    sqs_requests = sqs_requests(record.meter.billed_calls("sqs")) + deliveries["sqs"]
+    sqs_requests = sqs_request_count(record.meter.billed_calls("sqs")) + deliveries["sqs"]
     sqs_requests += sum(
         chunks_of_64kb(len(json.dumps(event).encode())) for service, event in record.rule_deliveries if service == "sqs"
     )

@@ -80,7 +80,7 @@ def global_indexes(program: ProgramRun) -> dict[str, int]:
     }
 
 
-def sqs_requests(calls: Iterable[MeteredCall]) -> int:
+def sqs_request_count(calls: Iterable[MeteredCall]) -> int:
     requests = 0
     for call in calls:
         if call.operation == "ReceiveMessage":

@@ -13,16 +13,13 @@ from devtools.cost import StackCost, baseline_of, fixed_table, over_baseline, un
 from devtools.cost_model import (
     PriceTableError,
     Usage,
-    dynamodb_units,
     fixed_monthly,
-    global_indexes,
-    index_write_units,
     kms_encrypted_buckets,
     load_prices,
     per_million_orders,
-    state_machine_log_bytes,
     subscriptions_by_topic,
 )
+from devtools.cost_units import dynamodb_units, global_indexes, index_write_units, state_machine_log_bytes
 from devtools.program import ROOT, ProgramRun, RecordedResource
 from localcloud.metering import MeteredCall, chunks_of_64kb, dynamodb_item_size, put_events_entry_size
 
