@@ -7,10 +7,14 @@ INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.tx
 ORDERS ?= 20
 BENCH_ORDERS ?= 500
 SCALE ?= 100,500,2000
-# `make test` runs the layers in this order, fastest first, and stops after the first layer that fails.
-TEST_LAYERS := unit contracts policy ci handlers localcloud e2e browser
+# `make test` runs the layers in this order, fastest first (as measured by `make bench-test`), and stops after the
+# first layer that fails.
+TEST_LAYERS := localcloud ci contracts policy unit handlers e2e browser
 UNLAYERED := $(filter-out $(TEST_LAYERS) __pycache__,$(patsubst tests/%/,%,$(wildcard tests/*/)))
 PYTEST := $(BIN)/python -m pytest -n 2 -q
+# Layers whose modules each boot a cloud (module-scoped fixtures) keep a module on one worker, so it boots
+# once; the others spread test by test, which balances the two workers better.
+LOADSCOPE_LAYERS := e2e
 
 .PHONY: install layers node-tools browser demo serve test unit lint diagram openapi bench bench-scale bench-test cost cost-check cost-baseline clean lock stateful-urns graph
 
@@ -70,7 +74,8 @@ test: $(INSTALLED) $(LAYER_JOSE) browser  ## every test, layer by layer (mocks, 
 	@test -z "$(UNLAYERED)" || { echo "tests/$(UNLAYERED): not in TEST_LAYERS, so make test would skip it"; exit 1; }
 	@for layer in $(TEST_LAYERS); do \
 		echo "== tests/$$layer"; \
-		$(PYTEST) tests/$$layer || { echo "== tests/$$layer failed: later layers not run"; exit 1; }; \
+		case " $(LOADSCOPE_LAYERS) " in *" $$layer "*) dist=loadscope;; *) dist=load;; esac; \
+		$(PYTEST) --dist $$dist tests/$$layer || { echo "== tests/$$layer failed: later layers not run"; exit 1; }; \
 	done
 
 unit: $(INSTALLED) $(LAYER_JOSE)

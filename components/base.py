@@ -118,16 +118,23 @@ def least_privilege_role(
 
 
 def create_log_group(
-    owner: pulumi.Resource, name: str, transforms: Transforms | None, retention_days: int, log_group_name: str
+    owner: pulumi.Resource,
+    name: str,
+    transforms: Transforms | None,
+    retention_days: int,
+    log_group_name: str,
+    *,
+    suffix: str = "-logs",
+    role: str = "log_group",
 ) -> aws.cloudwatch.LogGroup:
-    """`<name>-logs`: the log group a service writes to under its own name (the pattern's), kept for the
-    stack's retention (a default)."""
+    """`<name><suffix>`: the log group a service writes to under its own name (the pattern's), kept for the
+    stack's retention (a default). `role` is the child's transform role."""
     return child(
         aws.cloudwatch.LogGroup,
-        f"{name}-logs",
+        f"{name}{suffix}",
         owner,
         transforms,
-        "log_group",
+        role,
         defaults={"retention_in_days": retention_days},
         required={"name": log_group_name},
     )

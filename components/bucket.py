@@ -53,8 +53,11 @@ class ObjectLock:
 
 @dataclass(frozen=True, kw_only=True)
 class ServiceReader:
-    """An AWS service that may read (s3:GetObject) every object, only on behalf of one of its resources:
-    `service` is its principal (cloudfront.amazonaws.com), `source_arn` that resource (aws:SourceArn)."""
+    """An AWS service that may read (s3:GetObject) every object, only on behalf of one of its resources.
+
+    service: the service's principal, e.g. cloudfront.amazonaws.com (required).
+    source_arn: the one resource it reads for, its aws:SourceArn (required).
+    """
 
     service: str
     source_arn: pulumi.Input[str]

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import defaults
-from components.base import Transforms, check_transforms, child_args, physical_name, raise_problems
+from components.base import Transforms, check_transforms, child, physical_name, raise_problems
 
 PYTHON_LAYER_CHILDREN = ("layer",)
 
@@ -55,19 +55,18 @@ class PythonLayer(pulumi.ComponentResource):
     ) -> None:
         super().__init__("eventshop:components:PythonLayer", name, None, opts)
         raise_problems("PythonLayer", name, _validate(args, transforms))
-        self.layer = aws.lambda_.LayerVersion(
+        self.layer = child(
+            aws.lambda_.LayerVersion,
             f"{name}-layer",
-            **child_args(
-                transforms,
-                "layer",
-                {"description": args.description},
-                {
-                    "layer_name": physical_name(name),
-                    "code": pulumi.FileArchive(args.directory),
-                    "compatible_runtimes": [defaults.LAMBDA_RUNTIME],
-                    "compatible_architectures": [defaults.LAMBDA_ARCHITECTURE],
-                },
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "layer",
+            defaults={"description": args.description},
+            required={
+                "layer_name": physical_name(name),
+                "code": pulumi.FileArchive(args.directory),
+                "compatible_runtimes": [defaults.LAMBDA_RUNTIME],
+                "compatible_architectures": [defaults.LAMBDA_ARCHITECTURE],
+            },
         )
         self.register_outputs({"arn": self.layer.arn})

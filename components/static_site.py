@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.base import Transforms, check_transforms, child_args, physical_name, raise_problems
+from components.base import Transforms, check_transforms, child, physical_name, raise_problems
 from components.bucket import Bucket, BucketArgs, ServiceReader
 from components.security_headers import response_headers_policy_config
 from components.site_files import CACHE_CONTROL, content_type_of, site_files
@@ -36,8 +36,11 @@ _ACM_CERTIFICATE = re.compile(r"^arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-
 
 @dataclass(frozen=True, kw_only=True)
 class CustomDomain:
-    """The site's own name: `aliases` (at least one host name) served with `certificate_arn`, an ACM
-    certificate in us-east-1 (where CloudFront reads certificates)."""
+    """The site's own name, served with its own certificate.
+
+    aliases: the host names viewers use (required, at least one).
+    certificate_arn: an ACM certificate for them in us-east-1, where CloudFront reads certificates (required).
+    """
 
     aliases: tuple[str, ...]
     certificate_arn: str
@@ -49,10 +52,11 @@ class StaticSiteArgs:
     content_security_policy: the CSP every answer carries (required; no 'unsafe-inline').
     generated: objects the program writes itself, key -> JSON text (an Output), such as a config.json built
     from other resources' outputs, default none. A key here replaces a file of the same name.
-    index_document: what `/` serves, default "index.html".
-    price_class: which edge locations serve the site, default "PriceClass_100" (North America and Europe).
-    domain: a custom domain and its certificate; with one, viewers need TLS 1.2 or later (MINIMUM_TLS). Default
-    None: the distribution's own cloudfront.net name and certificate, whose TLS versions AWS decides.
+    index_document: what `/` serves, default `index.html`.
+    price_class: which edge locations serve the site (North America and Europe), default `PriceClass_100`.
+    domain: a custom domain and its certificate; with one, viewers need TLS 1.2 or later (MINIMUM_TLS). Without
+    one the distribution's own cloudfront.net name and certificate serve the site, whose TLS versions AWS
+    decides: default None.
     """
 
     directory: Path
@@ -110,7 +114,6 @@ class StaticSite(pulumi.ComponentResource):
     ) -> None:
         super().__init__("eventshop:components:StaticSite", name, None, opts)
         _validate(name, args, transforms)
-        child = pulumi.ResourceOptions(parent=self)
         # The bucket's policy names the distribution, which needs the bucket: the ARN is filled in once the
         # distribution exists (no cycle: only the policy waits for it).
         deferred: tuple[pulumi.Output[str], Callable[[pulumi.Output[str]], None]] = pulumi.deferred_output()
@@ -118,51 +121,48 @@ class StaticSite(pulumi.ComponentResource):
         self.bucket = Bucket(
             f"{name}-files",
             BucketArgs(expiration_days=None, readers=(ServiceReader(service=CLOUDFRONT, source_arn=distribution_arn),)),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.origin_access_control = aws.cloudfront.OriginAccessControl(
+        self.origin_access_control = child(
+            aws.cloudfront.OriginAccessControl,
             f"{name}-oac",
-            **child_args(
-                transforms,
-                "origin_access_control",
-                {"description": f"{name}: CloudFront signs every request to the site's bucket"},
-                {
-                    "name": physical_name(name),
-                    "origin_access_control_origin_type": "s3",
-                    "signing_behavior": "always",
-                    "signing_protocol": "sigv4",
-                },
-            ),
-            opts=child,
+            self,
+            transforms,
+            "origin_access_control",
+            defaults={"description": f"{name}: CloudFront signs every request to the site's bucket"},
+            required={
+                "name": physical_name(name),
+                "origin_access_control_origin_type": "s3",
+                "signing_behavior": "always",
+                "signing_protocol": "sigv4",
+            },
         )
-        self.headers_policy = aws.cloudfront.ResponseHeadersPolicy(
+        self.headers_policy = child(
+            aws.cloudfront.ResponseHeadersPolicy,
             f"{name}-headers",
-            **child_args(
-                transforms,
-                "headers_policy",
-                {"comment": f"{name}: HSTS, nosniff, DENY framing, no referrer, CSP"},
-                {
-                    "name": physical_name(name, "-headers"),
-                    "security_headers_config": response_headers_policy_config(args.content_security_policy),
-                },
-            ),
-            opts=child,
+            self,
+            transforms,
+            "headers_policy",
+            defaults={"comment": f"{name}: HSTS, nosniff, DENY framing, no referrer, CSP"},
+            required={
+                "name": physical_name(name, "-headers"),
+                "security_headers_config": response_headers_policy_config(args.content_security_policy),
+            },
         )
-        self.distribution = aws.cloudfront.Distribution(
+        self.distribution = child(
+            aws.cloudfront.Distribution,
             f"{name}-distribution",
-            **child_args(
-                transforms,
-                "distribution",
-                {
-                    "comment": physical_name(name),
-                    "price_class": args.price_class,
-                    "http_version": "http2and3",
-                    "is_ipv6_enabled": True,
-                    "restrictions": {"geo_restriction": {"restriction_type": "none"}},
-                },
-                self._required_distribution_args(args),
-            ),
-            opts=child,
+            self,
+            transforms,
+            "distribution",
+            defaults={
+                "comment": physical_name(name),
+                "price_class": args.price_class,
+                "http_version": "http2and3",
+                "is_ipv6_enabled": True,
+                "restrictions": {"geo_restriction": {"restriction_type": "none"}},
+            },
+            required=self._required_distribution_args(args),
         )
         resolve_distribution_arn(self.distribution.arn)
         self.objects = self._upload(name, args, transforms)
@@ -227,15 +227,14 @@ class StaticSite(pulumi.ComponentResource):
         }
         for key, content in contents.items():
             objects.append(
-                aws.s3.BucketObjectv2(
+                child(
+                    aws.s3.BucketObjectv2,
                     f"{name}-object-{_slug(key)}",
-                    **child_args(
-                        transforms,
-                        "object",
-                        {"cache_control": CACHE_CONTROL},
-                        {"bucket": self.bucket.bucket.id, "key": key, **content},
-                    ),
-                    opts=pulumi.ResourceOptions(parent=self),
+                    self,
+                    transforms,
+                    "object",
+                    defaults={"cache_control": CACHE_CONTROL},
+                    required={"bucket": self.bucket.bucket.id, "key": key, **content},
                 )
             )
         return objects

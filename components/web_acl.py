@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from pulumi_aws.wafv2 import WebAclDefaultActionAllowArgs, WebAclDefaultActionArgs
 
-from components.base import Transforms, check_transforms, child_args, physical_name, raise_problems
+from components.base import Transforms, check_transforms, child, physical_name, raise_problems
 
 WEB_ACL_CHILDREN = ("web_acl", "association")
 #: AWS WAF's bounds for a rate-based rule: requests per IP address per evaluation window.
@@ -27,7 +28,8 @@ class WebAclArgs:
     rate_limit: requests one IP address may send per evaluation window before it is blocked (required,
     10 to 2,000,000,000).
     evaluation_window_seconds: the rate limit's window, default 300 (one of 60, 120, 300, 600).
-    managed_rule_groups: AWS managed rule groups applied after the rate limit, default (COMMON_RULES,).
+    managed_rule_groups: AWS managed rule groups applied after the rate limit (COMMON_RULES, AWS's baseline),
+    default `("AWSManagedRulesCommonRuleSet",)`.
     """
 
     resource_arns: Sequence[pulumi.Input[str]]
@@ -102,27 +104,31 @@ class WebAcl(pulumi.ComponentResource):
                 for index, group in enumerate(args.managed_rule_groups, start=1)
             ),
         ]
-        self.web_acl = aws.wafv2.WebAcl(
+        self.web_acl = child(
+            aws.wafv2.WebAcl,
             f"{name}-web-acl",
-            **child_args(
-                transforms,
-                "web_acl",
-                {"description": f"{acl_name}: per-IP rate limit and AWS managed rules"},
-                {
-                    "name": acl_name,
-                    "scope": "REGIONAL",
-                    "default_action": {"allow": {}},
-                    "rules": rules,
-                    "visibility_config": _visibility(acl_name),
-                },
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "web_acl",
+            defaults={"description": f"{acl_name}: per-IP rate limit and AWS managed rules"},
+            required={
+                "name": acl_name,
+                "scope": "REGIONAL",
+                # A typed object, not a dict, so it replaces a transform's object whole instead of merging
+                # into it: a default action is allow or block, and a transform's "block" must not stay.
+                "default_action": WebAclDefaultActionArgs(allow=WebAclDefaultActionAllowArgs()),
+                "rules": rules,
+                "visibility_config": _visibility(acl_name),
+            },
         )
         self.associations = [
-            aws.wafv2.WebAclAssociation(
+            child(
+                aws.wafv2.WebAclAssociation,
                 f"{name}-association" + ("" if index == 0 else f"-{index}"),
-                **child_args(transforms, "association", {}, {"resource_arn": arn, "web_acl_arn": self.web_acl.arn}),
-                opts=pulumi.ResourceOptions(parent=self),
+                self,
+                transforms,
+                "association",
+                required={"resource_arn": arn, "web_acl_arn": self.web_acl.arn},
             )
             for index, arn in enumerate(args.resource_arns)
         ]

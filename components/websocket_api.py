@@ -15,7 +15,8 @@ from components.base import (
     Transforms,
     account_id,
     check_transforms,
-    child_args,
+    child,
+    create_log_group,
     physical_name,
     raise_problems,
     region_name,
@@ -46,7 +47,10 @@ ACCESS_LOG_FORMAT = json.dumps(
 
 @dataclass(frozen=True, kw_only=True)
 class Throttling:
-    """Stage-wide limits on messages and connection requests: rate_limit per second, burst_limit."""
+    """Stage-wide limits on messages and connection requests.
+
+    rate_limit: steady requests per second. burst_limit: requests allowed at once above the rate.
+    """
 
     rate_limit: float
     burst_limit: int
@@ -125,36 +129,31 @@ class WebSocketApi(pulumi.ComponentResource):
     ) -> None:
         super().__init__("eventshop:components:WebSocketApi", name, None, opts)
         raise_problems("WebSocketApi", name, _validate(args, transforms))
-        child = pulumi.ResourceOptions(parent=self)
-        self.api = aws.apigatewayv2.Api(
+        self.api = child(
+            aws.apigatewayv2.Api,
             f"{name}-api",
-            **child_args(
-                transforms,
-                "api",
-                {},
-                {
-                    "name": physical_name(name),
-                    "protocol_type": "WEBSOCKET",
-                    "route_selection_expression": args.route_selection_expression,
-                },
-            ),
-            opts=child,
+            self,
+            transforms,
+            "api",
+            required={
+                "name": physical_name(name),
+                "protocol_type": "WEBSOCKET",
+                "route_selection_expression": args.route_selection_expression,
+            },
         )
-        self.authorizer = aws.apigatewayv2.Authorizer(
+        self.authorizer = child(
+            aws.apigatewayv2.Authorizer,
             f"{name}-authorizer",
-            **child_args(
-                transforms,
-                "authorizer",
-                {},
-                {
-                    "api_id": self.api.id,
-                    "name": physical_name(name, "-authorizer"),
-                    "authorizer_type": "REQUEST",
-                    "authorizer_uri": args.authorizer.invoke_arn,
-                    "identity_sources": [args.identity_source],
-                },
-            ),
-            opts=child,
+            self,
+            transforms,
+            "authorizer",
+            required={
+                "api_id": self.api.id,
+                "name": physical_name(name, "-authorizer"),
+                "authorizer_type": "REQUEST",
+                "authorizer_uri": args.authorizer.invoke_arn,
+                "identity_sources": [args.identity_source],
+            },
         )
         self.permissions = [
             self._permission(
@@ -168,40 +167,41 @@ class WebSocketApi(pulumi.ComponentResource):
         self.routes = {}
         for route_key, function in args.routes.items():
             self._route(name, route_key, function, args, transforms)
-        self.access_log = aws.cloudwatch.LogGroup(
-            f"{name}-access-log",
-            **child_args(
-                transforms,
-                "access_log",
-                {"retention_in_days": args.log_retention_days},
-                {"name": f"/aws/apigateway/{physical_name(name)}"},
-            ),
-            opts=child,
+        # API Gateway writes a stage's access log wherever the stage says: the pattern names it after the API.
+        self.access_log = create_log_group(
+            self,
+            name,
+            transforms,
+            args.log_retention_days,
+            f"/aws/apigateway/{physical_name(name)}",
+            suffix="-access-log",
+            role="access_log",
         )
-        self.stage = aws.apigatewayv2.Stage(
+        self.stage = child(
+            aws.apigatewayv2.Stage,
             f"{name}-stage",
-            **child_args(
-                transforms,
-                "stage",
-                {
-                    "default_route_settings": {
-                        "throttling_rate_limit": args.throttling.rate_limit,
-                        "throttling_burst_limit": args.throttling.burst_limit,
-                        "data_trace_enabled": False,
-                        "detailed_metrics_enabled": True,
-                    },
+            self,
+            transforms,
+            "stage",
+            defaults={
+                "default_route_settings": {
+                    "throttling_rate_limit": args.throttling.rate_limit,
+                    "throttling_burst_limit": args.throttling.burst_limit,
+                    "data_trace_enabled": False,
+                    "detailed_metrics_enabled": True,
                 },
-                {
-                    "api_id": self.api.id,
-                    "name": args.stage_name,
-                    "auto_deploy": True,
-                    "access_log_settings": {
-                        "destination_arn": self.access_log.arn,
-                        "format": ACCESS_LOG_FORMAT,
-                    },
+            },
+            required={
+                "api_id": self.api.id,
+                "name": args.stage_name,
+                "auto_deploy": True,
+                "access_log_settings": {
+                    "destination_arn": self.access_log.arn,
+                    "format": ACCESS_LOG_FORMAT,
                 },
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.routes.values())),
+            },
+            # Auto-deploy snapshots the routes that exist: the stage comes after every one of them.
+            opts=pulumi.ResourceOptions(depends_on=list(self.routes.values())),
         )
         region = region_name(self)
         self.url = self.stage.invoke_url
@@ -230,21 +230,19 @@ class WebSocketApi(pulumi.ComponentResource):
         transforms: Transforms | None,
     ) -> None:
         slug = _slug(route_key)
-        integration = aws.apigatewayv2.Integration(
+        integration = child(
+            aws.apigatewayv2.Integration,
             f"{name}-integration-{slug}",
-            **child_args(
-                transforms,
-                "integration",
-                {},
-                {
-                    "api_id": self.api.id,
-                    "integration_type": "AWS_PROXY",
-                    "integration_method": "POST",
-                    "integration_uri": function.invoke_arn,
-                    "content_handling_strategy": "CONVERT_TO_TEXT",
-                },
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "integration",
+            required={
+                "api_id": self.api.id,
+                "integration_type": "AWS_PROXY",
+                "integration_method": "POST",
+                "integration_uri": function.invoke_arn,
+                "content_handling_strategy": "CONVERT_TO_TEXT",
+            },
         )
         authorized = route_key == CONNECT
         required: dict[str, object] = {
@@ -255,10 +253,8 @@ class WebSocketApi(pulumi.ComponentResource):
         }
         if authorized:
             required["authorizer_id"] = self.authorizer.id
-        self.routes[route_key] = aws.apigatewayv2.Route(
-            f"{name}-route-{slug}",
-            **child_args(transforms, "route", {}, required),
-            opts=pulumi.ResourceOptions(parent=self),
+        self.routes[route_key] = child(
+            aws.apigatewayv2.Route, f"{name}-route-{slug}", self, transforms, "route", required=required
         )
         self.integrations[route_key] = integration
         self.permissions.append(
@@ -278,18 +274,16 @@ class WebSocketApi(pulumi.ComponentResource):
         transforms: Transforms | None,
     ) -> aws.lambda_.Permission:
         """API Gateway may invoke the function only for this API (its route, or its authorizer)."""
-        return aws.lambda_.Permission(
+        return child(
+            aws.lambda_.Permission,
             resource_name,
-            **child_args(
-                transforms,
-                "permission",
-                {},
-                {
-                    "action": "lambda:InvokeFunction",
-                    "function": function.name,
-                    "principal": "apigateway.amazonaws.com",
-                    "source_arn": source_arn,
-                },
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            self,
+            transforms,
+            "permission",
+            required={
+                "action": "lambda:InvokeFunction",
+                "function": function.name,
+                "principal": "apigateway.amazonaws.com",
+                "source_arn": source_arn,
+            },
         )

@@ -32,8 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devtools.cost_units import (
+    dynamodb_units,
+    global_indexes,
+    index_write_units,
+    sqs_request_count,
+    state_machine_log_bytes,
+)
 from devtools.program import ROOT, ProgramRun
-from localcloud.metering import Meter, MeteredCall, chunks_of_64kb, dynamodb_item_size, put_events_entry_size
+from localcloud.metering import Meter, chunks_of_64kb, put_events_entry_size
 
 PRICES = ROOT / "devtools" / "prices.json"
 GB = 1024**3
@@ -49,8 +56,16 @@ _PER = {
     "per_thousand": 1e3,
 }
 _S3_PUT_CLASS = frozenset(
-    {"PutObject", "CopyObject", "ListObjects", "ListObjectsV2", "CreateMultipartUpload", "UploadPart",
-     "CompleteMultipartUpload", "ListBuckets"}
+    {
+        "PutObject",
+        "CopyObject",
+        "ListObjects",
+        "ListObjectsV2",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "CompleteMultipartUpload",
+        "ListBuckets",
+    }
 )
 
 
@@ -134,7 +149,8 @@ def fixed_monthly(program: ProgramRun) -> list[Usage]:
         queries = alarm.inputs.get("metricQueries") or []
         alarms += max(1, sum(1 for query in queries if query.get("metric")))
     mappings = [
-        m for m in program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+        m
+        for m in program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
         if ":sqs:" in str(m.inputs.get("eventSourceArn"))
     ]
     empty_receives = len(mappings) * MIN_POLLERS_PER_MAPPING * MONTH_SECONDS / LONG_POLL_SECONDS
@@ -181,100 +197,6 @@ class RunRecord:
     state_machine_logging: Mapping[str, Any]
 
 
-def dynamodb_units(call: MeteredCall) -> tuple[float, float]:  # noqa: PLR0911 (one rule per operation)
-    """(read request units, write request units) one DynamoDB call consumes (on-demand rules)."""
-    params, response, op = call.params, call.response, call.operation
-    consistent = 1.0 if params.get("ConsistentRead") else 0.5
-
-    def reads(items: Iterable[Mapping[str, Any]], factor: float, per_item: bool = True) -> float:
-        sizes = [dynamodb_item_size(item) for item in items]
-        if not per_item:
-            return factor * max(1, math.ceil(sum(sizes) / 4096))
-        return factor * sum(max(1, math.ceil(size / 4096)) for size in sizes) if sizes else factor
-
-    def write(*items: Mapping[str, Any]) -> int:
-        return max(1, math.ceil(max(dynamodb_item_size(item) for item in items) / 1024))
-
-    def request_item(spec: Mapping[str, Any]) -> dict[str, Any]:
-        return {**(spec.get("Key") or {}), **(spec.get("Item") or {}), **(spec.get("ExpressionAttributeValues") or {})}
-
-    if op == "GetItem":
-        return reads([response.get("Item") or {}], consistent), 0.0
-    if op == "BatchGetItem":
-        items = [item for found in (response.get("Responses") or {}).values() for item in found]
-        return reads(items, consistent) if items else 0.0, 0.0
-    if op in ("Query", "Scan"):
-        return reads(response.get("Items") or [], consistent, per_item=False), 0.0
-    if op == "TransactGetItems":
-        return reads([r.get("Item") or {} for r in response.get("Responses") or []], 2.0), 0.0
-    if op in ("PutItem", "UpdateItem", "DeleteItem"):
-        return 0.0, float(write(request_item(params), response.get("Attributes") or {}))
-    if op == "BatchWriteItem":
-        units = 0
-        for requests in (params.get("RequestItems") or {}).values():
-            for request in requests:
-                spec = request.get("PutRequest") or request.get("DeleteRequest") or {}
-                units += write(request_item(spec))
-        return 0.0, float(units)
-    if op == "TransactWriteItems":
-        units = sum(2 * write(request_item(spec)) for item in params.get("TransactItems", []) for spec in item.values())
-        return 0.0, float(units)
-    return 0.0, 0.0
-
-
-def index_write_units(call: MeteredCall, indexes_of: Mapping[str, int]) -> float:
-    """The write units a write spends on the table's global secondary indexes: each index holding the item
-    (every attribute is projected) is written too, one unit per index per item at least (twice in a
-    transaction); a lower bound, like the table's own write."""
-    params, op = call.params, call.operation
-    if op in ("PutItem", "UpdateItem", "DeleteItem"):
-        return float(indexes_of.get(str(params.get("TableName")), 0))
-    if op == "BatchWriteItem":
-        return float(sum(indexes_of.get(str(t), 0) * len(r) for t, r in (params.get("RequestItems") or {}).items()))
-    if op == "TransactWriteItems":
-        items = params.get("TransactItems", [])
-        writes = [spec for item in items for kind, spec in item.items() if kind != "ConditionCheck"]
-        return float(sum(2 * indexes_of.get(str(spec.get("TableName")), 0) for spec in writes))
-    return 0.0
-
-
-def global_indexes(program: ProgramRun) -> dict[str, int]:
-    """How many global secondary indexes each table of the program has, by table name."""
-    return {
-        str(table.inputs.get("name")): len(table.inputs.get("globalSecondaryIndexes") or [])
-        for table in program.of_type("aws:dynamodb/table:Table")
-        if table.inputs.get("globalSecondaryIndexes")
-    }
-
-
-def _sqs_requests(calls: Iterable[MeteredCall]) -> int:
-    requests = 0
-    for call in calls:
-        if call.operation == "ReceiveMessage":
-            requests += 1 if call.response.get("Messages") else 0  # empty receives: a fixed cost (see above)
-        elif call.operation == "SendMessage":
-            requests += chunks_of_64kb(len(str(call.params.get("MessageBody", "")).encode()))
-        elif call.operation == "SendMessageBatch":
-            size = sum(len(str(e.get("MessageBody", "")).encode()) for e in call.params.get("Entries", []))
-            requests += chunks_of_64kb(size)
-        else:
-            requests += 1
-    return requests
-
-
-def state_machine_log_bytes(history: list[dict[str, Any]], logging: Mapping[str, Any]) -> int:
-    level = str(logging.get("level", "OFF"))
-    if level == "OFF":
-        return 0
-    wanted = history
-    if level in ("ERROR", "FATAL"):
-        suffixes = ("Failed", "TimedOut", "Aborted") if level == "ERROR" else ("ExecutionFailed", "ExecutionAborted")
-        wanted = [event for event in history if str(event.get("type", "")).endswith(suffixes)]
-    if not logging.get("includeExecutionData"):
-        wanted = [{k: v for k, v in event.items() if not k.endswith("EventDetails")} for event in wanted]
-    return sum(len(json.dumps(event, default=str).encode()) for event in wanted)
-
-
 def per_run(record: RunRecord, program: ProgramRun) -> list[Usage]:
     """The billable units of the whole run (divide by ``record.orders`` for one order)."""
     state_log_bytes, workflow_lines = _workflows(record)
@@ -306,13 +228,25 @@ def _eventbridge(record: RunRecord) -> list[Usage]:
     entries = [entry for call in record.meter.of("events", "PutEvents") for entry in call.params.get("Entries", [])]
     archived = sum(len(json.dumps(event).encode()) for event in record.archived_events) / GB
     return [
-        Usage("EventBridge", "PutEvents entries (64 KB chunks)",
-              sum(chunks_of_64kb(put_events_entry_size(e)) for e in entries), "events.custom_events_per_million"),
-        Usage("EventBridge", "events delivered to targets", len(record.rule_deliveries),
-              "events.same_account_deliveries_per_million"),
+        Usage(
+            "EventBridge",
+            "PutEvents entries (64 KB chunks)",
+            sum(chunks_of_64kb(put_events_entry_size(e)) for e in entries),
+            "events.custom_events_per_million",
+        ),
+        Usage(
+            "EventBridge",
+            "events delivered to targets",
+            len(record.rule_deliveries),
+            "events.same_account_deliveries_per_million",
+        ),
         Usage("EventBridge", "GB archived", archived, "events.archive_gb"),
-        Usage("EventBridge", f"archive GB-months ({record.archive_retention_days} days kept)",
-              archived * record.archive_retention_days / 30, "events.archive_gb_month"),
+        Usage(
+            "EventBridge",
+            f"archive GB-months ({record.archive_retention_days} days kept)",
+            archived * record.archive_retention_days / 30,
+            "events.archive_gb_month",
+        ),
         Usage("Scheduler", "schedules fired", record.schedules_fired, "scheduler.invocations_per_million"),
     ]
 
@@ -326,21 +260,36 @@ def _messaging(record: RunRecord, program: ProgramRun) -> list[Usage]:
     deliveries: Counter[str] = Counter()
     for call in publishes:
         deliveries.update(topics.get(str(call.params.get("TopicArn", "")).rsplit(":", 1)[-1], Counter()))
-    sqs_requests = _sqs_requests(record.meter.billed_calls("sqs")) + deliveries["sqs"]
+    sqs_requests = sqs_request_count(record.meter.billed_calls("sqs")) + deliveries["sqs"]
     sqs_requests += sum(
         chunks_of_64kb(len(json.dumps(event).encode())) for service, event in record.rule_deliveries if service == "sqs"
     )
     return [
-        Usage("SQS", "requests (sends, non-empty receives, deletes; 64 KB chunks)", sqs_requests,
-              "sqs.standard_requests_per_million"),
-        Usage("SNS", "publishes (64 KB chunks)",
-              sum(chunks_of_64kb(len(str(c.params.get("Message", "")).encode())) for c in publishes),
-              "sns.publishes_per_million"),
+        Usage(
+            "SQS",
+            "requests (sends, non-empty receives, deletes; 64 KB chunks)",
+            sqs_requests,
+            "sqs.standard_requests_per_million",
+        ),
+        Usage(
+            "SNS",
+            "publishes (64 KB chunks)",
+            sum(chunks_of_64kb(len(str(c.params.get("Message", "")).encode())) for c in publishes),
+            "sns.publishes_per_million",
+        ),
         Usage("SNS", "HTTPS deliveries", deliveries["https"], "sns.https_deliveries_per_million"),
-        Usage("SNS", "email deliveries", deliveries["email"] + deliveries["email-json"],
-              "sns.email_deliveries_per_hundred_thousand"),
-        Usage("SNS", "SQS and Lambda deliveries", deliveries["sqs"] + deliveries["lambda"],
-              "sns.sqs_and_lambda_deliveries_per_million"),
+        Usage(
+            "SNS",
+            "email deliveries",
+            deliveries["email"] + deliveries["email-json"],
+            "sns.email_deliveries_per_hundred_thousand",
+        ),
+        Usage(
+            "SNS",
+            "SQS and Lambda deliveries",
+            deliveries["sqs"] + deliveries["lambda"],
+            "sns.sqs_and_lambda_deliveries_per_million",
+        ),
     ]
 
 
@@ -373,8 +322,9 @@ def _workflows(record: RunRecord) -> tuple[int, list[Usage]]:
     price = "states.standard_transitions_per_thousand"
     lines = [
         Usage("Step Functions", "state transitions (Standard)", transitions, price),
-        Usage("Step Functions", "state transitions re-entered by a Retry (timing-dependent)", retried, price,
-              gated=False),
+        Usage(
+            "Step Functions", "state transitions re-entered by a Retry (timing-dependent)", retried, price, gated=False
+        ),
     ]
     if express_requests:
         lines += [
@@ -409,8 +359,12 @@ def _logs(record: RunRecord, state_log_bytes: int) -> list[Usage]:
     log_bytes = sum(meter.log_bytes.values()) + PLATFORM_LOG_BYTES * len(meter.lambda_runs) + state_log_bytes
     return [
         Usage("CloudWatch", "log GB ingested", log_bytes / GB, "logs.ingested_gb"),
-        Usage("CloudWatch", f"log GB-months stored ({record.log_retention_days} days kept)",
-              log_bytes / GB * record.log_retention_days / 30, "logs.stored_gb_month"),
+        Usage(
+            "CloudWatch",
+            f"log GB-months stored ({record.log_retention_days} days kept)",
+            log_bytes / GB * record.log_retention_days / 30,
+            "logs.stored_gb_month",
+        ),
     ]
 
 
@@ -424,4 +378,3 @@ def per_million_orders(
             continue
         by_service[line.service] = by_service.get(line.service, 0.0) + line.usd(prices) / orders * 1e6
     return by_service
-

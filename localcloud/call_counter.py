@@ -1,6 +1,7 @@
-"""Counts the AWS API calls made through botocore, split the way IAM-by-use attributes them: calls made as
-a function or a state machine's role (the handlers' own work) and calls with no principal (the local
-cloud's plumbing: pollers, deliveries, deletions, the /_local reads, the bench's own status reads)."""
+"""Counts the AWS API calls made through botocore, split the way IAM-by-use and metering attribute them:
+calls made as a function or a state machine's role (the handlers' and the workflows' own work; moto's Step
+Functions interpreter calls with clients of its own, access key ``ak``) and calls with no principal (the
+local cloud's plumbing: deliveries, the /_local reads, what tests read)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import botocore.client
 
 from localcloud import iam
+from localcloud.metering import SFN_INTERPRETER_KEY, STATES
 
 #: The label of calls made with no principal.
 LOCAL_CLOUD = "local cloud"
@@ -51,7 +53,8 @@ class CallCounter:
         original = botocore.client.BaseClient._make_api_call
 
         def counted(client: botocore.client.BaseClient, operation_name: str, api_params: Any) -> Any:
-            self.add(iam.current_principal(), client.meta.service_model.service_name, operation_name)
+            principal = iam.current_principal() or (STATES if _is_state_machine(client) else None)
+            self.add(principal, client.meta.service_model.service_name, operation_name)
             return original(client, operation_name, api_params)
 
         botocore.client.BaseClient._make_api_call = counted
@@ -59,3 +62,9 @@ class CallCounter:
             yield self
         finally:
             botocore.client.BaseClient._make_api_call = original
+
+
+def _is_state_machine(client: botocore.client.BaseClient) -> bool:
+    """Whether ``client`` is one of moto's Step Functions interpreter's (made with its fixed access key)."""
+    credentials = getattr(client._request_signer, "_credentials", None)
+    return getattr(credentials, "access_key", None) == SFN_INTERPRETER_KEY

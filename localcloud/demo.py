@@ -18,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from devtools.program import load_stack_config
+from localcloud import direct
 from localcloud.cloud import LocalCloud
 from localcloud.invariants import Invariants
 from localcloud.shop import APPROVE, DECLINE, Shopper, is_settled, outcome
@@ -92,28 +92,15 @@ def peak_rss_mb() -> float:
 
 
 def settled_orders(cloud: LocalCloud, order_ids: set[str]) -> dict[str, dict[str, Any]]:
-    """The settled orders among ``order_ids``, read straight from the orders table (BatchGetItem)."""
+    """The settled orders among ``order_ids``, read straight from the orders table in moto (the run's own
+    status reads are no customer's calls: ``localcloud.direct``)."""
     table = next(
         r.outputs["name"]
         for r in cloud.deployment.run.of_type("aws:dynamodb/table:Table")
         if str(r.outputs["name"]).endswith("-orders")
     )
-    deserializer = TypeDeserializer()
-    found: dict[str, dict[str, Any]] = {}
-    wanted = sorted(order_ids)
-    dynamodb = cloud.clients("dynamodb")
-    for start in range(0, len(wanted), 100):
-        request: dict[str, Any] = {
-            table: {"Keys": [{"orderId": {"S": order_id}} for order_id in wanted[start : start + 100]]}
-        }
-        while request:
-            response = dynamodb.batch_get_item(RequestItems=request)
-            for raw in response["Responses"].get(table, []):
-                item = {key: deserializer.deserialize(value) for key, value in raw.items()}
-                if is_settled(item):
-                    found[str(item["orderId"])] = item
-            request = response.get("UnprocessedKeys") or {}
-    return found
+    items = direct.get_items(cloud.account, cloud.region, str(table), sorted(order_ids))
+    return {str(item["orderId"]): item for item in items if is_settled(item)}
 
 
 def check_books(cloud: LocalCloud, result: RunResult) -> None:

@@ -30,7 +30,7 @@ from localcloud.functions import Invocation, LocalFunction
 LOCAL_CLOUD = "(local cloud)"
 STATES = "states"
 #: The access key moto's Step Functions interpreter gives the clients it calls services with.
-_SFN_INTERPRETER_KEY = "ak"
+SFN_INTERPRETER_KEY = "ak"
 _PARAMS = "localcloud.metering.params"
 _PRINCIPAL = "localcloud.metering.principal"
 
@@ -146,7 +146,7 @@ def install() -> None:
 
         def create_client(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
             client = original(self, *args, **kwargs)
-            if kwargs.get("aws_access_key_id") == _SFN_INTERPRETER_KEY:
+            if kwargs.get("aws_access_key_id") == SFN_INTERPRETER_KEY:
                 client.meta.events.register("before-parameter-build", _as_state_machine)
             client.meta.events.register("before-parameter-build", _keep_params)
             client.meta.events.register("after-call", _after_call)

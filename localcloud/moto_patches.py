@@ -1,6 +1,6 @@
 """Every change the local cloud makes to moto, in one place, pinned to the moto version it was written for.
 
-Seven small patches, each undoing one gap listed in ``moto-notes.md``:
+Small patches, each undoing one gap listed in ``moto-notes.md`` or a cost that grew with the run:
 
 1. Rule targets moto cannot deliver (Lambda, SNS, Step Functions) go to a hook the local cloud installs,
    instead of raising ``NotImplementedError`` inside ``put_events`` and breaking every matching event.
@@ -19,6 +19,8 @@ Seven small patches, each undoing one gap listed in ``moto-notes.md``:
    substitutes names and values. A parse error is not cached, so it is raised on every call as before.
 7. Cognito accepts any RFC 5322 local part in an email username (``o'brien@example.com``, ``a+b@...``);
    moto's pattern refuses an apostrophe, so a customer the real pool admits could not sign in locally.
+8. ``TransactWriteItems`` backs up the items it names instead of deep-copying every table it names
+   (``dynamodb_transactions.py``): the copy grew with the table, so CPU per order grew with the run.
 
 Besides the patches, the few read-only peeks into moto's state (a queue's messages without receiving
 them) live here too, so an upgrade of moto has exactly one module to re-check.
@@ -46,6 +48,8 @@ from moto.events.models import EventPattern, Rule, events_backends
 from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.sqs.models import sqs_backends
 from moto.utilities.arns import parse_arn
+
+from localcloud import dynamodb_transactions
 
 MOTO_VERSION = "5.2.5"
 
@@ -97,6 +101,7 @@ def install() -> None:
         _patch_lazy_queue_attributes()
         _patch_update_expression_cache()
         _patch_cognito_email_usernames()
+        dynamodb_transactions.install()  # a transaction backs up its items, not whole tables
         _state.installed = True
 
 

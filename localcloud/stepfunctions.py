@@ -22,6 +22,9 @@ seen idle between a callback and the execution moving on. Limitation: an executi
 whose other branches still work while one branch is parked counts as parked (the shop's workflow has one
 branch).
 
+Parsing: moto parses a definition again for every execution; here each definition is parsed once
+(``parsed_program``) and every execution evaluates its own deep copy of the parsed program.
+
 Also fixed here: a missed heartbeat is ``States.HeartbeatTimeout`` (moto says ``States.Timeout``), and moto
 names every error of the ``events:putEvents`` integration ``States.Runtime`` (which no
 Retry matches); AWS names a service error ``EventBridge.<code>``, as moto already does for DynamoDB.
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.responses import get_backend
 
 from localcloud.clock import Clock
@@ -54,6 +58,8 @@ class _State:
     local: threading.local = field(default_factory=threading.local)
     #: Called with (execution ARN, final status) as each execution ends.
     on_end: Callable[[str, str], None] | None = None
+    #: The interpreter's boto3 clients by (region, service, intercepting), reused while a clock is in use.
+    clients: dict[tuple[str, str, bool], Any] = field(default_factory=dict)
 
 
 _state = _State()
@@ -67,6 +73,8 @@ def use_clock(clock: Clock | None, on_end: Callable[[str, str], None] | None = N
     with _state.lock:
         # Executions of a previous moto context are gone with it (their threads wait on a stopped clock).
         _state.parked.clear()
+        # The next cloud's clients are made after its recorders are installed (stepfunctions_patches).
+        _state.clients.clear()
 
 
 class _Parking:
@@ -140,6 +148,21 @@ def _wall_wait(event: threading.Event, seconds: float | None, finished: Callable
 
 def clock_sleep(seconds: float, parking: _Parking | None = None) -> None:
     wait_on_clock(threading.Event(), seconds, parking=parking, label="step functions retry")
+
+
+#: Parsed programs by definition; a definition's executions starting together wait for one parse.
+_programs: dict[str, Any] = {}
+_programs_lock = threading.Lock()
+
+
+def parsed_program(definition: str) -> Any:
+    """The evaluation program of one definition, parsed once per process. Never evaluate it directly: each
+    execution evaluates a deep copy (``stepfunctions_patches``), so no execution sees another's state."""
+    with _programs_lock:
+        program = _programs.get(definition)
+        if program is None:
+            program = _programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
+        return program
 
 
 def _execution_arn(env: Any) -> str | None:

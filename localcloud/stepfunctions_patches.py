@@ -6,14 +6,17 @@ What each patch replaces and why: ``localcloud/stepfunctions.py``'s docstring.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+import sys
 import threading
 import types
 from collections.abc import Callable
 from typing import Any, cast
 
 from botocore.exceptions import ClientError
+from moto.core.models import botocore_stubber
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails, TaskTimedOutEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -33,7 +36,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp, wait_function
 from moto.stepfunctions.parser.asl.eval.callback import callback as callback_module
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend import execution as execution_module
+from moto.stepfunctions.parser.backend import execution_worker
 
 from localcloud.moto_patches import check_version
 from localcloud.stepfunctions import (
@@ -42,6 +47,7 @@ from localcloud.stepfunctions import (
     _state,
     _waiting_for_token,
     clock_sleep,
+    parsed_program,
     wait_on_clock,
 )
 
@@ -59,7 +65,49 @@ def install() -> None:
         _patch_events_errors()
         _patch_execution_end()
         _patch_heartbeat_error()
+        _patch_parse_once()
+        _patch_client_reuse()
         _state.installed = True
+
+
+def _patch_client_reuse() -> None:
+    """moto's interpreter makes a new boto3 client for every task it runs (``boto_client_for``: a session, a
+    service model, the hooks of every installed recorder); reuse one per (region, service) while a clock is
+    in use. ``use_clock`` empties the cache at every cloud's start and stop, so each cloud's clients are
+    made after its recorders (IAM by use, faults, metering) are installed."""
+    original = boto_client.boto_client_for
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto 5.2.5 ignores state_credentials: every client it makes has access key "ak".
+        if _state.clock is None:
+            return original(region, service, state_credentials)
+        key = (region, service, botocore_stubber.enabled)
+        with _state.lock:
+            client = _state.clients.get(key)
+        if client is None:
+            client = original(region, service)
+            with _state.lock:
+                client = _state.clients.setdefault(key, client)
+        return client
+
+    # Each task module imports the function by name: replace it in its module (for modules imported later)
+    # and in every interpreter module that already imported it.
+    _replace(boto_client, "boto_client_for", boto_client_for)
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__name__", "")
+        if name.startswith("moto.stepfunctions.") and getattr(module, "boto_client_for", None) is original:
+            _replace(module, "boto_client_for", boto_client_for)
+
+
+def _patch_parse_once() -> None:
+    """moto parses the definition again for every execution (ANTLR, tens of ms); parse each definition once
+    and give every execution a deep copy of the parsed program (a few ms), so no state is shared."""
+
+    def _get_evaluation_entrypoint(self: Any) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        return copy.deepcopy(parsed_program(definition))
+
+    _replace(execution_worker.ExecutionWorker, "_get_evaluation_entrypoint", _get_evaluation_entrypoint)
 
 
 def _patch_retry() -> None:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from localcloud import direct
 from localcloud.functions import Invocation
 from localcloud.trace import order_id_of
 
@@ -32,12 +33,17 @@ MAX_BACKOFF_SECONDS = 60.0
 IDLE_SLEEP_SECONDS = 0.05
 
 
+def epoch_seconds(moment: dt.datetime) -> float:
+    """A record's creation time in epoch seconds: moto keeps a naive datetime in UTC."""
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)).timestamp()
+
+
 def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
     """A ``GetRecords`` record as Lambda delivers it (``eventSourceARN``, epoch creation time)."""
     stream_record = dict(record["dynamodb"])
     created = stream_record.get("ApproximateCreationDateTime")
     if isinstance(created, dt.datetime):
-        stream_record["ApproximateCreationDateTime"] = created.timestamp()
+        stream_record["ApproximateCreationDateTime"] = epoch_seconds(created)
     return {
         "eventID": record["eventID"],
         "eventName": record["eventName"],
@@ -60,8 +66,8 @@ class StreamPoller:
         self.function = function
         #: The deployed queues by ARN (the on-failure destination is one).
         self.queues = queues
-        self.streams = runtime.clients("dynamodbstreams")
-        self._iterators: dict[str, str] = {}
+        #: The next sequence number to read, per shard.
+        self._next_sequence: dict[str, int] = {}
         #: Records read but not yet handled, per shard, in order.
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._attempts: dict[str, int] = {}
@@ -83,22 +89,15 @@ class StreamPoller:
                     time.sleep(0.1)
 
     def _read(self) -> None:
-        """Append what each shard has that was not read yet."""
-        description = self.streams.describe_stream(StreamArn=self.spec.stream_arn)["StreamDescription"]
-        for shard in description.get("Shards", []):
-            shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                self._iterators[shard_id] = self.streams.get_shard_iterator(
-                    StreamArn=self.spec.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            response = self.streams.get_records(ShardIterator=self._iterators[shard_id], Limit=1000)
-            self._iterators[shard_id] = response.get("NextShardIterator") or self._iterators[shard_id]
+        """Append what each shard has that was not read yet (from moto directly: ``localcloud.direct``)."""
+        account, region, arn = self.runtime.account, self.runtime.region, self.spec.stream_arn
+        for shard_id, first in direct.stream_shards(account, region, arn):
+            start = self._next_sequence.setdefault(shard_id, first)  # TRIM_HORIZON
+            records = direct.stream_records(account, region, arn, shard_id, start, 1000)
+            if records:
+                self._next_sequence[shard_id] = int(records[-1]["dynamodb"]["SequenceNumber"]) + 1
             # Records the mapping's filters drop never invoke the function (Lambda skips them likewise).
-            wanted = [
-                record
-                for record in response.get("Records", [])
-                if self.spec.wants(lambda_record(record, self.spec.stream_arn, self.runtime.region))
-            ]
+            wanted = [record for record in records if self.spec.wants(lambda_record(record, arn, region))]
             if wanted:
                 self._pending.setdefault(shard_id, []).extend(wanted)
 
@@ -165,7 +164,7 @@ class StreamPoller:
         attempt = self._attempts[shard] = self._attempts.get(shard, 0) + 1
         reason = f"{result.error_type}: {result.error_message}" if not result.ok else "reported as failed"
         self.runtime.trace.add("error", name, f"stream record failed (attempt {attempt}): {reason}", order)
-        created = float(head["dynamodb"]["ApproximateCreationDateTime"].timestamp())
+        created = epoch_seconds(head["dynamodb"]["ApproximateCreationDateTime"])
         if self.runtime.clock.now() - created > self.spec.maximum_record_age_seconds:
             self._give_up(shard, head)
             return

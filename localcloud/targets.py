@@ -17,6 +17,7 @@ from typing import Any
 
 from moto.utilities.arns import parse_arn
 
+from localcloud import direct
 from localcloud.deployment import Deployment
 from localcloud.runtime import Runtime
 from localcloud.trace import order_id_of
@@ -108,17 +109,15 @@ class TargetDelivery:
         """
         if not self.runtime.running:
             return
+        account, region = self.runtime.account, self.runtime.region
         with self._schedule_lock:
-            client = self.runtime.clients("scheduler")
-            for group in client.list_schedule_groups()["ScheduleGroups"]:
-                for summary in client.list_schedules(GroupName=group["Name"])["Schedules"]:
-                    schedule = client.get_schedule(GroupName=group["Name"], Name=summary["Name"])
-                    due = at_time(str(schedule.get("ScheduleExpression", "")))
-                    if due is None or due > now or schedule.get("State") == "DISABLED":
-                        continue
-                    self._fire_schedule(schedule)
-                    if schedule.get("ActionAfterCompletion") == "DELETE":
-                        client.delete_schedule(GroupName=group["Name"], Name=summary["Name"])
+            for schedule in direct.schedules(account, region):  # the Scheduler's own reads, not a caller's
+                due = at_time(str(schedule.get("ScheduleExpression", "")))
+                if due is None or due > now or schedule.get("State") == "DISABLED":
+                    continue
+                self._fire_schedule(schedule)
+                if schedule.get("ActionAfterCompletion") == "DELETE":
+                    direct.delete_schedule(account, region, schedule["GroupName"], schedule["Name"])
 
     def _fire_schedule(self, schedule: Mapping[str, Any]) -> None:
         target = schedule["Target"]

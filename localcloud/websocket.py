@@ -43,7 +43,7 @@ from localcloud import connections_api
 from localcloud.connections_api import ConnectionGoneError
 
 if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud
+    from localcloud.host import CloudHost
 
 API = "aws:apigatewayv2/api:Api"
 AUTHORIZER = "aws:apigatewayv2/authorizer:Authorizer"
@@ -70,7 +70,7 @@ class WebSocketApiSpec:
     routes: Mapping[str, tuple[str, bool]]
 
     @classmethod
-    def read(cls, cloud: LocalCloud) -> WebSocketApiSpec:
+    def read(cls, cloud: CloudHost) -> WebSocketApiSpec:
         run, deployment = cloud.deployment.run, cloud.deployment
         apis = [a for a in run.of_type(API) if a.inputs.get("protocolType") == "WEBSOCKET"]
         if len(apis) != 1:
@@ -131,7 +131,7 @@ class RefusedError(Exception):
 class LocalWebSocketServer:
     """Serves the program's WebSocket API at ``ws://host:port`` (``start``), until ``stop``."""
 
-    def __init__(self, cloud: LocalCloud) -> None:
+    def __init__(self, cloud: CloudHost) -> None:
         self.cloud = cloud
         self.spec = WebSocketApiSpec.read(cloud)
         self.url = ""

@@ -1,14 +1,20 @@
 """End-to-end tests on the local cloud: the real program deployed into moto, the real handlers running.
 
-Each module boots its own cloud once (a few seconds) so its orders and stock do not leak into another
-module. Nothing here sleeps for a fixed time: tests wait until the cloud is idle (nothing running,
-nothing queued) and move the local clock forward to run retries instead of waiting for them.
+A boot costs seconds, so modules marked ``shared_cloud`` share one cloud per test process (per xdist
+worker): their tests isolate themselves by unique ids (orders, customers, carts) and leave nothing behind
+(no faults, no held pollers; the cloud is settled after each module). A module that changes what every
+test sees (faults, pauses, global counts such as "no dead letters at all", replays of the whole archive)
+is not marked and boots its own cloud. moto is process-wide, so only one cloud runs at a time: the shared
+cloud is stopped before an unmarked module boots its own, and marked modules run first in each layer run.
+Nothing here sleeps for a fixed time: tests wait until the cloud is idle (nothing running, nothing queued)
+and move the local clock forward to run retries instead of waiting for them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,11 +22,70 @@ import pytest
 from localcloud.cloud import LocalCloud
 from localcloud.shop import Shopper, is_settled
 
+#: Marks a module whose tests may share the worker's cloud (see the module docstring).
+SHARED_CLOUD = "shared_cloud"
+
+
+class _SharedCloud:
+    """The worker's one shared cloud, booted on first use and stopped before any other cloud boots."""
+
+    def __init__(self) -> None:
+        self.cloud: LocalCloud | None = None
+
+    def get(self) -> LocalCloud:
+        if self.cloud is None or not self.cloud.running:
+            self.cloud = LocalCloud.boot("dev")
+        return self.cloud
+
+    def release(self) -> None:
+        if self.cloud is not None:
+            self.cloud.stop()
+            self.cloud = None
+
+
+_shared = _SharedCloud()
+
+
+def shares_the_cloud(node: pytest.Item | pytest.Collector) -> bool:
+    return node.get_closest_marker(SHARED_CLOUD) is not None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{SHARED_CLOUD}: the module's tests share the worker's booted local cloud (tests/e2e/conftest.py)",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules sharing the cloud first (a stable sort, the same on every worker), so it boots once."""
+    items.sort(key=lambda item: not (item.path.is_relative_to(Path(__file__).parent) and shares_the_cloud(item)))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After the last test of a run of sharing modules, stop the shared cloud: another cloud (or a test that
+    uses moto itself) may come next."""
+    try:
+        return (yield)
+    finally:
+        if shares_the_cloud(item) and (nextitem is None or not shares_the_cloud(nextitem)):
+            _shared.release()
+
 
 @pytest.fixture(scope="module")
-def cloud() -> Iterator[LocalCloud]:
-    with LocalCloud.boot("dev") as booted:
-        yield booted
+def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
+    """The worker's shared cloud for a ``shared_cloud`` module, else a cloud of the module's own."""
+    if not shares_the_cloud(request.node):
+        _shared.release()
+        with LocalCloud.boot("dev") as booted:
+            yield booted
+        return
+    shared = _shared.get()
+    yield shared
+    # What the next module sees: nothing pending, no fault set, no poller held.
+    assert not shared.faults.active.faults, "a module sharing the cloud must not leave faults set"
+    shared.settle()
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from localcloud import botocore_cache
 from localcloud.bench import parse_sizes
 from localcloud.call_counter import LOCAL_CLOUD, CallCounter
 from localcloud.iam import CallRecorder
+from localcloud.metering import SFN_INTERPRETER_KEY, STATES
 
 
 def test_sessions_share_one_loader_and_clients_one_rule_set_but_stay_their_own() -> None:
@@ -75,6 +76,21 @@ def test_calls_are_counted_as_the_handlers_or_the_local_clouds_and_the_hook_is_r
     }
     assert (counter.by_handlers, counter.by_local_cloud) == (2, 1)
     assert counter.top(principal_is_cloud=False) == [("sqs:ListQueues", 1), ("sqs:CreateQueue", 1)]
+
+
+def test_calls_of_the_step_functions_interpreter_count_as_the_state_machines() -> None:
+    counter = CallCounter()
+    with mock_aws():
+        # moto's interpreter makes its clients with a fixed access key (localcloud/metering.py)
+        interpreter = boto3.client(
+            "sqs", region_name="eu-west-1", aws_access_key_id=SFN_INTERPRETER_KEY, aws_secret_access_key="sk"
+        )
+        cloud_side = boto3.client("sqs", region_name="eu-west-1")
+        with counter.counting():
+            interpreter.list_queues()
+            cloud_side.list_queues()
+    assert counter.counts == {(STATES, "sqs:ListQueues"): 1, (LOCAL_CLOUD, "sqs:ListQueues"): 1}
+    assert (counter.by_handlers, counter.by_local_cloud) == (1, 1)
 
 
 def test_scale_sizes_are_order_counts_separated_by_commas() -> None:

@@ -14,6 +14,9 @@ from localcloud.shop import Shopper
 from tests.e2e.conftest import events_about, messages_about
 from tests.e2e.test_cart_reminders import DELAY_SECONDS
 
+#: Isolated by their own order, customer and cart ids (tests/e2e/conftest.py).
+pytestmark = pytest.mark.shared_cloud
+
 ITEM = {"sku": "MUG-LOGO", "quantity": 1}
 
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from devtools import cost
-from devtools.cost_model import RunRecord, Usage, global_indexes, index_write_units, per_run
+from devtools.cost_model import RunRecord, Usage, per_run
+from devtools.cost_units import global_indexes, index_write_units
 from devtools.program import run_program
 from localcloud.demo import run_mix
 from localcloud.metering import LOCAL_CLOUD, STATES, Meter

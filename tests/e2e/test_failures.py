@@ -12,6 +12,9 @@ from localcloud.cloud import LocalCloud
 from localcloud.shop import Shopper, history_events
 from tests.e2e.conftest import events_about, messages_about, settled_order
 
+#: Isolated by their own order, customer and cart ids (tests/e2e/conftest.py).
+pytestmark = pytest.mark.shared_cloud
+
 
 def fail_for(order_id: str, original: Callable[..., Any]) -> Callable[..., Any]:
     def handle(*, event: Any) -> Any:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from localcloud.cloud import LocalCloud
 from localcloud.shop import Shopper
 from tests.e2e.conftest import settled_order
+
+#: Isolated by their own order, customer and cart ids (tests/e2e/conftest.py).
+pytestmark = pytest.mark.shared_cloud
 
 BUCKET = "eventshop-dev-invoices"
 

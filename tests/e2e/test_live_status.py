@@ -20,7 +20,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from localcloud.cloud import LocalCloud
 from localcloud.identity import SignedIn
-from localcloud.shop import is_settled
+from localcloud.shop import Shopper, is_settled
 
 #: The order a status can move in (handlers/orders/projector.py): pushes follow it, never go back.
 FORWARD = ("PLACED", "PAID", "RESERVED", "SHIPPED")
@@ -59,16 +59,16 @@ def refused_status(url: str) -> int:
     return refused.value.response.status_code
 
 
+def storefront_headers(cloud: LocalCloud, who: SignedIn) -> dict[str, str]:
+    """What the storefront sends the REST API for a signed-in customer: the ID token and its API key."""
+    return {"Authorization": who.id_token, **Shopper(cloud.api).client_headers()}
+
+
 def place_order(cloud: LocalCloud, who: SignedIn, sku: str = "MUG-LOGO") -> str:
-    """POST /orders as the signed-in customer. Until the REST API reads the customer from the token's claims,
-    its body still names them: those two fields (taken from the token) are all that changes then."""
-    body = {
-        "items": [{"sku": sku, "quantity": 1}],
-        "paymentToken": "tok_visa",
-        "customerId": who.customer_id,
-        "email": who.email,
-    }
-    response = cloud.api.request("POST", "/orders", body=body, headers={"Authorization": who.id_token})
+    """POST /orders as the signed-in customer, through the storefront (its API key sent): the order is the
+    token's customer's (the API reads the customer from its claims, never from the body)."""
+    body = {"items": [{"sku": sku, "quantity": 1}], "paymentToken": "tok_visa"}
+    response = cloud.api.request("POST", "/orders", body=body, headers=storefront_headers(cloud, who))
     assert response.status == 202, response.body
     return str(json.loads(response.body)["orderId"])
 
@@ -87,9 +87,9 @@ def statuses_until_final(client: ClientConnection, order_id: str) -> list[dict[s
     return received
 
 
-def settle(cloud: LocalCloud, order_id: str) -> None:
+def settle(cloud: LocalCloud, who: SignedIn, order_id: str) -> None:
     cloud.settle()
-    response = cloud.api.request("GET", f"/orders/{order_id}")
+    response = cloud.api.request("GET", f"/orders/{order_id}", headers=storefront_headers(cloud, who))
     assert is_settled(json.loads(response.body)), response.body
 
 
@@ -102,7 +102,7 @@ def test_status_changes_reach_only_the_owners_connections_in_order(
     assert len(connection_ids(cloud, ada)) == 2 and len(connection_ids(cloud, bob)) == 1
 
     order_id = place_order(cloud, ada)
-    settle(cloud, order_id)
+    settle(cloud, ada, order_id)
 
     phone, laptop = statuses_until_final(ada_phone, order_id), statuses_until_final(ada_laptop, order_id)
     assert phone == laptop
@@ -145,7 +145,7 @@ def test_a_connection_whose_disconnect_was_lost_is_forgotten_on_the_next_push(
     assert connection_ids(cloud, ada) == before, "the lost $disconnect left its row"
 
     order_id = place_order(cloud, ada)
-    settle(cloud, order_id)
+    settle(cloud, ada, order_id)
     assert statuses_until_final(staying, order_id)[0]["status"] == "PLACED"
     [remaining] = connection_ids(cloud, ada)
     assert remaining in cloud.websocket.open

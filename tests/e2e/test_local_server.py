@@ -17,6 +17,9 @@ from localcloud.server import serve_in_background
 from localcloud.shop import Shopper
 from tests.e2e.conftest import settled_order
 
+#: Isolated by their own order, customer and cart ids (tests/e2e/conftest.py).
+pytestmark = pytest.mark.shared_cloud
+
 
 @pytest.fixture(scope="module")
 def base_url(cloud: LocalCloud) -> Iterator[str]:

@@ -10,6 +10,9 @@ from localcloud.cloud import LocalCloud
 from localcloud.shop import DECLINE, Shopper, history_events
 from tests.e2e.conftest import events_about, messages_about, settled_order
 
+#: Isolated by their own order, customer and cart ids (tests/e2e/conftest.py).
+pytestmark = pytest.mark.shared_cloud
+
 
 def test_approved_order_is_paid_reserved_shipped_and_the_customer_is_told(cloud: LocalCloud, shopper: Shopper) -> None:
     order_id = shopper.place_order([("MUG-LOGO", 2), ("STICKER-PACK", 1)])

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 from localcloud import stepfunctions, stepfunctions_patches
 from localcloud.clock import Clock
@@ -145,3 +146,61 @@ def test_a_waiting_execution_is_parked_and_a_working_one_is_busy(sfn: Sfn) -> No
     sfn.settle()
     assert sfn.status(execution) == "FAILED"
     assert execution not in stepfunctions.parked_executions()
+
+
+def test_a_definition_is_parsed_once_and_each_execution_runs_its_own_copy(
+    sfn: Sfn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parses: list[str] = []
+    parse = AmazonStateLanguageParser.parse
+
+    def counting_parse(definition: str) -> Any:
+        parses.append(definition)
+        return parse(definition)
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counting_parse))
+    definition = json.dumps(
+        {
+            "StartAt": "Hour",
+            "States": {
+                "Hour": {"Type": "Wait", "Seconds": 3600, "Next": "Echo"},
+                # A definition no other test uses, so the process-wide cache has not seen it.
+                "Echo": {"Type": "Pass", "Parameters": {"seen.$": "$.n", "id": uuid.uuid4().hex}, "End": True},
+            },
+        }
+    )
+    arn = sfn.client.create_state_machine(
+        name="echo", definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn"
+    )["stateMachineArn"]
+    parses.clear()  # what moto parsed to validate the definition
+    executions = [
+        sfn.client.start_execution(stateMachineArn=arn, name=f"n{n}", input=json.dumps({"n": n}))["executionArn"]
+        for n in range(3)
+    ]
+    sfn.settle()
+    assert len(stepfunctions.parked_executions()) == 3, "all three wait at once, each in its own program"
+    sfn.advance(3600)
+
+    outputs = [json.loads(sfn.client.describe_execution(executionArn=e)["output"])["seen"] for e in executions]
+    assert outputs == [0, 1, 2]
+    assert parses == [definition], "three executions, one parse"
+    assert stepfunctions.parsed_program(definition) is stepfunctions.parsed_program(definition)
+
+
+def test_the_interpreter_reuses_one_client_per_service_until_the_clock_changes(sfn: Sfn) -> None:
+    put = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": sfn.queue_url, "MessageBody": "hello"},
+        "End": True,
+    }
+    for _ in range(2):
+        assert sfn.status(sfn.run({"Put": put}, "Put")) == "SUCCEEDED"
+    assert len(sfn.sqs.receive_message(QueueUrl=sfn.queue_url, MaxNumberOfMessages=10)["Messages"]) == 2
+    [(key, client)] = stepfunctions._state.clients.items()
+    assert key == (REGION, "sqs", True)
+
+    stepfunctions.use_clock(sfn.clock)  # what a cloud's start and stop do
+    assert stepfunctions._state.clients == {}
+    assert sfn.status(sfn.run({"Put": put}, "Put")) == "SUCCEEDED"
+    assert stepfunctions._state.clients[key] is not client, "a new client, made with the hooks installed now"

@@ -4,6 +4,7 @@ has a default, with the code's value."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib
 import inspect
@@ -46,6 +47,15 @@ def default_of(field: dataclasses.Field[Any]) -> Any:
     return dataclasses.MISSING
 
 
+def matches_tuple(token: str, value: Any) -> bool:
+    """A tuple literal, `("a", "b")`, states a non-empty tuple default exactly."""
+    try:
+        literal = ast.literal_eval(token)
+    except (ValueError, SyntaxError):
+        return False
+    return isinstance(value, tuple) and value == literal
+
+
 def matches(documented: str, value: Any) -> bool:
     token = documented.strip("`'\"")
     if token in ("none", "None"):
@@ -56,6 +66,8 @@ def matches(documented: str, value: Any) -> bool:
         return not isinstance(value, bool) and value == int(token)
     if token.endswith("()"):
         return type(value).__name__ == token[:-2] and value == type(value)()
+    if token.startswith("("):
+        return matches_tuple(token, value)
     return isinstance(value, str) and value == token
 
 
@@ -100,14 +112,19 @@ def test_every_field_is_documented_with_the_codes_default(args_class: type) -> N
 def test_a_drifted_default_is_caught() -> None:
     @dataclasses.dataclass(frozen=True, kw_only=True)
     class Drifted:
-        """size: messages per batch, default 10. name: what it is called."""
+        """size: messages per batch, default 10. name: what it is called.
+        groups: which groups, default `("a", "b")`. kept: what stays, default `("a",)`.
+        """
 
         size: int = 5
         name: str = "x"
         unlisted: int = 1
+        groups: tuple[str, ...] = ("a",)
+        kept: tuple[str, ...] = ("a",)
 
     assert problems_of(Drifted) == [
         "size: documented default 10, code 5",
         "name: the code's default 'x' is not documented",
         "unlisted: not documented (`unlisted: ...`)",
+        """groups: documented default `("a", "b")`, code ('a',)""",
     ]

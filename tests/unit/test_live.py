@@ -10,11 +10,12 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.python_layer import PythonLayer, PythonLayerArgs
-from components.websocket_api import Throttling, WebSocketApi, WebSocketApiArgs
+from components.python_layer import PYTHON_LAYER_CHILDREN, PythonLayer, PythonLayerArgs
+from components.websocket_api import WEBSOCKET_API_CHILDREN, Throttling, WebSocketApi, WebSocketApiArgs
 from devtools.program import ACCOUNT_ID, ProgramRun
 from tests.unit.graph import FUNCTION, MAPPING, PERMISSION, TABLE, Graph
 from tests.unit.test_components import run as run_component
+from tests.unit.test_hostile_transforms import hostile
 
 WEBSOCKET_API = "aws:apigatewayv2/api:Api"
 REGION = "eu-west-1"
@@ -173,7 +174,7 @@ def test_a_websocket_api_without_connect_or_with_bad_arguments_names_every_probl
                 identity_source="$request.body.token",
                 stage_name="no spaces",
             ),
-            transforms={"nope": lambda kwargs: kwargs},
+            transforms={"nope": hostile()},
         )
 
     with pytest.raises(ValueError, match="WebSocketApi 'bad' has invalid arguments") as error:
@@ -192,27 +193,73 @@ def test_a_websocket_api_without_connect_or_with_bad_arguments_names_every_probl
 
 
 def test_a_hostile_transform_cannot_open_connect_or_widen_the_permissions() -> None:
-    def hostile(**replacements: Any) -> Any:
-        return lambda _kwargs: dict(replacements)
-
     transforms = {
         "api": hostile(protocol_type="HTTP", name="renamed"),
         "authorizer": hostile(identity_sources=[], authorizer_type="JWT"),
+        "integration": hostile(integration_type="HTTP_PROXY", integration_uri="https://attacker.example"),
         "route": hostile(authorization_type="NONE", target="integrations/elsewhere"),
         "permission": hostile(source_arn="*", principal="*"),
+        "access_log": hostile(name="/elsewhere"),
         "stage": hostile(access_log_settings=None, auto_deploy=False),
     }
-    result = run_component(lambda: WebSocketApi("ws", _api_args(), transforms=transforms))
+    assert set(transforms) == set(WEBSOCKET_API_CHILDREN), "a hostile transform on every child"
+    urns: list[str] = []
+
+    def build() -> None:
+        ws = WebSocketApi("ws", _api_args(), transforms=transforms)
+        children = [ws.api, ws.authorizer, *ws.integrations.values(), *ws.routes.values(), *ws.permissions]
+        pulumi.Output.all(*(c.urn for c in (*children, ws.access_log, ws.stage))).apply(urns.extend)
+
+    result = run_component(build)
     api = result.named("ws-api")
     assert api.inputs["protocolType"] == "WEBSOCKET"
+    assert api.inputs["name"] == "eventshop-test-ws"
     assert result.named("ws-authorizer").inputs["authorizerType"] == "REQUEST"
     assert result.named("ws-authorizer").inputs["identitySources"] == ["route.request.querystring.token"]
-    assert result.named("ws-route-connect").inputs["authorizationType"] == "CUSTOM"
+    integration = result.named("ws-integration-connect").inputs
+    assert (integration["integrationType"], integration["integrationUri"]) == (
+        "AWS_PROXY",
+        result.named("connect").outputs["invokeArn"],
+    )
+    route = result.named("ws-route-connect").inputs
+    assert route["authorizationType"] == "CUSTOM"
+    assert route["target"] == f"integrations/{result.named('ws-integration-connect').id}"
     for permission in result.of_type(PERMISSION):
         assert permission.inputs["principal"] == "apigateway.amazonaws.com"
         assert permission.inputs["sourceArn"].startswith(api.outputs["executionArn"] + "/")
+    log_group = result.named("ws-access-log")
+    assert log_group.inputs["name"] == "/aws/apigateway/eventshop-test-ws"
     stage = result.named("ws-stage").inputs
-    assert stage["autoDeploy"] is True and stage["accessLogSettings"]["destinationArn"]
+    assert stage["autoDeploy"] is True and stage["accessLogSettings"]["destinationArn"] == log_group.outputs["arn"]
+    # Whatever options the transforms returned, every child is still the component's.
+    children = [r for r in result.custom_resources if r.name.startswith("ws-")]
+    assert len(urns) == len(children) and all("::eventshop:components:WebSocketApi$aws:" in urn for urn in urns), urns
+
+
+def test_a_hostile_transform_cannot_repoint_the_layer(tmp_path: Any) -> None:
+    (tmp_path / "jose" / "python").mkdir(parents=True)
+    (tmp_path / "jose" / "python" / "jose.py").write_text("")
+    args = PythonLayerArgs(directory=str(tmp_path / "jose"), build_command="make layers", description="jose")
+    transforms = {
+        "layer": hostile(
+            layer_name="renamed",
+            code=pulumi.FileArchive(str(tmp_path)),
+            compatible_runtimes=["python3.8"],
+            compatible_architectures=["x86_64"],
+        )
+    }
+    assert set(transforms) == set(PYTHON_LAYER_CHILDREN)
+    urns: list[str] = []
+
+    def build() -> None:
+        PythonLayer("jose", args, transforms=transforms).layer.urn.apply(urns.append)
+
+    layer = run_component(build).named("jose-layer").inputs
+    assert layer["layerName"] == "eventshop-test-jose"
+    assert layer["compatibleRuntimes"] == ["python3.13"] and layer["compatibleArchitectures"] == ["arm64"]
+    assert "description" not in layer, "the description is a default: the transform may drop it"
+    [urn] = urns
+    assert "::eventshop:components:PythonLayer$aws:lambda/layerVersion:LayerVersion::jose-layer" in urn
 
 
 def test_the_grant_names_the_stage_and_the_api_it_was_built_for() -> None:

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
+from components.base import Transform, TransformResult
 from components.security_headers import headers_of_policy_config, security_headers
 from components.static_site import CLOUDFRONT, MINIMUM_TLS, CustomDomain, StaticSite, StaticSiteArgs
 from components.web_acl import COMMON_RULES, WebAcl, WebAclArgs
@@ -119,20 +121,43 @@ def test_files_are_uploaded_with_their_content_types_and_generated_ones_replace_
     assert all(inputs["bucket"] == "eventshop-test-web-files" for inputs in objects.values())
 
 
-def test_a_transform_cannot_unsign_the_origin_or_allow_plain_http(tmp_path: Path) -> None:
-    def hostile(**values: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
-        return lambda kwargs: kwargs | values
+def hostile(**values: Any) -> Transform:
+    """A transform that overwrites the given keys (keeping the defaults the constructor needs) and drops the
+    pattern's options: no parent, no dependencies, no aliases."""
 
+    def transform(args: dict[str, Any], opts: pulumi.ResourceOptions) -> TransformResult:
+        return args | values, pulumi.ResourceOptions(parent=None, depends_on=[], aliases=[])
+
+    return transform
+
+
+def test_a_transform_cannot_unsign_the_origin_or_allow_plain_http(tmp_path: Path) -> None:
     transforms = {
-        "origin_access_control": hostile(signing_behavior="never"),
-        "distribution": hostile(default_cache_behavior={"viewer_protocol_policy": "allow-all"}),
+        "origin_access_control": hostile(signing_behavior="never", signing_protocol="none"),
+        "distribution": hostile(
+            enabled=False,
+            origins=[{"origin_id": "elsewhere", "domain_name": "attacker.example.com"}],
+            default_cache_behavior={"viewer_protocol_policy": "allow-all", "response_headers_policy_id": "none"},
+        ),
         "headers_policy": hostile(security_headers_config={}),
+        "object": hostile(bucket="attacker-bucket", key="evil.html"),
     }
     result = run(lambda: StaticSite("web", site(tmp_path), transforms=transforms))
 
-    assert only(result, OAC).inputs["signingBehavior"] == "always"
-    assert only(result, DISTRIBUTION).inputs["defaultCacheBehavior"]["viewerProtocolPolicy"] == "redirect-to-https"
-    assert headers_of_policy_config(only(result, HEADERS_POLICY).inputs["securityHeadersConfig"])
+    oac = only(result, OAC)
+    assert (oac.inputs["signingBehavior"], oac.inputs["signingProtocol"]) == ("always", "sigv4")
+    distribution = only(result, DISTRIBUTION).inputs
+    assert distribution["enabled"] is True
+    assert [origin["originAccessControlId"] for origin in distribution["origins"]] == [oac.id]
+    behavior = distribution["defaultCacheBehavior"]
+    assert behavior["viewerProtocolPolicy"] == "redirect-to-https"
+    assert behavior["responseHeadersPolicyId"] == only(result, HEADERS_POLICY).id
+    assert headers_of_policy_config(only(result, HEADERS_POLICY).inputs["securityHeadersConfig"]) == security_headers(
+        CSP
+    )
+    objects = result.of_type(OBJECT)
+    assert sorted(r.inputs["key"] for r in objects) == ["app.js", "index.html"]
+    assert all(r.inputs["bucket"] == "eventshop-test-web-files" for r in objects)
 
 
 def test_static_site_arguments_are_validated_at_once(tmp_path: Path) -> None:
@@ -144,7 +169,7 @@ def test_static_site_arguments_are_validated_at_once(tmp_path: Path) -> None:
         domain=CustomDomain(aliases=(), certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/x"),
     )
     with pytest.raises(ValueError, match="unsafe-inline") as error:
-        run(lambda: StaticSite("web", args, transforms={"cdn": lambda kw: kw}))
+        run(lambda: StaticSite("web", args, transforms={"cdn": hostile()}))
     for expected in ("price_class must be one of", "notes.txt", "domain.aliases", "us-east-1", "unknown child 'cdn'"):
         assert expected in str(error.value)
 
@@ -216,11 +241,13 @@ def test_the_storefronts_config_and_csp_come_from_the_deployed_outputs(run: Prog
 def test_a_transform_cannot_widen_the_web_acl_or_move_its_association() -> None:
     stage = "arn:aws:apigateway:eu-west-1::/restapis/abc/stages/v1"
     transforms = {
-        "web_acl": lambda kwargs: kwargs | {"rules": [], "default_action": {"block": {}}, "scope": "CLOUDFRONT"},
-        "association": lambda kwargs: kwargs | {"resource_arn": "arn:aws:elasticloadbalancing:other"},
+        "web_acl": hostile(rules=[], default_action={"block": {}}, scope="CLOUDFRONT", visibility_config={}),
+        "association": hostile(resource_arn="arn:aws:elasticloadbalancing:other", web_acl_arn="arn:other"),
     }
     result = run(lambda: WebAcl("fw", WebAclArgs(resource_arns=[stage], rate_limit=500), transforms=transforms))
 
     acl = only(result, WEB_ACL).inputs
     assert (acl["scope"], acl["defaultAction"], len(acl["rules"])) == ("REGIONAL", {"allow": {}}, 2)
-    assert only(result, ASSOCIATION).inputs["resourceArn"] == stage
+    assert acl["visibilityConfig"]["cloudwatchMetricsEnabled"] is True
+    association = only(result, ASSOCIATION).inputs
+    assert (association["resourceArn"], association["webAclArn"]) == (stage, only(result, WEB_ACL).arn)

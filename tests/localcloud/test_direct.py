@@ -1,0 +1,117 @@
+"""localcloud.direct: the local cloud's own reads from moto's backends answer what the API answers, as
+copies, without a botocore call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from localcloud import direct
+from localcloud.call_counter import CallCounter
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def orders_table() -> tuple[Any, str]:
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    description = dynamodb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "orderId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]
+    return dynamodb, str(description["LatestStreamArn"])
+
+
+def test_schedules_are_read_and_deleted_as_the_scheduler_api_would(aws: None) -> None:
+    scheduler = boto3.client("scheduler", region_name=REGION)
+    scheduler.create_schedule_group(Name="reminders")
+    target = {"Arn": "arn:aws:events:eu-west-1:123456789012:event-bus/shop", "RoleArn": "arn:aws:iam::1:role/r"}
+    scheduler.create_schedule(
+        Name="cart-1",
+        GroupName="reminders",
+        ScheduleExpression="at(2030-01-01T00:00:00)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={**target, "Input": json.dumps({"cartId": "cart-1"})},
+        ActionAfterCompletion="DELETE",
+    )
+    counter = CallCounter()
+
+    with counter.counting():
+        [schedule] = direct.schedules(ACCOUNT, REGION)
+        schedule["Target"]["Input"] = "changed"  # a copy: moto keeps what was created
+        direct.delete_schedule(ACCOUNT, REGION, "reminders", "missing")  # already gone is fine
+
+    assert counter.counts == {}, "no botocore call"
+    assert (schedule["GroupName"], schedule["Name"]) == ("reminders", "cart-1")
+    assert schedule["ScheduleExpression"] == "at(2030-01-01T00:00:00)"
+    assert schedule["ActionAfterCompletion"] == "DELETE"
+    assert scheduler.get_schedule(GroupName="reminders", Name="cart-1")["Target"]["Input"] == '{"cartId": "cart-1"}'
+
+    direct.delete_schedule(ACCOUNT, REGION, "reminders", "cart-1")
+    assert scheduler.list_schedules(GroupName="reminders")["Schedules"] == []
+
+
+def test_stream_records_are_read_in_order_from_a_sequence_number_as_copies(aws: None) -> None:
+    dynamodb, stream_arn = orders_table()
+    for order_id in ("o-1", "o-2", "o-3"):
+        dynamodb.put_item(TableName="orders", Item={"orderId": {"S": order_id}, "status": {"S": "PLACED"}})
+    dynamodb.update_item(
+        TableName="orders",
+        Key={"orderId": {"S": "o-1"}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "SHIPPED"}},
+    )
+
+    [(shard, first)] = direct.stream_shards(ACCOUNT, REGION, stream_arn)
+    records = direct.stream_records(ACCOUNT, REGION, stream_arn, shard, first, 1000)
+    later = direct.stream_records(ACCOUNT, REGION, stream_arn, shard, first + 2, 1)
+
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["orderId"]["S"]) for r in records] == [
+        ("INSERT", "o-1"),
+        ("INSERT", "o-2"),
+        ("INSERT", "o-3"),
+        ("MODIFY", "o-1"),
+    ]
+    assert [int(r["dynamodb"]["SequenceNumber"]) for r in records] == list(range(first, first + 4))
+    assert records[3]["dynamodb"]["OldImage"]["status"] == {"S": "PLACED"}
+    assert isinstance(records[0]["dynamodb"]["ApproximateCreationDateTime"], dt.datetime)
+    assert [r["dynamodb"]["Keys"]["orderId"]["S"] for r in later] == ["o-3"]
+    assert direct.stream_records(ACCOUNT, REGION, stream_arn, shard, first + 4, 1000) == []
+    assert direct.stream_records(ACCOUNT, REGION, stream_arn, "another-shard", first, 1000) == []
+
+    records[0]["dynamodb"]["NewImage"]["status"]["S"] = "changed"
+    again = direct.stream_records(ACCOUNT, REGION, stream_arn, shard, first, 1)
+    assert again[0]["dynamodb"]["NewImage"]["status"] == {"S": "PLACED"}, "a copy: moto keeps its record"
+
+
+def test_a_stream_arn_that_names_no_table_is_refused(aws: None) -> None:
+    with pytest.raises(ValueError, match="not a DynamoDB stream ARN"):
+        direct.stream_shards(ACCOUNT, REGION, "arn:aws:sqs:eu-west-1:123456789012")
+
+
+def test_items_are_read_by_key_as_python_values(aws: None) -> None:
+    dynamodb, _ = orders_table()
+    dynamodb.put_item(
+        TableName="orders",
+        Item={"orderId": {"S": "o-1"}, "status": {"S": "SHIPPED"}, "total": {"N": "12.5"}, "paid": {"BOOL": True}},
+    )
+
+    items = direct.get_items(ACCOUNT, REGION, "orders", ["o-1", "o-missing"])
+
+    assert items == [{"orderId": "o-1", "status": "SHIPPED", "total": pytest.approx(12.5), "paid": True}]
