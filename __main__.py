@@ -57,6 +57,7 @@ storefront = Storefront(
     "storefront",
     settings,
     api_url=orders.api.url,
+    api_keys=orders.api.api_keys,
     websocket_url=live.url,
     identity=identity,
     opts=provided("storefront"),

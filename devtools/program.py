@@ -261,6 +261,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
                     "executionArn": f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}",
                 },
             ),
+            # API Gateway generates a key's value (40 characters) unless the program sets one.
+            "aws:apigateway/apiKey:ApiKey": (
+                f"{suffix}k",
+                {
+                    "value": inputs.get("value") or _short_hash(f"{args.name}-value", 40),
+                    "arn": f"arn:aws:apigateway:{region}::/apikeys/{suffix}k",
+                },
+            ),
             "aws:apigatewayv2/api:Api": (
                 suffix,
                 {

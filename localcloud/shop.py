@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from devtools.program import project_name
+from services.storefront_config import STOREFRONT_CLIENT
 
 if TYPE_CHECKING:
     from localcloud.api import ApiResponse, LocalApi
@@ -29,7 +30,7 @@ WAREHOUSE_OUTCOMES = frozenset({"StockReserved", "OutOfStock"})
 SUCCESSES = frozenset({"PaymentSucceeded", "StockReserved"})
 FINAL_STATUSES = frozenset({"SHIPPED", "PAYMENT_FAILED", "CANCELLED"})
 #: The registered client application shoppers call the API as (its API key goes in x-api-key).
-CLIENT = "storefront"
+CLIENT = STOREFRONT_CLIENT
 APPROVE = "tok_visa"
 DECLINE = "tok_decline"
 

@@ -21,7 +21,13 @@ from components.security_headers import security_headers
 from components.site_files import CACHE_CONTROL, site_files
 from devtools.program import ROOT
 from localcloud.api import ApiResponse
-from services.storefront_config import CONFIG_FILE, StorefrontConfig, storefront_config, storefront_csp
+from services.storefront_config import (
+    CONFIG_FILE,
+    StorefrontConfig,
+    storefront_api_key,
+    storefront_config,
+    storefront_csp,
+)
 
 if TYPE_CHECKING:
     from localcloud.cloud import LocalCloud
@@ -65,6 +71,7 @@ class LocalStorefront:
             user_pool_id=identity.user_pool_id,
             client_id=identity.client_id,
             cognito=f"{api}{COGNITO_PATH}",
+            api_key=storefront_api_key(self.cloud.api.client_keys),
         )
 
     def headers(self, content_type: str) -> dict[str, str]:

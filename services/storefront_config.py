@@ -7,11 +7,17 @@ exactly the API, the WebSocket API and the sign-in endpoint it was configured wi
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from collections.abc import Mapping
+from typing import Any, TypedDict, TypeVar
 
 from components.security_headers import content_security_policy
 
+T = TypeVar("T")
 CONFIG_FILE = "config.json"
+#: The registered client application (settings `api.clients`) the page calls the REST API as: its API key
+#: goes in `x-api-key` on every call. The key identifies the client for the usage plan's throttling; it ships
+#: in the page, so it is public by nature and never a credential (the ID token is).
+STOREFRONT_CLIENT = "storefront"
 
 
 class StorefrontConfig(TypedDict):
@@ -23,6 +29,9 @@ class StorefrontConfig(TypedDict):
     userPoolId: str
     userPoolClientId: str
     cognitoEndpoint: str
+    #: The storefront client's API key (`x-api-key`); None only where the API has no usage plan (no
+    #: registered clients), so no method requires a key.
+    apiKey: str | None
 
 
 def cognito_endpoint(region: str) -> str:
@@ -31,7 +40,14 @@ def cognito_endpoint(region: str) -> str:
 
 
 def storefront_config(
-    *, api_url: str, websocket_url: str | None, region: str, user_pool_id: str, client_id: str, cognito: str
+    *,
+    api_url: str,
+    websocket_url: str | None,
+    region: str,
+    user_pool_id: str,
+    client_id: str,
+    cognito: str,
+    api_key: str | None,
 ) -> StorefrontConfig:
     """config.json; raises ValueError naming every value that is missing or not a URL of the right kind."""
     problems = []
@@ -44,6 +60,8 @@ def storefront_config(
     for key, value in (("region", region), ("userPoolId", user_pool_id), ("userPoolClientId", client_id)):
         if not isinstance(value, str) or not value:
             problems.append(f"{key} must be a non-empty string, got {value!r}")
+    if api_key is not None and (not isinstance(api_key, str) or not api_key.strip()):
+        problems.append(f"apiKey must be a non-empty string or None (no usage plan), got {api_key!r}")
     if problems:
         raise ValueError("storefront config: " + "; ".join(problems))
     return {
@@ -53,6 +71,7 @@ def storefront_config(
         "userPoolId": user_pool_id,
         "userPoolClientId": client_id,
         "cognitoEndpoint": cognito,
+        "apiKey": api_key,
     }
 
 
@@ -69,8 +88,8 @@ def storefront_csp(config: StorefrontConfig) -> str:
 
 
 def config_from_outputs(values: list[Any]) -> StorefrontConfig:
-    """For `Output.all(api_url, websocket_url, region, user_pool_id, client_id).apply(...)`."""
-    api_url, websocket_url, region, user_pool_id, client_id = values
+    """For `Output.all(api_url, websocket_url, region, user_pool_id, client_id, api_key).apply(...)`."""
+    api_url, websocket_url, region, user_pool_id, client_id, api_key = values
     return storefront_config(
         api_url=api_url,
         websocket_url=websocket_url,
@@ -78,4 +97,19 @@ def config_from_outputs(values: list[Any]) -> StorefrontConfig:
         user_pool_id=user_pool_id,
         client_id=client_id,
         cognito=cognito_endpoint(region),
+        api_key=api_key,
     )
+
+
+def storefront_api_key(api_keys: Mapping[str, T]) -> T | None:
+    """The storefront client's key among the API's registered clients' keys (by client name); None when the
+    API has no registered clients. Raises ValueError when clients are registered but the storefront is not:
+    every method would then refuse the page's calls."""
+    if not api_keys:
+        return None
+    if STOREFRONT_CLIENT not in api_keys:
+        raise ValueError(
+            f"settings api.clients must include {STOREFRONT_CLIENT!r}: every REST method requires a registered "
+            f"client's API key and the storefront page calls the API as that client (clients: {sorted(api_keys)})"
+        )
+    return api_keys[STOREFRONT_CLIENT]

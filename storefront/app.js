@@ -79,6 +79,9 @@ function joinUrl(base, path) {
 async function api(path, { method = "GET", body, headers = {}, signedIn = true } = {}) {
   const sent = { ...headers };
   if (body !== undefined) sent["Content-Type"] = "application/json";
+  // The storefront client's key, on every call (the catalog too): it identifies this client to the usage
+  // plan's throttling. It ships in this page, so it is public by nature; the ID token is the credential.
+  if (state.config.apiKey) sent["x-api-key"] = state.config.apiKey;
   if (signedIn) {
     if (!state.idToken) throw new ApiError(401, "Sign in first.");
     sent.Authorization = `Bearer ${state.idToken}`;

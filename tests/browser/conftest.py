@@ -113,9 +113,21 @@ def sign_in(tab: Storefront, email: str, password: str) -> None:
     tab.page.wait_for_selector("#account:not([hidden])")
 
 
+def client_key(base_url: str) -> str | None:
+    """The API key the page sends (config.json's ``apiKey``): the storefront client's."""
+    config = requests.get(f"{base_url}/config.json", timeout=30)
+    config.raise_for_status()
+    key = config.json()["apiKey"]
+    return str(key) if key is not None else None
+
+
 def local_call(base_url: str, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
-    """A JSON request to the local cloud's server: (status, body), also for 4xx answers."""
+    """A JSON request to the local cloud's server, as the page sends it (with the storefront client's API key):
+    (status, body), also for 4xx answers."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    key = client_key(base_url)
+    if key is not None and not path.startswith("/_local/"):
+        headers["x-api-key"] = key
     response = requests.request(method, f"{base_url}{path}", json=body, headers=headers, timeout=30)
     return response.status_code, response.json() if response.content else None
 

@@ -17,7 +17,7 @@ from components.site_files import content_type_of
 from localcloud.cloud import LocalCloud
 from localcloud.server import serve_in_background
 from localcloud.storefront import COGNITO_PATH, SITE
-from services.storefront_config import connect_sources, storefront_csp
+from services.storefront_config import STOREFRONT_CLIENT, connect_sources, storefront_csp
 from tests.e2e.test_local_server import call
 
 INITIATE_AUTH = "AWSCognitoIdentityProviderService.InitiateAuth"
@@ -59,10 +59,20 @@ def claims_of(token: str) -> dict[str, Any]:
 
 
 def new_customer(base_url: str) -> tuple[str, str]:
+    email, created = _create_customer(base_url)
+    return email, str(created["customerId"])
+
+
+def new_customer_token(base_url: str) -> tuple[str, str]:
+    email, created = _create_customer(base_url)
+    return email, str(created["idToken"])
+
+
+def _create_customer(base_url: str) -> tuple[str, dict[str, Any]]:
     email = f"shopper.{uuid.uuid4().hex[:8]}@example.com"
     status, created = call(base_url, "POST", "/_local/users", {"email": email, "password": CHOSEN})
     assert status == 200, created
-    return email, str(created["customerId"])
+    return email, created
 
 
 def test_the_endpoints_name_the_api_and_the_storefront_on_the_servers_port(cloud: LocalCloud, base_url: str) -> None:
@@ -85,7 +95,22 @@ def test_config_json_is_generated_from_the_local_endpoints_and_the_user_pool(clo
         "userPoolId": cloud.identity.user_pool_id,
         "userPoolClientId": cloud.identity.client_id,
         "cognitoEndpoint": f"{base_url}{COGNITO_PATH}",
+        "apiKey": cloud.api.client_keys[STOREFRONT_CLIENT],
     }
+
+
+def test_config_jsons_api_key_is_one_the_local_api_accepts_on_every_route(base_url: str) -> None:
+    _, _, config = fetch(base_url, "GET", "/config.json")
+    key = json.loads(config)["apiKey"]
+    _, token = new_customer_token(base_url)
+
+    for headers in ({}, {"x-api-key": key[::-1]}):
+        assert call(base_url, "GET", "/products", headers=headers) == (403, {"message": "Forbidden"})
+    status, products = call(base_url, "GET", "/products", headers={"x-api-key": key})
+    assert status == 200 and products
+    signed_in = {"x-api-key": key, "Authorization": token}
+    assert call(base_url, "GET", "/orders?limit=1", headers=signed_in) == (200, {"orders": [], "nextCursor": None})
+    assert call(base_url, "GET", "/orders?limit=1", headers={"Authorization": token})[0] == 403
 
 
 @pytest.mark.parametrize("path", ["/", "/index.html", "/app.js", "/styles.css", "/favicon.svg", "/config.json"])

@@ -15,7 +15,7 @@ from components.security_headers import headers_of_policy_config, security_heade
 from components.static_site import CLOUDFRONT, MINIMUM_TLS, CustomDomain, StaticSite, StaticSiteArgs
 from components.web_acl import COMMON_RULES, WebAcl, WebAclArgs
 from devtools.program import ProgramRun, RecordedResource, run_callable
-from services.storefront_config import storefront_csp
+from services.storefront_config import STOREFRONT_CLIENT, storefront_csp
 from settings import Settings
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -26,6 +26,7 @@ OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 STAGE = "aws:apigateway/stage:Stage"
+API_KEY = "aws:apigateway/apiKey:ApiKey"
 CSP = "default-src 'none'; script-src 'self'; connect-src 'self' https://api.example.com/"
 SITE = Path(__file__).resolve().parents[2] / "storefront"
 
@@ -217,6 +218,7 @@ def test_the_storefronts_config_and_csp_come_from_the_deployed_outputs(run: Prog
     pool = only(run, "aws:cognito/userPool:UserPool")
     client = only(run, "aws:cognito/userPoolClient:UserPoolClient")
     config_object = next(r for r in run.of_type(OBJECT) if r.inputs["key"] == "config.json")
+    [storefront_key] = [k for k in run.of_type(API_KEY) if k.inputs["tags"]["client"] == STOREFRONT_CLIENT]
 
     config = json.loads(config_object.inputs["content"])
     assert config == {
@@ -226,7 +228,10 @@ def test_the_storefronts_config_and_csp_come_from_the_deployed_outputs(run: Prog
         "userPoolId": pool.id,
         "userPoolClientId": client.id,
         "cognitoEndpoint": f"https://cognito-idp.{settings.region}.amazonaws.com/",
+        "apiKey": storefront_key.outputs["value"],
     }
+    assert storefront_key.inputs["tags"] == {"client": STOREFRONT_CLIENT}
+    assert config["apiKey"] and len(config["apiKey"]) >= 20
     csp = only(run, HEADERS_POLICY).inputs["securityHeadersConfig"]["contentSecurityPolicy"]["contentSecurityPolicy"]
     assert csp == storefront_csp(config)
     uploaded = {r.inputs["key"] for r in run.of_type(OBJECT)}

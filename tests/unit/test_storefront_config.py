@@ -13,10 +13,18 @@ from components.security_headers import (
     security_headers,
 )
 from components.site_files import content_type_of, site_files
-from services.storefront_config import cognito_endpoint, config_from_outputs, connect_sources, storefront_csp
+from services.storefront_config import (
+    STOREFRONT_CLIENT,
+    cognito_endpoint,
+    config_from_outputs,
+    connect_sources,
+    storefront_api_key,
+    storefront_csp,
+)
 
 API = "https://abc123.execute-api.eu-west-1.amazonaws.com/v1"
 SOCKET = "wss://def456.execute-api.eu-west-1.amazonaws.com/live"
+KEY = "k3y0fTheStorefrontClient0123456789abcdef"
 
 
 def directives(csp: str) -> dict[str, list[str]]:
@@ -24,7 +32,7 @@ def directives(csp: str) -> dict[str, list[str]]:
 
 
 def test_config_is_built_from_the_outputs_with_the_regions_cognito_endpoint() -> None:
-    config = config_from_outputs([API, SOCKET, "eu-west-1", "eu-west-1_pool", "client"])
+    config = config_from_outputs([API, SOCKET, "eu-west-1", "eu-west-1_pool", "client", KEY])
 
     assert config == {
         "apiUrl": API,
@@ -33,19 +41,37 @@ def test_config_is_built_from_the_outputs_with_the_regions_cognito_endpoint() ->
         "userPoolId": "eu-west-1_pool",
         "userPoolClientId": "client",
         "cognitoEndpoint": "https://cognito-idp.eu-west-1.amazonaws.com/",
+        "apiKey": KEY,
     }
     assert cognito_endpoint("us-east-2") == "https://cognito-idp.us-east-2.amazonaws.com/"
 
 
 def test_a_config_with_missing_or_wrong_values_names_each_of_them() -> None:
     with pytest.raises(ValueError, match=r"apiUrl must start with https:// or http://.*websocketUrl must start with"):
-        config_from_outputs(["abc", "https://not-a-socket", "eu-west-1", "pool", "client"])
+        config_from_outputs(["abc", "https://not-a-socket", "eu-west-1", "pool", "client", KEY])
     with pytest.raises(ValueError, match="userPoolClientId must be a non-empty string, got None"):
-        config_from_outputs([API, SOCKET, "eu-west-1", "pool", None])
+        config_from_outputs([API, SOCKET, "eu-west-1", "pool", None, KEY])
+
+
+@pytest.mark.parametrize("key", ["", "   ", 42])
+def test_an_empty_or_non_text_api_key_is_refused_by_name(key: object) -> None:
+    with pytest.raises(ValueError, match="apiKey must be a non-empty string or None"):
+        config_from_outputs([API, SOCKET, "eu-west-1", "pool", "client", key])
+
+
+def test_an_api_without_registered_clients_needs_no_key_in_the_config() -> None:
+    assert config_from_outputs([API, SOCKET, "eu-west-1", "pool", "client", None])["apiKey"] is None
+    assert storefront_api_key({}) is None
+
+
+def test_the_storefronts_key_is_the_storefront_clients_and_registering_others_only_is_refused() -> None:
+    assert storefront_api_key({"partner": "p", STOREFRONT_CLIENT: "s"}) == "s"
+    with pytest.raises(ValueError, match=r"api.clients must include 'storefront'.*clients: \['partner'\]"):
+        storefront_api_key({"partner": "p"})
 
 
 def test_connect_src_lists_exactly_the_api_the_websocket_and_cognito() -> None:
-    config = config_from_outputs([API, SOCKET, "eu-west-1", "pool", "client"])
+    config = config_from_outputs([API, SOCKET, "eu-west-1", "pool", "client", KEY])
 
     found = directives(storefront_csp(config))
 

@@ -84,3 +84,12 @@ def test_every_request_but_the_catalog_sends_the_token_as_a_bearer() -> None:
     unauthenticated = re.findall(r"api\(([^)]*signedIn: false[^)]*)\)", APP)
     assert len(unauthenticated) == 1 and '"/products"' in unauthenticated[0]
     assert {"/products", "/orders", "/orders?${query}"} <= set(calls)
+
+
+def test_every_request_the_catalog_too_sends_the_storefront_clients_api_key() -> None:
+    [api] = re.findall(r"async function api\(.*?\n}\n", APP, flags=re.DOTALL)
+
+    # Set in the one function every API call goes through, before any branch on signedIn.
+    assert re.search(r'\n  if \(state\.config\.apiKey\) sent\["x-api-key"\] = state\.config\.apiKey;\n', api)
+    assert api.index('sent["x-api-key"]') < api.index("if (signedIn)")
+    assert APP.count("fetch(") == 3  # the API (in api()), config.json and Cognito: no call bypasses api()
