@@ -44,6 +44,7 @@ class UrnRecorder:
     project: str
     nodes: dict[tuple[str, str], Node] = field(default_factory=dict)
     _real_urn: dict[str, str] = field(default_factory=dict)  # the mock monitor's URN -> the engine's
+    _aliases_of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a URN -> the URNs its aliases name
 
     def urn(self, parent: str | None, typ: str, name: str) -> str:
         """The engine's URN: the parent's qualified type, `$`, the type; the root stack adds no prefix."""
@@ -59,7 +60,11 @@ class UrnRecorder:
         parent = self._real_urn.get(request.parent) if request.parent else None
         urn = self.urn(parent, request.type, request.name)
         self._real_urn[mock_urn] = urn
-        aliases = tuple(sorted({self._alias_urn(alias, parent, request) for alias in request.aliases}))
+        own = {self._alias_urn(alias, parent, request) for alias in request.aliases}
+        # The engine gives a child of an aliased parent the same name under each of the parent's old URNs.
+        inherited = {self.urn(old, request.type, request.name) for old in self._aliases_of.get(parent or "", ())}
+        aliases = tuple(sorted(own | inherited))
+        self._aliases_of[urn] = aliases
         node = Node(urn, request.type, request.name, parent, aliases, request.custom)
         self.nodes[(request.type, request.name)] = node
 

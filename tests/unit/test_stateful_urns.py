@@ -73,3 +73,28 @@ def test_a_transform_cannot_drop_the_alias_that_keeps_a_queue() -> None:
     assert dlq.aliases == (
         "urn:pulumi:test::eventshop::eventshop:components:QueuedConsumer$aws:sqs/queue:Queue::billing-dlq",
     )
+
+
+def test_children_of_an_aliased_component_answer_to_their_old_urns_through_it() -> None:
+    # The engine gives each child of an aliased parent its name under the parent's old URN, so wrapping or
+    # retyping a component (OrdersApi -> RestApi) replaces none of its children.
+    class Renamed(pulumi.ComponentResource):
+        def __init__(self) -> None:
+            super().__init__(
+                "test:index:New", "api", None, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="test:index:Old")])
+            )
+            pulumi.ComponentResource("test:index:Part", "api-part", None, pulumi.ResourceOptions(parent=self))
+
+    recorder = UrnRecorder(stack="test", project="eventshop")
+    with recording_urns(recorder):
+        run_callable(Renamed)
+    part = recorder.nodes[("test:index:Part", "api-part")]
+    assert part.aliases == ("urn:pulumi:test::eventshop::test:index:Old$test:index:Part::api-part",)
+
+
+def test_the_rest_api_children_keep_the_urns_they_had_under_orders_api(nodes: dict[str, list[Node]]) -> None:
+    method = next(n for n in nodes["dev"] if n.name == "orders-api-method-get-products")
+    old = (
+        "urn:pulumi:dev::eventshop::eventshop:services:Orders$eventshop:services:OrdersApi$aws:apigateway/method:Method"
+    )
+    assert f"{old}::orders-api-method-get-products" in method.aliases
