@@ -56,6 +56,16 @@ class ScheduleTargetArgs:
     alarm_topic_arn: pulumi.Input[str]
 
 
+def _validate(args: ScheduleTargetArgs, transforms: Transforms | None) -> list[str]:
+    problems: list[str] = []
+    check_transforms(transforms, SCHEDULE_TARGET_CHILDREN, problems)
+    if not args.target_grants:
+        problems.append("target_grants is empty: every schedule would fail")
+    for grant in args.target_grants:
+        problems.extend(grant.problems())
+    return problems
+
+
 class ScheduleTarget(pulumi.ComponentResource):
     """A Scheduler schedule group and what its schedules run as: the schedules themselves are created at
     run time (by a function granted `manage_grants()`), each naming `role` and `dead_letter_queue`.
@@ -84,13 +94,7 @@ class ScheduleTarget(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eventshop:components:ScheduleTarget", name, None, opts)
-        problems: list[str] = []
-        check_transforms(transforms, SCHEDULE_TARGET_CHILDREN, problems)
-        if not args.target_grants:
-            problems.append("target_grants is empty: every schedule would fail")
-        for grant in args.target_grants:
-            problems.extend(grant.problems())
-        raise_problems("ScheduleTarget", name, problems)
+        raise_problems("ScheduleTarget", name, _validate(args, transforms))
         moved = moved_from_parent(opts)
 
         self.schedule_group = child(

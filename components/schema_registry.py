@@ -42,6 +42,18 @@ class SchemaRegistryArgs:
     schema_type: str = "JSONSchemaDraft4"
 
 
+def _validate(args: SchemaRegistryArgs, transforms: Transforms | None) -> list[str]:
+    problems: list[str] = []
+    check_transforms(transforms, SCHEMA_REGISTRY_CHILDREN, problems)
+    if args.schema_type not in SCHEMA_TYPES:
+        problems.append(f"schema_type must be one of {', '.join(SCHEMA_TYPES)}, got {args.schema_type!r}")
+    keys = [schema.key for schema in args.schemas]
+    problems.extend(f"schema key {key!r} is used twice" for key in sorted(set(keys)) if keys.count(key) > 1)
+    problems.extend(f"schema key {key!r} must be letters, digits and dashes" for key in keys if not _KEY.match(key))
+    problems.extend(f"schema {s.key!r} is empty" for s in args.schemas if not s.content.strip())
+    return problems
+
+
 class SchemaRegistry(pulumi.ComponentResource):
     """A schema registry and its schemas, deployed as given (so the registry and the files the producers
     validate against cannot disagree).
@@ -64,15 +76,7 @@ class SchemaRegistry(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eventshop:components:SchemaRegistry", name, None, opts)
-        problems: list[str] = []
-        check_transforms(transforms, SCHEMA_REGISTRY_CHILDREN, problems)
-        if args.schema_type not in SCHEMA_TYPES:
-            problems.append(f"schema_type must be one of {', '.join(SCHEMA_TYPES)}, got {args.schema_type!r}")
-        keys = [schema.key for schema in args.schemas]
-        problems.extend(f"schema key {key!r} is used twice" for key in sorted(set(keys)) if keys.count(key) > 1)
-        problems.extend(f"schema key {key!r} must be letters, digits and dashes" for key in keys if not _KEY.match(key))
-        problems.extend(f"schema {s.key!r} is empty" for s in args.schemas if not s.content.strip())
-        raise_problems("SchemaRegistry", name, problems)
+        raise_problems("SchemaRegistry", name, _validate(args, transforms))
         moved = moved_from_parent(opts)
 
         self.registry = child(

@@ -84,6 +84,26 @@ def _key_attributes(args: TableArgs) -> list[str]:
     return list(dict.fromkeys(key for key in keys if key))
 
 
+def _validate(args: TableArgs, transforms: Transforms | None) -> list[str]:
+    problems: list[str] = []
+    check_transforms(transforms, TABLE_CHILDREN, problems)
+    index_keys = [key for index in args.indexes for key in (index.hash_key, index.range_key)]
+    for attribute in (args.hash_key, args.range_key, args.ttl_attribute, *index_keys):
+        if attribute is not None and not _ATTRIBUTE.match(attribute):
+            problems.append(f"attribute name {attribute!r} is not valid")
+    index_names = [index.name for index in args.indexes]
+    problems.extend(f"index {n!r} is not a valid index name" for n in index_names if not _INDEX.match(n))
+    problems.extend(f"index {n!r} is declared twice" for n in sorted(set(index_names)) if index_names.count(n) > 1)
+    if len(index_names) > MAX_INDEXES:
+        problems.append(f"{len(index_names)} indexes: DynamoDB allows at most {MAX_INDEXES}")
+    problems.extend(
+        f"seed item {index} has no {args.hash_key!r}"
+        for index, item in enumerate(args.seed_items)
+        if not isinstance(item.get(args.hash_key), str)
+    )
+    return problems
+
+
 class Table(pulumi.ComponentResource):
     """One DynamoDB table keyed by a string, seeded if asked.
 
@@ -102,23 +122,7 @@ class Table(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eventshop:components:Table", name, None, opts)
-        problems: list[str] = []
-        check_transforms(transforms, TABLE_CHILDREN, problems)
-        index_keys = [key for index in args.indexes for key in (index.hash_key, index.range_key)]
-        for attribute in (args.hash_key, args.range_key, args.ttl_attribute, *index_keys):
-            if attribute is not None and not _ATTRIBUTE.match(attribute):
-                problems.append(f"attribute name {attribute!r} is not valid")
-        index_names = [index.name for index in args.indexes]
-        problems.extend(f"index {n!r} is not a valid index name" for n in index_names if not _INDEX.match(n))
-        problems.extend(f"index {n!r} is declared twice" for n in sorted(set(index_names)) if index_names.count(n) > 1)
-        if len(index_names) > MAX_INDEXES:
-            problems.append(f"{len(index_names)} indexes: DynamoDB allows at most {MAX_INDEXES}")
-        problems.extend(
-            f"seed item {index} has no {args.hash_key!r}"
-            for index, item in enumerate(args.seed_items)
-            if not isinstance(item.get(args.hash_key), str)
-        )
-        raise_problems("Table", name, problems)
+        raise_problems("Table", name, _validate(args, transforms))
 
         tunable = defaults.table_args() | {
             "point_in_time_recovery": {"enabled": args.point_in_time_recovery},

@@ -41,6 +41,19 @@ class UserPoolArgs:
     refresh_token_days: int = 30
 
 
+def _validate(args: UserPoolArgs, transforms: Transforms | None) -> list[str]:
+    problems: list[str] = []
+    check_transforms(transforms, USER_POOL_CHILDREN, problems)
+    if args.mfa not in MFA_MODES:
+        problems.append(f"mfa {args.mfa!r} is not one of {', '.join(MFA_MODES)}")
+    low, high = ID_TOKEN_MINUTES
+    if not low <= args.id_token_minutes <= high:
+        problems.append(f"id_token_minutes {args.id_token_minutes} is not between {low} and {high}")
+    if not 1 <= args.refresh_token_days <= 3650:
+        problems.append(f"refresh_token_days {args.refresh_token_days} is not between 1 and 3650")
+    return problems
+
+
 class UserPool(pulumi.ComponentResource):
     """People who sign in with their email address, and the app client a browser signs in through.
 
@@ -64,16 +77,7 @@ class UserPool(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eventshop:components:UserPool", name, None, opts)
-        problems: list[str] = []
-        check_transforms(transforms, USER_POOL_CHILDREN, problems)
-        if args.mfa not in MFA_MODES:
-            problems.append(f"mfa {args.mfa!r} is not one of {', '.join(MFA_MODES)}")
-        low, high = ID_TOKEN_MINUTES
-        if not low <= args.id_token_minutes <= high:
-            problems.append(f"id_token_minutes {args.id_token_minutes} is not between {low} and {high}")
-        if not 1 <= args.refresh_token_days <= 3650:
-            problems.append(f"refresh_token_days {args.refresh_token_days} is not between 1 and 3650")
-        raise_problems("UserPool", name, problems)
+        raise_problems("UserPool", name, _validate(args, transforms))
 
         mfa_on = args.mfa != "OFF"
         self.pool = child(

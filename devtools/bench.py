@@ -25,9 +25,8 @@ from rich.console import Console
 from rich.table import Table
 
 from devtools import latency
-from devtools.program import ROOT, ProgramRun, run_program
+from devtools.program import ROOT, STACKS, ProgramRun, run_program
 
-STACKS = ("dev", "prod")
 RUNS = 5
 #: The cold-start floor: what any Python function that talks to AWS pays before its own code runs.
 FLOOR_CODE = "import boto3; boto3.client('dynamodb')"

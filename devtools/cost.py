@@ -36,7 +36,7 @@ from devtools.cost_model import (
     per_million_orders,
     per_run,
 )
-from devtools.program import ROOT, load_stack_config, project_name, run_program
+from devtools.program import ROOT, STACKS, load_stack_config, project_name, run_program
 from localcloud import moto_patches
 from localcloud.cloud import LocalCloud
 from localcloud.demo import run_mix
@@ -44,7 +44,6 @@ from localcloud.metering import Meter
 from settings import settings_from_config
 
 BASELINE = ROOT / "docs" / "cost-baseline.json"
-STACKS = ("dev", "prod")
 DEFAULT_ORDERS = 10
 TOLERANCE = 0.10
 #: What the run changes so the stack can run here (see the module docstring).

@@ -20,9 +20,8 @@ from unittest import mock
 
 from pulumi.runtime import mocks as pulumi_mocks
 
-from devtools.program import ProgramRun, RecordingMocks, load_stack_config, project_name, run_program
+from devtools.program import STACKS, ProgramRun, RecordingMocks, load_stack_config, project_name, run_program
 
-STACKS = ("dev", "prod")
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 

@@ -28,13 +28,12 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-from devtools.program import ProgramRun, project_name, run_program
+from devtools.program import STACKS, ProgramRun, project_name, run_program
 from localcloud.cloud import LocalCloud
 from localcloud.demo import run_mix
 from localcloud.metering import Meter
 from localcloud.trace import TraceEntry
 
-STACKS = ("dev", "prod")
 _BITE = "https://bitesizedserverless.com/bite/serverless-messaging-latency-compared/"
 
 

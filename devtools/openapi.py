@@ -26,119 +26,68 @@ _DRAFT_04_ONLY = frozenset({"id", "exclusiveMinimum", "exclusiveMaximum", "depen
 
 _MONEY = {"type": "number", "minimum": 0, "description": "In the currency's major unit, two decimals."}
 _STATUS = {"type": "string", "enum": ["PLACED", "PAID", "RESERVED", "SHIPPED", "PAYMENT_FAILED", "CANCELLED"]}
+_STRING = {"type": "string"}
+_POSITIVE = {"type": "integer", "minimum": 1}
+#: What every view of an order starts with.
+_ORDER_SUMMARY = {"orderId": _STRING, "status": _STATUS, "total": _MONEY, "currency": _STRING}
+
+
+def _closed_object(
+    properties: dict[str, Any], required: list[str] | None = None, description: str | None = None
+) -> dict[str, Any]:
+    """An object with exactly these properties (no others), all of them required unless ``required`` says."""
+    return {
+        "type": "object",
+        **({"description": description} if description else {}),
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+        "properties": properties,
+    }
+
+
+def _array_of(items: dict[str, Any], description: str | None = None) -> dict[str, Any]:
+    return {"type": "array", **({"description": description} if description else {}), "items": items}
+
 
 #: The bodies the routes answer with (the request bodies are the contracts).
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
-    "Error": {
-        "type": "object",
-        "description": "Every error. errors names each problem: API Gateway lists strings, the API function "
+    "Error": _closed_object(
+        {
+            "message": _STRING,
+            "errors": _array_of({"anyOf": [_STRING, _closed_object({"field": _STRING, "message": _STRING})]}),
+        },
+        required=["message"],
+        description="Every error. errors names each problem: API Gateway lists strings, the API function "
         "lists {field, message}.",
-        "required": ["message"],
-        "additionalProperties": False,
-        "properties": {
-            "message": {"type": "string"},
-            "errors": {
-                "type": "array",
-                "items": {
-                    "anyOf": [
-                        {"type": "string"},
-                        {
-                            "type": "object",
-                            "required": ["field", "message"],
-                            "additionalProperties": False,
-                            "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-                        },
-                    ]
-                },
-            },
-        },
-    },
-    "Message": {
-        "type": "object",
-        "required": ["message"],
-        "additionalProperties": False,
-        "properties": {"message": {"type": "string", "const": "message received"}},
-    },
-    "Products": {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "required": ["sku", "name", "price", "currency", "inStock"],
-            "additionalProperties": False,
-            "properties": {
-                "sku": {"type": "string"},
-                "name": {"type": "string"},
-                "price": _MONEY,
-                "currency": {"type": "string"},
-                "inStock": {"type": "boolean"},
-            },
-        },
-    },
-    "OrderAccepted": {
-        "type": "object",
-        "required": ["orderId", "status"],
-        "additionalProperties": False,
-        "properties": {"orderId": {"type": "string"}, "status": {"type": "string", "const": "PLACED"}},
-    },
-    "Order": {
-        "type": "object",
-        "required": ["orderId", "status", "total", "currency", "items", "history"],
-        "additionalProperties": False,
-        "properties": {
-            "orderId": {"type": "string"},
-            "status": _STATUS,
-            "total": _MONEY,
-            "currency": {"type": "string"},
-            "items": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["sku", "name", "quantity", "unitPrice"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "sku": {"type": "string"},
-                        "name": {"type": "string"},
-                        "quantity": {"type": "integer", "minimum": 1},
-                        "unitPrice": _MONEY,
-                    },
-                },
-            },
-            "history": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["status", "at", "event"],
-                    "additionalProperties": False,
-                    "properties": {"status": _STATUS, "at": {"type": "string"}, "event": {"type": "string"}},
-                },
-            },
-        },
-    },
-    "OrderPage": {
-        "type": "object",
-        "required": ["orders", "nextCursor"],
-        "additionalProperties": False,
-        "properties": {
-            "orders": {
-                "type": "array",
-                "description": "The caller's orders, newest first.",
-                "items": {
-                    "type": "object",
-                    "required": ["orderId", "status", "total", "currency", "createdAt"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "orderId": {"type": "string"},
-                        "status": _STATUS,
-                        "total": _MONEY,
-                        "currency": {"type": "string"},
-                        "createdAt": {"type": "string"},
-                        "itemCount": {"type": "integer", "minimum": 1},
-                    },
-                },
-            },
+    ),
+    "Message": _closed_object({"message": {"type": "string", "const": "message received"}}),
+    "Products": _array_of(
+        _closed_object(
+            {"sku": _STRING, "name": _STRING, "price": _MONEY, "currency": _STRING, "inStock": {"type": "boolean"}}
+        )
+    ),
+    "OrderAccepted": _closed_object({"orderId": _STRING, "status": {"type": "string", "const": "PLACED"}}),
+    "Order": _closed_object(
+        {
+            **_ORDER_SUMMARY,
+            "items": _array_of(
+                _closed_object({"sku": _STRING, "name": _STRING, "quantity": _POSITIVE, "unitPrice": _MONEY})
+            ),
+            "history": _array_of(_closed_object({"status": _STATUS, "at": _STRING, "event": _STRING})),
+        }
+    ),
+    "OrderPage": _closed_object(
+        {
+            "orders": _array_of(
+                _closed_object(
+                    {**_ORDER_SUMMARY, "createdAt": _STRING, "itemCount": _POSITIVE},
+                    required=[*_ORDER_SUMMARY, "createdAt"],
+                ),
+                description="The caller's orders, newest first.",
+            ),
             "nextCursor": {"type": ["string", "null"], "description": "Pass as cursor for the next page."},
-        },
-    },
+        }
+    ),
 }
 
 #: API Gateway's Cognito user pool authorizer: the ID token in Authorization, raw or after ``Bearer ``.

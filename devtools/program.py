@@ -26,6 +26,8 @@ from pulumi.runtime.proto import source_pb2
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789012"
+#: The project's stacks: one `Pulumi.<stack>.yaml` each (what the tools and tests run the program for).
+STACKS: tuple[str, ...] = tuple(sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml")))
 _run_lock = threading.Lock()
 
 

@@ -15,7 +15,8 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from devtools.graph import STACKS, Node, stack_graph
+from devtools.graph import Node, stack_graph
+from devtools.program import STACKS
 
 LIST = Path(__file__).resolve().parent.parent / "tests" / "unit" / "stateful_urns.json"
 #: What holds data a replacement would lose (or, for a key, make unreadable).

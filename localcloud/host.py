@@ -1,5 +1,6 @@
-"""What the parts built on a whole deployed cloud use of it, as protocols: the API and the SQS pollers see these,
-not ``LocalCloud``, so neither depends on the composition root (``LocalCloud`` satisfies both)."""
+"""What the parts built on a whole deployed cloud use of it, as protocols: the REST API, the WebSocket server and
+the SQS pollers see these, not ``LocalCloud``, so none depends on the composition root (``LocalCloud`` satisfies
+them)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ A ``websockets`` server (asyncio, in a thread of its own) does what API Gateway 
 - ``@connections`` calls from handlers (``PostToConnection``, ``GetConnection``, ``DeleteConnection``) reach
   this server through ``localcloud.connections_api``; a connection that is not open answers 410.
 
-API Gateway checks that it may invoke each function (the Lambda permission's source ARN), and so does this.
+API Gateway checks that it may invoke each function (the Lambda permission's source ARN), and so does this,
+with the local cloud's one check (``Deployment.allows_invoke``: ``ArnLike`` on the source ARN).
 Every invocation counts as work for ``cloud.wait_idle()``.
 """
 
@@ -342,17 +343,9 @@ class LocalWebSocketServer:
         return result.payload
 
     def _may_invoke(self, function: str, source_arn: str) -> bool:
-        spec = self.cloud.deployment.functions[function]
-        for permission in self.cloud.deployment.permissions:
-            inputs = permission.inputs
-            if str(inputs.get("function")) not in (spec.name, spec.arn):
-                continue
-            if inputs.get("principal") != "apigateway.amazonaws.com":
-                continue
-            pattern = inputs.get("sourceArn")
-            if pattern is None or fnmatch.fnmatchcase(source_arn, str(pattern)):
-                return True
-        return False
+        """The function's resource policy decides, through the local cloud's one invoke-permission check."""
+        deployment = self.cloud.deployment
+        return deployment.allows_invoke(deployment.functions[function], "apigateway.amazonaws.com", source_arn)
 
     def _request_context(self, route_key: str, event_type: str, connection_id: str, source_ip: str) -> dict[str, Any]:
         now = self.cloud.clock.now()

@@ -4,7 +4,7 @@ responses, deployments, stages and method settings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from localcloud.provision.base import Context, Declared, Provisioned, Provisioner, as_int
@@ -13,6 +13,21 @@ from localcloud.provision.base import Context, Declared, Provisioned, Provisione
 def _method(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The API, resource and HTTP method a method-level resource belongs to (boto3's names)."""
     return {"restApiId": inputs["restApi"], "resourceId": inputs["resourceId"], "httpMethod": inputs["httpMethod"]}
+
+
+def _method_id(kind: str, inputs: Mapping[str, Any], *more: Any) -> str:
+    """The id of a method-level resource: its kind, then its API, resource, HTTP method (and status code)."""
+    return "-".join(str(part) for part in (kind, inputs["restApi"], inputs["resourceId"], inputs["httpMethod"], *more))
+
+
+def _as_given(value: Any) -> Any:
+    return value
+
+
+def _set(inputs: Mapping[str, Any], **converters: Callable[[Any], Any]) -> dict[str, Any]:
+    """The optional inputs the program set (an absent or empty one is left to API Gateway's default), each
+    converted to what boto3 takes; boto3 names them as the inputs are named."""
+    return {name: convert(inputs[name]) for name, convert in converters.items() if inputs.get(name)}
 
 
 def rest_api(ctx: Context, resource: Declared) -> Provisioned:
@@ -64,61 +79,60 @@ def request_validator(ctx: Context, resource: Declared) -> Provisioned:
 
 def api_method(ctx: Context, resource: Declared) -> Provisioned:
     inputs = resource.inputs
-    kwargs: dict[str, Any] = {**_method(inputs), "authorizationType": inputs.get("authorization") or "NONE"}
-    if inputs.get("requestParameters"):
-        kwargs["requestParameters"] = {k: bool(v) for k, v in inputs["requestParameters"].items()}
-    if inputs.get("requestModels"):
-        kwargs["requestModels"] = dict(inputs["requestModels"])
-    if inputs.get("requestValidatorId"):
-        kwargs["requestValidatorId"] = inputs["requestValidatorId"]
-    if inputs.get("authorizerId"):
-        kwargs["authorizerId"] = inputs["authorizerId"]
-    kwargs["apiKeyRequired"] = bool(inputs.get("apiKeyRequired"))
-    ctx.client("apigateway").put_method(**kwargs)
-    return f"agm-{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}", {}
+    ctx.client("apigateway").put_method(
+        **_method(inputs),
+        authorizationType=inputs.get("authorization") or "NONE",
+        apiKeyRequired=bool(inputs.get("apiKeyRequired")),
+        **_set(
+            inputs,
+            requestParameters=lambda parameters: {name: bool(required) for name, required in parameters.items()},
+            requestModels=dict,
+            requestValidatorId=_as_given,
+            authorizerId=_as_given,
+        ),
+    )
+    return _method_id("agm", inputs), {}
 
 
 def api_integration(ctx: Context, resource: Declared) -> Provisioned:
     inputs = resource.inputs
-    kwargs: dict[str, Any] = {**_method(inputs), "type": inputs["type"]}
-    optional = {
-        "integrationHttpMethod": "integrationHttpMethod",
-        "uri": "uri",
-        "credentials": "credentials",
-        "passthroughBehavior": "passthroughBehavior",
-    }
-    kwargs |= {aws_key: inputs[key] for key, aws_key in optional.items() if inputs.get(key)}
-    if inputs.get("requestTemplates"):
-        kwargs["requestTemplates"] = ctx.mapping(inputs["requestTemplates"])
-    ctx.client("apigateway").put_integration(**kwargs)
-    return f"agi-{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}", {}
+    ctx.client("apigateway").put_integration(
+        **_method(inputs),
+        type=inputs["type"],
+        **_set(
+            inputs,
+            integrationHttpMethod=_as_given,
+            uri=_as_given,
+            credentials=_as_given,
+            passthroughBehavior=_as_given,
+            requestTemplates=ctx.mapping,
+        ),
+    )
+    return _method_id("agi", inputs), {}
 
 
 def method_response(ctx: Context, resource: Declared) -> Provisioned:
     inputs = resource.inputs
     ctx.client("apigateway").put_method_response(**_method(inputs), statusCode=str(inputs["statusCode"]))
-    return f"agmr-{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}-{inputs['statusCode']}", {}
+    return _method_id("agmr", inputs, inputs["statusCode"]), {}
 
 
 def integration_response(ctx: Context, resource: Declared) -> Provisioned:
     inputs = resource.inputs
-    kwargs: dict[str, Any] = {**_method(inputs), "statusCode": str(inputs["statusCode"])}
-    if inputs.get("responseTemplates"):
-        kwargs["responseTemplates"] = ctx.mapping(inputs["responseTemplates"])
+    kwargs = {**_method(inputs), "statusCode": str(inputs["statusCode"]), **_set(inputs, responseTemplates=ctx.mapping)}
     if inputs.get("selectionPattern") is not None:
         kwargs["selectionPattern"] = inputs["selectionPattern"]
     ctx.client("apigateway").put_integration_response(**kwargs)
-    return f"agir-{inputs['restApi']}-{inputs['resourceId']}-{inputs['httpMethod']}-{inputs['statusCode']}", {}
+    return _method_id("agir", inputs, inputs["statusCode"]), {}
 
 
 def gateway_response(ctx: Context, resource: Declared) -> Provisioned:
     inputs = resource.inputs
-    kwargs: dict[str, Any] = {"restApiId": inputs["restApiId"], "responseType": inputs["responseType"]}
-    if inputs.get("statusCode"):
-        kwargs["statusCode"] = str(inputs["statusCode"])
-    if inputs.get("responseTemplates"):
-        kwargs["responseTemplates"] = ctx.mapping(inputs["responseTemplates"])
-    ctx.client("apigateway").put_gateway_response(**kwargs)
+    ctx.client("apigateway").put_gateway_response(
+        restApiId=inputs["restApiId"],
+        responseType=inputs["responseType"],
+        **_set(inputs, statusCode=str, responseTemplates=ctx.mapping),
+    )
     return f"aggr-{inputs['restApiId']}-{inputs['responseType']}", {}
 
 

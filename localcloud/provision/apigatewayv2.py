@@ -8,6 +8,7 @@ WebSocket server's job, ``localcloud.websocket``). Outputs follow the provider: 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from localcloud.provision.base import Context, Declared, Provisioned, Provisioner
@@ -44,29 +45,22 @@ def authorizer(ctx: Context, resource: Declared) -> Provisioned:
     return answer["AuthorizerId"], {}
 
 
+def _parameters(inputs: Mapping[str, Any], *given: str, **defaults: str) -> dict[str, str]:
+    """The call's parameters from the inputs of the same name (boto3 spells ``apiId`` ``ApiId``): each input of
+    ``given`` the program set, and each of ``defaults``, the program's value or else API Gateway's default."""
+    parameters = {name: inputs.get(name) for name in given if inputs.get(name)}
+    parameters |= {name: inputs.get(name) or default for name, default in defaults.items()}
+    return {name[0].upper() + name[1:]: str(value) for name, value in parameters.items()}
+
+
 def integration(ctx: Context, resource: Declared) -> Provisioned:
-    inputs = resource.inputs
-    kwargs: dict[str, Any] = {
-        "ApiId": str(inputs["apiId"]),
-        "IntegrationType": str(inputs["integrationType"]),
-        "IntegrationUri": str(inputs.get("integrationUri") or ""),
-        "IntegrationMethod": str(inputs.get("integrationMethod") or "POST"),
-    }
-    if inputs.get("contentHandlingStrategy"):
-        kwargs["ContentHandlingStrategy"] = str(inputs["contentHandlingStrategy"])
+    given = ("apiId", "integrationType", "contentHandlingStrategy")
+    kwargs = _parameters(resource.inputs, *given, integrationUri="", integrationMethod="POST")
     return ctx.client("apigatewayv2").create_integration(**kwargs)["IntegrationId"], {}
 
 
 def route(ctx: Context, resource: Declared) -> Provisioned:
-    inputs = resource.inputs
-    kwargs: dict[str, Any] = {
-        "ApiId": str(inputs["apiId"]),
-        "RouteKey": str(inputs["routeKey"]),
-        "Target": str(inputs.get("target") or ""),
-        "AuthorizationType": str(inputs.get("authorizationType") or "NONE"),
-    }
-    if inputs.get("authorizerId"):
-        kwargs["AuthorizerId"] = str(inputs["authorizerId"])
+    kwargs = _parameters(resource.inputs, "apiId", "routeKey", "authorizerId", target="", authorizationType="NONE")
     return ctx.client("apigatewayv2").create_route(**kwargs)["RouteId"], {}
 
 

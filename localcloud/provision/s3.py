@@ -26,6 +26,13 @@ def bucket(ctx: Context, resource: Declared) -> Provisioned:
     return name, {"arn": f"arn:aws:s3:::{name}", "bucket": name, "bucketRegionalDomainName": regional}
 
 
+def _configure(ctx: Context, resource: Declared, operation: str, **configuration: Any) -> Provisioned:
+    """A bucket setting: the S3 ``operation`` on the bucket the resource names, whose name is the setting's id."""
+    name = str(resource.inputs["bucket"])
+    getattr(ctx.client("s3"), operation)(Bucket=name, **configuration)
+    return name, {}
+
+
 def bucket_encryption(ctx: Context, resource: Declared) -> Provisioned:
     rules = []
     for rule in resource.inputs.get("rules") or []:
@@ -36,29 +43,18 @@ def bucket_encryption(ctx: Context, resource: Declared) -> Provisioned:
         rules.append(
             {"ApplyServerSideEncryptionByDefault": by_default, "BucketKeyEnabled": bool(rule.get("bucketKeyEnabled"))}
         )
-    name = str(resource.inputs["bucket"])
-    ctx.client("s3").put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
-    return name, {}
+    return _configure(ctx, resource, "put_bucket_encryption", ServerSideEncryptionConfiguration={"Rules": rules})
 
 
 def bucket_public_access_block(ctx: Context, resource: Declared) -> Provisioned:
-    inputs = resource.inputs
-    name = str(inputs["bucket"])
     keys = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-    ctx.client("s3").put_public_access_block(
-        Bucket=name,
-        PublicAccessBlockConfiguration={key[0].upper() + key[1:]: bool(inputs.get(key)) for key in keys},
-    )
-    return name, {}
+    block = {key[0].upper() + key[1:]: bool(resource.inputs.get(key)) for key in keys}
+    return _configure(ctx, resource, "put_public_access_block", PublicAccessBlockConfiguration=block)
 
 
 def bucket_ownership(ctx: Context, resource: Declared) -> Provisioned:
-    name = str(resource.inputs["bucket"])
-    ownership = resource.inputs["rule"]["objectOwnership"]
-    ctx.client("s3").put_bucket_ownership_controls(
-        Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": ownership}]}
-    )
-    return name, {}
+    rules = [{"ObjectOwnership": resource.inputs["rule"]["objectOwnership"]}]
+    return _configure(ctx, resource, "put_bucket_ownership_controls", OwnershipControls={"Rules": rules})
 
 
 def _conditioned_denial(statement: Mapping[str, Any]) -> bool:
@@ -95,33 +91,27 @@ def bucket_lifecycle(ctx: Context, resource: Declared) -> Provisioned:
             days = rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"]
             converted["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": as_int(days)}
         rules.append(converted)
-    name = str(resource.inputs["bucket"])
-    ctx.client("s3").put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
-    return name, {}
+    return _configure(ctx, resource, "put_bucket_lifecycle_configuration", LifecycleConfiguration={"Rules": rules})
 
 
 def bucket_notification(ctx: Context, resource: Declared) -> Provisioned:
     inputs = resource.inputs
-    name = str(inputs["bucket"])
     if inputs.get("queues") or inputs.get("topics") or inputs.get("lambdaFunctions"):
         raise NotImplementedError("the local cloud provisions EventBridge bucket notifications only")
     configuration: dict[str, Any] = {"EventBridgeConfiguration": {}} if inputs.get("eventbridge") else {}
-    ctx.client("s3").put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=configuration)
-    return name, {}
+    return _configure(ctx, resource, "put_bucket_notification_configuration", NotificationConfiguration=configuration)
 
 
 def bucket_versioning(ctx: Context, resource: Declared) -> Provisioned:
-    name = str(resource.inputs["bucket"])
     status = str((resource.inputs.get("versioningConfiguration") or {}).get("status", ""))
     if status not in ("Enabled", "Suspended"):
-        raise ValueError(f"bucket {name}: versioning status must be Enabled or Suspended, got {status!r}")
-    ctx.client("s3").put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status})
-    return name, {}
+        bucket_name = resource.inputs["bucket"]
+        raise ValueError(f"bucket {bucket_name}: versioning status must be Enabled or Suspended, got {status!r}")
+    return _configure(ctx, resource, "put_bucket_versioning", VersioningConfiguration={"Status": status})
 
 
 def bucket_object_lock(ctx: Context, resource: Declared) -> Provisioned:
     """Object Lock enabled in place on a versioned bucket (as S3 allows since 2023), with its default retention."""
-    name = str(resource.inputs["bucket"])
     configuration: dict[str, Any] = {"ObjectLockEnabled": str(resource.inputs.get("objectLockEnabled") or "Enabled")}
     retention = (resource.inputs.get("rule") or {}).get("defaultRetention")
     if retention:
@@ -131,8 +121,7 @@ def bucket_object_lock(ctx: Context, resource: Declared) -> Provisioned:
         if retention.get("years") is not None:
             default["Years"] = int(float(retention["years"]))
         configuration["Rule"] = {"DefaultRetention": default}
-    ctx.client("s3").put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=configuration)
-    return name, {}
+    return _configure(ctx, resource, "put_object_lock_configuration", ObjectLockConfiguration=configuration)
 
 
 def bucket_object(ctx: Context, resource: Declared) -> Provisioned:

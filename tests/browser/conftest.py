@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, P
 
 from devtools.program import ROOT
 from localcloud.cloud import LocalCloud
-from localcloud.server import serve_in_background
+from tests.e2e import servers
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Records every CSP violation the page reports, before any of the page's own scripts run. Playwright injects
@@ -67,12 +67,7 @@ def cloud() -> Iterator[LocalCloud]:
         yield booted
 
 
-@pytest.fixture(scope="module")
-def base_url(cloud: LocalCloud) -> Iterator[str]:
-    server, url = serve_in_background(cloud, port=0)
-    yield url
-    server.shutdown()
-    server.server_close()
+base_url = servers.base_url
 
 
 @pytest.fixture(scope="session")

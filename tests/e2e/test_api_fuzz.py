@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -31,19 +29,14 @@ from schemathesis.specs.openapi.checks import (
 
 from devtools import openapi
 from localcloud.cloud import LocalCloud
-from localcloud.server import serve_in_background
 from localcloud.shop import Shopper
+from tests.e2e import servers
 
 EXAMPLES_PER_OPERATION_AND_MODE = 8
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-@pytest.fixture(scope="module")
-def base_url(cloud: LocalCloud) -> Iterator[str]:
-    server, url = serve_in_background(cloud, port=0)
-    yield url
-    server.shutdown()
-    server.server_close()
+base_url = servers.base_url
 
 
 def refused_a_valid_request(case: Case[Any], status: int, body: Any) -> bool:

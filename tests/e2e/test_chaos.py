@@ -16,9 +16,9 @@ import pytest
 
 from localcloud.cloud import LocalCloud
 from localcloud.invariants import Invariants
-from localcloud.server import serve_in_background
 from localcloud.shop import BILLING_OUTCOMES, DECLINE, Shopper, history_events
-from tests.e2e.test_local_server import call
+from tests.e2e import servers
+from tests.e2e.servers import call
 
 #: Approved, declined and sold-out orders: every branch of the saga (payment, refund, release).
 ORDERS: tuple[tuple[tuple[tuple[str, int], ...], str], ...] = (
@@ -28,6 +28,8 @@ ORDERS: tuple[tuple[tuple[tuple[str, int], ...], str], ...] = (
 )
 #: One alarm period past the run, so every alarm has evaluated what the run left behind.
 ALARM_PERIOD_SECONDS = 61
+
+base_url = servers.base_url
 
 
 @pytest.fixture(autouse=True)
@@ -158,35 +160,25 @@ def test_the_invariants_name_a_poisoned_queue_nobody_expected(cloud: LocalCloud,
     assert "eventshop-dev-warehouse-dlq holds 1 new messages, the run poisoned 0" in problems
 
 
-def test_the_fault_endpoints_replace_list_and_clear_the_active_set(cloud: LocalCloud) -> None:
-    server, url = serve_in_background(cloud, port=0)
-    try:
-        crash = {"kind": "crash", "function": "billing", "times": 2}
-        status, body = call(url, "POST", "/_local/faults", {"seed": 4, "faults": [crash]})
-        assert status == 200
-        assert body["faults"] == [{**crash, "function": "eventshop-dev-billing", "remaining": 2}]
-        assert call(url, "GET", "/_local/faults")[1]["seed"] == 4
+def test_the_fault_endpoints_replace_list_and_clear_the_active_set(base_url: str) -> None:
+    crash = {"kind": "crash", "function": "billing", "times": 2}
+    status, body = call(base_url, "POST", "/_local/faults", {"seed": 4, "faults": [crash]})
+    assert status == 200
+    assert body["faults"] == [{**crash, "function": "eventshop-dev-billing", "remaining": 2}]
+    assert call(base_url, "GET", "/_local/faults")[1]["seed"] == 4
 
-        status, body = call(url, "POST", "/_local/faults", {"faults": [{"kind": "nap"}, {**crash, "time": 1}]})
-        assert status == 400
-        assert "faults[0].kind: unknown kind 'nap'" in body["message"]
-        assert "faults[1]: unknown field 'time' for kind 'crash'" in body["message"]
-        assert call(url, "GET", "/_local/faults")[1]["seed"] == 4, "a refused set leaves the active one"
+    status, body = call(base_url, "POST", "/_local/faults", {"faults": [{"kind": "nap"}, {**crash, "time": 1}]})
+    assert status == 400
+    assert "faults[0].kind: unknown kind 'nap'" in body["message"]
+    assert "faults[1]: unknown field 'time' for kind 'crash'" in body["message"]
+    assert call(base_url, "GET", "/_local/faults")[1]["seed"] == 4, "a refused set leaves the active one"
 
-        assert call(url, "DELETE", "/_local/faults") == (200, {"seed": 0, "faults": [], "injected": 0})
-        assert call(url, "GET", "/_local/faults")[1]["faults"] == []
-    finally:
-        server.shutdown()
-        server.server_close()
+    assert call(base_url, "DELETE", "/_local/faults") == (200, {"seed": 0, "faults": [], "injected": 0})
+    assert call(base_url, "GET", "/_local/faults")[1]["faults"] == []
 
 
-def test_the_alarms_endpoint_lists_states_and_changes(cloud: LocalCloud) -> None:
-    server, url = serve_in_background(cloud, port=0)
-    try:
-        status, body = call(url, "GET", "/_local/alarms")
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_the_alarms_endpoint_lists_states_and_changes(base_url: str) -> None:
+    status, body = call(base_url, "GET", "/_local/alarms")
 
     assert status == 200
     by_name = {alarm["name"]: alarm for alarm in body["alarms"]}

@@ -6,6 +6,7 @@ whose `$disconnect` was lost is forgotten on the next push (410); a bad or missi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import uuid
@@ -18,6 +19,7 @@ from boto3.dynamodb.conditions import Key
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from devtools.program import RecordedResource
 from localcloud.cloud import LocalCloud
 from localcloud.identity import SignedIn
 from localcloud.shop import Shopper, is_settled
@@ -168,3 +170,47 @@ def test_a_token_of_another_app_client_or_a_forged_one_is_refused(cloud: LocalCl
 
 def test_the_websocket_endpoint_is_published(cloud: LocalCloud, websocket_url: str) -> None:
     assert cloud.endpoints["websocket"] == websocket_url and websocket_url.startswith("ws://127.0.0.1:")
+
+
+#: A source ARN fnmatch would match (``*`` reaching across the ARN's colons) but ``ArnLike`` does not.
+ONLY_FNMATCH_MATCHES = "arn:aws:execute-api:*"
+
+
+@pytest.mark.parametrize("invoked", ["authorizer", "$connect"])
+@pytest.mark.parametrize("source_arn", [None, ONLY_FNMATCH_MATCHES], ids=["no-permission", "fnmatch-only-permission"])
+def test_an_invocation_the_functions_resource_policy_does_not_allow_is_refused(
+    cloud: LocalCloud, websocket_url: str, monkeypatch: pytest.MonkeyPatch, invoked: str, source_arn: str | None
+) -> None:
+    """API Gateway invokes the authorizer and each route's function only as their Lambda permissions allow
+    (``Deployment.allows_invoke``, the check the REST API and rules use too): without a permission for this API,
+    or with one whose source ARN matches only as fnmatch would read it, the upgrade fails (500) and the
+    function never runs."""
+    server = cloud.websocket
+    assert server is not None
+    spec = server.spec
+    function = spec.authorizer_function if invoked == "authorizer" else spec.routes["$connect"][0]
+    assert function is not None
+    deployment = cloud.deployment
+
+    def restricted(permission: RecordedResource) -> RecordedResource | None:
+        if str(permission.inputs.get("function")) != function:
+            return permission
+        if source_arn is None:
+            return None
+        return dataclasses.replace(permission, inputs=permission.inputs | {"sourceArn": source_arn})
+
+    kept = [changed for changed in map(restricted, deployment.permissions) if changed is not None]
+    assert len(kept) < len(deployment.permissions) or source_arn is not None, f"{function} had no permission"
+    monkeypatch.setattr(deployment, "permissions", kept)
+    ada = customer(cloud, "ada")
+    runs_before, opened = cloud.functions[function].invocations, len(server.open)
+
+    assert refused_status(f"{websocket_url}?token={ada.id_token}") == 500
+    assert cloud.functions[function].invocations == runs_before, f"{function} ran without a permission"
+    assert len(server.open) == opened and connection_ids(cloud, ada) == []
+    refusals = [entry.message for entry in cloud.trace.entries(kind="error") if entry.where == function]
+    assert refusals and "may not invoke" in refusals[-1]
+
+    monkeypatch.undo()
+    with connect(f"{websocket_url}?token={ada.id_token}"):
+        cloud.wait_until(lambda: len(connection_ids(cloud, ada)) == 1, what="the permitted $connect")

@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import urllib.parse
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from devtools import openapi
 from localcloud.cloud import LocalCloud
-from localcloud.server import serve_in_background
 from localcloud.shop import Shopper
+from tests.e2e import servers
 from tests.e2e.conftest import settled_order
+from tests.e2e.servers import call
 
 #: Isolated by their own order, customer and cart ids (tests/e2e/conftest.py).
 pytestmark = pytest.mark.shared_cloud
 
-
-@pytest.fixture(scope="module")
-def base_url(cloud: LocalCloud) -> Iterator[str]:
-    server, url = serve_in_background(cloud, port=0)
-    yield url
-    server.shutdown()
-    server.server_close()
-
-
-def call(
-    base_url: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-) -> tuple[int, Any]:
-    host, port = urllib.parse.urlsplit(base_url).netloc.split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
-    try:
-        payload = json.dumps(body) if body is not None else None
-        connection.request(method, path, body=payload, headers={"Content-Type": "application/json", **(headers or {})})
-        response = connection.getresponse()
-        return response.status, json.loads(response.read() or b"null")
-    finally:
-        connection.close()
+base_url = servers.base_url
 
 
 def test_an_order_placed_over_http_can_be_followed_through_the_local_endpoints(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -11,16 +10,10 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from localcloud.cloud import LocalCloud
-from localcloud.server import serve_in_background
-from tests.e2e.test_local_server import call
+from tests.e2e import servers
+from tests.e2e.servers import call
 
-
-@pytest.fixture(scope="module")
-def base_url(cloud: LocalCloud) -> Iterator[str]:
-    server, url = serve_in_background(cloud, port=0)
-    yield url
-    server.shutdown()
-    server.server_close()
+base_url = servers.base_url
 
 
 def unique_email(local_part: str) -> str:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import base64
-import http.client
 import json
-import urllib.parse
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,34 +12,16 @@ import pytest
 from components.security_headers import security_headers
 from components.site_files import content_type_of
 from localcloud.cloud import LocalCloud
-from localcloud.server import serve_in_background
 from localcloud.storefront import COGNITO_PATH, SITE
 from services.storefront_config import STOREFRONT_CLIENT, connect_sources, storefront_csp
-from tests.e2e.test_local_server import call
+from tests.e2e import servers
+from tests.e2e.servers import call, fetch
 
 INITIATE_AUTH = "AWSCognitoIdentityProviderService.InitiateAuth"
 CHOSEN = "Correct-Horse-9!"  # the password each new customer chooses
 
 
-@pytest.fixture(scope="module")
-def base_url(cloud: LocalCloud) -> Iterator[str]:
-    server, url = serve_in_background(cloud, port=0)
-    yield url
-    server.shutdown()
-    server.server_close()
-
-
-def fetch(
-    base_url: str, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], bytes]:
-    host, port = urllib.parse.urlsplit(base_url).netloc.split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        connection.close()
+base_url = servers.base_url
 
 
 def initiate_auth(base_url: str, request: Any, target: str = INITIATE_AUTH) -> tuple[int, dict[str, str], Any]:

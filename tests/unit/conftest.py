@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.program import ProgramRun, load_stack_config, run_program
+from devtools.program import STACKS, ProgramRun, load_stack_config, run_program
 from settings import Settings, settings_from_config
-
-STACKS = ("dev", "prod")
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ import pytest
 
 from components import QueuedConsumer
 from components.base import TransformResult
-from devtools.graph import STACKS, Node, UrnRecorder, recording_urns, stack_graph
-from devtools.program import run_callable
+from devtools.graph import Node, UrnRecorder, recording_urns, stack_graph
+from devtools.program import STACKS, run_callable
 from devtools.stateful_urns import STATEFUL_TYPES, load, unlisted, unresolved, updated
 from tests.unit.test_components import queued
 
