@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import json
 import os
 import runpy
@@ -23,6 +22,8 @@ import pulumi
 import pulumi.runtime.resource as pulumi_resource_runtime
 import yaml
 from pulumi.runtime.proto import source_pb2
+
+from devtools.provider_shapes import provider_outputs, short_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789012"
@@ -139,15 +140,6 @@ class ProgramRun:
         raise KeyError(f"no resource has ARN {arn}")
 
 
-def _short_hash(text: str, length: int = 7) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:length]
-
-
-def _api_scheme(inputs: dict[str, Any]) -> str:
-    """An API Gateway v2 API's endpoint scheme: WebSocket APIs answer on wss, HTTP APIs on https."""
-    return "wss" if inputs.get("protocolType") == "WEBSOCKET" else "https"
-
-
 class RecordingMocks(pulumi.runtime.Mocks):
     """Answers every resource with provider-shaped ids and ARNs and records it."""
 
@@ -158,153 +150,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def physical_name(self, args: pulumi.runtime.MockResourceArgs) -> str:
         given = args.inputs.get("name")
-        return str(given) if given else f"{args.name}-{_short_hash(args.name)}"
+        return str(given) if given else f"{args.name}-{short_hash(args.name)}"
 
     def outputs_for(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        """The id and outputs AWS would give this resource."""
-        region, account = self.region, ACCOUNT_ID
+        """The id and outputs AWS would give this resource (``devtools.provider_shapes``)."""
         name = self.physical_name(args)
-        inputs = args.inputs
-        suffix = _short_hash(args.name, 10)
-        arn_prefix = f"arn:aws:{{}}:{region}:{account}"
-        api_id, stage = inputs.get("restApi"), inputs.get("stageName")
-        shapes: dict[str, tuple[str, dict[str, Any]]] = {
-            "aws:sqs/queue:Queue": (
-                f"https://sqs.{region}.amazonaws.com/{account}/{name}",
-                {
-                    "arn": f"arn:aws:sqs:{region}:{account}:{name}",
-                    "url": f"https://sqs.{region}.amazonaws.com/{account}/{name}",
-                },
-            ),
-            "aws:sns/topic:Topic": (
-                f"arn:aws:sns:{region}:{account}:{name}",
-                {"arn": f"arn:aws:sns:{region}:{account}:{name}"},
-            ),
-            "aws:dynamodb/table:Table": (
-                name,
-                {
-                    "arn": f"arn:aws:dynamodb:{region}:{account}:table/{name}",
-                    "streamArn": f"arn:aws:dynamodb:{region}:{account}:table/{name}/stream/2026-01-01T00:00:00.000",
-                },
-            ),
-            "aws:lambda/function:Function": (
-                name,
-                {
-                    "arn": f"arn:aws:lambda:{region}:{account}:function:{name}",
-                    "invokeArn": (
-                        f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
-                        f"arn:aws:lambda:{region}:{account}:function:{name}/invocations"
-                    ),
-                    "qualifiedArn": f"arn:aws:lambda:{region}:{account}:function:{name}:$LATEST",
-                    "version": "$LATEST",
-                },
-            ),
-            "aws:iam/role:Role": (
-                name,
-                {"arn": f"arn:aws:iam::{account}:role/{name}", "uniqueId": f"AROA{suffix.upper()}"},
-            ),
-            "aws:iam/rolePolicy:RolePolicy": (f"{inputs.get('role')}:{name}", {}),
-            "aws:cloudwatch/eventBus:EventBus": (name, {"arn": f"arn:aws:events:{region}:{account}:event-bus/{name}"}),
-            "aws:cloudwatch/eventRule:EventRule": self._rule(name, inputs),
-            "aws:s3/bucket:Bucket": (
-                str(inputs.get("bucket")),
-                {
-                    "arn": f"arn:aws:s3:::{inputs.get('bucket')}",
-                    "bucket": str(inputs.get("bucket")),
-                    "bucketRegionalDomainName": f"{inputs.get('bucket')}.s3.{region}.amazonaws.com",
-                },
-            ),
-            "aws:cloudfront/distribution:Distribution": (
-                f"E{suffix.upper()}",
-                {
-                    "arn": f"arn:aws:cloudfront::{account}:distribution/E{suffix.upper()}",
-                    "domainName": f"d{suffix}.cloudfront.net",
-                    "hostedZoneId": "Z2FDTNDATAQYW2",
-                },
-            ),
-            "aws:wafv2/webAcl:WebAcl": (
-                f"{suffix}-acl",
-                {"arn": f"arn:aws:wafv2:{region}:{account}:regional/webacl/{name}/{suffix}-acl"},
-            ),
-            "aws:cloudwatch/eventArchive:EventArchive": (
-                name,
-                {"arn": f"arn:aws:events:{region}:{account}:archive/{name}"},
-            ),
-            "aws:cloudwatch/logGroup:LogGroup": (name, {"arn": f"arn:aws:logs:{region}:{account}:log-group:{name}"}),
-            "aws:cloudwatch/metricAlarm:MetricAlarm": (
-                name,
-                {"arn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"},
-            ),
-            "aws:sfn/stateMachine:StateMachine": (
-                f"arn:aws:states:{region}:{account}:stateMachine:{name}",
-                {"arn": f"arn:aws:states:{region}:{account}:stateMachine:{name}"},
-            ),
-            "aws:scheduler/scheduleGroup:ScheduleGroup": (
-                name,
-                {"arn": f"arn:aws:scheduler:{region}:{account}:schedule-group/{name}"},
-            ),
-            "aws:kms/key:Key": (
-                f"{suffix}-key",
-                {"arn": f"arn:aws:kms:{region}:{account}:key/{suffix}-key", "keyId": f"{suffix}-key"},
-            ),
-            "aws:apigateway/restApi:RestApi": (
-                suffix,
-                {
-                    "arn": f"arn:aws:apigateway:{region}::/restapis/{suffix}",
-                    "rootResourceId": f"{suffix[:6]}root",
-                    "executionArn": f"arn:aws:execute-api:{region}:{account}:{suffix}",
-                },
-            ),
-            "aws:apigateway/stage:Stage": (
-                f"ags-{api_id}-{stage}",
-                {
-                    "arn": f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/{stage}",
-                    "invokeUrl": f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}",
-                    "executionArn": f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}",
-                },
-            ),
-            # API Gateway generates a key's value (40 characters) unless the program sets one.
-            "aws:apigateway/apiKey:ApiKey": (
-                f"{suffix}k",
-                {
-                    "value": inputs.get("value") or _short_hash(f"{args.name}-value", 40),
-                    "arn": f"arn:aws:apigateway:{region}::/apikeys/{suffix}k",
-                },
-            ),
-            "aws:apigatewayv2/api:Api": (
-                suffix,
-                {
-                    "arn": f"arn:aws:apigateway:{region}::/apis/{suffix}",
-                    "apiEndpoint": f"{_api_scheme(inputs)}://{suffix}.execute-api.{region}.amazonaws.com",
-                    "executionArn": f"arn:aws:execute-api:{region}:{account}:{suffix}",
-                },
-            ),
-            "aws:apigatewayv2/stage:Stage": (
-                name,
-                {
-                    "arn": f"arn:aws:apigateway:{region}::/apis/{inputs.get('apiId')}/stages/{name}",
-                    "invokeUrl": f"wss://{inputs.get('apiId')}.execute-api.{region}.amazonaws.com/{name}",
-                    "executionArn": f"arn:aws:execute-api:{region}:{account}:{inputs.get('apiId')}/{name}",
-                },
-            ),
-            "aws:lambda/layerVersion:LayerVersion": (
-                f"arn:aws:lambda:{region}:{account}:layer:{inputs.get('layerName')}:1",
-                {
-                    "arn": f"arn:aws:lambda:{region}:{account}:layer:{inputs.get('layerName')}:1",
-                    "layerArn": f"arn:aws:lambda:{region}:{account}:layer:{inputs.get('layerName')}",
-                    "version": "1",
-                },
-            ),
-        }
-        if args.typ in shapes:
-            return shapes[args.typ]
-        service = args.typ.split(":")[1].split("/")[0]
-        return f"{name}-id", {"arn": f"{arn_prefix.format(service)}:{name}"}
-
-    def _rule(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        bus = inputs.get("eventBusName") or "default"
-        path = name if bus == "default" else f"{bus}/{name}"
-        return path, {"arn": f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{path}"}
+        return provider_outputs(args.typ, args.name, name, args.inputs, self.region, ACCOUNT_ID)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         if args.typ.startswith("pulumi:providers:"):
