@@ -294,21 +294,25 @@ class RestApi(pulumi.ComponentResource):
             },
         )
 
+    def _integration(
+        self,
+        route: ApiRoute,
+        resource_id: pulumi.Input[str],
+        method: aws.apigateway.Method,
+        kind: dict[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> aws.apigateway.Integration:
+        """The route's integration: a POST to the backend `kind` names (type, uri, and what that type needs)."""
+        at = {"rest_api": self.rest_api.id, "resource_id": resource_id, "http_method": method.http_method}
+        name = f"{self.name}-integration-{route.slug}"
+        required = at | {"integration_http_method": "POST", **kind}
+        return self._child(aws.apigateway.Integration, name, "integration", required=required, opts=opts)
+
     def _proxy_route(self, route: ApiRoute, proxy: LambdaProxy) -> None:
         resource_id = self._resource(route.path)
         method = self._method(route, resource_id)
-        integration = self._child(
-            aws.apigateway.Integration,
-            f"{self.name}-integration-{route.slug}",
-            "integration",
-            required={
-                "rest_api": self.rest_api.id,
-                "resource_id": resource_id,
-                "http_method": method.http_method,
-                "type": "AWS_PROXY",
-                "integration_http_method": "POST",
-                "uri": proxy.function.invoke_arn,
-            },
+        integration = self._integration(
+            route, resource_id, method, {"type": "AWS_PROXY", "uri": proxy.function.invoke_arn}
         )
         # Scoped to this stage, method and path (each path parameter a wildcard): the function cannot be
         # invoked through any other route.
@@ -339,16 +343,12 @@ class RestApi(pulumi.ComponentResource):
         )
         resource_id = self._resource(route.path)
         method = self._method(route, resource_id)
-        integration = self._child(
-            aws.apigateway.Integration,
-            f"{self.name}-integration-{route.slug}",
-            "integration",
-            required={
-                "rest_api": self.rest_api.id,
-                "resource_id": resource_id,
-                "http_method": method.http_method,
+        integration = self._integration(
+            route,
+            resource_id,
+            method,
+            {
                 "type": "AWS",
-                "integration_http_method": "POST",
                 "uri": pulumi.Output.concat(
                     "arn:aws:apigateway:", region_name(self), f":{action.service}:action/{action.action}"
                 ),
