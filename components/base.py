@@ -78,6 +78,29 @@ def child(
     return resource(name, **args, opts=options)
 
 
+def invoke_permission(
+    owner: pulumi.Resource,
+    name: str,
+    transforms: Transforms | None,
+    *,
+    function: aws.lambda_.Function,
+    principal: str,
+    source_arn: pulumi.Input[str],
+    source_account: pulumi.Input[str] | None = None,
+) -> aws.lambda_.Permission:
+    """`<name>`: `principal` may invoke `function` only on behalf of `source_arn` (and `source_account`, when
+    the source ARN does not name an account): the confused deputy problem's answer, one permission per source."""
+    required: dict[str, Any] = {
+        "action": "lambda:InvokeFunction",
+        "function": function.name,
+        "principal": principal,
+        "source_arn": source_arn,
+    }
+    if source_account is not None:
+        required["source_account"] = source_account
+    return child(aws.lambda_.Permission, name, owner, transforms, "permission", required=required)
+
+
 def least_privilege_role(
     owner: pulumi.Resource,
     name: str,

@@ -14,6 +14,7 @@ from components.base import (
     account_id,
     check_transforms,
     child,
+    invoke_permission,
     raise_problems,
     transforms_for,
 )
@@ -107,7 +108,6 @@ class EventService(pulumi.ComponentResource):
         super().__init__("eventshop:components:EventService", name, None, opts)
         _validate(name, args, transforms)
 
-
         def deliver_to_function(delivery: RuleDelivery) -> DeliveryTarget:
             # The function's failed invocations go to the delivery's DLQ; each rule may invoke it.
             self.dead_letter_queue = delivery.dead_letter_queue
@@ -144,20 +144,15 @@ class EventService(pulumi.ComponentResource):
     ) -> dict[str, aws.lambda_.Permission]:
         account = account_id(self)
         return {
-            key: child(
-                aws.lambda_.Permission,
-                f"{name}-permission-{key}",
+            # Only this rule, in this account, may invoke (the confused deputy problem).
+            key: invoke_permission(
                 self,
+                f"{name}-permission-{key}",
                 transforms,
-                "permission",
-                required={
-                    "action": "lambda:InvokeFunction",
-                    "function": self.function.name,
-                    "principal": "events.amazonaws.com",
-                    # Only this rule, in this account, may invoke (the confused deputy problem).
-                    "source_arn": rule.arn,
-                    "source_account": account,
-                },
+                function=self.function,
+                principal="events.amazonaws.com",
+                source_arn=rule.arn,
+                source_account=account,
             )
             for key, rule in rules.items()
         }

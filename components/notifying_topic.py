@@ -50,6 +50,7 @@ __all__ = [
     "TopicSubscription",
 ]
 
+
 class NotifyingTopic(pulumi.ComponentResource):
     """An SNS topic encrypted with its own rotating KMS key, whose policy names each publisher.
 
@@ -304,9 +305,7 @@ class NotifyingTopic(pulumi.ComponentResource):
             name, subscriber.key, "sqs", queue.arn, subscriber.filter_policy, transforms, raw=True, depends_on=[policy]
         )
 
-    def _create_routes(
-        self, name: str, args: NotifyingTopicArgs, transforms: Transforms | None
-    ) -> RuleDelivery | None:
+    def _create_routes(self, name: str, args: NotifyingTopicArgs, transforms: Transforms | None) -> RuleDelivery | None:
         """Bus events to the topic, reshaped; the topic policy lets exactly these rules publish."""
         if not (args.routes and args.bus and args.alarm_topic_arn):
             return None

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import pulumi
 import pulumi_aws as aws
 
-from components.base import Transforms, child, least_privilege_role, physical_name, region_name
+from components.base import Transforms, child, invoke_permission, least_privilege_role, physical_name, region_name
 from components.rest_api_args import (
     REST_API_CHILDREN,
     ApiClient,
@@ -316,18 +316,15 @@ class RestApi(pulumi.ComponentResource):
         )
         # Scoped to this stage, method and path (each path parameter a wildcard): the function cannot be
         # invoked through any other route.
-        self._child(
-            aws.lambda_.Permission,
+        invoke_permission(
+            self,
             f"{self.name}-permission-{route.slug}",
-            "permission",
-            required={
-                "action": "lambda:InvokeFunction",
-                "function": proxy.function.name,
-                "principal": "apigateway.amazonaws.com",
-                "source_arn": pulumi.Output.concat(
-                    self.rest_api.execution_arn, f"/{self.args.stage_name}/{source_arn_path(route.method, route.path)}"
-                ),
-            },
+            self.transforms,
+            function=proxy.function,
+            principal="apigateway.amazonaws.com",
+            source_arn=pulumi.Output.concat(
+                self.rest_api.execution_arn, f"/{self.args.stage_name}/{source_arn_path(route.method, route.path)}"
+            ),
         )
         self.methods += [method, integration]
 

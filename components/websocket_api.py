@@ -17,6 +17,7 @@ from components.base import (
     check_transforms,
     child,
     create_log_group,
+    invoke_permission,
     physical_name,
     raise_problems,
     region_name,
@@ -274,16 +275,11 @@ class WebSocketApi(pulumi.ComponentResource):
         transforms: Transforms | None,
     ) -> aws.lambda_.Permission:
         """API Gateway may invoke the function only for this API (its route, or its authorizer)."""
-        return child(
-            aws.lambda_.Permission,
-            resource_name,
+        return invoke_permission(
             self,
+            resource_name,
             transforms,
-            "permission",
-            required={
-                "action": "lambda:InvokeFunction",
-                "function": function.name,
-                "principal": "apigateway.amazonaws.com",
-                "source_arn": source_arn,
-            },
+            function=function,
+            principal="apigateway.amazonaws.com",
+            source_arn=source_arn,
         )
