@@ -304,6 +304,24 @@ class LocalCloud:
     def dead_letters(self) -> dict[str, list[dict[str, Any]]]:
         return {info.name: self.queue_messages(info.name) for info in self.deployment.dead_letter_queues()}
 
+    def redrive(self, dead_letter_queue: str) -> int:
+        """Move every message in ``dead_letter_queue`` back to the queue whose redrive policy sends there, as
+        SQS's StartMessageMoveTask does without a destination; answer how many moved. The operator's step
+        once the cause of the dead letters is gone."""
+        dead = self.deployment.queue_by_name(dead_letter_queue)
+        sources = [info for info in self.deployment.queues.values() if info.dead_letter_arn == dead.arn]
+        if len(sources) != 1:
+            raise ValueError(f"{dead_letter_queue} is the redrive target of {len(sources)} queues, not one")
+        sqs = self.clients("sqs")
+        moved = 0
+        while batch := sqs.receive_message(QueueUrl=dead.url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in batch:
+                sqs.send_message(QueueUrl=sources[0].url, MessageBody=message["Body"])
+                sqs.delete_message(QueueUrl=dead.url, ReceiptHandle=message["ReceiptHandle"])
+            moved += len(batch)
+        self._wake_pollers()
+        return moved
+
     def archived_events(self) -> list[dict[str, Any]]:
         """Every event the bus archive recorded (the program's EventArchive), oldest first."""
         return archive.archived_events(self.account, self.region, self.deployment.run)

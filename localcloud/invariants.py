@@ -15,6 +15,7 @@ cloud; the stock and payment checks cover every order the cloud has seen.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping
@@ -152,17 +153,39 @@ class Invariants:
 
     def dead_letters(self, poisoned: Mapping[str, int]) -> list[str]:
         problems = []
-        raised = {change.alarm for change in self.cloud.alarms.history[self._alarms_before :] if change.new == "ALARM"}
-        for name, messages in sorted(self.cloud.dead_letters().items()):
-            new = [m for m in messages if m["messageId"] not in self._dead_before.get(name, set())]
+        for name, new in sorted(self._new_dead_letters().items()):
             if len(new) != poisoned.get(name, 0):
-                problems.append(f"{name} holds {len(new)} new messages, the run poisoned {poisoned.get(name, 0)}")
-            alarms = {alarm.name for alarm in self.cloud.alarms.for_queue(name)}
-            if new and not alarms & raised:
                 problems.append(
-                    f"{name} holds dead letters but its alarm ({', '.join(sorted(alarms)) or 'none'}) did not fire"
+                    f"{name} holds {len(new)} new messages, the run poisoned {poisoned.get(name, 0)}"
+                    f" (dead-lettered: {', '.join(_described(m['body']) for m in new)})"
                 )
+            problems.extend(self._unpaged(name, new))
         return problems
+
+    def redrive_dead_letters(self) -> tuple[int, list[str]]:
+        """What an operator does once a fault has passed: every queue that dead-lettered messages during the run
+        must have paged; then its messages go back to their source queue. Answer how many moved, and which
+        queue dead-lettered without paging. Let the cloud settle before ``check``."""
+        problems: list[str] = []
+        moved = 0
+        for name, new in sorted(self._new_dead_letters().items()):
+            if new:
+                problems.extend(self._unpaged(name, new))
+                moved += self.cloud.redrive(name)
+        return moved, problems
+
+    def _new_dead_letters(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            name: [m for m in messages if m["messageId"] not in self._dead_before.get(name, set())]
+            for name, messages in self.cloud.dead_letters().items()
+        }
+
+    def _unpaged(self, name: str, new: list[dict[str, Any]]) -> list[str]:
+        raised = {change.alarm for change in self.cloud.alarms.history[self._alarms_before :] if change.new == "ALARM"}
+        alarms = {alarm.name for alarm in self.cloud.alarms.for_queue(name)}
+        if new and not alarms & raised:
+            return [f"{name} holds dead letters but its alarm ({', '.join(sorted(alarms)) or 'none'}) did not fire"]
+        return []
 
     # --- reading the tables ---
 
@@ -198,3 +221,13 @@ class Invariants:
             row = {k: TypeDeserializer().deserialize(v) for k, v in raw.items()}
             stock[str(row["sku"])] = int(row["available"])
         return stock
+
+
+def _described(body: str) -> str:
+    """A dead letter named by what a reader of the failure needs: the event's detail-type and order, if any."""
+    try:
+        event = json.loads(body)
+        detail = event.get("detail", {}) if isinstance(event, dict) else {}
+        return f"{event['detail-type']} of order {detail.get('orderId', '?')}"
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return repr(body[:60])
