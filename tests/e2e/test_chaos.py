@@ -164,7 +164,7 @@ def test_the_invariants_name_a_poisoned_queue_nobody_expected(cloud: LocalCloud,
 
     problems = invariants.check([])
 
-    named = [p for p in problems if p.startswith("eventshop-dev-warehouse-dlq")]
+    named = [p for p in problems if p.startswith("eventshop-dev-warehouse-dlq holds 1")]
     assert named == [
         "eventshop-dev-warehouse-dlq holds 1 new messages, the run poisoned 0 (dead-lettered: '{\"unexpected\": true}')"
     ]
