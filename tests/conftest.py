@@ -1,10 +1,27 @@
-"""What every layer's test process shares."""
+"""What every layer's test process shares, and how one pytest session runs several layers.
+
+`make test` runs every layer (a directory of tests/) in one session, in the order it names them, so the test
+processes start and import the world once. Two rules keep what running layer by layer gave:
+
+- the layer gate: once a test of a layer fails, the tests of the layers after it are skipped, naming the
+  layer that failed (tests already under way finish); the session then fails.
+- a module with a module-scoped fixture of its own (a booted local cloud, a program run) keeps to one xdist
+  worker under ``--dist loadgroup``, so the fixture is built once; other tests spread one by one, in the
+  session's order.
+
+Both live in tests/layer_session.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from localcloud import botocore_cache
+from tests.layer_session import LayerGate
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(LayerGate.for_process(config), "layer-gate")
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -14,3 +31,4 @@ def shared_botocore_data() -> None:
     read-only, so the test process parses it once, as the local cloud does (``localcloud.botocore_cache``);
     sessions, clients, their hooks and credentials stay per test."""
     botocore_cache.install()
+
