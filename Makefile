@@ -7,14 +7,15 @@ INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.tx
 ORDERS ?= 20
 BENCH_ORDERS ?= 500
 SCALE ?= 100,500,2000
-# `make test` runs the layers in this order, fastest first (as measured by `make bench-test`), and stops after the
-# first layer that fails.
+# `make test` runs the layers in this order, fastest first (as measured by `make bench-test`), in one pytest
+# session: the two workers start and import the world once, and the layers share each stack's program run.
+# Once a layer has a failing test, the later layers' tests are skipped (tests/conftest.py's layer gate).
 TEST_LAYERS := localcloud ci contracts policy unit handlers e2e browser
 UNLAYERED := $(filter-out $(TEST_LAYERS) __pycache__,$(patsubst tests/%/,%,$(wildcard tests/*/)))
 PYTEST := $(BIN)/python -m pytest -n 2 -q
-# Layers whose modules each boot a cloud (module-scoped fixtures) keep a module on one worker, so it boots
-# once; the others spread test by test, which balances the two workers better.
-LOADSCOPE_LAYERS := e2e
+# A module with a module-scoped fixture (a booted cloud, a program run) keeps to one worker, so the fixture is
+# built once; other tests spread one by one, which balances the two workers. Work goes out in the layers' order.
+TEST_DISTRIBUTION := --dist loadgroup --no-loadscope-reorder
 
 .PHONY: install layers node-tools browser demo serve test unit lint diagram openapi bench bench-scale bench-test cost cost-check cost-baseline clean lock stateful-urns graph
 
@@ -72,11 +73,7 @@ serve: $(INSTALLED) $(LAYER_JOSE)  ## serve the dev stack's API on http://127.0.
 
 test: $(INSTALLED) $(LAYER_JOSE) browser  ## every test, layer by layer (mocks, contracts, policies, handlers on moto, the local cloud, a real browser)
 	@test -z "$(UNLAYERED)" || { echo "tests/$(UNLAYERED): not in TEST_LAYERS, so make test would skip it"; exit 1; }
-	@for layer in $(TEST_LAYERS); do \
-		echo "== tests/$$layer"; \
-		case " $(LOADSCOPE_LAYERS) " in *" $$layer "*) dist=loadscope;; *) dist=load;; esac; \
-		$(PYTEST) --dist $$dist tests/$$layer || { echo "== tests/$$layer failed: later layers not run"; exit 1; }; \
-	done
+	$(PYTEST) $(TEST_DISTRIBUTION) $(addprefix tests/,$(TEST_LAYERS))
 
 unit: $(INSTALLED) $(LAYER_JOSE)
 	$(BIN)/python -m pytest -q tests/unit

@@ -25,4 +25,7 @@ def test_every_directory_with_tests_is_exactly_one_layer() -> None:
 
 def test_ci_runs_the_layers_through_make_test() -> None:
     assert re.search(r"^make test$", (ROOT / ".ci" / "run").read_text(), re.MULTILINE)
-    assert "for layer in $(TEST_LAYERS)" in (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^test:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert recipe, "the Makefile has no test target"
+    # One session over every layer, in TEST_LAYERS' order (tests/conftest.py's layer gate reads that order).
+    assert "$(addprefix tests/,$(TEST_LAYERS))" in recipe.group(1)

@@ -5,7 +5,7 @@ worker): their tests isolate themselves by unique ids (orders, customers, carts)
 (no faults, no held pollers; the cloud is settled after each module). A module that changes what every
 test sees (faults, pauses, global counts such as "no dead letters at all", replays of the whole archive)
 is not marked and boots its own cloud. moto is process-wide, so only one cloud runs at a time: the shared
-cloud is stopped before an unmarked module boots its own, and marked modules run first in each layer run.
+cloud is stopped before an unmarked module boots its own, and marked modules run first in this layer.
 Nothing here sleeps for a fixed time: tests wait until the cloud is idle (nothing running, nothing queued)
 and move the local clock forward to run retries instead of waiting for them.
 """
@@ -58,8 +58,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules sharing the cloud first (a stable sort, the same on every worker), so it boots once."""
-    items.sort(key=lambda item: not (item.path.is_relative_to(Path(__file__).parent) and shares_the_cloud(item)))
+    """Within this layer, modules sharing the cloud first (a stable sort, the same on every worker), so it
+    boots once; the session may hold other layers, which keep their places."""
+    here = [index for index, item in enumerate(items) if item.path.is_relative_to(Path(__file__).parent)]
+    ordered = sorted((items[index] for index in here), key=lambda item: not shares_the_cloud(item))
+    for index, item in zip(here, ordered, strict=True):
+        items[index] = item
 
 
 @pytest.hookimpl(wrapper=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from devtools.program import ProgramRun, run_program
+from devtools.program import ProgramRun
 from policy.rules.pack import POLICIES
 
 
@@ -26,5 +26,6 @@ def stack_policy(name: str) -> StackValidationPolicy:
 
 
 @pytest.fixture(scope="session", params=["dev", "prod"])
-def program_run(request: pytest.FixtureRequest) -> ProgramRun:
-    return run_program(str(request.param))
+def program_run(request: pytest.FixtureRequest, runs: dict[str, ProgramRun]) -> ProgramRun:
+    """The stack's whole-program run, the one the unit and contract tests read (tests/conftest.py)."""
+    return runs[str(request.param)]

@@ -1,16 +1,11 @@
-"""Whole-program runs under Pulumi mocks, once per stack per session, fed from the real stack files."""
+"""Each stack's settings, and its whole-program run (``runs``, tests/conftest.py) as ``run``."""
 
 from __future__ import annotations
 
 import pytest
 
-from devtools.program import STACKS, ProgramRun, load_stack_config, run_program
+from devtools.program import STACKS, ProgramRun, load_stack_config
 from settings import Settings, settings_from_config
-
-
-@pytest.fixture(scope="session")
-def runs() -> dict[str, ProgramRun]:
-    return {stack: run_program(stack) for stack in STACKS}
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,133 @@
+"""`make test`'s one session over every layer keeps what running layer by layer gave (tests/conftest.py).
+
+A throwaway tree with tests/conftest.py and three small layers runs under pytest with two xdist workers, as
+`make test` runs them: the gate skips the layers after a failing one, naming it, and a module with a
+module-scoped fixture keeps to one worker, so the fixture is built once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FAILING = """
+def test_breaks():
+    assert 1 == 2
+
+def test_holds():
+    assert True
+"""
+#: The other worker's test of the failing layer finishes only once the failure is recorded, so neither worker
+#: can start a later layer's test before the gate is shut, whatever the scheduling.
+FAILING_ACROSS_WORKERS = """
+import pathlib
+import time
+
+def test_breaks():
+    assert 1 == 2
+
+def test_finishes_once_the_failure_is_recorded(request):
+    failed = pathlib.Path(request.config.workerinput["layer_gate_directory"]) / "failed" / "broken"
+    deadline = time.monotonic() + 120
+    while not failed.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert failed.exists()
+"""
+PASSING = """
+import pytest
+
+@pytest.mark.parametrize("n", range(4))
+def test_holds(n):
+    assert n >= 0
+"""
+MODULE_FIXTURE = """
+import os
+import pytest
+
+@pytest.fixture(scope="module")
+def booted(tmp_path_factory):
+    with open(os.environ["BUILDS_FILE"], "a") as builds:
+        builds.write(os.environ.get("PYTEST_XDIST_WORKER", "main") + "\\n")
+    return True
+
+@pytest.mark.parametrize("n", range(12))
+def test_uses_the_fixture(booted, n):
+    assert booted
+"""
+
+
+def make_tree(root: Path, layers: dict[str, dict[str, str]]) -> None:
+    (root / "pytest.ini").write_text("[pytest]\naddopts = -ra\n")
+    (root / "tests").mkdir()
+    shutil.copy(ROOT / "tests" / "conftest.py", root / "tests" / "conftest.py")
+    for layer, modules in layers.items():
+        (root / "tests" / layer).mkdir()
+        for name, text in modules.items():
+            (root / "tests" / layer / name).write_text(text)
+
+
+def run_layers(root: Path, layers: list[str], *options: str) -> subprocess.CompletedProcess[str]:
+    # Only xdist is loaded: the other plugins' imports (hypothesis, schemathesis) would cost each run a second.
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "BUILDS_FILE": str(root / "builds"),
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
+    plugins = ["-p", "xdist.plugin", "-p", "no:cacheprovider"]
+    return subprocess.run(  # noqa: S603 (this interpreter, running pytest on the tree just written)
+        [sys.executable, "-m", "pytest", "-q", *plugins, *options, *(f"tests/{layer}" for layer in layers)],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_a_failing_layer_skips_the_later_layers_naming_it(tmp_path: Path) -> None:
+    make_tree(
+        tmp_path,
+        {"fast": {"test_fast.py": PASSING}, "broken": {"test_broken.py": FAILING}, "slow": {"test_slow.py": PASSING}},
+    )
+    run = run_layers(tmp_path, ["fast", "broken", "slow"])
+
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 5 passed, 4 skipped" in run.stdout, run.stdout
+    assert "SKIPPED [4] " in run.stdout and "tests/broken failed: later layers not run" in run.stdout, run.stdout
+    assert "== tests/broken failed: later layers not run" in run.stdout
+
+
+def test_a_failure_on_one_worker_shuts_the_gate_for_the_other(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"broken": {"test_broken.py": FAILING_ACROSS_WORKERS}, "slow": {"test_slow.py": PASSING}})
+    run = run_layers(tmp_path, ["broken", "slow"], "-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder")
+
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 1 passed, 4 skipped" in run.stdout, run.stdout
+    assert "== tests/broken failed: later layers not run" in run.stdout
+
+
+def test_without_a_failure_every_layer_runs_and_the_last_layers_failure_blocks_nothing(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"fast": {"test_fast.py": PASSING}, "broken": {"test_broken.py": FAILING}})
+    run = run_layers(tmp_path, ["fast", "broken"])
+
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 5 passed in" in run.stdout, run.stdout
+    assert "later layers not run" not in run.stdout
+
+
+def test_a_module_with_a_module_fixture_keeps_to_one_worker_so_the_fixture_is_built_once(tmp_path: Path) -> None:
+    booting = {"test_booting.py": MODULE_FIXTURE, "test_more.py": PASSING}
+    make_tree(tmp_path, {"spread": {"test_spread.py": PASSING}, "booting": booting})
+    run = run_layers(tmp_path, ["spread", "booting"], "-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "20 passed" in run.stdout, run.stdout
+    builds = (tmp_path / "builds").read_text().split()
+    assert len(builds) == 1, f"the module fixture was built on {builds}"

@@ -1,0 +1,49 @@
+"""What every layer's test process shares, and how one pytest session runs several layers.
+
+`make test` runs every layer (a directory of tests/) in one session, in the order it names them, so the test
+processes start and import the world once and each stack's whole-program run is shared by the layers that
+read it. Two rules keep what running layer by layer gave:
+
+- the layer gate: once a test of a layer fails, the tests of the layers after it are skipped, naming the
+  layer that failed (tests already under way finish); the session then fails.
+- a module with a module-scoped fixture of its own (a booted local cloud, a program run) keeps to one xdist
+  worker under ``--dist loadgroup``, so the fixture is built once; other tests spread one by one, in the
+  session's order.
+
+Both live in tests/layer_session.py.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from localcloud import botocore_cache
+from tests.layer_session import LayerGate
+
+if TYPE_CHECKING:
+    from devtools.program import ProgramRun
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(LayerGate.for_process(config), "layer-gate")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_botocore_data() -> None:
+    """moto's ``mock_aws`` starts every test on a fresh default boto3 session, whose new loader parses
+    botocore's endpoints and each service model again: about a quarter of a handler test's time. The data is
+    read-only, so the test process parses it once, as the local cloud does (``localcloud.botocore_cache``);
+    sessions, clients, their hooks and credentials stay per test."""
+    botocore_cache.install()
+
+
+@pytest.fixture(scope="session")
+def runs() -> dict[str, ProgramRun]:
+    """Each stack's whole program under Pulumi mocks, fed from the real stack files: run once per test process
+    and read by the unit, contract and policy tests alike (none may change it; a test that breaks a resource
+    works on a copy). Imported here, not above: a process that runs no program does not load Pulumi."""
+    from devtools.program import STACKS, run_program  # noqa: PLC0415
+
+    return {stack: run_program(stack) for stack in STACKS}
