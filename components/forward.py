@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import pulumi
 
+
 class ForwardOutputError(RuntimeError):
     """The forward output was never given its value."""
 
