@@ -67,10 +67,9 @@ def source_arn_path(method: str, path: str) -> str:
 
 class RestApi(pulumi.ComponentResource):
     """A REST API from data. Public attributes: ``rest_api``, ``stage``, ``authorizer`` (``None`` when every
-    route is public), ``usage_plan``, ``api_keys`` (by client name), ``url``, ``address`` (the same URL, from
-    the id). ``transforms`` adjust the
-    children by role (``REST_API_CHILDREN``); what the API needs to work (names, wiring, authorization,
-    validation, throttling) is applied after them."""
+    route is public), ``usage_plan``, ``api_keys`` (by client name), ``url``, ``address`` (the same URL, built
+    from the id). ``transforms`` adjust the children by role (``REST_API_CHILDREN``); what the API needs to work
+    (names, wiring, authorization, validation, throttling, CORS) is applied after them."""
 
     def __init__(
         self,
