@@ -6,6 +6,7 @@ from pathlib import Path
 import pulumi
 
 from components import EventBus, EventBusArgs, name_prefix
+from components.forward import forward_output
 from services.api_firewall import ApiFirewall
 from services.billing import Billing
 from services.concurrency import ConcurrencyBudget
@@ -46,22 +47,35 @@ context = ServiceContext(
 )
 
 warehouse = Warehouse("warehouse", context, catalog, opts=provided("warehouse"))
-orders = Orders("orders", context, warehouse.inventory, catalog, identity.user_pool_arn, opts=provided("orders"))
+# The API allows exactly the storefront's origin, and the storefront's page names the API: the origin is
+# given once the storefront is declared. No cycle among the resources: the page names the API by its id
+# (orders.api.address), not by its stage, which waits for the preflights that carry the origin.
+with forward_output("the storefront's origin") as (storefront_origin, resolve_storefront_origin):
+    orders = Orders(
+        "orders",
+        context,
+        warehouse.inventory,
+        catalog,
+        identity.user_pool_arn,
+        cors_origin=storefront_origin,
+        opts=provided("orders"),
+    )
+    live = Live("live", context, identity, orders.orders, opts=provided("live"))
+    storefront = Storefront(
+        "storefront",
+        settings,
+        api_url=orders.api.address,
+        api_keys=orders.api.api_keys,
+        websocket_url=live.url,
+        identity=identity,
+        opts=provided("storefront"),
+    )
+    resolve_storefront_origin(storefront.origin)
 billing = Billing("billing", context, orders.payment_intents, opts=provided("billing"))
 reminders = Reminders("reminders", context, opts=provided("reminders"))
 email = Email("email", context, billing, reminders, opts=provided("email"))
 fulfillment = Fulfillment("fulfillment", context, warehouse, opts=provided("fulfillment"))
-live = Live("live", context, identity, orders.orders, opts=provided("live"))
 context.concurrency.check()
-storefront = Storefront(
-    "storefront",
-    settings,
-    api_url=orders.api.url,
-    api_keys=orders.api.api_keys,
-    websocket_url=live.url,
-    identity=identity,
-    opts=provided("storefront"),
-)
 if settings.waf.enabled:
     ApiFirewall("api-firewall", settings.waf, orders.api.stage.arn, opts=provided("api-firewall"))
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import pulumi
 import pulumi_aws as aws
 
+from components import rest_api_cors as cors
 from components.base import Transforms, child, invoke_permission, least_privilege_role, physical_name, region_name
 from components.rest_api_args import (
     REST_API_CHILDREN,
@@ -33,6 +34,7 @@ from components.rest_api_args import (
     Throttle,
     validate,
 )
+from components.rest_api_clients import usage_plan
 from components.trust import api_gateway_trust
 
 __all__ = [
@@ -65,9 +67,9 @@ def source_arn_path(method: str, path: str) -> str:
 
 class RestApi(pulumi.ComponentResource):
     """A REST API from data. Public attributes: ``rest_api``, ``stage``, ``authorizer`` (``None`` when every
-    route is public), ``usage_plan``, ``api_keys`` (by client name), ``url``. ``transforms`` adjust the
-    children by role (``REST_API_CHILDREN``); what the API needs to work (names, wiring, authorization,
-    validation, throttling) is applied after them."""
+    route is public), ``usage_plan``, ``api_keys`` (by client name), ``url``, ``address`` (the same URL, built
+    from the id). ``transforms`` adjust the children by role (``REST_API_CHILDREN``); what the API needs to work
+    (names, wiring, authorization, validation, throttling, CORS) is applied after them."""
 
     def __init__(
         self,
@@ -85,6 +87,8 @@ class RestApi(pulumi.ComponentResource):
         self.name = name
         self.args = args
         self.transforms = transforms
+        #: The one origin allowed to call from a browser (checked once known), or None: no CORS.
+        self.cors_origin = None if args.cors_origin is None else cors.checked_origin(name, args.cors_origin)
         self.rest_api = self._child(
             aws.apigateway.RestApi,
             f"{name}-rest-api",
@@ -142,6 +146,7 @@ class RestApi(pulumi.ComponentResource):
                 self._proxy_route(route, route.integration)
             else:
                 self._service_route(route, route.integration)
+        self.methods += cors.preflights(self._child, name, self.rest_api, self._resource, args, self.cors_origin)
         self.gateway_responses = [
             self._child(
                 aws.apigateway.Response,
@@ -152,15 +157,20 @@ class RestApi(pulumi.ComponentResource):
                     "response_type": response_type,
                     "status_code": status,
                     "response_templates": {JSON: body},
+                    "response_parameters": cors.gateway_response_parameters(self.cors_origin),
                 },
             )
-            for response_type, (status, body) in args.gateway_responses.items()
+            for response_type, (status, body) in cors.gateway_responses(args).items()
         ]
+        triggers: dict[str, pulumi.Input[str]] = {"redeployment": self._definition_hash()}
+        if self.cors_origin is not None:
+            # The origin is deployed too: in the preflights' and the gateway's answers.
+            triggers["cors_origin"] = self.cors_origin
         self.deployment = self._child(
             aws.apigateway.Deployment,
             f"{name}-deployment",
             "deployment",
-            required={"rest_api": self.rest_api.id, "triggers": {"redeployment": self._definition_hash()}},
+            required={"rest_api": self.rest_api.id, "triggers": triggers},
             opts=pulumi.ResourceOptions(depends_on=[*self.methods, *self.gateway_responses]),
         )
         self.stage = self._child(
@@ -185,8 +195,13 @@ class RestApi(pulumi.ComponentResource):
                 },
             },
         )
-        self.usage_plan, self.api_keys = self._usage_plan()
+        self.usage_plan, self.api_keys = usage_plan(self._child, name, self.rest_api, self.stage, args)
         self.url = self.stage.invoke_url
+        #: The stage's invoke URL built from the API's id, known before the stage exists: a site the API
+        #: allows (cors_origin) can name the API without waiting for the stage, which waits for the site.
+        self.address = pulumi.Output.concat(
+            "https://", self.rest_api.id, ".execute-api.", region_name(self), f".amazonaws.com/{args.stage_name}"
+        )
         self.register_outputs({"url": self.url})
 
     def _child(
@@ -210,51 +225,12 @@ class RestApi(pulumi.ComponentResource):
         parts = [
             json.dumps(routes),
             json.dumps({key: [m.name, m.schema] for key, m in self.args.models.items()}, sort_keys=True),
-            json.dumps(self.args.gateway_responses, sort_keys=True),
+            json.dumps(cors.gateway_responses(self.args), sort_keys=True),
             json.dumps([IDENTITY_SOURCE, bool(self.args.user_pool_arns), [c.name for c in self.args.clients]]),
             self.args.revision,
+            cors.revision(self.args),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-    def _usage_plan(self) -> tuple[aws.apigateway.UsagePlan | None, dict[str, aws.apigateway.ApiKey]]:
-        """One usage plan holding each registered client's key, with the per-client limits."""
-        args = self.args
-        if not args.clients or args.client_throttle is None:
-            return None, {}
-        plan = self._child(
-            aws.apigateway.UsagePlan,
-            f"{self.name}-usage-plan",
-            "usage_plan",
-            defaults={"description": "Per-client throttling: each registered client application has its own key."},
-            required={
-                "name": physical_name(self.name, "-clients"),
-                "api_stages": [{"api_id": self.rest_api.id, "stage": self.stage.stage_name}],
-                "throttle_settings": {
-                    "rate_limit": args.client_throttle.rate_limit,
-                    "burst_limit": args.client_throttle.burst_limit,
-                },
-            },
-        )
-        keys: dict[str, aws.apigateway.ApiKey] = {}
-        for client in args.clients:
-            keys[client.name] = self._child(
-                aws.apigateway.ApiKey,
-                f"{self.name}-key-{client.name}",
-                "api_key",
-                defaults={"description": f"The {client.name} client application (identifies it; never a credential)."},
-                required={
-                    "name": physical_name(self.name, f"-{client.name}"),
-                    "enabled": True,
-                    "tags": {"client": client.name},
-                },
-            )
-            self._child(
-                aws.apigateway.UsagePlanKey,
-                f"{self.name}-plan-key-{client.name}",
-                "usage_plan_key",
-                required={"key_id": keys[client.name].id, "key_type": "API_KEY", "usage_plan_id": plan.id},
-            )
-        return plan, keys
 
     def _resource(self, path: str) -> pulumi.Input[str]:
         """The API resource for a path, creating its parents on the way."""
@@ -367,6 +343,7 @@ class RestApi(pulumi.ComponentResource):
                     "http_method": method.http_method,
                     "status_code": status,
                     "response_models": {JSON: "Empty"},
+                    "response_parameters": cors.method_response_parameters(self.cors_origin),
                 },
             )
             for status in action.statuses
@@ -384,6 +361,7 @@ class RestApi(pulumi.ComponentResource):
                     "status_code": method_responses[answer.status].status_code,
                     "selection_pattern": answer.selection_pattern,
                     "response_templates": {JSON: answer.template},
+                    "response_parameters": cors.integration_response_parameters(self.cors_origin),
                 },
                 opts=pulumi.ResourceOptions(depends_on=[integration]),
             )

@@ -3,6 +3,7 @@ and the one check of them all (``validate``). The component itself is in ``compo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,6 +150,9 @@ class RestApiArgs:
     clients: the client applications with an API key, default none.
     client_throttle: each client's limits in the usage plan (needed with clients), default none.
     revision: anything else that changes what is deployed (templates), default none (empty).
+    cors_origin: the one origin (``https://<host>``, never ``*``) whose pages may call the API from a browser:
+    every resource with routes answers its preflight, and every answer the API builds itself (gateway
+    responses, service integration responses) carries the origin; default none (no CORS).
     """
 
     routes: Sequence[ApiRoute]
@@ -161,6 +165,18 @@ class RestApiArgs:
     clients: Sequence[ApiClient] = ()
     client_throttle: Throttle | None = None
     revision: str = ""
+    cors_origin: pulumi.Input[str] | None = None
+
+
+#: One origin: https, a host (and port), no path, no wildcard, no credentials.
+_ORIGIN = re.compile(r"https://[A-Za-z0-9.-]+(:\d{1,5})?")
+
+
+def origin_problem(origin: object) -> str | None:
+    """What is wrong with a CORS origin, or None: it must be exactly one ``https://host`` (no path, no ``*``)."""
+    if isinstance(origin, str) and _ORIGIN.fullmatch(origin):
+        return None
+    return f"cors_origin: {origin!r} is not one https origin (https://<host>, no path, never *)"
 
 
 def validate(name: str, args: RestApiArgs, transforms: Transforms | None = None) -> None:
@@ -184,4 +200,8 @@ def validate(name: str, args: RestApiArgs, transforms: Transforms | None = None)
     problems += [f"clients: {n!r} is registered twice" for n in sorted({n for n in names if names.count(n) > 1})]
     if args.throttle.rate_limit <= 0 or args.throttle.burst_limit < 1:
         problems.append("throttle: rate_limit and burst_limit must be positive")
+    # An Output is checked once known (RestApi); a plain value here, before anything is built.
+    if args.cors_origin is not None and not isinstance(args.cors_origin, pulumi.Output):
+        problem = origin_problem(args.cors_origin)
+        problems += [problem] if problem else []
     raise_problems("RestApi", name, problems)

@@ -33,6 +33,9 @@ class Node:
     parent: str | None
     aliases: tuple[str, ...]
     custom: bool
+    #: The URNs this resource waits for before the engine creates it: its explicit dependencies and the
+    #: resources whose outputs its inputs read.
+    dependencies: tuple[str, ...] = ()
 
 
 @dataclass
@@ -64,7 +67,9 @@ class UrnRecorder:
         inherited = {self.urn(old, request.type, request.name) for old in self._aliases_of.get(parent or "", ())}
         aliases = tuple(sorted(own | inherited))
         self._aliases_of[urn] = aliases
-        node = Node(urn, request.type, request.name, parent, aliases, request.custom)
+        waits_for = {*request.dependencies, *(u for deps in request.propertyDependencies.values() for u in deps.urns)}
+        dependencies = tuple(sorted(self._real_urn.get(mock_urn, mock_urn) for mock_urn in waits_for))
+        node = Node(urn, request.type, request.name, parent, aliases, request.custom, dependencies)
         self.nodes[(request.type, request.name)] = node
 
     def _alias_urn(self, alias: Any, parent: str | None, request: Any) -> str:
@@ -99,6 +104,25 @@ def recording_urns(recorder: UrnRecorder) -> Iterator[None]:
 class StackGraph:
     run: ProgramRun
     nodes: dict[tuple[str, str], Node]
+
+    def waits_for(self, urn: str) -> set[str]:
+        """Every resource `urn` waits for, directly or not; waiting for a component is waiting for its children."""
+        nodes = {node.urn: node for node in self.nodes.values()}
+        children: dict[str, list[str]] = {}
+        for node in nodes.values():
+            if node.parent is not None:
+                children.setdefault(node.parent, []).append(node.urn)
+        seen: set[str] = set()
+        todo = list(nodes[urn].dependencies)
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            found = nodes.get(current)
+            if found is not None:
+                todo += [*found.dependencies, *([] if found.custom else children.get(current, []))]
+        return seen
 
     def as_json(self) -> list[dict[str, Any]]:
         inputs = {(r.typ, r.name): r.inputs for r in self.run.resources}

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
-from localcloud import authorizer, usage_plans, vtl
+from localcloud import authorizer, cors, usage_plans, vtl
 from localcloud.api_services import call_service
 from localcloud.provision.base import mapping as mapping_input
 from localcloud.trace import order_id_of
@@ -87,6 +87,10 @@ class LocalApi:
         self.stage = str(stages[0].inputs["stageName"]) if stages else "local"
         #: ``{client: key}``: the registered client applications' API keys (``x-api-key``).
         self.client_keys = usage_plans.client_keys(run, str(api.id), self.stage)
+        #: The local storefront's origin stands in for the distribution's (localcloud/cors.py).
+        self.origins = cors.StorefrontOrigin(
+            cors.deployed_storefront_origin(run), lambda: cors.origin_of(cloud.endpoints.get("storefront"))
+        )
         paths = {str(api.outputs["rootResourceId"]): "/"}
         resources = {r.id: r for r in run.of_type("aws:apigateway/resource:Resource")}
 
@@ -144,7 +148,7 @@ class LocalApi:
     ) -> ApiResponse:
         """Answer a request; ``body`` may be text, bytes or anything JSON-serialisable."""
         text, body_problem = _text_of(body)
-        headers = dict(headers or {})
+        headers = self.origins.inbound(headers or {})
         if text and not any(k.lower() == "content-type" for k in headers):
             headers["Content-Type"] = JSON
         stage_prefix = f"/{self.stage}"
@@ -153,6 +157,7 @@ class LocalApi:
         request_id = str(uuid.uuid4())
         context = self._context(request_id, method, path)
         response = self._answer(method, path, text, headers, dict(query or {}), context, body_problem)
+        response.headers = self.origins.outbound(response.headers)
         response.headers.setdefault("x-amzn-RequestId", request_id)
         self.cloud.trace.add(
             "http",
@@ -206,7 +211,7 @@ class LocalApi:
             return self._proxy(route, path, params, body, headers, query, context)
         if kind == "AWS":
             return self._aws_action(route, params, body, headers, query, context)
-        return self._gateway_response("DEFAULT_5XX", context, 500, f"integration type {kind} is not emulated")
+        return self._mock(route, context)
 
     def _admit(self, route: Route, headers: Mapping[str, str], context: dict[str, Any]) -> ApiResponse | None:
         """API Gateway's checks before validation: the authorizer (401), then the client's API key (403)."""
@@ -265,7 +270,20 @@ class LocalApi:
         templates = spec.get("responseTemplates") or {}
         template = templates.get(JSON) if isinstance(templates, Mapping) else None
         body = vtl.render(template, vtl.Input(""), context) if template else json.dumps({"message": message})
-        return ApiResponse(int(spec.get("statusCode") or status), body)
+        headers = {"Content-Type": JSON, **cors.static_headers(spec.get("responseParameters"), cors.GATEWAY_HEADER)}
+        return ApiResponse(int(spec.get("statusCode") or status), body, headers)
+
+    def _mock(self, route: Route, context: dict[str, Any]) -> ApiResponse:
+        """A MOCK integration (the CORS preflights): the integration response the request template's status
+        selects, with its static headers and no body. Any other integration type is not emulated."""
+        kind = route.integration.get("type")
+        if kind != "MOCK":
+            return self._gateway_response("DEFAULT_5XX", context, 500, f"integration type {kind} is not emulated")
+        chosen = select_integration_response(route.integration_responses, cors.mock_status(route.integration))
+        if chosen is None:
+            return self._gateway_response("DEFAULT_5XX", context, 500, "Internal server error")
+        headers = cors.static_headers(chosen.get("responseParameters"), cors.METHOD_HEADER)
+        return ApiResponse(int(chosen["statusCode"]), "", headers)
 
     # --- integrations ----------------------------------------------------------------------------
 
@@ -369,7 +387,11 @@ class LocalApi:
             else response_text
         )
         status = int(context["responseOverride"].get("status") or chosen["statusCode"])
-        response_headers = {"Content-Type": JSON, **vtl.unhyphen(context["responseOverride"].get("header") or {})}
+        response_headers = {
+            "Content-Type": JSON,
+            **cors.static_headers(chosen.get("responseParameters"), cors.METHOD_HEADER),
+            **vtl.unhyphen(context["responseOverride"].get("header") or {}),
+        }
         return ApiResponse(status, output.strip(), response_headers)
 
 

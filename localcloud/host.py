@@ -41,6 +41,10 @@ class CloudHost(Protocol):
     def deployment(self) -> Deployment: ...
 
     @property
+    def endpoints(self) -> Mapping[str, str]:
+        """The local servers' URLs (``api``, ``storefront``, ``websocket``), once they serve."""
+
+    @property
     def functions(self) -> Mapping[str, LocalFunction]: ...
 
     def clients(self, service: str) -> Any:

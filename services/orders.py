@@ -42,6 +42,7 @@ class Orders(pulumi.ComponentResource):
         inventory: Table,
         catalog: Sequence[Mapping[str, Any]],
         user_pool_arn: pulumi.Input[str],
+        cors_origin: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eventshop:services:Orders", name, None, opts)
@@ -70,6 +71,8 @@ class Orders(pulumi.ComponentResource):
                     "IDEMPOTENCY_TABLE": self.api_idempotency.table.name,
                     "PAYMENT_INTENTS_TABLE": self.payment_intents.table.name,
                     "ORDERS_BY_CUSTOMER_INDEX": BY_CUSTOMER.name,
+                    # The storefront's origin: the only page whose browser may read the answers (CORS).
+                    "ALLOWED_ORIGIN": cors_origin,
                 },
                 grants=(
                     table_grant(self.catalog, "dynamodb:Scan", "dynamodb:BatchGetItem"),
@@ -115,7 +118,9 @@ class Orders(pulumi.ComponentResource):
         # Every route but GET /products trusts the customers' pool's ID tokens, and nothing else.
         self.api = RestApi(
             "orders-api",
-            public_api_args(self.api_function.function, ctx.bus, user_pool_arn, ctx.settings.api),
+            public_api_args(
+                self.api_function.function, ctx.bus, user_pool_arn, ctx.settings.api, cors_origin=cors_origin
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.projector_idempotency = ctx.idempotency_table("order-status", parent=self)

@@ -146,8 +146,10 @@ def public_api_args(
     user_pool_arn: pulumi.Input[str],
     settings: ApiSettings,
     proxy_routes: tuple[Route, ...] = PROXY_ROUTES,
+    cors_origin: pulumi.Input[str] | None = None,
 ) -> RestApiArgs:
-    """The public API: ``proxy_routes`` on ``function``, the cart route onto ``bus``, tokens of one pool."""
+    """The public API: ``proxy_routes`` on ``function``, the cart route onto ``bus``, tokens of one pool;
+    browsers may call it from ``cors_origin`` alone (the storefront's)."""
     routes = [_route(route, LambdaProxy(function)) for route in proxy_routes]
     routes.append(_route(CART_ROUTE, _cart_action(bus)))
     # Each registered client application (the storefront) sends its own key, so the usage plan can hold
@@ -164,4 +166,5 @@ def public_api_args(
         clients=clients,
         client_throttle=Throttle(settings.client_rate_limit, settings.client_burst_limit) if clients else None,
         revision=_templates_revision(),
+        cors_origin=cors_origin,
     )

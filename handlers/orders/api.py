@@ -29,7 +29,7 @@ import time
 from typing import Any
 
 from aws_lambda_powertools import Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.idempotency import (
@@ -61,7 +61,13 @@ ORDERS_BY_CUSTOMER_INDEX = os.environ["ORDERS_BY_CUSTOMER_INDEX"]
 #: What the ID token says, never the body: naming these in a body is an error, not silently ignored.
 TOKEN_FIELDS = ("customerId", "email")
 place_order_validator = BodyValidator(load_contract("api/place_order.json"))
-app = APIGatewayRestResolver(serializer=wire.dumps)
+#: The storefront's origin (https://<host>), the one page allowed to read these answers from a browser. API
+#: Gateway answers the preflights itself (components/rest_api_cors.py); these answers say the same.
+ALLOWED_ORIGIN = os.environ["ALLOWED_ORIGIN"]
+CORS_ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-Id", "x-api-key"]
+CORS_MAX_AGE_SECONDS = 600
+cors = CORSConfig(allow_origin=ALLOWED_ORIGIN, allow_headers=CORS_ALLOWED_HEADERS, max_age=CORS_MAX_AGE_SECONDS)
+app = APIGatewayRestResolver(serializer=wire.dumps, cors=cors)
 
 CORRELATION_HEADER = correlation.HEADER
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -233,6 +233,7 @@ def api(shop: Shop, monkeypatch: pytest.MonkeyPatch, relay: StreamRelay) -> Modu
             "IDEMPOTENCY_TABLE": shop.tables["idempotency"],
             "PAYMENT_INTENTS_TABLE": shop.tables["payment-intents"],
             "ORDERS_BY_CUSTOMER_INDEX": "byCustomer",
+            "ALLOWED_ORIGIN": "https://shop.example.test",
         },
     )
 

@@ -29,6 +29,7 @@ ENVIRONMENT = {
     **{
         name: f"eventshop-test-{name.lower()}"
         for name in (
+            "ALLOWED_ORIGIN",
             "CARTS_TABLE",
             "CATALOG_TABLE",
             "CUSTOMER_TOPIC_ARN",

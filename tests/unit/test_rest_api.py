@@ -23,7 +23,12 @@ def test_every_route_but_the_catalog_requires_the_customers_pool(run: ProgramRun
     assert authorizer.inputs["providerArns"] == [pool.outputs["arn"]]
     assert authorizer.inputs["identitySource"] == "method.request.header.Authorization"
 
-    methods = {m.name.removeprefix("orders-api-method-"): m.inputs for m in run.of_type(METHOD)}
+    # The CORS preflights (OPTIONS) are tested in test_rest_api_cors.py: no authorization by design.
+    methods = {
+        m.name.removeprefix("orders-api-method-"): m.inputs
+        for m in run.of_type(METHOD)
+        if m.inputs["httpMethod"] != "OPTIONS"
+    }
     assert set(methods) == {route.slug for route in ROUTES}
     public = {slug for slug, m in methods.items() if m["authorization"] == "NONE"}
     assert public == {"get-products"}
@@ -47,7 +52,8 @@ def test_each_registered_client_has_a_key_in_the_usage_plan_and_every_method_req
     assert "value" not in keys["storefront"].inputs, "API Gateway generates the value; none is written down"
     planned = {k.inputs["keyId"] for k in run.of_type("aws:apigateway/usagePlanKey:UsagePlanKey")}
     assert planned == {key.id for key in keys.values()}
-    assert all(m.inputs["apiKeyRequired"] is True for m in run.of_type(METHOD))
+    # Preflights (OPTIONS) carry no key: browsers send none (test_rest_api_cors.py).
+    assert all(m.inputs["apiKeyRequired"] is True for m in run.of_type(METHOD) if m.inputs["httpMethod"] != "OPTIONS")
     # The stage's limits stay, and cap every client together.
     [throttling] = run.of_type("aws:apigateway/methodSettings:MethodSettings")
     assert throttling.inputs["settings"]["throttlingBurstLimit"] == settings.api.throttle_burst_limit
