@@ -1,0 +1,95 @@
+"""Work moto 5.2.5 repeats on every request, done once: each patch caches a pure function of its arguments.
+
+Every AWS call a handler makes passes through moto's request routing, and most of them through DynamoDB's
+expression parsers or the Step Functions interpreter's JSONPath evaluation. Profiling the bench showed these
+recomputed from the same few strings thousands of times per run:
+
+1. ``method_names_from_class``: every request lists its response class's methods with ``inspect.getmembers``
+   to find the action; a class's methods do not change while the process runs.
+2. The Step Functions interpreter parses each ``InputPath``/``Parameters`` JSONPath (``jsonpath_ng.ext``)
+   and each ``ResultPath`` (``jsonpath_ng``) again for every state of every execution. ``json_path.py`` and
+   ``result_path.py`` bound ``parse`` at import, so ``moto_patches``' cache of ``jsonpath_ng.ext.parse``
+   did not reach them. Parsed paths are only read (``find``, ``update_or_create``).
+3. A DynamoDB condition expression is lexed (a dozen regular expressions compiled and tried per token)
+   twice per conditional write. Lexing reads only the expression string; the tokens are immutable
+   namedtuples, and the later stages (which substitute names and values) build new nodes. A lexing error is
+   not cached, so it is raised on every call as before.
+
+Results are those moto computes; only the repetition goes.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import deque
+from typing import Any
+
+import jsonpath_ng
+import jsonpath_ng.ext
+import moto.core.responses
+import moto.core.utils
+from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.utils import json_path
+
+_lock = threading.Lock()
+#: Names already patched (install is idempotent).
+_installed: set[str] = set()
+
+#: Distinct strings a deployed program uses are few; the bound only stops a run of generated ones growing it.
+CACHE_SIZE = 4096
+
+
+def install() -> None:
+    """Apply the caches once per process (idempotent)."""
+    with _lock:
+        if _installed:
+            return
+        _cache_action_names()
+        _cache_step_functions_paths()
+        _cache_condition_lexing()
+        _installed.add("moto_speedups")
+
+
+def _cache_action_names() -> None:
+    names = moto.core.utils.method_names_from_class
+
+    @functools.lru_cache(maxsize=CACHE_SIZE)
+    def cached(clazz: type) -> tuple[str, ...]:
+        return tuple(names(clazz))
+
+    def method_names_from_class(clazz: object) -> list[str]:
+        return list(cached(clazz if isinstance(clazz, type) else type(clazz)))
+
+    moto.core.responses.method_names_from_class = method_names_from_class  # type: ignore[attr-defined]
+
+
+def _cached(parse: Any) -> Any:
+    return parse if hasattr(parse, "cache_info") else functools.lru_cache(maxsize=CACHE_SIZE)(parse)
+
+
+def _cache_step_functions_paths() -> None:
+    name = "parse"  # by name: these modules do not re-export it for type checkers
+    cached_extended = _cached(getattr(jsonpath_ng.ext, name))
+    setattr(jsonpath_ng.ext, name, cached_extended)
+    setattr(json_path, name, cached_extended)
+    setattr(result_path, name, _cached(getattr(jsonpath_ng, name)))
+
+
+def _cache_condition_lexing() -> None:
+    lex = ConditionExpressionParser.__dict__["_lex_condition_expression"]
+    if hasattr(lex, "cached_tokens"):
+        return
+
+    @functools.lru_cache(maxsize=CACHE_SIZE)
+    def tokens(expression: str) -> tuple[Any, ...]:
+        return tuple(lex(ConditionExpressionParser(expression, None, None)))
+
+    def _lex_condition_expression(self: ConditionExpressionParser) -> deque[Any]:
+        if not self.condition_expression:
+            return deque()
+        return deque(tokens(self.condition_expression))
+
+    _lex_condition_expression.cached_tokens = tokens  # type: ignore[attr-defined]
+    ConditionExpressionParser._lex_condition_expression = _lex_condition_expression  # type: ignore[method-assign]

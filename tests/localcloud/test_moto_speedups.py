@@ -1,0 +1,124 @@
+"""localcloud.moto_speedups: what moto recomputed per request is computed once, and answers as before."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import moto.core.responses
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.dynamodb.responses import DynamoHandler
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.utils import json_path
+
+from localcloud import moto_patches, moto_speedups
+
+REGION = "eu-west-1"
+
+
+def _parse(module: object) -> Any:
+    """The ``parse`` a moto module calls (bound at its import; not re-exported for type checkers)."""
+    return getattr(module, "parse")  # noqa: B009
+
+
+def _action_names(clazz: type) -> list[str]:
+    names: list[str] = getattr(moto.core.responses, "method_names_from_class")(clazz)  # noqa: B009
+    return names
+
+
+@pytest.fixture(autouse=True)
+def installed() -> None:
+    moto_patches.install()
+
+
+def test_a_response_class_lists_its_actions_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = sorted(name for name, _ in inspect.getmembers(DynamoHandler, predicate=inspect.isfunction))
+    first = _action_names(DynamoHandler)
+
+    def no_second_listing(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the action names were listed again")
+
+    monkeypatch.setattr(inspect, "getmembers", no_second_listing)
+    again = _action_names(DynamoHandler)
+
+    assert sorted(first) == expected
+    assert again == first
+    assert "update_item" in again
+    again.append("not_an_action")  # a caller changing its copy changes nothing for the next request
+    assert "not_an_action" not in _action_names(DynamoHandler)
+
+
+def test_step_functions_paths_are_parsed_once_and_still_find_their_values() -> None:
+    assert _parse(json_path)("$.detail.orderId") is _parse(json_path)("$.detail.orderId")
+    assert _parse(result_path)("$.payment") is _parse(result_path)("$.payment")
+
+    assert json_path.extract_json("$.detail.orderId", {"detail": {"orderId": "o-1"}}) == "o-1"
+    assert json_path.extract_json("$.detail.orderId", {"detail": {"orderId": "o-2"}}) == "o-2"
+    with pytest.raises(json_path.NoSuchJsonPathError, match=r"\$\.detail\.missing"):
+        json_path.extract_json("$.detail.missing", {"detail": {}})
+
+
+@pytest.fixture
+def table() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        client.create_table(
+            TableName="stock",
+            KeySchema=[{"AttributeName": "sku", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "sku", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield client
+
+
+def _take(client: Any, sku: str, count: int) -> None:
+    client.update_item(
+        TableName="stock",
+        Key={"sku": {"S": sku}},
+        UpdateExpression="SET #available = #available - :count",
+        ConditionExpression="attribute_exists(sku) AND #available >= :count",
+        ExpressionAttributeNames={"#available": "available"},
+        ExpressionAttributeValues={":count": {"N": str(count)}},
+    )
+
+
+def test_one_condition_expression_with_other_values_decides_each_write_on_its_own_values(table: Any) -> None:
+    table.put_item(TableName="stock", Item={"sku": {"S": "MUG"}, "available": {"N": "3"}})
+    tokens = ConditionExpressionParser.__dict__["_lex_condition_expression"].cached_tokens
+    before = tokens.cache_info()
+
+    _take(table, "MUG", 2)
+    with pytest.raises(ClientError, match="ConditionalCheckFailedException"):
+        _take(table, "MUG", 2)
+    _take(table, "MUG", 1)
+    with pytest.raises(ClientError, match="ConditionalCheckFailedException"):
+        _take(table, "VINYL", 1)
+
+    item = table.get_item(TableName="stock", Key={"sku": {"S": "MUG"}})["Item"]
+    assert item["available"] == {"N": "0"}
+    assert "VINYL" not in str(table.scan(TableName="stock")["Items"])
+    after = tokens.cache_info()
+    assert after.misses - before.misses <= 1, "the expression was lexed once"
+    assert after.hits > before.hits
+
+
+def test_a_condition_expression_that_does_not_lex_is_refused_every_time(table: Any) -> None:
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Cannot parse condition starting at:! x"):  # moto raises it as is
+            table.put_item(
+                TableName="stock", Item={"sku": {"S": "MUG"}}, ConditionExpression="attribute_not_exists(sku) ! x"
+            )
+    assert table.scan(TableName="stock")["Items"] == []
+
+
+def test_installing_twice_keeps_one_cache() -> None:
+    lexing = ConditionExpressionParser.__dict__["_lex_condition_expression"]
+    parse = _parse(json_path)
+    moto_speedups.install()
+    assert ConditionExpressionParser.__dict__["_lex_condition_expression"] is lexing
+    assert _parse(json_path) is parse
