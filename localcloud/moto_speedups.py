@@ -14,12 +14,18 @@ recomputed from the same few strings thousands of times per run:
    twice per conditional write. Lexing reads only the expression string; the tokens are immutable
    namedtuples, and the later stages (which substitute names and values) build new nodes. A lexing error is
    not cached, so it is raised on every call as before.
+4. ``UpdateExpressionValidator`` deep-copies the (cached) update expression's AST before substituting names
+   and values, on every UpdateItem: ``copy.deepcopy`` walked each node's class, memo and parent pointer
+   generically. The parsed tree is plain (nodes whose attributes are strings, numbers and the children
+   list), so it is copied node by node, parents re-pointed into the copy; anything else (a value inside
+   the tree, a parent outside it) still goes to ``copy.deepcopy``.
 
 Results are those moto computes; only the repetition goes.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from collections import deque
@@ -30,6 +36,8 @@ import jsonpath_ng.ext
 import moto.core.responses
 import moto.core.utils
 from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.dynamodb.parsing import validators
+from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
@@ -49,6 +57,7 @@ def install() -> None:
         _cache_action_names()
         _cache_step_functions_paths()
         _cache_condition_lexing()
+        _copy_expression_trees_plainly()
         _installed.add("moto_speedups")
 
 
@@ -93,3 +102,58 @@ def _cache_condition_lexing() -> None:
 
     _lex_condition_expression.cached_tokens = tokens  # type: ignore[attr-defined]
     ConditionExpressionParser._lex_condition_expression = _lex_condition_expression  # type: ignore[method-assign]
+
+
+_PLAIN = (str, int, float, type(None))
+
+
+class NotAPlainTreeError(Exception):
+    """The tree holds something ``copy_expression_tree`` does not copy; ``copy.deepcopy`` does."""
+
+
+def copy_expression_tree(root: Any) -> Any:
+    """A copy of a parsed expression's AST, as ``copy.deepcopy`` makes it: every node new, scalars shared,
+    each ``parent`` pointing into the copy. ``NotAPlainTreeError`` if a node holds anything else."""
+    copies: dict[int, tuple[Any, Any]] = {}
+
+    def copy_node(node: Any) -> Any:
+        attributes = vars(node)
+        if any(not isinstance(v, _PLAIN) for k, v in attributes.items() if k not in ("children", "parent")):
+            raise NotAPlainTreeError(type(node).__name__)
+        new = object.__new__(type(node))
+        new.__dict__.update(attributes)
+        copies[id(node)] = (node, new)
+        if node.children is not None:
+            new.children = [copy_child(child) for child in node.children]
+        return new
+
+    def copy_child(child: Any) -> Any:
+        if isinstance(child, Node):
+            return copy_node(child)
+        if isinstance(child, _PLAIN):
+            return child
+        raise NotAPlainTreeError(type(child).__name__)
+
+    copied = copy_node(root)
+    for node, new in copies.values():
+        if node.parent is not None:
+            if id(node.parent) not in copies:
+                raise NotAPlainTreeError("a parent outside the tree")
+            new.parent = copies[id(node.parent)][1]
+    return copied
+
+
+def _copy_expression_trees_plainly() -> None:
+    if getattr(getattr(validators, "deepcopy"), "plain_trees", False):  # noqa: B009
+        return
+
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if memo is None and isinstance(value, Node):
+            try:
+                return copy_expression_tree(value)
+            except NotAPlainTreeError:
+                pass
+        return copy.deepcopy(value, memo)
+
+    deepcopy.plain_trees = True  # type: ignore[attr-defined]
+    validators.deepcopy = deepcopy  # type: ignore[attr-defined,assignment]

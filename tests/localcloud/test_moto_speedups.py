@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,10 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.parsing import validators
+from moto.dynamodb.parsing.ast_nodes import DDBTypedValue, Node  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
@@ -122,3 +127,80 @@ def test_installing_twice_keeps_one_cache() -> None:
     moto_speedups.install()
     assert ConditionExpressionParser.__dict__["_lex_condition_expression"] is lexing
     assert _parse(json_path) is parse
+
+
+EXPRESSIONS = (
+    "SET #status = :status, updatedAt = :now, version = version + :one",
+    "SET #lines[1].qty = if_not_exists(#lines[1].qty, :zero) + :one, history = list_append(if_not_exists(history, :none), :events)",
+    "REMOVE #lines[2], #lines[0] SET note = :note ADD seen :tags DELETE pending :tags",
+)
+
+
+def _shape(node: Any, nodes: dict[int, int]) -> Any:
+    """The tree as nested tuples: node types, scalars, and each parent as the position of its node."""
+    if not isinstance(node, Node):
+        return node
+    nodes.setdefault(id(node), len(nodes))
+    parent = None if node.parent is None else nodes.get(id(node.parent), "outside")
+    return (node.type, parent, tuple(_shape(child, nodes) for child in node.children or ()))
+
+
+def _nodes(node: Any) -> list[Any]:
+    return [node, *(n for child in node.children or () if isinstance(child, Node) for n in _nodes(child))]
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_an_update_expression_tree_is_copied_as_deepcopy_copies_it(expression: str) -> None:
+    tree = UpdateExpressionParser.make(expression)
+
+    plain = moto_speedups.copy_expression_tree(tree)
+
+    assert _shape(plain, {}) == _shape(copy.deepcopy(tree), {}) == _shape(tree, {})
+    originals = {id(node) for node in _nodes(tree)}
+    assert not originals & {id(node) for node in _nodes(plain)}, "no node is shared with the cached tree"
+
+
+def test_a_tree_holding_a_value_is_left_to_deepcopy() -> None:
+    typed = DDBTypedValue(DynamoType({"S": "x"}))
+    with pytest.raises(moto_speedups.NotAPlainTreeError, match="DynamoType"):
+        moto_speedups.copy_expression_tree(typed)
+
+    copied = getattr(validators, "deepcopy")(typed)  # noqa: B009
+
+    assert copied is not typed and copied.children[0] is not typed.children[0]
+    assert copied.children[0] == typed.children[0]
+
+
+def test_updates_through_one_cached_tree_apply_to_each_item_on_its_own(table: Any) -> None:
+    for sku, count in (("MUG", 1), ("CAP", 5)):
+        table.put_item(
+            TableName="stock",
+            Item={"sku": {"S": sku}, "lines": {"L": [{"M": {"qty": {"N": str(count)}}}, {"M": {}}, {"M": {}}]}},
+        )
+    for sku in ("MUG", "CAP", "MUG"):
+        table.update_item(
+            TableName="stock",
+            Key={"sku": {"S": sku}},
+            UpdateExpression=EXPRESSIONS[1],
+            ExpressionAttributeNames={"#lines": "lines"},
+            ExpressionAttributeValues={
+                ":zero": {"N": "0"},
+                ":none": {"L": []},
+                ":one": {"N": "1"},
+                ":events": {"L": [{"S": f"took {sku}"}]},
+            },
+            ConditionExpression="attribute_exists(sku)",
+        )
+    table.update_item(
+        TableName="stock",
+        Key={"sku": {"S": "CAP"}},
+        UpdateExpression="SET history = list_append(if_not_exists(history, :none), :events)",
+        ExpressionAttributeValues={":none": {"L": []}, ":events": {"L": [{"S": "counted"}]}},
+    )
+
+    mug = table.get_item(TableName="stock", Key={"sku": {"S": "MUG"}})["Item"]
+    cap = table.get_item(TableName="stock", Key={"sku": {"S": "CAP"}})["Item"]
+    assert mug["lines"]["L"][1] == {"M": {"qty": {"N": "2"}}}
+    assert cap["lines"]["L"][1] == {"M": {"qty": {"N": "1"}}}
+    assert mug["history"] == {"L": [{"S": "took MUG"}, {"S": "took MUG"}]}
+    assert cap["history"] == {"L": [{"S": "took CAP"}, {"S": "counted"}]}
