@@ -13,11 +13,13 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.comparisons import ConditionExpressionParser
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.parsing import validators
 from moto.dynamodb.parsing.ast_nodes import DDBTypedValue, Node  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler
+from moto.s3.models import FakeKey
+from moto.sqs.models import Message
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
@@ -131,7 +133,8 @@ def test_installing_twice_keeps_one_cache() -> None:
 
 EXPRESSIONS = (
     "SET #status = :status, updatedAt = :now, version = version + :one",
-    "SET #lines[1].qty = if_not_exists(#lines[1].qty, :zero) + :one, history = list_append(if_not_exists(history, :none), :events)",
+    "SET #lines[1].qty = if_not_exists(#lines[1].qty, :zero) + :one,"
+    " history = list_append(if_not_exists(history, :none), :events)",
     "REMOVE #lines[2], #lines[0] SET note = :note ADD seen :tags DELETE pending :tags",
 )
 
@@ -204,3 +207,26 @@ def test_updates_through_one_cached_tree_apply_to_each_item_on_its_own(table: An
     assert cap["lines"]["L"][1] == {"M": {"qty": {"N": "1"}}}
     assert mug["history"] == {"L": [{"S": "took MUG"}, {"S": "took MUG"}]}
     assert cap["history"] == {"L": [{"S": "took CAP"}, {"S": "counted"}]}
+
+
+def _tracked(model: type) -> list[Any]:
+    """What moto keeps of every instance of a model (``BaseModel.instances_tracked``)."""
+    tracked: list[Any] = getattr(model, "instances_tracked")  # noqa: B009
+    return tracked
+
+
+def test_moto_keeps_no_model_instance_but_the_s3_ones_its_reset_disposes(table: Any) -> None:
+    items_before, messages_before = len(_tracked(Item)), len(_tracked(Message))
+    keys_before = len(_tracked(FakeKey))
+    table.put_item(TableName="stock", Item={"sku": {"S": "MUG"}, "available": {"N": "3"}})
+    _take(table, "MUG", 1)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="receipts", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket="receipts", Key="o-1.json", Body=b"{}")
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.send_message(QueueUrl=sqs.create_queue(QueueName="inbox")["QueueUrl"], MessageBody="hello")
+
+    assert (len(_tracked(Item)), len(_tracked(Message))) == (items_before, messages_before)
+    assert len(_tracked(FakeKey)) > keys_before, "S3's reset still finds its keys"
+    assert table.get_item(TableName="stock", Key={"sku": {"S": "MUG"}})["Item"]["available"] == {"N": "2"}
+    assert s3.get_object(Bucket="receipts", Key="o-1.json")["Body"].read() == b"{}"
