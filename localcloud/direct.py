@@ -15,7 +15,7 @@ destination's send) stay on boto3: IAM by use checks them against the role, and 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -28,13 +28,18 @@ from localcloud import dynamodb_transactions
 _deserializer = TypeDeserializer()
 
 
-def schedules(account: str, region: str) -> list[dict[str, Any]]:
-    """Every schedule of every group, as ``GetSchedule`` answers it (copies)."""
+def schedules(
+    account: str, region: str, expression_wanted: Callable[[str], bool] | None = None
+) -> list[dict[str, Any]]:
+    """Every schedule of every group, as ``GetSchedule`` answers it (copies); with ``expression_wanted``, only
+    those whose ``ScheduleExpression`` it accepts. The clock asks for the due ones on every tick: copying each
+    waiting schedule there made a tick cost grow with the schedules waiting (a reminder per abandoned cart)."""
     backend: Any = scheduler_backends[account][region]
     return [
         copy.deepcopy(schedule.to_dict())
         for group in list(backend.schedule_groups.values())
         for schedule in list(group.schedules.values())
+        if expression_wanted is None or expression_wanted(str(schedule.schedule_expression or ""))
     ]
 
 
@@ -84,6 +89,8 @@ def get_items(account: str, region: str, table: str, hash_keys: Iterable[str]) -
     for hash_key in hash_keys:
         item = model.get_item(DynamoType({"S": hash_key}))
         if item is not None:
-            attributes = item.to_json()["Attributes"]
-            found.append({name: _deserializer.deserialize(raw) for name, raw in attributes.items()})
+            # A handler's UpdateItem changes the item's attributes in place while this reads: iterating them
+            # live can fail ("dictionary changed size during iteration"); ``dict.copy`` takes them in one step.
+            attributes = dict.copy(item.attrs)
+            found.append({name: _deserializer.deserialize(raw.to_regular_json()) for name, raw in attributes.items()})
     return found

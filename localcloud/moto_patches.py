@@ -21,6 +21,9 @@ Small patches, each undoing one gap listed in ``moto-notes.md`` or a cost that g
    moto's pattern refuses an apostrophe, so a customer the real pool admits could not sign in locally.
 8. ``TransactWriteItems`` backs up the items it names instead of deep-copying every table it names
    (``dynamodb_transactions.py``): the copy grew with the table, so CPU per order grew with the run.
+9. More pure functions moto recomputes per request are cached (``moto_speedups.py``): a response class's
+   action names, the Step Functions interpreter's JSONPaths, DynamoDB condition expressions' tokens; and
+   moto stops keeping every model instance it creates (copies included) for a dashboard nobody opens.
 
 Besides the patches, the few read-only peeks into moto's state (a queue's messages without receiving
 them) live here too, so an upgrade of moto has exactly one module to re-check.
@@ -49,7 +52,7 @@ from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.sqs.models import sqs_backends
 from moto.utilities.arns import parse_arn
 
-from localcloud import dynamodb_transactions
+from localcloud import dynamodb_transactions, moto_speedups
 
 MOTO_VERSION = "5.2.5"
 
@@ -102,6 +105,7 @@ def install() -> None:
         _patch_update_expression_cache()
         _patch_cognito_email_usernames()
         dynamodb_transactions.install()  # a transaction backs up its items, not whole tables
+        moto_speedups.install()  # work repeated on every request, done once
         _state.installed = True
 
 

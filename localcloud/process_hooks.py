@@ -1,6 +1,6 @@
 """What a running local cloud changes in its process, and puts back when it stops: moto's ``mock_aws`` context and
-the patches the cloud lays over moto and botocore, the IAM-by-use recorder, the fault injector, the SQS clock,
-and the environment the handlers read.
+the patches the cloud lays over moto and botocore (SigV4 without the hashing: ``request_signing.py``), the
+IAM-by-use recorder, the fault injector, the SQS clock, and the environment the handlers read.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from localcloud import (
     jwks,
     moto_patches,
     queue_clock,
+    request_signing,
     stepfunctions,
     stepfunctions_patches,
 )
@@ -55,6 +56,7 @@ class ProcessHooks:
         moto_patches.install()
         stepfunctions_patches.install()
         botocore_cache.install()
+        request_signing.install()  # moto never checks a signature: the headers without the hashing
         # moto logs every failed state machine execution with its whole parsed definition; the trace already
         # records each execution's status (`execution FAILED`), so keep the console readable.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
@@ -79,6 +81,7 @@ class ProcessHooks:
         queue_clock.uninstall(self.clock)
         authorizer.issue_tokens_on(None)
         stepfunctions.use_clock(None)
+        request_signing.uninstall()
         self._mock.stop()
         for key in [key for key in os.environ if key not in self._saved_env]:
             os.environ.pop(key, None)

@@ -110,10 +110,14 @@ class TargetDelivery:
         if not self.runtime.running:
             return
         account, region = self.runtime.account, self.runtime.region
+
+        def passed(expression: str) -> bool:
+            due = at_time(expression)
+            return due is not None and due <= now
+
         with self._schedule_lock:
-            for schedule in direct.schedules(account, region):  # the Scheduler's own reads, not a caller's
-                due = at_time(str(schedule.get("ScheduleExpression", "")))
-                if due is None or due > now or schedule.get("State") == "DISABLED":
+            for schedule in direct.schedules(account, region, passed):  # the Scheduler's own reads, not a caller's
+                if schedule.get("State") == "DISABLED":
                     continue
                 self._fire_schedule(schedule)
                 if schedule.get("ActionAfterCompletion") == "DELETE":

@@ -3,6 +3,7 @@ copies, without a botocore call."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -11,6 +12,8 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType
 
 from localcloud import direct
 from localcloud.call_counter import CallCounter
@@ -66,6 +69,29 @@ def test_schedules_are_read_and_deleted_as_the_scheduler_api_would(aws: None) ->
     assert scheduler.list_schedules(GroupName="reminders")["Schedules"] == []
 
 
+def test_only_the_schedules_whose_expression_is_wanted_are_copied(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    scheduler = boto3.client("scheduler", region_name=REGION)
+    target = {"Arn": "arn:aws:events:eu-west-1:123456789012:event-bus/shop", "RoleArn": "arn:aws:iam::1:role/r"}
+    for name, when in (("due", "2020-01-01T00:00:00"), ("later", "2030-01-01T00:00:00")):
+        scheduler.create_schedule(
+            Name=name, ScheduleExpression=f"at({when})", FlexibleTimeWindow={"Mode": "OFF"}, Target=target
+        )
+    copied: list[Any] = []
+    deepcopy = copy.deepcopy
+
+    def counted_copy(value: Any) -> Any:
+        copied.append(value)
+        return deepcopy(value)
+
+    monkeypatch.setattr(copy, "deepcopy", counted_copy)
+
+    wanted = direct.schedules(ACCOUNT, REGION, lambda expression: "2020" in expression)
+
+    assert [schedule["Name"] for schedule in wanted] == ["due"]
+    assert [value["Name"] for value in copied] == ["due"], "a schedule not wanted is not copied"
+    assert sorted(s["Name"] for s in direct.schedules(ACCOUNT, REGION)) == ["due", "later"]
+
+
 def test_stream_records_are_read_in_order_from_a_sequence_number_as_copies(aws: None) -> None:
     dynamodb, stream_arn = orders_table()
     for order_id in ("o-1", "o-2", "o-3"):
@@ -115,3 +141,22 @@ def test_items_are_read_by_key_as_python_values(aws: None) -> None:
     items = direct.get_items(ACCOUNT, REGION, "orders", ["o-1", "o-missing"])
 
     assert items == [{"orderId": "o-1", "status": "SHIPPED", "total": pytest.approx(12.5), "paid": True}]
+
+
+def test_items_are_read_while_a_writer_changes_their_attributes(aws: None) -> None:
+    dynamodb, _ = orders_table()
+    dynamodb.put_item(TableName="orders", Item={"orderId": {"S": "o-1"}, "status": {"S": "PAID"}})
+    item = dynamodb_backends[ACCOUNT][REGION].get_table("orders").get_item(DynamoType({"S": "o-1"}))
+    assert item is not None
+
+    class ChangingWhileIterated(type(item.attrs)):  # type: ignore[misc]
+        """What a concurrent UpdateItem does to a reader iterating the live attributes."""
+
+        def items(self) -> Any:
+            raise RuntimeError("dictionary changed size during iteration")
+
+    changing = ChangingWhileIterated()
+    dict.update(changing, item.attrs)
+    item.attrs = changing
+
+    assert direct.get_items(ACCOUNT, REGION, "orders", ["o-1"]) == [{"orderId": "o-1", "status": "PAID"}]

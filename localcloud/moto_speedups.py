@@ -1,0 +1,186 @@
+"""Work moto 5.2.5 repeats on every request, done once: each patch caches a pure function of its arguments.
+
+Every AWS call a handler makes passes through moto's request routing, and most of them through DynamoDB's
+expression parsers or the Step Functions interpreter's JSONPath evaluation. Profiling the bench showed these
+recomputed from the same few strings thousands of times per run:
+
+1. ``method_names_from_class``: every request lists its response class's methods with ``inspect.getmembers``
+   to find the action; a class's methods do not change while the process runs.
+2. The Step Functions interpreter parses each ``InputPath``/``Parameters`` JSONPath (``jsonpath_ng.ext``)
+   and each ``ResultPath`` (``jsonpath_ng``) again for every state of every execution. ``json_path.py`` and
+   ``result_path.py`` bound ``parse`` at import, so ``moto_patches``' cache of ``jsonpath_ng.ext.parse``
+   did not reach them. Parsed paths are only read (``find``, ``update_or_create``).
+3. A DynamoDB condition expression is lexed (a dozen regular expressions compiled and tried per token)
+   twice per conditional write. Lexing reads only the expression string; the tokens are immutable
+   namedtuples, and the later stages (which substitute names and values) build new nodes. A lexing error is
+   not cached, so it is raised on every call as before.
+4. ``UpdateExpressionValidator`` deep-copies the (cached) update expression's AST before substituting names
+   and values, on every UpdateItem: ``copy.deepcopy`` walked each node's class, memo and parent pointer
+   generically. The parsed tree is plain (nodes whose attributes are strings, numbers and the children
+   list), so it is copied node by node, parents re-pointed into the copy; anything else (a value inside
+   the tree, a parent outside it) still goes to ``copy.deepcopy``.
+
+5. moto keeps every model instance it ever creates (``BaseModel.instances_tracked``, for the server mode's
+   dashboard), copies included: each UpdateItem's deep copies of the item, each event's copy of a rule,
+   each SQS message. Nothing in the local cloud reads that list, and it held ~80 DynamoDB items per order
+   (a third of the growth in memory, and more for the garbage collector to walk). Instances are no longer
+   appended, except S3's keys and multipart uploads, which moto's own S3 reset disposes through the list.
+
+Results are those moto computes; only the repetition (and the retention) goes.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+from collections import deque
+from typing import Any
+
+import jsonpath_ng
+import jsonpath_ng.ext
+import moto.core.responses
+import moto.core.utils
+from moto.core.common_models import BaseModel
+from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.dynamodb.parsing import validators
+from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.utils import json_path
+
+_lock = threading.Lock()
+#: Names already patched (install is idempotent).
+_installed: set[str] = set()
+
+#: Distinct strings a deployed program uses are few; the bound only stops a run of generated ones growing it.
+CACHE_SIZE = 4096
+
+
+def install() -> None:
+    """Apply the caches once per process (idempotent)."""
+    with _lock:
+        if _installed:
+            return
+        _cache_action_names()
+        _cache_step_functions_paths()
+        _cache_condition_lexing()
+        _copy_expression_trees_plainly()
+        _stop_retaining_instances()
+        _installed.add("moto_speedups")
+
+
+def _cache_action_names() -> None:
+    names = moto.core.utils.method_names_from_class
+
+    @functools.lru_cache(maxsize=CACHE_SIZE)
+    def cached(clazz: type) -> tuple[str, ...]:
+        return tuple(names(clazz))
+
+    def method_names_from_class(clazz: object) -> list[str]:
+        return list(cached(clazz if isinstance(clazz, type) else type(clazz)))
+
+    moto.core.responses.method_names_from_class = method_names_from_class  # type: ignore[attr-defined]
+
+
+def _cached(parse: Any) -> Any:
+    return parse if hasattr(parse, "cache_info") else functools.lru_cache(maxsize=CACHE_SIZE)(parse)
+
+
+def _cache_step_functions_paths() -> None:
+    name = "parse"  # by name: these modules do not re-export it for type checkers
+    cached_extended = _cached(getattr(jsonpath_ng.ext, name))
+    setattr(jsonpath_ng.ext, name, cached_extended)
+    setattr(json_path, name, cached_extended)
+    setattr(result_path, name, _cached(getattr(jsonpath_ng, name)))
+
+
+def _cache_condition_lexing() -> None:
+    lex = ConditionExpressionParser.__dict__["_lex_condition_expression"]
+    if hasattr(lex, "cached_tokens"):
+        return
+
+    @functools.lru_cache(maxsize=CACHE_SIZE)
+    def tokens(expression: str) -> tuple[Any, ...]:
+        return tuple(lex(ConditionExpressionParser(expression, None, None)))
+
+    def _lex_condition_expression(self: ConditionExpressionParser) -> deque[Any]:
+        if not self.condition_expression:
+            return deque()
+        return deque(tokens(self.condition_expression))
+
+    _lex_condition_expression.cached_tokens = tokens  # type: ignore[attr-defined]
+    ConditionExpressionParser._lex_condition_expression = _lex_condition_expression  # type: ignore[method-assign]
+
+
+_PLAIN = (str, int, float, type(None))
+
+
+class NotAPlainTreeError(Exception):
+    """The tree holds something ``copy_expression_tree`` does not copy; ``copy.deepcopy`` does."""
+
+
+def copy_expression_tree(root: Any) -> Any:
+    """A copy of a parsed expression's AST, as ``copy.deepcopy`` makes it: every node new, scalars shared,
+    each ``parent`` pointing into the copy. ``NotAPlainTreeError`` if a node holds anything else."""
+    copies: dict[int, tuple[Any, Any]] = {}
+
+    def copy_node(node: Any) -> Any:
+        attributes = vars(node)
+        if any(not isinstance(v, _PLAIN) for k, v in attributes.items() if k not in ("children", "parent")):
+            raise NotAPlainTreeError(type(node).__name__)
+        new = object.__new__(type(node))
+        new.__dict__.update(attributes)
+        copies[id(node)] = (node, new)
+        if node.children is not None:
+            new.children = [copy_child(child) for child in node.children]
+        return new
+
+    def copy_child(child: Any) -> Any:
+        if isinstance(child, Node):
+            return copy_node(child)
+        if isinstance(child, _PLAIN):
+            return child
+        raise NotAPlainTreeError(type(child).__name__)
+
+    copied = copy_node(root)
+    for node, new in copies.values():
+        if node.parent is not None:
+            if id(node.parent) not in copies:
+                raise NotAPlainTreeError("a parent outside the tree")
+            new.parent = copies[id(node.parent)][1]
+    return copied
+
+
+def _copy_expression_trees_plainly() -> None:
+    if getattr(getattr(validators, "deepcopy"), "plain_trees", False):  # noqa: B009
+        return
+
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if memo is None and isinstance(value, Node):
+            try:
+                return copy_expression_tree(value)
+            except NotAPlainTreeError:
+                pass
+        return copy.deepcopy(value, memo)
+
+    deepcopy.plain_trees = True  # type: ignore[attr-defined]
+    validators.deepcopy = deepcopy  # type: ignore[attr-defined,assignment]
+
+
+#: The models whose ``instances_tracked`` moto itself reads (``S3Backend.reset`` disposes of them through it).
+STILL_TRACKED = frozenset({("moto.s3.models", "FakeKey"), ("moto.s3.models", "FakeMultipart")})
+
+
+def _stop_retaining_instances() -> None:
+    tracking_new = BaseModel.__dict__["__new__"].__func__  # the staticmethod's function
+    if getattr(tracking_new, "retains_only", None) is STILL_TRACKED:
+        return
+
+    def new_instance(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
+        if (cls.__module__, cls.__qualname__) in STILL_TRACKED:
+            instance: BaseModel = tracking_new(cls, *args, **kwargs)
+            return instance
+        return super(BaseModel, cls).__new__(cls)  # what moto's __new__ makes, without keeping it
+
+    new_instance.retains_only = STILL_TRACKED  # type: ignore[attr-defined]
+    BaseModel.__new__ = staticmethod(new_instance)  # type: ignore[method-assign]

@@ -1,0 +1,232 @@
+"""localcloud.moto_speedups: what moto recomputed per request is computed once, and answers as before."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import moto.core.responses
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.parsing import validators
+from moto.dynamodb.parsing.ast_nodes import DDBTypedValue, Node  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+from moto.dynamodb.responses import DynamoHandler
+from moto.s3.models import FakeKey
+from moto.sqs.models import Message
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.utils import json_path
+
+from localcloud import moto_patches, moto_speedups
+
+REGION = "eu-west-1"
+
+
+def _parse(module: object) -> Any:
+    """The ``parse`` a moto module calls (bound at its import; not re-exported for type checkers)."""
+    return getattr(module, "parse")  # noqa: B009
+
+
+def _action_names(clazz: type) -> list[str]:
+    names: list[str] = getattr(moto.core.responses, "method_names_from_class")(clazz)  # noqa: B009
+    return names
+
+
+@pytest.fixture(autouse=True)
+def installed() -> None:
+    moto_patches.install()
+
+
+def test_a_response_class_lists_its_actions_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = sorted(name for name, _ in inspect.getmembers(DynamoHandler, predicate=inspect.isfunction))
+    first = _action_names(DynamoHandler)
+
+    def no_second_listing(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the action names were listed again")
+
+    monkeypatch.setattr(inspect, "getmembers", no_second_listing)
+    again = _action_names(DynamoHandler)
+
+    assert sorted(first) == expected
+    assert again == first
+    assert "update_item" in again
+    again.append("not_an_action")  # a caller changing its copy changes nothing for the next request
+    assert "not_an_action" not in _action_names(DynamoHandler)
+
+
+def test_step_functions_paths_are_parsed_once_and_still_find_their_values() -> None:
+    assert _parse(json_path)("$.detail.orderId") is _parse(json_path)("$.detail.orderId")
+    assert _parse(result_path)("$.payment") is _parse(result_path)("$.payment")
+
+    assert json_path.extract_json("$.detail.orderId", {"detail": {"orderId": "o-1"}}) == "o-1"
+    assert json_path.extract_json("$.detail.orderId", {"detail": {"orderId": "o-2"}}) == "o-2"
+    with pytest.raises(json_path.NoSuchJsonPathError, match=r"\$\.detail\.missing"):
+        json_path.extract_json("$.detail.missing", {"detail": {}})
+
+
+@pytest.fixture
+def table() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        client.create_table(
+            TableName="stock",
+            KeySchema=[{"AttributeName": "sku", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "sku", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield client
+
+
+def _take(client: Any, sku: str, count: int) -> None:
+    client.update_item(
+        TableName="stock",
+        Key={"sku": {"S": sku}},
+        UpdateExpression="SET #available = #available - :count",
+        ConditionExpression="attribute_exists(sku) AND #available >= :count",
+        ExpressionAttributeNames={"#available": "available"},
+        ExpressionAttributeValues={":count": {"N": str(count)}},
+    )
+
+
+def test_one_condition_expression_with_other_values_decides_each_write_on_its_own_values(table: Any) -> None:
+    table.put_item(TableName="stock", Item={"sku": {"S": "MUG"}, "available": {"N": "3"}})
+    tokens = ConditionExpressionParser.__dict__["_lex_condition_expression"].cached_tokens
+    before = tokens.cache_info()
+
+    _take(table, "MUG", 2)
+    with pytest.raises(ClientError, match="ConditionalCheckFailedException"):
+        _take(table, "MUG", 2)
+    _take(table, "MUG", 1)
+    with pytest.raises(ClientError, match="ConditionalCheckFailedException"):
+        _take(table, "VINYL", 1)
+
+    item = table.get_item(TableName="stock", Key={"sku": {"S": "MUG"}})["Item"]
+    assert item["available"] == {"N": "0"}
+    assert "VINYL" not in str(table.scan(TableName="stock")["Items"])
+    after = tokens.cache_info()
+    assert after.misses - before.misses <= 1, "the expression was lexed once"
+    assert after.hits > before.hits
+
+
+def test_a_condition_expression_that_does_not_lex_is_refused_every_time(table: Any) -> None:
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Cannot parse condition starting at:! x"):  # moto raises it as is
+            table.put_item(
+                TableName="stock", Item={"sku": {"S": "MUG"}}, ConditionExpression="attribute_not_exists(sku) ! x"
+            )
+    assert table.scan(TableName="stock")["Items"] == []
+
+
+def test_installing_twice_keeps_one_cache() -> None:
+    lexing = ConditionExpressionParser.__dict__["_lex_condition_expression"]
+    parse = _parse(json_path)
+    moto_speedups.install()
+    assert ConditionExpressionParser.__dict__["_lex_condition_expression"] is lexing
+    assert _parse(json_path) is parse
+
+
+EXPRESSIONS = (
+    "SET #status = :status, updatedAt = :now, version = version + :one",
+    "SET #lines[1].qty = if_not_exists(#lines[1].qty, :zero) + :one,"
+    " history = list_append(if_not_exists(history, :none), :events)",
+    "REMOVE #lines[2], #lines[0] SET note = :note ADD seen :tags DELETE pending :tags",
+)
+
+
+def _shape(node: Any, nodes: dict[int, int]) -> Any:
+    """The tree as nested tuples: node types, scalars, and each parent as the position of its node."""
+    if not isinstance(node, Node):
+        return node
+    nodes.setdefault(id(node), len(nodes))
+    parent = None if node.parent is None else nodes.get(id(node.parent), "outside")
+    return (node.type, parent, tuple(_shape(child, nodes) for child in node.children or ()))
+
+
+def _nodes(node: Any) -> list[Any]:
+    return [node, *(n for child in node.children or () if isinstance(child, Node) for n in _nodes(child))]
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_an_update_expression_tree_is_copied_as_deepcopy_copies_it(expression: str) -> None:
+    tree = UpdateExpressionParser.make(expression)
+
+    plain = moto_speedups.copy_expression_tree(tree)
+
+    assert _shape(plain, {}) == _shape(copy.deepcopy(tree), {}) == _shape(tree, {})
+    originals = {id(node) for node in _nodes(tree)}
+    assert not originals & {id(node) for node in _nodes(plain)}, "no node is shared with the cached tree"
+
+
+def test_a_tree_holding_a_value_is_left_to_deepcopy() -> None:
+    typed = DDBTypedValue(DynamoType({"S": "x"}))
+    with pytest.raises(moto_speedups.NotAPlainTreeError, match="DynamoType"):
+        moto_speedups.copy_expression_tree(typed)
+
+    copied = getattr(validators, "deepcopy")(typed)  # noqa: B009
+
+    assert copied is not typed and copied.children[0] is not typed.children[0]
+    assert copied.children[0] == typed.children[0]
+
+
+def test_updates_through_one_cached_tree_apply_to_each_item_on_its_own(table: Any) -> None:
+    for sku, count in (("MUG", 1), ("CAP", 5)):
+        table.put_item(
+            TableName="stock",
+            Item={"sku": {"S": sku}, "lines": {"L": [{"M": {"qty": {"N": str(count)}}}, {"M": {}}, {"M": {}}]}},
+        )
+    for sku in ("MUG", "CAP", "MUG"):
+        table.update_item(
+            TableName="stock",
+            Key={"sku": {"S": sku}},
+            UpdateExpression=EXPRESSIONS[1],
+            ExpressionAttributeNames={"#lines": "lines"},
+            ExpressionAttributeValues={
+                ":zero": {"N": "0"},
+                ":none": {"L": []},
+                ":one": {"N": "1"},
+                ":events": {"L": [{"S": f"took {sku}"}]},
+            },
+            ConditionExpression="attribute_exists(sku)",
+        )
+    table.update_item(
+        TableName="stock",
+        Key={"sku": {"S": "CAP"}},
+        UpdateExpression="SET history = list_append(if_not_exists(history, :none), :events)",
+        ExpressionAttributeValues={":none": {"L": []}, ":events": {"L": [{"S": "counted"}]}},
+    )
+
+    mug = table.get_item(TableName="stock", Key={"sku": {"S": "MUG"}})["Item"]
+    cap = table.get_item(TableName="stock", Key={"sku": {"S": "CAP"}})["Item"]
+    assert mug["lines"]["L"][1] == {"M": {"qty": {"N": "2"}}}
+    assert cap["lines"]["L"][1] == {"M": {"qty": {"N": "1"}}}
+    assert mug["history"] == {"L": [{"S": "took MUG"}, {"S": "took MUG"}]}
+    assert cap["history"] == {"L": [{"S": "took CAP"}, {"S": "counted"}]}
+
+
+def _tracked(model: type) -> list[Any]:
+    """What moto keeps of every instance of a model (``BaseModel.instances_tracked``)."""
+    tracked: list[Any] = getattr(model, "instances_tracked")  # noqa: B009
+    return tracked
+
+
+def test_moto_keeps_no_model_instance_but_the_s3_ones_its_reset_disposes(table: Any) -> None:
+    items_before, messages_before = len(_tracked(Item)), len(_tracked(Message))
+    keys_before = len(_tracked(FakeKey))
+    table.put_item(TableName="stock", Item={"sku": {"S": "MUG"}, "available": {"N": "3"}})
+    _take(table, "MUG", 1)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="receipts", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket="receipts", Key="o-1.json", Body=b"{}")
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.send_message(QueueUrl=sqs.create_queue(QueueName="inbox")["QueueUrl"], MessageBody="hello")
+
+    assert (len(_tracked(Item)), len(_tracked(Message))) == (items_before, messages_before)
+    assert len(_tracked(FakeKey)) > keys_before, "S3's reset still finds its keys"
+    assert table.get_item(TableName="stock", Key={"sku": {"S": "MUG"}})["Item"]["available"] == {"N": "2"}
+    assert s3.get_object(Bucket="receipts", Key="o-1.json")["Body"].read() == b"{}"
