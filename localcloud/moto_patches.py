@@ -22,7 +22,8 @@ Small patches, each undoing one gap listed in ``moto-notes.md`` or a cost that g
 8. ``TransactWriteItems`` backs up the items it names instead of deep-copying every table it names
    (``dynamodb_transactions.py``): the copy grew with the table, so CPU per order grew with the run.
 9. More pure functions moto recomputes per request are cached (``moto_speedups.py``): a response class's
-   action names, the Step Functions interpreter's JSONPaths, DynamoDB condition expressions' tokens; and
+   action names, the Step Functions interpreter's JSONPaths, DynamoDB condition expressions' tokens, the
+   update validator's processing maps (once per walk, not twice per node); and
    moto stops keeping every model instance it creates (copies included) for a dashboard nobody opens.
 
 Besides the patches, the few read-only peeks into moto's state (a queue's messages without receiving

@@ -25,6 +25,12 @@ recomputed from the same few strings thousands of times per run:
    each SQS message. Nothing in the local cloud reads that list, and it held ~80 DynamoDB items per order
    (a third of the growth in memory, and more for the garbage collector to walk). Instances are no longer
    appended, except S3's keys and multipart uploads, which moto's own S3 reset disposes through the list.
+6. Each UpdateItem's validator walks the update expression's tree ten times (one ``DepthFirstTraverser`` per
+   check), and at every node of every walk moto rebuilt the traverser's processing map twice (a dict of
+   bound methods, then a tuple of its keys) to learn whether the node is one it processes. The map depends
+   only on the traverser, so a walk builds it once; the walk itself (children first, the child hook, each
+   processed node put back under its parent) is moto's. A traverser class that overrides the walk or its
+   dispatch keeps moto's own.
 
 Results are those moto computes; only the repetition (and the retention) goes.
 """
@@ -44,7 +50,7 @@ import moto.core.utils
 from moto.core.common_models import BaseModel
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.parsing import validators
-from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
@@ -66,6 +72,7 @@ def install() -> None:
         _cache_condition_lexing()
         _copy_expression_trees_plainly()
         _stop_retaining_instances()
+        _walk_with_one_processing_map()
         _installed.add("moto_speedups")
 
 
@@ -184,3 +191,47 @@ def _stop_retaining_instances() -> None:
 
     new_instance.retains_only = STILL_TRACKED  # type: ignore[attr-defined]
     BaseModel.__new__ = staticmethod(new_instance)  # type: ignore[method-assign]
+
+
+#: The traverser methods the one-map walk stands in for; a subclass overriding any of them keeps moto's walk.
+_WALK_METHODS = ("traverse_node_recursively", "nodes_to_be_processed", "process")
+
+
+def traverse_with_one_map(traverser: Any, root: Any) -> Any:
+    """moto's ``DepthFirstTraverser.traverse_node_recursively`` from ``root``, reading
+    ``traverser._processing_map()`` once instead of twice per node."""
+    processing: dict[type, Any] = traverser._processing_map()
+    processed_types = tuple(processing)
+
+    def walk(node: Any, child_id: int) -> Any:
+        if isinstance(node, Node):
+            parent_node = node.parent
+            if node.children is not None:
+                for i, child_node in enumerate(node.children):
+                    traverser.pre_processing_of_child(node, i)
+                    walk(child_node, i)
+            if isinstance(node, processed_types):
+                # the first class in the map's order that the node is an instance of, as moto's ``process``
+                processor = next(p for kind, p in processing.items() if isinstance(node, kind))
+                node = processor(node)
+                node.parent = parent_node
+                if parent_node:
+                    parent_node.children[child_id] = node
+        return node
+
+    return walk(root, -1)
+
+
+def _walk_with_one_processing_map() -> None:
+    if getattr(DepthFirstTraverser.traverse, "one_map", False):
+        return
+    traverse_by_moto = DepthFirstTraverser.traverse
+    moto_walk = {name: getattr(DepthFirstTraverser, name) for name in _WALK_METHODS}
+
+    def traverse(self: Any, node: Any) -> Any:
+        if any(getattr(type(self), name) is not method for name, method in moto_walk.items()):
+            return traverse_by_moto(self, node)
+        return traverse_with_one_map(self, node)
+
+    traverse.one_map = True  # type: ignore[attr-defined]
+    DepthFirstTraverser.traverse = traverse

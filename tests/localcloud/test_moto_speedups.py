@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.parsing import validators
 from moto.dynamodb.parsing.ast_nodes import DDBTypedValue, Node  # type: ignore[attr-defined]
@@ -230,3 +231,70 @@ def test_moto_keeps_no_model_instance_but_the_s3_ones_its_reset_disposes(table: 
     assert len(_tracked(FakeKey)) > keys_before, "S3's reset still finds its keys"
     assert table.get_item(TableName="stock", Key={"sku": {"S": "MUG"}})["Item"]["available"] == {"N": "2"}
     assert s3.get_object(Bucket="receipts", Key="o-1.json")["Body"].read() == b"{}"
+
+
+VALIDATED = (
+    (EXPRESSIONS[0], {"#status": "status"}, {":status": {"S": "PAID"}, ":now": {"S": "t1"}, ":one": {"N": "1"}}),
+    (
+        EXPRESSIONS[1],
+        {"#lines": "lines"},
+        {":zero": {"N": "0"}, ":none": {"L": []}, ":one": {"N": "1"}, ":events": {"L": [{"S": "took"}]}},
+    ),
+    (EXPRESSIONS[2], {"#lines": "lines"}, {":note": {"S": "n"}, ":tags": {"SS": ["a"]}}),
+)
+
+
+def _validator(table: Any, expression: str, names: dict[str, str], values: dict[str, Any]) -> Any:
+    moto_table = dynamodb_backends["123456789012"][REGION].tables["stock"]
+    attributes = {
+        "sku": {"S": "MUG"},
+        "status": {"S": "NEW"},
+        "version": {"N": "4"},
+        "lines": {"L": [{"M": {"qty": {"N": "1"}}}, {"M": {}}, {"M": {}}]},
+        "pending": {"SS": ["a", "b"]},
+    }
+    item = Item(DynamoType({"S": "MUG"}), None, attributes)
+    tree = UpdateExpressionParser.make(expression)
+    return validators.UpdateExpressionValidator(tree, names, values, item, moto_table)
+
+
+@pytest.mark.parametrize(("expression", "names", "values"), VALIDATED)
+def test_each_validator_pass_yields_the_tree_moto_s_own_walk_yields(
+    table: Any, expression: str, names: dict[str, str], values: dict[str, Any]
+) -> None:
+    ours, motos = _validator(table, expression, names, values), _validator(table, expression, names, values)
+    ours_tree, motos_tree = ours.node_to_validate, motos.node_to_validate
+    for ours_pass, motos_pass in zip(ours.processors, motos.processors, strict=True):
+        ours_tree = ours_pass.traverse(ours_tree)
+        motos_tree = motos_pass.traverse_node_recursively(motos_tree)  # moto's walk, as the patch leaves it
+        assert _shape(ours_tree, {}) == _shape(motos_tree, {}), type(ours_pass).__name__
+
+
+def test_a_validator_pass_builds_its_processing_map_once_per_walk(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    validator = _validator(table, *VALIDATED[1])
+    built: list[str] = []
+    for processor in validator.processors:
+        kind = type(processor)
+        by_moto = kind._processing_map
+
+        def counted(self: Any, by_moto: Any = by_moto) -> Any:
+            built.append(type(self).__name__)
+            return by_moto(self)
+
+        monkeypatch.setattr(kind, "_processing_map", counted)
+
+    validator.validate()
+
+    assert sorted(built) == sorted(type(p).__name__ for p in validator.processors)
+
+
+def test_a_traverser_that_overrides_the_walk_keeps_its_own(table: Any) -> None:
+    class Recording(validators.ActionCountValidator):
+        def traverse_node_recursively(self, node: Any, child_id: int = -1) -> Any:
+            self.visited = getattr(self, "visited", 0) + 1
+            return super().traverse_node_recursively(node, child_id)
+
+    recording = Recording()
+    recording.traverse(UpdateExpressionParser.make(EXPRESSIONS[0]))
+
+    assert recording.visited > 1
