@@ -31,6 +31,9 @@ recomputed from the same few strings thousands of times per run:
    only on the traverser, so a walk builds it once; the walk itself (children first, the child hook, each
    processed node put back under its parent) is moto's. A traverser class that overrides the walk or its
    dispatch keeps moto's own.
+7. Each request's route through moto (which service, which handler) is found once per URL
+   (``moto_routing.py``): moto tried every service's URL pattern, rebuilt the backend's URL table and
+   compiled its URLs on every call.
 
 Results are those moto computes; only the repetition (and the retention) goes.
 """
@@ -54,6 +57,8 @@ from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: i
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
+from localcloud import moto_routing
+
 _lock = threading.Lock()
 #: Names already patched (install is idempotent).
 _installed: set[str] = set()
@@ -73,6 +78,7 @@ def install() -> None:
         _copy_expression_trees_plainly()
         _stop_retaining_instances()
         _walk_with_one_processing_map()
+        moto_routing.install()
         _installed.add("moto_speedups")
 
 
