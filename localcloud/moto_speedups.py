@@ -30,8 +30,12 @@ recomputed from the same few strings thousands of times per run:
    bound methods, then a tuple of its keys) to learn whether the node is one it processes. The map depends
    only on the traverser, so a walk builds it once; the walk itself (children first, the child hook, each
    processed node put back under its parent) is moto's. A traverser class that overrides the walk or its
-   dispatch keeps moto's own.
-7. Each request's route through moto (which service, which handler) is found once per URL
+   dispatch keeps moto's own. Which processor takes a node is asked once per node type and map: ``Node``
+   is an ABC, and its ``isinstance`` checks, several per node and pass, were most of the walks' cost.
+7. ``Node.find_clauses`` (the validator and the request handlers look for an update's SET/ADD/REMOVE
+   clauses and actions with it) asks of every child whether it is an ``Expression`` or an update function,
+   two ABC ``isinstance`` checks; the answer depends only on the child's type, so it is remembered per type.
+8. Each request's route through moto (which service, which handler) is found once per URL
    (``moto_routing.py``): moto tried every service's URL pattern, rebuilt the backend's URL table and
    compiled its URLs on every call.
 
@@ -53,7 +57,12 @@ import moto.core.utils
 from moto.core.common_models import BaseModel
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.parsing import validators
-from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+    DepthFirstTraverser,
+    Expression,
+    Node,
+    UpdateExpressionFunction,
+)
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
@@ -79,6 +88,7 @@ def install() -> None:
         _stop_retaining_instances()
         _walk_with_one_processing_map()
         moto_routing.install()
+        _find_clauses_by_type()
         _installed.add("moto_speedups")
 
 
@@ -205,27 +215,47 @@ _WALK_METHODS = ("traverse_node_recursively", "nodes_to_be_processed", "process"
 
 def traverse_with_one_map(traverser: Any, root: Any) -> Any:
     """moto's ``DepthFirstTraverser.traverse_node_recursively`` from ``root``, reading
-    ``traverser._processing_map()`` once instead of twice per node."""
+    ``traverser._processing_map()`` once instead of twice per node, and asking which processor (if any)
+    takes a node once per node type (``processor_position``)."""
     processing: dict[type, Any] = traverser._processing_map()
-    processed_types = tuple(processing)
+    kinds, processors = tuple(processing), tuple(processing.values())
 
     def walk(node: Any, child_id: int) -> Any:
-        if isinstance(node, Node):
-            parent_node = node.parent
-            if node.children is not None:
-                for i, child_node in enumerate(node.children):
-                    traverser.pre_processing_of_child(node, i)
-                    walk(child_node, i)
-            if isinstance(node, processed_types):
-                # the first class in the map's order that the node is an instance of, as moto's ``process``
-                processor = next(p for kind, p in processing.items() if isinstance(node, kind))
-                node = processor(node)
-                node.parent = parent_node
-                if parent_node:
-                    parent_node.children[child_id] = node
+        position = processor_position(kinds, type(node), node)
+        if position is NOT_A_NODE:
+            return node
+        parent_node = node.parent
+        if node.children is not None:
+            for i, child_node in enumerate(node.children):
+                traverser.pre_processing_of_child(node, i)
+                walk(child_node, i)
+        if position is not None:
+            node = processors[position](node)
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
         return node
 
     return walk(root, -1)
+
+
+#: ``processor_position``'s answer for a value that is not a ``Node`` (a child string or number).
+NOT_A_NODE = -1
+_positions: dict[tuple[tuple[type, ...], type], int | None] = {}
+
+
+def processor_position(kinds: tuple[type, ...], node_type: type, node: Any) -> int | None:
+    """The position in ``kinds`` of the first class ``node`` is an instance of, as moto's ``process`` picks
+    its processor; ``None`` if none is; ``NOT_A_NODE``. Remembered per (kinds, node type): ``Node`` is an
+    ABC, and its ``isinstance`` checks, several per node and pass, were most of the walks' cost."""
+    key = (kinds, node_type)
+    if key in _positions:
+        return _positions[key]
+    if not isinstance(node, Node):
+        position: int | None = NOT_A_NODE
+    else:
+        position = next((i for i, kind in enumerate(kinds) if isinstance(node, kind)), None)
+    return _positions.setdefault(key, position)
 
 
 def _walk_with_one_processing_map() -> None:
@@ -241,3 +271,30 @@ def _walk_with_one_processing_map() -> None:
 
     traverse.one_map = True  # type: ignore[attr-defined]
     DepthFirstTraverser.traverse = traverse
+
+
+#: moto's own, kept for comparison.
+MOTO_FIND_CLAUSES = Node.find_clauses
+#: Whether ``find_clauses`` descends into a child of this type (an ``Expression`` or an update function).
+_descends: dict[type, bool] = {}
+
+
+def find_clauses(node: Any, clause_types: Any) -> list[Any]:
+    """moto's ``Node.find_clauses``, with ``_descends`` answering its ``isinstance`` checks per type."""
+    clauses: list[Any] = []
+    for child in node.children or []:
+        kind = type(child)
+        if kind in clause_types:
+            clauses.append(child)
+            continue
+        descends = _descends.get(kind)
+        if descends is None:
+            descends = _descends[kind] = isinstance(child, (Expression, UpdateExpressionFunction))
+        if descends:
+            clauses.extend(child.find_clauses(clause_types))
+    return clauses
+
+
+def _find_clauses_by_type() -> None:
+    if Node.find_clauses is not find_clauses:
+        Node.find_clauses = find_clauses

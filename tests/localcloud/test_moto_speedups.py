@@ -15,6 +15,7 @@ from moto import mock_aws
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.parsing import ast_nodes as typed_ast_nodes
 from moto.dynamodb.parsing import validators
 from moto.dynamodb.parsing.ast_nodes import DDBTypedValue, Node  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
@@ -298,3 +299,35 @@ def test_a_traverser_that_overrides_the_walk_keeps_its_own(table: Any) -> None:
     recording.traverse(UpdateExpressionParser.make(EXPRESSIONS[0]))
 
     assert recording.visited > 1
+
+
+#: moto's AST module, whose classes are untyped.
+ast_nodes: Any = typed_ast_nodes
+
+CLAUSE_TYPES = (
+    [ast_nodes.UpdateExpressionSetClause],
+    [ast_nodes.UpdateExpressionRemoveClause, ast_nodes.UpdateExpressionAddClause],
+    [ast_nodes.UpdateExpressionSetAction, ast_nodes.UpdateExpressionRemoveAction],
+    [ast_nodes.UpdateExpressionPath, ast_nodes.ExpressionAttributeValue],
+)
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_clauses_are_found_as_moto_finds_them(expression: str) -> None:
+    tree = UpdateExpressionParser.make(expression)
+
+    assert Node.find_clauses is moto_speedups.find_clauses
+    for clause_types in CLAUSE_TYPES:
+        found = [id(clause) for clause in tree.find_clauses(clause_types)]
+        by_moto = [id(clause) for clause in moto_speedups.MOTO_FIND_CLAUSES(tree, clause_types)]
+        assert found == by_moto, clause_types
+
+
+def test_a_processor_is_the_first_class_in_the_map_a_node_is_an_instance_of() -> None:
+    tree = UpdateExpressionParser.make(EXPRESSIONS[0])
+    both = (ast_nodes.UpdateExpressionSetAction, Node)
+
+    assert moto_speedups.processor_position(both, type(tree), tree) == 1
+    assert moto_speedups.processor_position(both[::-1], type(tree), tree) == 0
+    assert moto_speedups.processor_position(both[:1], type(tree), tree) is None
+    assert moto_speedups.processor_position(both, str, "SET") == moto_speedups.NOT_A_NODE
