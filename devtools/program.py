@@ -14,7 +14,7 @@ import logging
 import os
 import runpy
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,13 @@ class ProgramRun:
         raise KeyError(f"no resource has ARN {arn}")
 
 
+def physical_name(logical_name: str, inputs: Mapping[str, Any]) -> str:
+    """The name a resource gets in the cloud: its ``name`` input, else the logical name and a short suffix, as the
+    provider's auto-naming would give it."""
+    given = inputs.get("name")
+    return str(given) if given else f"{logical_name}-{short_hash(logical_name)}"
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Answers every resource with provider-shaped ids and ARNs and records it."""
 
@@ -153,8 +160,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self._lock = threading.Lock()
 
     def physical_name(self, args: pulumi.runtime.MockResourceArgs) -> str:
-        given = args.inputs.get("name")
-        return str(given) if given else f"{args.name}-{short_hash(args.name)}"
+        return physical_name(args.name, args.inputs)
 
     def outputs_for(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         """The id and outputs AWS would give this resource (``devtools.provider_shapes``)."""
