@@ -7,6 +7,7 @@ Each test boots its own cloud (the module is not ``shared_cloud``), with the rec
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 from collections.abc import Iterator
@@ -15,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from devtools.graph import plain
 from devtools.program import ProgramRun, load_stack_config, project_name
 from localcloud import deploy_cache
+from localcloud.bench import bench
 from localcloud.cloud import LocalCloud
 from localcloud.shop import Shopper, is_settled
 
@@ -156,3 +159,13 @@ def test_a_run_moto_does_not_reproduce_is_dropped_and_the_program_evaluated(
         assert declared(cloud.deployment.run) == declared(recorded.run)
         assert counts(moto_inventory(cloud)) == counts(cold[1]), "moto was emptied before the evaluation"
         an_order_settles(cloud)
+
+
+@pytest.mark.parametrize(("cold_flag", "path"), [(True, "cold"), (False, "cached")])
+def test_the_bench_names_the_path_its_boot_took(
+    cold: tuple[list[str], dict[str, Any]], cold_flag: bool, path: str
+) -> None:
+    output = io.StringIO()
+    bench(STACK, 2, Console(file=output, width=160), timeout=120.0, cold=cold_flag)
+    [row] = [line for line in output.getvalue().splitlines() if "boot path" in line]
+    assert path in row
