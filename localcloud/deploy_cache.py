@@ -2,7 +2,7 @@
 declared, its inputs, and the ids and ARNs moto gave it) is kept in ``build/localcloud/<stack>.pickle`` with the
 fingerprint of everything that decided it. A boot whose fingerprint matches replays that run into moto
 (``MotoMocks.replay``: the same provisioners, in the same order, from the same seed of moto's random ids) and
-skips the Pulumi evaluation and the import of the provider SDK.
+skips the Pulumi evaluation and the import of the provider SDK's resource modules.
 
 The fingerprint covers the program's files (every file of the project but the tests, docs, tools, policy pack
 and build output; the built layers by path, size and modification time), the stack's configuration and
