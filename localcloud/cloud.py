@@ -373,4 +373,3 @@ class LocalCloud:
 
     def missing_grants(self) -> list[iam.MissingGrant]:
         return iam.check_calls(self.recorder.calls, self.deployment.policies_by_principal())
-

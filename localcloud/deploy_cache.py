@@ -107,7 +107,10 @@ def _installed_distributions() -> list[str]:
     a metadata read per distribution): a changed library version changes a name here."""
     directories = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
     return sorted(
-        name for directory in directories if os.path.isdir(directory) for name in os.listdir(directory)
+        name
+        for directory in directories
+        if os.path.isdir(directory)
+        for name in os.listdir(directory)
         if name.endswith(".dist-info")
     )
 
