@@ -10,17 +10,21 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import logging
 import os
 import runpy
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi.log
 import pulumi.runtime.resource as pulumi_resource_runtime
+import pulumi.runtime.rpc as pulumi_rpc
 import yaml
+from pulumi.runtime import known_types
 from pulumi.runtime.proto import source_pb2
 
 from devtools.provider_shapes import provider_outputs, short_hash
@@ -140,6 +144,13 @@ class ProgramRun:
         raise KeyError(f"no resource has ARN {arn}")
 
 
+def physical_name(logical_name: str, inputs: Mapping[str, Any]) -> str:
+    """The name a resource gets in the cloud: its ``name`` input, else the logical name and a short suffix, as the
+    provider's auto-naming would give it."""
+    given = inputs.get("name")
+    return str(given) if given else f"{logical_name}-{short_hash(logical_name)}"
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Answers every resource with provider-shaped ids and ARNs and records it."""
 
@@ -149,8 +160,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self._lock = threading.Lock()
 
     def physical_name(self, args: pulumi.runtime.MockResourceArgs) -> str:
-        given = args.inputs.get("name")
-        return str(given) if given else f"{args.name}-{short_hash(args.name)}"
+        return physical_name(args.name, args.inputs)
 
     def outputs_for(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         """The id and outputs AWS would give this resource (``devtools.provider_shapes``)."""
@@ -210,6 +220,61 @@ def _without_source_positions() -> Iterator[None]:
         yield
     finally:
         pulumi_resource_runtime._get_stack_trace = compute
+
+
+def _contains_unknowns(val: Any) -> bool:
+    """``pulumi.runtime.rpc.contains_unknowns``, answered the same way without its recursive closure: the SDK's
+    version defines a nested function that refers to itself on every call (tens of thousands a run), and each
+    such function, its cell and its annotations form a cycle only the cycle collector reclaims; those cycles
+    were most of a run's garbage and a quarter of its CPU. Most values are scalars, answered without a set."""
+    if isinstance(val, dict | list):
+        return _unknown_within(val, set())
+    return known_types.is_unknown(val)
+
+
+def _unknown_within(value: dict[Any, Any] | list[Any], seen_ids: set[int]) -> bool:
+    """Whether a dict's values or a list's items hold an Unknown, at any depth, each container visited once."""
+    if id(value) in seen_ids:
+        return False
+    seen_ids.add(id(value))
+    for item in value.values() if isinstance(value, dict) else value:
+        if isinstance(item, dict | list):
+            if _unknown_within(item, seen_ids):
+                return True
+        elif known_types.is_unknown(item):
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def _without_cyclic_unknowns_check() -> Iterator[None]:
+    sdk_version = pulumi_rpc.contains_unknowns
+    pulumi_rpc.contains_unknowns = _contains_unknowns
+    try:
+        yield
+    finally:
+        pulumi_rpc.contains_unknowns = sdk_version
+
+
+@contextlib.contextmanager
+def _debug_messages_only_when_logged() -> Iterator[None]:
+    """The SDK sends a debug message per resource step (hundreds a run) to the engine; the mock engine hands
+    them to the root logger, which drops them unless DEBUG is on. Building each one's request only to drop it
+    costs about 5% of a run, so a message is sent only when the root logger would keep it."""
+    sdk_debug = pulumi.log.debug
+    root = logging.getLogger()
+
+    def debug(
+        msg: str, resource: pulumi.Resource | None = None, stream_id: int | None = None, ephemeral: bool | None = None
+    ) -> None:
+        if root.isEnabledFor(logging.DEBUG):
+            sdk_debug(msg, resource, stream_id, ephemeral)
+
+    pulumi.log.debug = debug
+    try:
+        yield
+    finally:
+        pulumi.log.debug = sdk_debug
 
 
 @contextlib.contextmanager
@@ -273,7 +338,8 @@ def run_callable(
     """Runs any Pulumi program function (a whole stack, or one component alone) under mocks.
 
     Unless ``sdk_defaults`` is set, the run skips what the mocks never read (each resource's declaring stack
-    trace) and defers cycle collection to its end; ``sdk_defaults=True`` runs as the SDK does by default, for
+    trace, debug messages the log drops), checks for unknowns without leaving garbage cycles, and defers cycle
+    collection to its end; ``sdk_defaults=True`` runs as the SDK does by default, for
     the test that shows the graph is the same and for the bench's before/after ratio."""
     stack_config = config or {}
     region = stack_config.get("aws:region", "eu-west-1")
@@ -282,6 +348,8 @@ def run_callable(
     lean = contextlib.ExitStack()
     if not sdk_defaults:
         lean.enter_context(_without_source_positions())
+        lean.enter_context(_without_cyclic_unknowns_check())
+        lean.enter_context(_debug_messages_only_when_logged())
         lean.enter_context(deferred_cycle_collection())
     with _run_lock, _in_project_root(), lean:
         pulumi.runtime.settings.ROOT.set(None)

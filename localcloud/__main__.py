@@ -5,6 +5,8 @@ python -m localcloud serve --stack dev --port 8080    the API on http://127.0.0.
                                                       WebSocket API on ws://127.0.0.1:8081 (--websocket-port)
 python -m localcloud bench --orders 500               the local cloud's figures for ``make bench``
 python -m localcloud bench --scale 100,500,2000       the same, one fresh cloud per size (CPU per order stays flat)
+python -m localcloud bench --cold                     boot by evaluating the program, not by replaying its recorded
+                                                      deployment (localcloud/deploy_cache.py)
 
 ``--faults FILE`` (serve, demo, bench) applies a fault set (see localcloud/faults.py); ``demo --chaos`` runs
 the demo under the default chaos mix (localcloud/chaos.py) and also checks the shop's invariants.
@@ -80,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench_parser.add_argument("--orders", type=int, default=500)
     bench_parser.add_argument("--timeout", type=float, default=300.0)
     bench_parser.add_argument("--scale", type=_sizes, help="order counts, e.g. 100,500,2000: one row per size")
+    bench_parser.add_argument(
+        "--cold", action="store_true", help="evaluate the program even if its recorded deployment could be replayed"
+    )
     demo_parser.add_argument("--chaos", action="store_true", help="run under the default fault mix")
     for command in (demo_parser, serve_parser, bench_parser):
         command.add_argument("--faults", metavar="FILE", help='a fault set: {"seed": N, "faults": [...]}')
@@ -92,8 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return serve(args.stack, args.port, console, faults, args.websocket_port)
         if args.scale:
-            return scale(args.stack, args.scale, console, max(args.timeout, 1200.0), faults)
-        return bench(args.stack, args.orders, console, args.timeout, faults)
+            return scale(args.stack, args.scale, console, max(args.timeout, 1200.0), faults, args.cold)
+        return bench(args.stack, args.orders, console, args.timeout, faults, args.cold)
     except FaultSetError as error:
         console.print("[red]invalid fault set:[/red]")
         for problem in error.problems:

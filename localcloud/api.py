@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from localcloud import authorizer, cors, usage_plans, vtl
-from localcloud.api_services import call_service
+from localcloud.api_services import call_service, select_integration_response
 from localcloud.provision.base import mapping as mapping_input
 from localcloud.trace import order_id_of
 
@@ -393,13 +393,3 @@ class LocalApi:
             **vtl.unhyphen(context["responseOverride"].get("header") or {}),
         }
         return ApiResponse(status, output.strip(), response_headers)
-
-
-def select_integration_response(responses: list[dict[str, Any]], status: int) -> dict[str, Any] | None:
-    """The integration response for a service's HTTP status: the one whose ``selectionPattern`` matches the
-    whole status code (AWS integrations select on it), else the default one (no pattern)."""
-    for response in responses:
-        pattern = response.get("selectionPattern")
-        if pattern and re.fullmatch(str(pattern), str(status)):
-            return response
-    return next((response for response in responses if not response.get("selectionPattern")), None)

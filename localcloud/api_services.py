@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError, ParamValidationError
 
@@ -45,3 +45,13 @@ def call_service(cloud: CloudHost, service: str, action: str, rendered: str, rol
         return status, json.dumps({"__type": code, "message": str(error)})
     result.pop("ResponseMetadata", None)
     return 200, json.dumps(result, default=str)
+
+
+def select_integration_response(responses: list[dict[str, Any]], status: int) -> dict[str, Any] | None:
+    """The integration response for a service's HTTP status: the one whose ``selectionPattern`` matches the
+    whole status code (AWS integrations select on it), else the default one (no pattern)."""
+    for response in responses:
+        pattern = response.get("selectionPattern")
+        if pattern and re.fullmatch(str(pattern), str(status)):
+            return response
+    return next((response for response in responses if not response.get("selectionPattern")), None)

@@ -7,6 +7,9 @@ function or a state machine's role, as IAM-by-use attributes them) and the local
 
 ``--scale 100,500,2000`` boots a fresh cloud per size and prints one row per size instead: CPU per order
 should stay flat as the run grows.
+
+The boot replays the program's recorded deployment when there is one for this very program (``deploy_cache``);
+the table names the path it took ("cached" or "cold"), and ``--cold`` makes it evaluate the program.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class BenchRun:
     result: RunResult
     boot_cpu_seconds: float
     calls: CallCounter
+    #: "cold" (the program evaluated) or "cached" (a recorded deployment replayed).
+    boot_path: str
 
     @property
     def orders(self) -> int:
@@ -41,21 +46,25 @@ class BenchRun:
         return count / self.orders if self.orders else 0.0
 
 
-def measure(stack: str, orders: int, timeout: float, faults: dict[str, Any] | None = None) -> BenchRun:
-    """Boot a fresh cloud and run ``orders`` orders, counting CPU and AWS calls from the first order on."""
+def measure(
+    stack: str, orders: int, timeout: float, faults: dict[str, Any] | None = None, cold: bool = False
+) -> BenchRun:
+    """Boot a fresh cloud (evaluating the program when ``cold``) and run ``orders`` orders, counting CPU and AWS
+    calls from the first order on."""
     cpu = time.process_time()
-    with LocalCloud.boot(stack) as cloud:
+    with LocalCloud.boot(stack, reuse_deployment=not cold) as cloud:
         boot_cpu = time.process_time() - cpu
         if faults is not None:
             cloud.set_faults(faults)
         calls = CallCounter()
         with calls.counting():
             result = run_mix(cloud, orders, timeout)
-    return BenchRun(result, boot_cpu, calls)
+    return BenchRun(result, boot_cpu, calls, cloud.boot_path)
 
 
 def _add_figures(table: Table, run: BenchRun) -> None:
     table.add_row("boot CPU", f"{run.boot_cpu_seconds:.1f} s")
+    table.add_row("boot path", run.boot_path)
     table.add_row("AWS calls per order: handlers", f"{run.per_order(run.calls.by_handlers):.1f}")
     table.add_row("AWS calls per order: local cloud", f"{run.per_order(run.calls.by_local_cloud):.1f}")
     for label, cloud_side in (("handlers", False), ("local cloud", True)):
@@ -64,9 +73,14 @@ def _add_figures(table: Table, run: BenchRun) -> None:
 
 
 def bench(
-    stack: str, orders: int, console: Console, timeout: float = 300.0, faults: dict[str, Any] | None = None
+    stack: str,
+    orders: int,
+    console: Console,
+    timeout: float = 300.0,
+    faults: dict[str, Any] | None = None,
+    cold: bool = False,
 ) -> int:
-    run = measure(stack, orders, timeout, faults)
+    run = measure(stack, orders, timeout, faults, cold)
     table = summary_table(run.result, f"local cloud bench: {orders} orders end to end ({stack})")
     _add_figures(table, run)
     console.print(table, width=max(console.width, 120))
@@ -77,12 +91,18 @@ def bench(
 
 
 def scale(
-    stack: str, sizes: Sequence[int], console: Console, timeout: float = 1200.0, faults: dict[str, Any] | None = None
+    stack: str,
+    sizes: Sequence[int],
+    console: Console,
+    timeout: float = 1200.0,
+    faults: dict[str, Any] | None = None,
+    cold: bool = False,
 ) -> int:
     """One fresh cloud per size; a row each. Peak memory is the process's peak so far."""
     table = Table(title=f"local cloud bench: scale ({stack})")
     for column in (
         "orders",
+        "boot path",
         "boot s",
         "settle s",
         "orders/s",
@@ -95,10 +115,11 @@ def scale(
         table.add_column(column, justify="right")
     ok = True
     for size in sizes:
-        run = measure(stack, size, timeout, faults)
+        run = measure(stack, size, timeout, faults, cold)
         ok = ok and run.result.ok
         table.add_row(
             str(size),
+            run.boot_path,
             f"{run.result.boot_seconds:.1f}",
             f"{run.result.settle_seconds:.1f}",
             f"{run.result.orders_per_second:.1f}",

@@ -6,7 +6,10 @@ starts a fresh data loader that parses botocore's 1 MB ``endpoints.json`` and ea
 and every client rebuilds its endpoint rule set from the same JSON. The data is never written to, so
 the local cloud shares it: one loader per data path, and one parsed rule set per (rule set, partitions,
 excluded parameters). Each new session also checks every built-in event handler's signature with
-``inspect``; a function's signature does not change, so that answer is remembered per function. Clients,
+``inspect``; a function's signature does not change, so that answer is remembered per function. moto reads
+each service's model (and pagination model) through a loader of its own, created afresh for every service,
+whose first step lists every service botocore knows by scanning its data directories (20 ms, some 15 times a
+boot): moto gets one loader per process instead. Clients,
 their event hooks (IAM-by-use's recorder), credentials and configuration
 stay per client and per session; only parsing is shared.
 """
@@ -22,6 +25,8 @@ import botocore.hooks
 import botocore.loaders
 import botocore.regions
 import botocore.session
+import moto.core.loaders
+import moto.core.utils
 from botocore.endpoint_provider import EndpointProvider
 
 _lock = threading.Lock()
@@ -36,6 +41,17 @@ def _shared_loader(search_path_string: str | None = None) -> botocore.loaders.Lo
         if loader is None:
             loader = _loaders[search_path_string] = botocore.loaders.create_loader(search_path_string)
         return loader
+
+
+_moto_loader: list[moto.core.loaders.Loader] = []
+
+
+def _shared_moto_loader() -> moto.core.loaders.Loader:
+    """moto's ``create_loader`` (its loader adds moto's extras to botocore's models), made once per process."""
+    with _lock:
+        if not _moto_loader:
+            _moto_loader.append(moto.core.loaders.create_loader())
+        return _moto_loader[0]
 
 
 def _shared_provider(ruleset_data: Any, partition_data: Any, excluded_params: Any = None) -> EndpointProvider:
@@ -69,5 +85,7 @@ def install() -> None:
         if botocore.session.create_loader is _shared_loader:
             return
         botocore.session.create_loader = _shared_loader
+        moto_utils: Any = moto.core.utils  # it imports create_loader without re-exporting it
+        moto_utils.create_loader = _shared_moto_loader
         botocore.regions.EndpointProvider = _shared_provider
         botocore.hooks.accepts_kwargs = _function_accepts_kwargs

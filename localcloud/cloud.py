@@ -28,10 +28,10 @@ from devtools.program import (
     RecordedResource,
     deferred_cycle_collection,
     load_stack_config,
-    run_program,
 )
 from localcloud import (
     archive,
+    deploy_cache,
     faults,
     iam,
     moto_patches,
@@ -49,7 +49,6 @@ from localcloud.identity import LocalIdentity
 from localcloud.idle import IdleCheck
 from localcloud.pollers import POLL_WAIT_SECONDS, PollerGate, QueuePoller
 from localcloud.process_hooks import ProcessHooks
-from localcloud.provision import MotoMocks
 from localcloud.runtime import Runtime
 from localcloud.streams import StreamPoller
 from localcloud.targets import TargetDelivery
@@ -69,8 +68,14 @@ class LocalCloud:
     target delivery, alarms, API) on the shared ``Runtime`` and what was deployed, and answers whether the
     whole is idle."""
 
-    def __init__(self, stack: str, trace: Trace | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self, stack: str, trace: Trace | None = None, clock: Clock | None = None, reuse_deployment: bool = True
+    ) -> None:
         self.stack = stack
+        #: Whether a boot may replay the run recorded by an earlier boot of the same program (``deploy_cache``).
+        self.reuse_deployment = reuse_deployment
+        #: How the last boot deployed: "cold" (the program evaluated) or "cached" (a recorded run replayed).
+        self.boot_path = ""
         config = load_stack_config(stack)
         self.region = config.get("aws:region", "us-east-1")
         self.account = ACCOUNT_ID
@@ -106,8 +111,12 @@ class LocalCloud:
     # --- lifecycle ------------------------------------------------------------------------------
 
     @classmethod
-    def boot(cls, stack: str, trace: Trace | None = None, clock: Clock | None = None) -> LocalCloud:
-        cloud = cls(stack, trace, clock)
+    def boot(
+        cls, stack: str, trace: Trace | None = None, clock: Clock | None = None, reuse_deployment: bool = True
+    ) -> LocalCloud:
+        """Deploys ``stack`` and starts the cloud. ``reuse_deployment=False`` evaluates the program even when a
+        recorded run of the same program could be replayed (it still records the run for later boots)."""
+        cloud = cls(stack, trace, clock, reuse_deployment)
         with deferred_cycle_collection():
             cloud.start()
         return cloud
@@ -116,9 +125,9 @@ class LocalCloud:
         started = time.perf_counter()
         self.hooks.install()
         try:
-            mocks = MotoMocks(self.stack, self.region, self.clients)
-            run = run_program(self.stack, mocks=mocks, config=self.config)
-            self.unprovisioned = list(mocks.unprovisioned)
+            deployed = deploy_cache.deploy(self.stack, self.config, self.clients, self.trace, self.reuse_deployment)
+            run, self.boot_path = deployed.run, deployed.path
+            self.unprovisioned = list(deployed.mocks.unprovisioned)
             self.deployment = Deployment.read(run, self.region)
             for spec in self.deployment.functions.values():
                 self.functions[spec.name] = LocalFunction(spec, self.region, self.runtime_lock, self.recorder)
@@ -364,4 +373,3 @@ class LocalCloud:
 
     def missing_grants(self) -> list[iam.MissingGrant]:
         return iam.check_calls(self.recorder.calls, self.deployment.policies_by_principal())
-

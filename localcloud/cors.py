@@ -82,9 +82,7 @@ class StorefrontOrigin:
         local = self.local
         if self.deployed is None or local is None:
             return dict(headers)
-        return {
-            k: local if k.lower() == ALLOW_ORIGIN.lower() and v == self.deployed else v for k, v in headers.items()
-        }
+        return {k: local if k.lower() == ALLOW_ORIGIN.lower() and v == self.deployed else v for k, v in headers.items()}
 
 
 def mock_status(integration: Mapping[str, Any]) -> int:

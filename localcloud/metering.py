@@ -209,7 +209,7 @@ def dynamodb_item_size(item: Mapping[str, Any]) -> int:
 def _value_size(value: Any) -> int:  # noqa: PLR0911 (one answer per DynamoDB type reads best)
     if not isinstance(value, Mapping) or len(value) != 1:
         return len(json.dumps(value, default=str).encode())
-    (kind, inner), = value.items()
+    ((kind, inner),) = value.items()
     if kind == "S":
         return len(str(inner).encode())
     if kind == "N":

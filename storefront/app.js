@@ -2,10 +2,10 @@
 // ones config.json names (the CSP's connect-src allows exactly those). Every value that came over the network
 // is rendered with textContent, never as HTML.
 
+import { LiveConnection } from "./live.js";
+
 const TOKEN_KEY = "eventshop.idToken"; // sessionStorage: gone with the tab, never in localStorage
 const HISTORY_PAGE = 10;
-const RECONNECT_FIRST_MS = 1000;
-const RECONNECT_MAX_MS = 30000;
 const FINAL_STATUSES = new Set(["SHIPPED", "PAYMENT_FAILED", "CANCELLED"]);
 
 const state = {
@@ -19,9 +19,7 @@ const state = {
   latest: new Map(), // orderId -> { status, updatedAt }: the newest change pushed for each order
   pendingOrderKey: null, // Idempotency-Key of the order being placed, reused on retry
   historyCursor: null,
-  socket: null,
-  reconnectDelay: RECONNECT_FIRST_MS,
-  reconnectTimer: null,
+  live: null, // the LiveConnection of the signed-in customer
 };
 
 const $ = (id) => document.getElementById(id);
@@ -151,7 +149,8 @@ function signedIn(token) {
   $("account").hidden = false;
   $("account-email").textContent = state.email;
   renderCart();
-  connectLive();
+  state.live = state.live || liveConnection();
+  state.live.connect();
   loadHistory(true);
   return true;
 }
@@ -160,7 +159,7 @@ function signOut(message = "") {
   state.idToken = null;
   state.email = null;
   sessionStorage.removeItem(TOKEN_KEY);
-  disconnectLive();
+  state.live?.disconnect();
   state.cart.clear();
   state.cartId = null;
   state.currentOrder = null;
@@ -309,63 +308,25 @@ async function reconcile(orderId) {
   }
 }
 
-function connectLive() {
-  disconnectLive();
-  if (!state.config.websocketUrl) {
-    $("live-state").textContent = "Live updates: not available.";
-    return;
-  }
-  const url = `${state.config.websocketUrl}?token=${encodeURIComponent(state.idToken)}`;
-  const socket = new WebSocket(url);
-  state.socket = socket;
-  $("live-state").textContent = "Live updates: connecting…";
-  socket.addEventListener("open", () => {
-    state.reconnectDelay = RECONNECT_FIRST_MS;
-    $("live-state").textContent = "Live updates: connected.";
-    const current = state.currentOrder;
-    if (current && !FINAL_STATUSES.has(current.status)) reconcile(current.orderId);
+function liveConnection() {
+  return new LiveConnection({
+    url: state.config.websocketUrl || null,
+    token: () => state.idToken,
+    tokenValid: () => Boolean(state.idToken) && tokenClaims(state.idToken)?.exp * 1000 > Date.now(),
+    onStatus: ({ orderId, status, updatedAt }) => {
+      if (supersedes(state.latest.get(orderId), status, updatedAt)) state.latest.set(orderId, { status, updatedAt });
+      if (state.currentOrder && state.currentOrder.orderId === orderId) showOrderStatus(orderId, status, updatedAt);
+      updateHistoryRow(orderId, status);
+    },
+    onOpen: () => {
+      const current = state.currentOrder;
+      if (current && !FINAL_STATUSES.has(current.status)) reconcile(current.orderId);
+    },
+    onState: (text) => {
+      $("live-state").textContent = text;
+    },
+    onExpired: () => signOut("Your session has ended; please sign in again."),
   });
-  socket.addEventListener("message", (event) => {
-    let message;
-    try {
-      message = JSON.parse(event.data);
-    } catch {
-      return;
-    }
-    if (!message || message.type !== "orderStatus" || typeof message.orderId !== "string") return;
-    const status = String(message.status);
-    const updatedAt = message.updatedAt ? String(message.updatedAt) : null;
-    if (supersedes(state.latest.get(message.orderId), status, updatedAt)) {
-      state.latest.set(message.orderId, { status, updatedAt });
-    }
-    if (state.currentOrder && state.currentOrder.orderId === message.orderId) {
-      showOrderStatus(message.orderId, status, updatedAt);
-    }
-    updateHistoryRow(message.orderId, status);
-  });
-  socket.addEventListener("close", () => {
-    if (state.socket !== socket) return; // replaced or signed out
-    state.socket = null;
-    if (!state.idToken) return;
-    // Exponential backoff with jitter, so a restarted server is not hit by every page at once.
-    const delay = state.reconnectDelay * (0.5 + Math.random() / 2);
-    state.reconnectDelay = Math.min(state.reconnectDelay * 2, RECONNECT_MAX_MS);
-    $("live-state").textContent = `Live updates: reconnecting in ${Math.round(delay / 1000)} s…`;
-    state.reconnectTimer = setTimeout(() => {
-      if (state.idToken && tokenClaims(state.idToken)?.exp * 1000 > Date.now()) connectLive();
-      else if (state.idToken) signOut("Your session has ended; please sign in again.");
-    }, delay);
-  });
-}
-
-function disconnectLive() {
-  clearTimeout(state.reconnectTimer);
-  state.reconnectTimer = null;
-  const socket = state.socket;
-  state.socket = null;
-  if (socket) socket.close(1000, "signed out");
-  state.reconnectDelay = RECONNECT_FIRST_MS;
-  $("live-state").textContent = "Live updates: signed out.";
 }
 
 // --- order history ----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from localcloud.clients import Clients
 from localcloud.provision.base import Context, Declared, Provisioned, Provisioner
-from localcloud.provision.mocks import MotoMocks, ProvisioningError
+from localcloud.provision.mocks import MotoMocks, ProvisioningError, ReplayMismatchError
 from localcloud.provision.registry import PROVISIONERS, SERVICES
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "Provisioned",
     "Provisioner",
     "ProvisioningError",
+    "ReplayMismatchError",
 ]

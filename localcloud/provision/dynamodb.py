@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from typing import Any
 
+from moto.dynamodb.models import dynamodb_backends
+from moto.moto_api._internal import mock_random
+
 from localcloud.provision.base import Context, Declared, Outputs, Provisioned, Provisioner
+
+#: Stream labels are times after this one (see ``_label_stream``).
+STREAM_LABELS_FROM = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
 def table(ctx: Context, resource: Declared) -> Provisioned:
@@ -31,6 +38,8 @@ def table(ctx: Context, resource: Declared) -> Provisioned:
         kwargs["SSESpecification"] = {"Enabled": True}
     dynamodb = ctx.client("dynamodb")
     description = dynamodb.create_table(**kwargs)["TableDescription"]
+    if inputs.get("streamEnabled"):
+        description = _label_stream(ctx, name)
     ttl = inputs.get("ttl") or {}
     if ttl.get("enabled") and ttl.get("attributeName"):
         dynamodb.update_time_to_live(
@@ -39,6 +48,19 @@ def table(ctx: Context, resource: Declared) -> Provisioned:
     outputs: Outputs = {"arn": description["TableArn"]}
     outputs["streamArn"] = description.get("LatestStreamArn") or f"{description['TableArn']}/stream/none"
     return name, outputs
+
+
+def _label_stream(ctx: Context, name: str) -> dict[str, Any]:
+    """moto labels a stream with the wall-clock time it was created, so the stream's ARN would differ each time
+    the same deployment is made; the label is drawn from moto's random source instead (a time in the same
+    format), which a deployment seeds, so replaying a recorded deployment (``deploy_cache``) gives each stream
+    the ARN the program was answered with."""
+    offset = dt.timedelta(microseconds=mock_random.randrange(365 * 24 * 3600 * 10**6))
+    dynamodb_backends[ctx.account][ctx.region].get_table(name).latest_stream_label = (
+        (STREAM_LABELS_FROM + offset).replace(tzinfo=None).isoformat(timespec="microseconds")
+    )
+    description: dict[str, Any] = ctx.client("dynamodb").describe_table(TableName=name)["Table"]
+    return description
 
 
 def _index(index: Mapping[str, Any]) -> dict[str, Any]:

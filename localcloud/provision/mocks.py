@@ -14,7 +14,7 @@ from typing import Any
 
 import pulumi
 
-from devtools.program import ACCOUNT_ID, RecordedResource, RecordingMocks
+from devtools.program import ACCOUNT_ID, ProgramRun, RecordedResource, RecordingMocks, physical_name
 from localcloud.clients import Clients
 from localcloud.provision.base import Context, Declared, Provisioner
 from localcloud.provision.registry import PROVISIONERS
@@ -22,6 +22,10 @@ from localcloud.provision.registry import PROVISIONERS
 
 class ProvisioningError(RuntimeError):
     """moto refused a resource; the message names the resource, its type and moto's answer."""
+
+
+class ReplayMismatchError(RuntimeError):
+    """Replaying a recorded run did not give the recorded ids and outputs; names the first resource that differed."""
 
 
 class MotoMocks(RecordingMocks):
@@ -46,16 +50,48 @@ class MotoMocks(RecordingMocks):
             self.unprovisioned.append(self.run.resources[-1])
             return resource_id, outputs
         name = self.physical_name(args)
-        try:
-            with self._provision_lock:
+        # Provisioned and recorded under one lock, so the run lists the provisioned resources in the order moto
+        # created them: the order ``replay`` creates them in again.
+        with self._provision_lock:
+            try:
                 resource_id, extra = provisioner(self.context, Declared(name, args.inputs))
-        except Exception as error:
-            message = f"{args.typ} {args.name!r}: {type(error).__name__}: {error}"
-            self.errors.append(message)
-            raise ProvisioningError(message) from error
-        outputs = {**args.inputs, "name": name, **extra, "id": resource_id}
-        missing = [key for key, value in extra.items() if value is None]
-        if missing:
-            raise ProvisioningError(f"{args.typ} {args.name!r}: moto gave no {', '.join(missing)}")
-        self.record(args, resource_id, outputs)
+            except Exception as error:
+                message = f"{args.typ} {args.name!r}: {type(error).__name__}: {error}"
+                self.errors.append(message)
+                raise ProvisioningError(message) from error
+            outputs = {**args.inputs, "name": name, **extra, "id": resource_id}
+            missing = [key for key, value in extra.items() if value is None]
+            if missing:
+                raise ProvisioningError(f"{args.typ} {args.name!r}: moto gave no {', '.join(missing)}")
+            self.record(args, resource_id, outputs)
         return resource_id, outputs
+
+    def replay(self, recorded: ProgramRun) -> ProgramRun:
+        """Creates in moto, in the recorded order, every resource an earlier run of this program provisioned,
+        without evaluating the program: the recorded inputs already hold the ids and ARNs the resources they
+        reference were given. moto's ids are random, so this holds only when moto's random source starts from
+        the seed it started from in that run (``deploy_cache.MOTO_SEED``); every id and output moto gives is
+        checked against the recorded one, and the first that differs raises ``ReplayMismatchError``."""
+        for resource in recorded.resources:
+            if not resource.custom or resource.typ.startswith("pulumi:providers:"):
+                continue
+            provisioner = self.provisioners.get(resource.typ)
+            if provisioner is None:
+                self.unprovisioned.append(resource)
+                continue
+            declared = Declared(physical_name(resource.name, resource.inputs), resource.inputs)
+            try:
+                resource_id, extra = provisioner(self.context, declared)
+            except Exception as error:
+                failure = f"{resource.typ} {resource.name!r}: {type(error).__name__}: {error}"
+                raise ReplayMismatchError(failure) from error
+            differing = [key for key, value in extra.items() if resource.outputs.get(key) != value]
+            if resource_id != resource.id or differing:
+                raise ReplayMismatchError(
+                    f"{resource.typ} {resource.name!r}: moto gave id {resource_id!r}"
+                    + "".join(f", {key} {extra[key]!r}" for key in differing)
+                    + f" where the recorded run has id {resource.id!r}"
+                    + "".join(f", {key} {resource.outputs.get(key)!r}" for key in differing)
+                )
+        self.run = recorded
+        return recorded

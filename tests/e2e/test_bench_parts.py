@@ -8,6 +8,8 @@ from typing import Any
 import boto3
 import botocore.client
 import botocore.session
+import moto.core.loaders
+import moto.core.utils
 import pytest
 from moto import mock_aws
 
@@ -38,6 +40,15 @@ def test_s3_keeps_its_own_rule_set_with_its_excluded_parameters() -> None:
     sqs = botocore.session.Session().create_client("sqs", region_name="eu-west-1")
     assert s3._ruleset_resolver._provider is not sqs._ruleset_resolver._provider
     assert s3._ruleset_resolver._provider._excluded_params, "S3's unreferenced parameters are still excluded"
+
+
+def test_moto_reads_every_service_model_through_one_loader_with_its_extras() -> None:
+    botocore_cache.install()
+    loaders = {id(moto.core.utils.create_loader()) for _ in range(3)}  # type: ignore[attr-defined]
+    assert len(loaders) == 1
+    loader = moto.core.utils.create_loader()  # type: ignore[attr-defined]
+    assert isinstance(loader, moto.core.loaders.Loader), "moto's loader, which adds moto's extras to the models"
+    assert moto.core.utils.get_service_model("sqs").service_name == "sqs"
 
 
 def test_the_remembered_kwargs_check_answers_as_inspect_does() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.api import select_integration_response
+from localcloud.api_services import select_integration_response
 from localcloud.cloud import LocalCloud
 from localcloud.shop import Shopper
 from tests.e2e.conftest import events_about, messages_about

@@ -44,9 +44,7 @@ def test_api_requests_and_put_events_entries_are_counted_per_producer(
     recorded: tuple[RunRecord, list[Usage]],
 ) -> None:
     record, lines = recorded
-    puts = Counter(
-        call.principal for call in record.meter.of("events", "PutEvents") for _ in call.params["Entries"]
-    )
+    puts = Counter(call.principal for call in record.meter.of("events", "PutEvents") for _ in call.params["Entries"])
 
     assert quantity(lines, "REST requests") == 2  # POST /orders, POST /carts/{cartId}/items
     assert puts == {

@@ -65,13 +65,26 @@ def test_the_shipped_journey_goes_through_billing_the_workflow_and_the_projector
     journey = shipped(cloud, order_of(orders, "approved"))
 
     assert [hop.kind for hop in journey.hops] == [
-        "apigateway", "lambda", "ddb-stream", "lambda",
-        "eventbridge", "window", "sqs-esm", "lambda",
-        "eventbridge", "sfn-state",
-        "eventbridge", "window", "sqs-esm", "lambda",
+        "apigateway",
+        "lambda",
+        "ddb-stream",
+        "lambda",
+        "eventbridge",
+        "window",
+        "sqs-esm",
+        "lambda",
+        "eventbridge",
+        "sfn-state",
+        "eventbridge",
+        "window",
+        "sqs-esm",
+        "lambda",
     ]
     assert [hop.function for hop in journey.hops if hop.kind == "lambda"] == [
-        "eventshop-dev-orders-api", "eventshop-dev-orders-outbox", "eventshop-dev-billing", "eventshop-dev-order-status"
+        "eventshop-dev-orders-api",
+        "eventshop-dev-orders-outbox",
+        "eventshop-dev-billing",
+        "eventshop-dev-order-status",
     ]
     [states] = [hop.count for hop in journey.hops if hop.kind == "sfn-state"]
     assert states == HAPPY_PATH_STATES + journey.retries

@@ -92,7 +92,9 @@ def test_config_jsons_api_key_is_one_the_local_api_accepts_on_every_route(base_u
     assert call(base_url, "GET", "/orders?limit=1", headers={"Authorization": token})[0] == 403
 
 
-@pytest.mark.parametrize("path", ["/", "/index.html", "/app.js", "/styles.css", "/favicon.svg", "/config.json"])
+@pytest.mark.parametrize(
+    "path", ["/", "/index.html", "/app.js", "/live.js", "/styles.css", "/favicon.svg", "/config.json"]
+)
 def test_every_file_carries_the_security_headers_cloudfront_sends(base_url: str, path: str) -> None:
     _, _, config = fetch(base_url, "GET", "/config.json")
     status, headers, _ = fetch(base_url, "GET", path)
@@ -105,7 +107,7 @@ def test_every_file_carries_the_security_headers_cloudfront_sends(base_url: str,
     assert connect.split()[1:] == ["'self'", *connect_sources(json.loads(config))]
 
 
-@pytest.mark.parametrize("name", ["index.html", "app.js", "styles.css", "favicon.svg"])
+@pytest.mark.parametrize("name", ["index.html", "app.js", "live.js", "styles.css", "favicon.svg"])
 def test_each_file_is_served_as_written_with_its_content_type(base_url: str, name: str) -> None:
     status, headers, body = fetch(base_url, "GET", f"/{name}")
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 SITE = Path(__file__).resolve().parents[2] / "storefront"
 APP = (SITE / "app.js").read_text()
+#: Every module of the page (app.js imports the others), each held to the same rules.
+SCRIPTS = {path.name: path.read_text() for path in sorted(SITE.glob("*.js"))}
 
 
 class _Tags(HTMLParser):
@@ -67,13 +69,23 @@ def test_every_form_control_has_a_label_and_status_changes_are_announced() -> No
     assert (status["role"], status["aria-live"]) == ("status", "polite")
 
 
-def test_the_script_never_builds_html_from_data_nor_evaluates_text() -> None:
-    for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
-        assert forbidden not in APP, forbidden
+def test_every_module_the_page_imports_is_its_own_file() -> None:
+    imports = {
+        name: re.findall(r'^import .* from "([^"]+)";$', text, flags=re.MULTILINE) for name, text in SCRIPTS.items()
+    }
+
+    assert imports["app.js"] == ["./live.js"]
+    assert all(ref.startswith("./") and (SITE / ref).is_file() for refs in imports.values() for ref in refs), imports
+
+
+def test_no_script_builds_html_from_data_nor_evaluates_text() -> None:
+    for name, text in SCRIPTS.items():
+        for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+            assert forbidden not in text, (name, forbidden)
 
 
 def test_the_id_token_is_kept_in_session_storage_never_local_storage() -> None:
-    assert re.search(r"\blocalStorage\s*[.\[]", APP) is None
+    assert all(re.search(r"\blocalStorage\s*[.\[]", text) is None for text in SCRIPTS.values())
     assert "sessionStorage.setItem(TOKEN_KEY" in APP
 
 
@@ -93,3 +105,4 @@ def test_every_request_the_catalog_too_sends_the_storefront_clients_api_key() ->
     assert re.search(r'\n  if \(state\.config\.apiKey\) sent\["x-api-key"\] = state\.config\.apiKey;\n', api)
     assert api.index('sent["x-api-key"]') < api.index("if (signedIn)")
     assert APP.count("fetch(") == 3  # the API (in api()), config.json and Cognito: no call bypasses api()
+    assert all("fetch(" not in text for name, text in SCRIPTS.items() if name != "app.js")

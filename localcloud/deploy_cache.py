@@ -1,0 +1,175 @@
+"""Booting without evaluating the program again: the run a cold boot recorded (every resource the program
+declared, its inputs, and the ids and ARNs moto gave it) is kept in ``build/localcloud/<stack>.pickle`` with the
+fingerprint of everything that decided it. A boot whose fingerprint matches replays that run into moto
+(``MotoMocks.replay``: the same provisioners, in the same order, from the same seed of moto's random ids) and
+skips the Pulumi evaluation and the import of the provider SDK's resource modules.
+
+The fingerprint covers the program's files (every file of the project but the tests, docs, tools, policy pack
+and build output; the built layers by path, size and modification time), the stack's configuration and
+project, the Python version and every installed distribution's version. Any change to one of them misses the
+cache, so the boot evaluates the program and records the run again. A file that cannot be read back (corrupt,
+truncated, another format) counts as a miss and is overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import sys
+import sysconfig
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from moto.core.base_backend import BackendDict
+from moto.moto_api._internal import mock_random
+
+from devtools.program import ROOT, ProgramRun, project_name, run_program
+from localcloud.clients import Clients
+from localcloud.provision import MotoMocks, ReplayMismatchError
+from localcloud.trace import Trace
+
+#: Where the recorded runs are kept (build/ is not committed).
+CACHE_DIRECTORY = ROOT / "build" / "localcloud"
+#: Bumped when what is kept changes shape, so older files miss.
+FORMAT = 1
+#: moto's random source starts here before every deployment, recorded or replayed, so the ids match.
+MOTO_SEED = 1_000_003
+#: Top-level directories the program never reads: changing them does not change what it deploys.
+NOT_THE_PROGRAM = frozenset({"tests", "docs", "tools", "policy", "build", "artifacts", "dist"})
+#: Built output the program packages: fingerprinted by path, size and modification time (megabytes of wheels).
+BUILT_INPUTS = ("build/layers",)
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A deployment into moto: the program's run, the mocks that provisioned it, and how ("cold" or "cached")."""
+
+    run: ProgramRun
+    mocks: MotoMocks
+    path: str
+
+
+@dataclass(frozen=True)
+class CachedRun:
+    """What a cold boot recorded, and the fingerprint it was recorded under."""
+
+    fingerprint: str
+    run: ProgramRun
+
+
+def seed_moto() -> None:
+    """Start moto's random ids (role ids, API ids, pool ids, UUIDs) from ``MOTO_SEED``."""
+    mock_random.seed(MOTO_SEED)
+
+
+def fingerprint(stack: str, config: dict[str, str], project: str, root: Path = ROOT) -> str:
+    """A digest of everything that decides what the program deploys for ``stack``."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([FORMAT, stack, project, config, sys.version], sort_keys=True).encode())
+    for path in _program_files(root):
+        digest.update(f"\0{path.relative_to(root).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    for built in BUILT_INPUTS:
+        for path in _files_under(root / built):
+            status = path.stat()
+            digest.update(f"\0{path.relative_to(root).as_posix()}\0{status.st_size}\0{status.st_mtime_ns}".encode())
+    for distribution in _installed_distributions():
+        digest.update(f"\0{distribution}".encode())
+    return digest.hexdigest()
+
+
+def _program_files(root: Path) -> list[Path]:
+    files: list[Path] = []
+    for directory, subdirectories, names in os.walk(root):
+        here = Path(directory)
+        subdirectories[:] = sorted(
+            name
+            for name in subdirectories
+            if not name.startswith(".")
+            and name not in ("__pycache__", "node_modules")
+            and not (here == root and name in NOT_THE_PROGRAM)
+        )
+        files.extend(here / name for name in sorted(names) if not name.endswith(".pyc"))
+    return files
+
+
+def _files_under(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(path for path in directory.rglob("*") if path.is_file())
+
+
+def _installed_distributions() -> list[str]:
+    """The ``<name>-<version>.dist-info`` entries of the interpreter's site-packages (a directory listing, not
+    a metadata read per distribution): a changed library version changes a name here."""
+    directories = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    return sorted(
+        name
+        for directory in directories
+        if os.path.isdir(directory)
+        for name in os.listdir(directory)
+        if name.endswith(".dist-info")
+    )
+
+
+def cache_file(stack: str) -> Path:
+    return CACHE_DIRECTORY / f"{stack}.pickle"
+
+
+def load(stack: str, expected: str) -> CachedRun | None:
+    """The run recorded for ``stack`` under fingerprint ``expected``; None when there is none, it was recorded
+    under another fingerprint, or the file cannot be read back."""
+    try:
+        # Only this project's own boots write here (build/, never committed or downloaded).
+        cached = pickle.loads(cache_file(stack).read_bytes())  # noqa: S301
+    except FileNotFoundError:
+        return None
+    except Exception:
+        # A damaged file of any kind (truncated, another format, classes since renamed) is a miss; the boot
+        # records a fresh one over it.
+        return None
+    if not isinstance(cached, CachedRun) or not isinstance(cached.run, ProgramRun) or cached.fingerprint != expected:
+        return None
+    return cached
+
+
+def store(stack: str, cached: CachedRun) -> None:
+    """Writes the file whole or not at all (parallel test workers may boot the same stack at once)."""
+    CACHE_DIRECTORY.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=CACHE_DIRECTORY, prefix=f".{stack}-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            pickle.dump(cached, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, cache_file(stack))
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def deploy(stack: str, config: dict[str, str], clients: Clients, trace: Trace, reuse: bool = True) -> Deployed:
+    """Deploys ``stack`` into the running moto: replays the run recorded for this very program when there is
+    one (and ``reuse``), else evaluates the program and records its run. A replay that does not reproduce the
+    recorded ids is dropped: moto is emptied and the program evaluated."""
+    region = config.get("aws:region", "us-east-1")
+    project = project_name()
+    expected = fingerprint(stack, config, project)
+    cached = load(stack, expected) if reuse else None
+    if cached is not None:
+        mocks = MotoMocks(stack, region, clients)
+        seed_moto()
+        try:
+            return Deployed(mocks.replay(cached.run), mocks, "cached")
+        except ReplayMismatchError as mismatch:
+            trace.add("deploy", stack, f"the recorded run was not reproduced, evaluating the program: {mismatch}")
+            BackendDict.reset()
+    mocks = MotoMocks(stack, region, clients)
+    seed_moto()
+    run = run_program(stack, mocks=mocks, config=config, project=project)
+    try:
+        store(stack, CachedRun(expected, run))
+    except OSError as error:
+        trace.add("deploy", stack, f"the run could not be recorded for later boots: {error}")
+    return Deployed(run, mocks, "cold")
