@@ -20,6 +20,7 @@ from localcloud import (
     faults,
     iam,
     jwks,
+    moto_footprint,
     moto_patches,
     queue_clock,
     request_signing,
@@ -53,6 +54,7 @@ class ProcessHooks:
     def install(self) -> None:
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
+        moto_footprint.install()  # moto's EC2 offerings for every region, read only when asked for
         moto_patches.install()
         stepfunctions_patches.install()
         botocore_cache.install()
