@@ -16,6 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.responses import get_backend
 
 from localcloud import stepfunctions, stepfunctions_patches
 from localcloud.clock import Clock
@@ -204,3 +205,36 @@ def test_the_interpreter_reuses_one_client_per_service_until_the_clock_changes(s
     assert stepfunctions._state.clients == {}
     assert sfn.status(sfn.run({"Put": put}, "Put")) == "SUCCEEDED"
     assert stepfunctions._state.clients[key] is not client, "a new client, made with the hooks installed now"
+
+
+def test_an_ended_execution_keeps_its_history_compressed_and_answers_it_unchanged(sfn: Sfn) -> None:
+    big = "x" * 20_000  # inputs and outputs are what a history repeats: compressed, they shrink
+    states = {
+        "Fill": {"Type": "Pass", "Result": {"payload": big}, "ResultPath": "$.filled", "Next": "Hour"},
+        "Hour": {"Type": "Wait", "Seconds": 3600, "End": True},
+    }
+    execution = sfn.run(states, "Fill")
+    running = sfn.client.get_execution_history(executionArn=execution)["events"]
+    worker = next(e for m in _machines() for e in m.executions if e.execution_arn == execution).exec_worker
+    assert not isinstance(worker.env.event_manager, stepfunctions_patches.ArchivedHistory)  # still running
+
+    sfn.advance(3600)
+    assert sfn.status(execution) == "SUCCEEDED"
+    archived = worker.env.event_manager
+    assert isinstance(archived, stepfunctions_patches.ArchivedHistory)
+    ended = sfn.client.get_execution_history(executionArn=execution)["events"]
+    assert ended[: len(running)] == running
+    assert [event["id"] for event in ended] == list(range(1, len(ended) + 1))
+    assert ended[-1]["type"] == "ExecutionSucceeded"
+    assert json.loads(sfn.client.describe_execution(executionArn=execution)["output"]) == {"filled": {"payload": big}}
+    events = archived.get_event_history()
+    assert events == archived.get_event_history() and events is not archived.get_event_history()  # fresh copies
+    assert archived.size * 10 < len(json.dumps(events, default=str))
+    stepfunctions_patches.archive_history(
+        next(e for m in _machines() for e in m.executions if e.execution_arn == execution)
+    )
+    assert worker.env.event_manager is archived  # archived once
+
+
+def _machines() -> list[Any]:
+    return list(get_backend(ACCOUNT, REGION).state_machines)
