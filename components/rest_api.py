@@ -32,6 +32,7 @@ from components.rest_api_args import (
     RestApiArgs,
     ServiceAction,
     Throttle,
+    path_slug,
     validate,
 )
 from components.rest_api_clients import usage_plan
@@ -238,10 +239,9 @@ class RestApi(pulumi.ComponentResource):
             return self.rest_api.root_resource_id
         if path not in self.resources:
             parent_path, _, part = path.rpartition("/")
-            slug = path.strip("/").replace("/", "-").replace("{", "").replace("}", "")
             self.resources[path] = self._child(
                 aws.apigateway.Resource,
-                f"{self.name}-resource-{slug}",
+                f"{self.name}-resource-{path_slug(path)}",
                 "resource",
                 required={
                     "rest_api": self.rest_api.id,

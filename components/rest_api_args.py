@@ -84,6 +84,11 @@ class ServiceAction:
     statuses: tuple[str, ...]
 
 
+def path_slug(path: str) -> str:
+    """A resource path as it appears in child names (``/carts/{cartId}/items`` -> ``carts-cartId-items``)."""
+    return path.strip("/").replace("/", "-").replace("{", "").replace("}", "")
+
+
 @dataclass(frozen=True)
 class ApiRoute:
     """A method on a path.
@@ -104,7 +109,7 @@ class ApiRoute:
 
     @property
     def slug(self) -> str:
-        return f"{self.method.lower()}-" + self.path.strip("/").replace("/", "-").replace("{", "").replace("}", "")
+        return f"{self.method.lower()}-{path_slug(self.path)}"
 
 
 @dataclass(frozen=True)

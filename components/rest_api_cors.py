@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.rest_api_args import RestApiArgs, origin_problem
+from components.rest_api_args import RestApiArgs, origin_problem, path_slug
 
 #: What the storefront sends besides the CORS-safelisted headers.
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-Id", "x-api-key")
@@ -154,7 +154,7 @@ def preflights(
     built: list[pulumi.Resource] = []
     for path in dict.fromkeys(route.path for route in args.routes):
         methods = [route.method for route in args.routes if route.path == path]
-        slug = path.strip("/").replace("/", "-").replace("{", "").replace("}", "") or "root"
+        slug = path_slug(path) or "root"
         at = {"rest_api": rest_api.id, "resource_id": resource_for(path)}
         built += preflight(build, name, at, slug, origin, methods)
     return built
