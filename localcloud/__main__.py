@@ -85,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench_parser.add_argument(
         "--cold", action="store_true", help="evaluate the program even if its recorded deployment could be replayed"
     )
+    bench_parser.add_argument(
+        "--record", action="store_true", help="add the figures to make bench's goals table (build/bench/)"
+    )
     demo_parser.add_argument("--chaos", action="store_true", help="run under the default fault mix")
     for command in (demo_parser, serve_parser, bench_parser):
         command.add_argument("--faults", metavar="FILE", help='a fault set: {"seed": N, "faults": [...]}')
@@ -97,8 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return serve(args.stack, args.port, console, faults, args.websocket_port)
         if args.scale:
-            return scale(args.stack, args.scale, console, max(args.timeout, 1200.0), faults, args.cold)
-        return bench(args.stack, args.orders, console, args.timeout, faults, args.cold)
+            timeout = max(args.timeout, 1200.0)
+            return scale(args.stack, args.scale, console, timeout, faults, args.cold, args.record)
+        return bench(args.stack, args.orders, console, args.timeout, faults, args.cold, args.record)
     except FaultSetError as error:
         console.print("[red]invalid fault set:[/red]")
         for problem in error.problems:
