@@ -73,8 +73,7 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         "order-status": logs("order-status")
         | XRAY
         | queue("order-status-queue", *CONSUME)
-        | table("orders", "dynamodb:UpdateItem", "dynamodb:GetItem")
-        | table("order-status-idempotency", *IDEMPOTENCY),
+        | table("orders", "dynamodb:UpdateItem", "dynamodb:GetItem"),
         "billing": logs("billing")
         | XRAY
         | bus
