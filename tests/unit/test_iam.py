@@ -94,7 +94,6 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | queue("email-dlq", "sqs:SendMessage")
         | {("sns:Publish", arn("sns", f"{p}-customer-notifications"))}
         | {("kms:GenerateDataKey", customer_key), ("kms:Decrypt", customer_key)}
-        | table("email-idempotency", *IDEMPOTENCY)
         | table("email-sent", *SENT)
         | {("s3:GetObject", f"arn:aws:s3:::{p}-invoices/invoices/*")}
         | {("kms:Decrypt", run.named("invoices-key-key").arn or "")},
@@ -103,7 +102,6 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | queue("email-reminders-queue", *CONSUME)
         | {("sns:Publish", arn("sns", f"{p}-customer-notifications"))}
         | {("kms:GenerateDataKey", customer_key), ("kms:Decrypt", customer_key)}
-        | table("email-idempotency", *IDEMPOTENCY)
         | table("email-sent", *SENT)
         | table("carts", "dynamodb:GetItem"),
         "reminders": logs("reminders")
