@@ -14,6 +14,9 @@ Every write to an order is a record (the relay marking it published, history-onl
 ``NEW_IMAGE`` a record cannot say whether the status changed. So each push is idempotent on
 (``orderId``, ``status``): an order reaches each status at most once (statuses only move forward), the first
 record showing a status pushes it and later ones are no-ops, and a retried batch does not push twice.
+Most records repeat a status already pushed (the relay's mark, history-only entries), so the container keeps
+the completed keys in memory too (Powertools' local cache): a repeat it has seen costs no DynamoDB call, and
+one it has not (another container pushed it) still finds the record in the table.
 ``updatedAt`` is when the order reached that status (its first history entry with it).
 
 A message is ``{"type": "orderStatus", "orderId", "status", "updatedAt"}``: no address, no items, no token.
@@ -51,6 +54,9 @@ idempotency_config = IdempotencyConfig(
     event_key_jmespath="[orderId, status]",
     raise_on_no_idempotency_key=True,
     expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+    # Safe to cache: a completed (order, status) never becomes pushable again (statuses only move forward),
+    # Powertools caches completed records only, and drops one once it expires.
+    use_local_cache=True,
 )
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
