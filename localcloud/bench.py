@@ -5,6 +5,9 @@ how fast the API accepts them, how long until every one has settled, orders per 
 the process's peak memory, and the AWS API calls per order, split into the handlers' calls (made as a
 function or a state machine's role, as IAM-by-use attributes them) and the local cloud's own.
 
+``--calls`` adds every principal's calls per order, operation by operation (the table prints only the most
+frequent four of each side): what to read a handler's code against.
+
 ``--scale 100,500,2000`` boots a fresh cloud per size and prints one row per size instead: CPU per order
 should stay flat as the run grows.
 
@@ -93,6 +96,19 @@ def figures(run: BenchRun) -> dict[str, float]:
     return measured
 
 
+def calls_table(run: BenchRun) -> Table:
+    """Calls per order by principal (a function, ``states``, the local cloud) and operation, every one."""
+    table = Table(title=f"AWS calls per order ({run.orders} orders)")
+    table.add_column("principal")
+    table.add_column("operation")
+    table.add_column("per order", justify="right")
+    previous = None
+    for principal, operation, count in run.calls.breakdown():
+        table.add_row(principal if principal != previous else "", operation, f"{run.per_order(count):.2f}")
+        previous = principal
+    return table
+
+
 def bench(
     stack: str,
     orders: int,
@@ -101,6 +117,7 @@ def bench(
     faults: dict[str, Any] | None = None,
     cold: bool = False,
     record: bool = False,
+    calls: bool = False,
 ) -> int:
     run = measure(stack, orders, timeout, faults, cold)
     if record and run.result.ok and faults is None:
@@ -108,6 +125,8 @@ def bench(
     table = summary_table(run.result, f"local cloud bench: {orders} orders end to end ({stack})")
     _add_figures(table, run)
     console.print(table, width=max(console.width, 120))
+    if calls:
+        console.print(calls_table(run), width=max(console.width, 120))
     if orders >= 500:
         verdict = "within" if run.result.settle_seconds <= TARGET_SECONDS_FOR_500 * orders / 500 else "OVER"
         console.print(f"aim: {orders} orders settled in {TARGET_SECONDS_FOR_500 * orders / 500:.0f} s -> {verdict}")
