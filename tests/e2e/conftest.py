@@ -24,6 +24,9 @@ from localcloud.shop import Shopper, is_settled
 
 #: Marks a module whose tests may share the worker's cloud (see the module docstring).
 SHARED_CLOUD = "shared_cloud"
+#: Marks a module that boots many clouds of its own: it keeps to one worker for long, so it starts right after the
+#: sharing modules, and the other worker meanwhile takes the short modules instead of idling at the end.
+MANY_BOOTS = "many_boots"
 
 
 class _SharedCloud:
@@ -55,13 +58,21 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{SHARED_CLOUD}: the module's tests share the worker's booted local cloud (tests/e2e/conftest.py)",
     )
+    config.addinivalue_line(
+        "markers", f"{MANY_BOOTS}: the module boots many clouds; it starts early in its layer (tests/e2e/conftest.py)"
+    )
+
+
+def running_order(item: pytest.Item) -> tuple[bool, bool]:
+    return not shares_the_cloud(item), item.get_closest_marker(MANY_BOOTS) is None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Within this layer, modules sharing the cloud first (a stable sort, the same on every worker), so it
-    boots once; the session may hold other layers, which keep their places."""
+    """Within this layer, modules sharing the cloud first, so it boots once, then the modules booting many
+    clouds, then the rest (a stable sort, the same on every worker); the session may hold other layers, which
+    keep their places."""
     here = [index for index, item in enumerate(items) if item.path.is_relative_to(Path(__file__).parent)]
-    ordered = sorted((items[index] for index in here), key=lambda item: not shares_the_cloud(item))
+    ordered = sorted((items[index] for index in here), key=running_order)
     for index, item in zip(here, ordered, strict=True):
         items[index] = item
 
