@@ -15,12 +15,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from localcloud.cloud import LocalCloud
-from localcloud.shop import Shopper, is_settled
+# The local cloud, moto's parsers and Playwright are imported where used, not here: the xdist controller loads
+# this file before it starts the workers and runs no test itself.
+if TYPE_CHECKING:
+    from localcloud.cloud import LocalCloud
+    from localcloud.shop import Shopper
 
 #: Marks a module whose tests may share the worker's cloud (see the module docstring).
 SHARED_CLOUD = "shared_cloud"
@@ -37,6 +40,8 @@ class _SharedCloud:
 
     def get(self) -> LocalCloud:
         if self.cloud is None or not self.cloud.running:
+            from localcloud.cloud import LocalCloud  # noqa: PLC0415 (imported on use: see the note at the imports)
+
             self.cloud = LocalCloud.boot("dev")
         return self.cloud
 
@@ -92,6 +97,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
     """The worker's shared cloud for a ``shared_cloud`` module, else a cloud of the module's own."""
     if not shares_the_cloud(request.node):
+        from localcloud.cloud import LocalCloud  # noqa: PLC0415 (imported on use: see the note at the imports)
+
         _shared.release()
         with LocalCloud.boot("dev") as booted:
             yield booted
@@ -105,11 +112,15 @@ def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
 
 @pytest.fixture(scope="module")
 def shopper(cloud: LocalCloud) -> Shopper:
+    from localcloud.shop import Shopper  # noqa: PLC0415 (imported on use: see the note at the imports)
+
     return Shopper(cloud.api)
 
 
 def settled_order(cloud: LocalCloud, shopper: Shopper, order_id: str) -> dict[str, Any]:
     """The order once the cloud is idle; fails if it did not settle."""
+    from localcloud.shop import is_settled  # noqa: PLC0415 (imported on use: see the note at the imports)
+
     cloud.wait_idle()
     order = shopper.order(order_id)
     assert order is not None, f"order {order_id} does not exist"

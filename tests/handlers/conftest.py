@@ -23,7 +23,8 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
-from localcloud.streams import lambda_record
+# localcloud.streams (moto's Step Functions parser) is imported where used, not here: the xdist controller loads
+# this file before it starts the workers and runs no test itself.
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -159,6 +160,8 @@ class StreamRelay:
 
     def run(self) -> list[dict[str, str]]:
         """Deliver every unhandled record once; return the batch item failures reported (if any)."""
+        from localcloud.streams import lambda_record  # noqa: PLC0415 (imported on use: see the note at the imports)
+
         response = self.streams.get_records(ShardIterator=self.iterator)
         self.iterator = response["NextShardIterator"]
         self.waiting += [lambda_record(record, self.stream_arn, REGION) for record in response["Records"]]
