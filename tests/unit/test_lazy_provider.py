@@ -37,16 +37,21 @@ for package in {packages!r}:
         if name.startswith("__"):
             continue
         value = getattr(module, name)
-        names[name] = value.__name__ if isinstance(value, type(sys)) else f"{{getattr(value, '__module__', '')}}:{{getattr(value, '__qualname__', type(value).__qualname__)}}"
+        if isinstance(value, type(sys)):
+            names[name] = value.__name__
+        else:
+            qualname = getattr(value, "__qualname__", type(value).__qualname__)
+            names[name] = f"{{getattr(value, '__module__', '')}}:{{qualname}}"
     described[package] = {{"names": names, "type": type(module).__name__}}
-print(json.dumps({{"described": described, "unused_imported": unused_imported, "used_imported": {lazy} and used_imported}}))
+used = {lazy} and used_imported
+print(json.dumps({{"described": described, "unused_imported": unused_imported, "used_imported": used}}))
 """
 
 
 def _describe(lazy: bool) -> dict[str, object]:
     setup = "import devtools" if lazy else "import sys; assert 'devtools' not in sys.modules"
     code = _DESCRIBE.format(setup=setup, lazy=lazy, packages=PACKAGES)
-    output = subprocess.run(
+    output = subprocess.run(  # noqa: S603 - this interpreter, a fixed probe
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=300
     ).stdout
     result: dict[str, object] = json.loads(output)
@@ -77,8 +82,10 @@ def package_directory(tmp_path: Path) -> Path:
         "from .alpha import *\nfrom .beta import *\nfrom . import outputs\n"
     )
     (directory / "alpha.py").write_text("__all__ = ['A', 'Shared']\nA = 'alpha A'\nShared = 'alpha'\n")
-    (directory / "beta.py").write_text("import typing\n__all__ = [\n    'B',\n    'Shared',\n    'beta',\n]\nB = 'beta B'\nShared = 'beta'\n"
-        "def beta() -> str:\n    return 'the function'\n")
+    (directory / "beta.py").write_text(
+        "import typing\n__all__ = [\n    'B',\n    'Shared',\n    'beta',\n]\n"
+        "B = 'beta B'\nShared = 'beta'\ndef beta() -> str:\n    return 'the function'\n"
+    )
     (directory / "outputs.py").write_text("")
     return directory
 
