@@ -39,8 +39,11 @@ def exports(package_directory: Path) -> dict[str, tuple[str, bool]] | None:
     name is one the module exports (else it is the module itself); ``None`` when the ``__init__`` does more than
     star-import its modules."""
     modules: list[str] = []
+    submodules: list[str] = []
     for raw in (package_directory / "__init__.py").read_text().splitlines():
         line = raw.strip()
+        if line == "from . import outputs":
+            submodules.append("outputs")
         if not line or line.startswith("#") or line in _PREAMBLE:
             continue
         star = _STAR_IMPORT.match(line)
@@ -49,7 +52,7 @@ def exports(package_directory: Path) -> dict[str, tuple[str, bool]] | None:
         modules.append(star.group(1))
     # A module is its package's attribute once imported (``aws.cloudwatch.metric_alarm``) until a name a module
     # exports replaces it (``get_event_bus``, the function, over the module of that name); the last export wins.
-    names: dict[str, tuple[str, bool]] = {module: (module, False) for module in [*modules, "outputs"]}
+    names: dict[str, tuple[str, bool]] = {module: (module, False) for module in [*modules, *submodules]}
     for module in modules:
         found = _IMPORTED_NAMES.search((package_directory / f"{module}.py").read_text())
         if found is None:

@@ -101,6 +101,15 @@ def test_exports_names_each_name_s_module_the_last_one_winning(package_directory
     }
 
 
+def test_a_package_without_outputs_exports_none(package_directory: Path) -> None:
+    (package_directory / "__init__.py").write_text("from .alpha import *\n")
+    assert lazy_provider.exports(package_directory) == {
+        "alpha": ("alpha", False),
+        "A": ("alpha", True),
+        "Shared": ("alpha", True),
+    }
+
+
 def test_a_package_that_does_more_than_star_import_is_not_read_ahead(package_directory: Path) -> None:
     init = package_directory / "__init__.py"
     init.write_text(init.read_text() + "register_something()\n")
