@@ -34,8 +34,13 @@ class UnsupportedPulumiVersionError(RuntimeError):
     """The replacements were written against another SDK; re-check them against its source first."""
 
 
+@functools.cache
+def _installed_pulumi() -> str:
+    return version("pulumi")  # about a millisecond (it reads the package metadata): once per process
+
+
 def check_version(installed: str | None = None) -> None:
-    found = installed if installed is not None else version("pulumi")
+    found = installed if installed is not None else _installed_pulumi()
     if found != PULUMI_VERSION:
         raise UnsupportedPulumiVersionError(
             f"devtools/lean_outputs.py replaces parts of pulumi {PULUMI_VERSION}, but pulumi {found} is installed: "
