@@ -1,0 +1,50 @@
+"""The boot's heap kept out of the cycle collector's passes while the cloud runs.
+
+A booted cloud holds ~420,000 objects the collector tracks (moto's backends and models, botocore's parsed
+service data, every function's own copy of its handler modules and clients) and keeps nearly all of them
+until it stops. Each full collection during a run walked them all again: measured over 200 orders, the
+collector took 16% of the run's CPU, two thirds of it in a handful of full collections. After the boot's
+own garbage is collected, what is left is frozen (``gc.freeze``): the collections during the run look only
+at what the run allocated (7% of its CPU, measured the same way). Stopping the cloud unfreezes it, so a
+process that boots many clouds (the tests) can reclaim each one's heap.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _FrozenHeap:
+    #: Clouds running with the boot heap frozen; the heap is unfrozen when the last one stops.
+    holders: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_heap = _FrozenHeap()
+
+
+def freeze_after_boot() -> int:
+    """Collect the boot's garbage, then freeze what survives. Returns how many objects are now frozen."""
+    with _heap.lock:
+        _heap.holders += 1
+        gc.collect()
+        gc.freeze()
+        return gc.get_freeze_count()
+
+
+def unfreeze_at_stop() -> None:
+    """One cloud stopped; when none is left running, the frozen heap goes back to the collector."""
+    with _heap.lock:
+        if _heap.holders == 0:
+            return
+        _heap.holders -= 1
+        if _heap.holders == 0:
+            gc.unfreeze()
+
+
+def holders() -> int:
+    """How many running clouds hold the heap frozen."""
+    return _heap.holders
