@@ -13,6 +13,8 @@ Profiling the bench (py-spy, only the thread holding the GIL) after the caches o
    an event, made that ~25% of a PutEvents. The message is now flattened once per event and each rule's
    pattern matched against it (moto's own matcher, read only); a rule that matches gets a message built
    for it alone, as before, and is handed it through ``Rule.send_to_targets``.
+3. moto's request object for each call is built without werkzeug's test ``EnvironBuilder``
+   (``moto_requests.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from moto.events.utils import _BASE_EVENT_MESSAGE
 from moto.moto_api._internal import mock_random
 from moto.moto_api._internal.moto_random import MotoRandom
 
+from localcloud import moto_requests
+
 _lock = threading.Lock()
 _installed: set[str] = set()
 
@@ -51,6 +55,7 @@ def install() -> None:
             return
         _draw_ids_in_one_call()
         _match_each_event_once()
+        moto_requests.install()
         _installed.add("moto_per_call")
 
 
