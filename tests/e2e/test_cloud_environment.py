@@ -25,6 +25,7 @@ def test_the_boot_heap_is_frozen_while_the_cloud_runs_and_given_back_when_it_sto
     with LocalCloud.boot("dev") as cloud:
         # moto's backends, botocore's data and the functions' modules: out of the run's collections.
         assert gc.get_freeze_count() > 100_000
+        assert gc.get_threshold()[2] == boot_heap.MIDDLE_COLLECTIONS_PER_FULL
         assert boot_heap.holders() == running + 1
         Shopper(cloud.api, email="heap@example.com").place_order([("MUG-LOGO", 1)])
         cloud.wait_idle()

@@ -49,14 +49,18 @@ def test_the_boot_s_garbage_is_collected_and_what_lives_is_frozen() -> None:
     assert not any(obj is kept for obj in gc.get_objects()), "what lives is out of the collector's generations"
 
 
-def test_the_heap_is_unfrozen_when_the_last_cloud_stops() -> None:
+def test_the_heap_is_unfrozen_and_the_thresholds_put_back_when_the_last_cloud_stops() -> None:
+    before = gc.get_threshold()
     boot_heap.freeze_after_boot()
     boot_heap.freeze_after_boot()
     assert boot_heap.holders() == 2
+    assert gc.get_threshold() == (before[0], before[1], boot_heap.MIDDLE_COLLECTIONS_PER_FULL)
 
     boot_heap.unfreeze_at_stop()
     assert gc.get_freeze_count() > 0, "another cloud still runs"
+    assert gc.get_threshold()[2] == boot_heap.MIDDLE_COLLECTIONS_PER_FULL
     boot_heap.unfreeze_at_stop()
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
     boot_heap.unfreeze_at_stop()  # a stop with nothing frozen changes nothing
     assert boot_heap.holders() == 0
