@@ -2,3 +2,8 @@
 
 See ``localcloud/README.md`` for how it works, what it emulates and what it does not.
 """
+
+# Before anything imports the provider SDK: its service packages then import only the modules the program uses.
+from devtools import lazy_provider
+
+lazy_provider.install()

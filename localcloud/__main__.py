@@ -7,6 +7,7 @@ python -m localcloud bench --orders 500               the local cloud's figures 
 python -m localcloud bench --scale 100,500,2000       the same, one fresh cloud per size (CPU per order stays flat)
 python -m localcloud bench --cold                     boot by evaluating the program, not by replaying its recorded
                                                       deployment (localcloud/deploy_cache.py)
+python -m localcloud bench --calls                    also every principal's AWS calls per order, by operation
 
 ``--faults FILE`` (serve, demo, bench) applies a fault set (see localcloud/faults.py); ``demo --chaos`` runs
 the demo under the default chaos mix (localcloud/chaos.py) and also checks the shop's invariants.
@@ -85,6 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench_parser.add_argument(
         "--cold", action="store_true", help="evaluate the program even if its recorded deployment could be replayed"
     )
+    bench_parser.add_argument(
+        "--record", action="store_true", help="add the figures to make bench's goals table (build/bench/)"
+    )
+    bench_parser.add_argument(
+        "--calls", action="store_true", help="also print every principal's AWS calls per order, by operation"
+    )
     demo_parser.add_argument("--chaos", action="store_true", help="run under the default fault mix")
     for command in (demo_parser, serve_parser, bench_parser):
         command.add_argument("--faults", metavar="FILE", help='a fault set: {"seed": N, "faults": [...]}')
@@ -97,8 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return serve(args.stack, args.port, console, faults, args.websocket_port)
         if args.scale:
-            return scale(args.stack, args.scale, console, max(args.timeout, 1200.0), faults, args.cold)
-        return bench(args.stack, args.orders, console, args.timeout, faults, args.cold)
+            timeout = max(args.timeout, 1200.0)
+            return scale(args.stack, args.scale, console, timeout, faults, args.cold, args.record)
+        return bench(args.stack, args.orders, console, args.timeout, faults, args.cold, args.record, args.calls)
     except FaultSetError as error:
         console.print("[red]invalid fault set:[/red]")
         for problem in error.problems:

@@ -47,6 +47,16 @@ class CallCounter:
                 side[operation] += n
         return side.most_common(limit)
 
+    def breakdown(self) -> list[tuple[str, str, int]]:
+        """Every ``(principal, operation, count)``, the principals in name order (``LOCAL_CLOUD`` last), each
+        principal's operations most frequent first."""
+        with self._lock:
+            counts = list(self.counts.items())
+        return sorted(
+            ((principal, operation, n) for (principal, operation), n in counts),
+            key=lambda row: (row[0] == LOCAL_CLOUD, row[0], -row[2], row[1]),
+        )
+
     @contextlib.contextmanager
     def counting(self) -> Iterator[CallCounter]:
         """Count every botocore API call made in this process while the block runs."""

@@ -331,9 +331,14 @@ class LocalCloud:
             raise ValueError(f"{dead_letter_queue} is the redrive target of {len(sources)} queues, not one")
         sqs = self.clients("sqs")
         moved = 0
-        while batch := sqs.receive_message(QueueUrl=dead.url, MaxNumberOfMessages=10).get("Messages", []):
+        # The message attributes travel with the body: consumers may route or trace by them.
+        receive = {"QueueUrl": dead.url, "MaxNumberOfMessages": 10, "MessageAttributeNames": ["All"]}
+        while batch := sqs.receive_message(**receive).get("Messages", []):
             for message in batch:
-                sqs.send_message(QueueUrl=sources[0].url, MessageBody=message["Body"])
+                attributes = (
+                    {"MessageAttributes": message["MessageAttributes"]} if "MessageAttributes" in message else {}
+                )
+                sqs.send_message(QueueUrl=sources[0].url, MessageBody=message["Body"], **attributes)
                 sqs.delete_message(QueueUrl=dead.url, ReceiptHandle=message["ReceiptHandle"])
             moved += len(batch)
         self._wake_pollers()

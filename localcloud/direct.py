@@ -76,7 +76,7 @@ def stream_records(account: str, region: str, stream_arn: str, shard_id: str, st
     if shard is None or shard.id != shard_id:
         return []
     first = start - int(shard.starting_sequence_number)
-    with dynamodb_transactions.TRANSACTIONS:  # never a transaction's records before it committed
+    with dynamodb_transactions.OPERATIONS:  # never a transaction's records before it committed
         records = list(shard.items[first : first + limit])
     return [copy.deepcopy(record.to_json()) for record in records]
 
@@ -87,10 +87,10 @@ def get_items(account: str, region: str, table: str, hash_keys: Iterable[str]) -
     found = []
     model = _table(account, region, table)
     for hash_key in hash_keys:
-        item = model.get_item(DynamoType({"S": hash_key}))
-        if item is not None:
-            # A handler's UpdateItem changes the item's attributes in place while this reads: iterating them
-            # live can fail ("dictionary changed size during iteration"); ``dict.copy`` takes them in one step.
-            attributes = dict.copy(item.attrs)
-            found.append({name: _deserializer.deserialize(raw.to_regular_json()) for name, raw in attributes.items()})
+        with dynamodb_transactions.OPERATIONS:  # a handler's UpdateItem changes an item's attributes in place
+            item = model.get_item(DynamoType({"S": hash_key}))
+            if item is not None:
+                found.append(
+                    {name: _deserializer.deserialize(raw.to_regular_json()) for name, raw in item.attrs.items()}
+                )
     return found

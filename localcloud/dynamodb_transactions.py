@@ -9,6 +9,11 @@ those items back, removes the items it created, and drops the stream records it 
 swapping the copied table back in did for a transaction; unlike the swap, writes other callers made to other
 items of the table meanwhile are kept (the stream is cut back to its length before the transaction, as the
 swap did: moto numbers a record by its position). ``install()`` once per process (idempotent).
+
+DynamoDB applies each operation to an item atomically; moto does not, and the local cloud calls it from many
+threads (handlers, the Step Functions interpreter, pollers). Two UpdateItems of one new item could each find
+no item and each create one, so one update was lost, and a read could see an update half applied. So every
+DynamoDB API call runs under ``OPERATIONS``, one at a time, as does every direct read of moto's tables.
 """
 
 from __future__ import annotations
@@ -23,14 +28,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
+import moto.dynamodb.responses as dynamodb_responses
 from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
-#: Held for the whole of a transaction: a stream reader (``localcloud.direct``) takes it too, so it never sees
-#: the records of a transaction that is then cancelled (moto writes each operation as it goes, and a cut-back
-#: stream would reuse the sequence numbers the reader has already passed).
-TRANSACTIONS = threading.RLock()
+#: Held for the whole of each DynamoDB API call, a transaction included: a direct reader (``localcloud.direct``)
+#: takes it too, so it never sees an item half updated, nor the records of a transaction that is then
+#: cancelled (moto writes each operation as it goes, and a cut-back stream would reuse the sequence numbers
+#: the reader has already passed).
+OPERATIONS = threading.RLock()
 #: Set while moto's transact_write_items runs under ``install``: its table copy is skipped.
 _skip_table_copy: contextvars.ContextVar[bool] = contextvars.ContextVar("skip_table_copy", default=False)
 _installed = threading.Lock()
@@ -130,7 +137,7 @@ def install() -> None:
         original = backend_class.transact_write_items
 
         def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-            with TRANSACTIONS:
+            with OPERATIONS:
                 backup = TransactionBackup.take(self, transact_items)
                 try:
                     with _without_table_copies():
@@ -143,4 +150,17 @@ def install() -> None:
         shim = types.SimpleNamespace(copy=copy.copy, deepcopy=_deepcopy, Error=copy.Error)
         setattr(dynamodb_models, "copy", shim)  # noqa: B010 - moto's module-level import, not an export
         setattr(backend_class, "transact_write_items", transact_write_items)  # noqa: B010
+        _serialise_api_calls()
         _state["installed"] = True
+
+
+def _serialise_api_calls() -> None:
+    """Each DynamoDB API call (every action of moto's DynamoDB response class) holds ``OPERATIONS``."""
+    handler_class = dynamodb_responses.DynamoHandler
+    call_action = handler_class.call_action
+
+    def serialised_call_action(self: Any) -> Any:
+        with OPERATIONS:
+            return call_action(self)
+
+    setattr(handler_class, "call_action", serialised_call_action)  # noqa: B010

@@ -58,6 +58,10 @@ class Gate(Protocol):
     def pass_through(self, running: Callable[[], bool]) -> None:
         """Return at once when open; else wait until opened (or ``running()`` turns false)."""
 
+    @property
+    def closed(self) -> bool:
+        """Whether pollers are being held (a waiting poller goes back to the gate)."""
+
 
 class PollerHost(CloudHost, Protocol):
     """What an SQS poller uses besides: the region, the faults, whether the cloud runs, and the gate that holds every

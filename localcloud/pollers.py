@@ -1,6 +1,13 @@
 """Lambda's SQS pollers in the local cloud: one ``QueuePoller`` per event-source mapping (batch size, batching
 window, partial batch responses, visibility timeouts on the clock, duplicate deliveries under faults), and the
 ``PollerGate`` tests use to hold pollers between receives.
+
+Receives are counted as AWS bills them (IAM-by-use, metering, ``make bench``), so a poller long-polls as
+Lambda's do: one ReceiveMessage per batch, made once messages are visible, and one empty receive per
+``LONG_POLL_SECONDS`` of an idle queue, not one per second. The waiting itself is in-process
+(``queue_clock.wait_for_visible``), in slices of ``POLL_WAIT_SECONDS`` so that a poller still stops at its gate
+or when the cloud stops; one poller thread of a mapping waits at a time, so a message arriving wakes one
+receive, not one per thread (the others would come back empty).
 """
 
 from __future__ import annotations
@@ -20,8 +27,12 @@ if TYPE_CHECKING:
     from localcloud.deployment import MappingSpec
     from localcloud.host import PollerHost
 
-#: How long a poller long-polls an empty queue before checking whether the cloud is stopping.
+#: How long a poller waits for a message at a time before checking whether the cloud is stopping or its gate
+#: closed (no API call: see ``QueuePoller._long_poll``).
 POLL_WAIT_SECONDS = 1
+#: SQS's longest long poll (``WaitTimeSeconds`` 20, what Lambda's pollers use): an idle queue costs one empty
+#: receive per poller this often.
+LONG_POLL_SECONDS = 20
 #: Messages a poller holds invisible while the function runs (the clock, not moto, releases them).
 HOLD_SECONDS = 12 * 60 * 60
 
@@ -80,6 +91,8 @@ class QueuePoller:
         #: Of those, the messages that did not come from the bus (the workflow's task-token hand-off).
         self.direct: set[str] = set()
         self._stats_lock = threading.Lock()
+        #: Held by the one poller thread of this mapping that waits for messages (see the module's docstring).
+        self._waiting_turn = threading.Lock()
 
     def run(self) -> None:
         while self.cloud.running:
@@ -90,18 +103,44 @@ class QueuePoller:
                     self.cloud.trace.add("error", self.function.spec.name, f"poller: {type(error).__name__}: {error}")
                     time.sleep(0.1)
 
-    def _receive(self, wait: int, through_gate: bool = True) -> list[dict[str, Any]]:
+    def _receive(self, wait: float, through_gate: bool = True) -> list[dict[str, Any]]:
+        """One batch of what is visible; with ``wait``, long-poll for it (see ``_long_poll``)."""
         if through_gate:
             self.cloud.gate.pass_through(lambda: self.cloud.running)
             self.gate.pass_through(lambda: self.cloud.running)
         if self.cloud.faults.paused_until(self.function.spec.name) is not None:
             time.sleep(0.05)  # a paused trigger receives nothing; its messages wait and age in the queue
             return []
+        if wait:
+            return self._long_poll(wait, through_gate)
+        return self._receive_visible()
+
+    def _long_poll(self, slice_seconds: float, through_gate: bool) -> list[dict[str, Any]]:
+        """Wait, without an API call, until messages are visible, then receive them; or receive (empty) once a
+        long poll's ``LONG_POLL_SECONDS`` have passed, as SQS answers one. Nothing when the cloud stops, the gate
+        closes or the trigger is paused meanwhile (checked every ``slice_seconds``): the caller goes back to them.
+
+        The waiting turn is held until the receive is answered: a message that arrives is received by one
+        thread of this mapping, not raced for by all of them (the losers' receives would come back empty)."""
+        ends = time.monotonic() + LONG_POLL_SECONDS
+        while self.cloud.running and not (through_gate and (self.cloud.gate.closed or self.gate.closed)):
+            if self.cloud.faults.paused_until(self.function.spec.name) is not None:
+                return []
+            if not self._waiting_turn.acquire(timeout=slice_seconds):
+                continue  # another thread of this mapping is waiting; this one's turn comes next
+            try:
+                if self._visible(slice_seconds) or time.monotonic() >= ends:
+                    return self._receive_visible()
+            finally:
+                self._waiting_turn.release()
+        return []
+
+    def _receive_visible(self) -> list[dict[str, Any]]:
         with self.cloud.recorder.acting_as(self.function.spec.name):
             response = self.sqs.receive_message(
                 QueueUrl=self.queue.url,
                 MaxNumberOfMessages=min(10, self.mapping.batch_size),
-                WaitTimeSeconds=wait,
+                WaitTimeSeconds=0,
                 VisibilityTimeout=HOLD_SECONDS,
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
@@ -109,19 +148,22 @@ class QueuePoller:
         messages: list[dict[str, Any]] = response.get("Messages", [])
         return messages
 
-    def poll_once(self, wait: int = POLL_WAIT_SECONDS, through_gate: bool = True) -> int:
+    def _visible(self, within: float) -> bool:
+        return queue_clock.wait_for_visible(self.cloud.account, self.cloud.region, self.queue.name, within)
+
+    def poll_once(self, wait: float = POLL_WAIT_SECONDS, through_gate: bool = True) -> int:
         """Receive one batch and run the function on it; ``through_gate=False`` ignores a paused gate
         (a test driving one batch by hand while the pollers are held)."""
         messages = self._receive(wait, through_gate)
         if not messages:
             return 0
         with self.cloud.busy():
+            # The batching window: receive again as messages arrive (only then), until the batch is full or
+            # the window closes.
             window_end = time.monotonic() + self.mapping.window_seconds
-            while len(messages) < self.mapping.batch_size and time.monotonic() < window_end:
-                more = self._receive(0, through_gate)
-                if not more:
-                    time.sleep(0.05)
-                messages.extend(more)
+            while len(messages) < self.mapping.batch_size and (left := window_end - time.monotonic()) > 0:
+                if self._visible(left):
+                    messages.extend(self._receive(0, through_gate))
             self._process(messages)
         return len(messages)
 

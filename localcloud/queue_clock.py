@@ -105,3 +105,14 @@ def in_flight(account: str, region: str, queue_name: str) -> set[str]:
     """Ids of the messages received and not yet visible again (held by a consumer, or parked)."""
     queue: Any = sqs_backends[account][region].get_queue(queue_name)
     return {message.id for message in list(queue._messages) if not message.visible}
+
+
+def wait_for_visible(account: str, region: str, queue_name: str, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds until the queue has a visible message; whether it has one.
+
+    Receives nothing and makes no API call: a poller waits here and then receives what arrived, as one
+    long poll that returns at the first message. moto wakes the waiters on every send (``wake_pollers`` on a
+    visibility change); a delayed message becomes visible without a wake-up and is seen at the timeout."""
+    queue: Any = sqs_backends[account][region].get_queue(queue_name)
+    queue.wait_for_messages(timeout)
+    return bool(queue.messages)

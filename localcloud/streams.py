@@ -72,6 +72,9 @@ class StreamPoller:
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._attempts: dict[str, int] = {}
         self._parked: set[str] = set()
+        #: Each pending record's creation time on the local clock, by sequence number. moto stamps records in
+        #: real time; the clock may have been advanced since the cloud started, and a record's age is judged on it.
+        self._created_on_clock: dict[str, float] = {}
         self._lock = threading.RLock()
         #: Sequence numbers the function handled successfully.
         self.processed: set[str] = set()
@@ -100,6 +103,10 @@ class StreamPoller:
             wanted = [record for record in records if self.spec.wants(lambda_record(record, arn, region))]
             if wanted:
                 self._pending.setdefault(shard_id, []).extend(wanted)
+            offset = self.runtime.clock.offset
+            for record in wanted:
+                created = epoch_seconds(record["dynamodb"]["ApproximateCreationDateTime"]) + offset
+                self._created_on_clock[record["dynamodb"]["SequenceNumber"]] = created
 
     def pending(self) -> bool:
         """Records waiting to be handled now (a batch parked for its retry does not count)."""
@@ -128,6 +135,8 @@ class StreamPoller:
         result = self.function.invoke({"Records": records})
         failed_at = self._first_failure(result, records)
         done = batch[:failed_at]
+        for record in done:
+            self._created_on_clock.pop(record["dynamodb"]["SequenceNumber"], None)
         for record in done:
             self.processed.add(record["dynamodb"]["SequenceNumber"])
             self.runtime.trace.add("result", name, f"ok: {record['eventName']}", self._order_of(record))
@@ -164,7 +173,7 @@ class StreamPoller:
         attempt = self._attempts[shard] = self._attempts.get(shard, 0) + 1
         reason = f"{result.error_type}: {result.error_message}" if not result.ok else "reported as failed"
         self.runtime.trace.add("error", name, f"stream record failed (attempt {attempt}): {reason}", order)
-        created = epoch_seconds(head["dynamodb"]["ApproximateCreationDateTime"])
+        created = self._created_on_clock[head["dynamodb"]["SequenceNumber"]]
         if self.runtime.clock.now() - created > self.spec.maximum_record_age_seconds:
             self._give_up(shard, head)
             return
@@ -183,6 +192,7 @@ class StreamPoller:
         self._pending[shard] = self._pending[shard][1:]
         self._attempts.pop(shard, None)
         sequence = record["dynamodb"]["SequenceNumber"]
+        self._created_on_clock.pop(sequence, None)
         failure = {
             "requestContext": {
                 "functionArn": self.function.spec.arn,

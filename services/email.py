@@ -7,7 +7,7 @@ events for new invoices (forwarded to the shop bus by Billing's forwarder) and s
 ready", reading the invoice document for the customer's address.
 
 Every mail is recorded in the sent table, one row per (order or cart, kind of mail), without TTL: a
-redelivery or an archive replay long after Powertools' 24-hour idempotency record expired mails nothing.
+redelivery, soon or as an archive replay months later, mails nothing. That record is Email's only dedupe.
 Cart reminders are not mailed for a cart that was ordered (Reminders' carts table, read only).
 """
 
@@ -31,7 +31,7 @@ from components.base import region_name
 from components.notifying_topic import QueueSubscriber
 from services import events
 from services.billing import INVOICE_PREFIX, Billing, invoice_created_pattern
-from services.context import ServiceContext, idempotency_grant, table_grant
+from services.context import ServiceContext, table_grant
 from services.reminders import Reminders
 
 CONSUMES = (
@@ -84,6 +84,9 @@ class Email(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # Retired: the sent table alone dedupes mails now (handlers/email/app.py), and no function reads or
+        # writes this table. Kept until every deployed stack runs that code (its records expire within 24 h);
+        # then dropped with `make stateful-urns` --forget.
         self.idempotency = ctx.idempotency_table("email", parent=self)
         # The durable record of every mail sent (handlers/email/sent.py): claim, publish, mark sent.
         self.sent = ctx.table("email-sent", "id", parent=self)
@@ -107,12 +110,10 @@ class Email(pulumi.ComponentResource):
                     reserved_concurrency=ctx.settings.concurrency.email,
                     environment={
                         "CUSTOMER_TOPIC_ARN": self.customer_topic.topic.arn,
-                        "IDEMPOTENCY_TABLE": self.idempotency.table.name,
                         "SENT_TABLE": self.sent.table.name,
                     },
                     grants=(
                         *self.customer_topic.publish_grants(),
-                        idempotency_grant(self.idempotency),
                         sent_grant,
                         # The S3 event has no customer: the invoice document names them (kept out of the
                         # key and the object metadata, which S3 events and access logs expose).
@@ -145,13 +146,11 @@ class Email(pulumi.ComponentResource):
                     "email",
                     environment={
                         "CUSTOMER_TOPIC_ARN": self.customer_topic.topic.arn,
-                        "IDEMPOTENCY_TABLE": self.idempotency.table.name,
                         "SENT_TABLE": self.sent.table.name,
                         "CARTS_TABLE": reminders.carts.table.name,
                     },
                     grants=(
                         *self.customer_topic.publish_grants(),
-                        idempotency_grant(self.idempotency),
                         sent_grant,
                         # Whether the cart was ordered: no reminder then.
                         table_grant(reminders.carts, "dynamodb:GetItem"),

@@ -1,16 +1,17 @@
 """Email: renders customer-facing events and publishes each one, once, to the customer topic.
 
 Handler string ``handlers.email.app.handler``, invoked by EventBridge directly (asynchronous invoke; the
-event is the envelope). Environment: ``CUSTOMER_TOPIC_ARN``, ``IDEMPOTENCY_TABLE``, ``SENT_TABLE``.
+event is the envelope). Environment: ``CUSTOMER_TOPIC_ARN``, ``SENT_TABLE``, ``CARTS_TABLE``.
 
-Once per (order, kind of mail), for good: Powertools idempotency answers a redelivery within 24 hours, and
-the durable sent-record (``handlers.email.sent``) every later one, such as a replay of the bus archive.
+Once per (order, kind of mail), for good: the durable sent-record (``handlers.email.sent``) answers every
+redelivery, a duplicate within seconds as well as a replay of the bus archive months later. No Powertools
+idempotency on top: its record (a put and an update per mail) guarded the same publish, keyed on the event
+id, so it never stopped a mail the sent-record would have let through, and doubled the calls per mail.
 
 Invoices: S3's Object Created event for ``invoices/<orderId>.json`` (forwarded from the default bus)
-becomes one "your invoice is ready" message per invoice. S3 event ids are not unique enough (moto gives
-every S3 event the same id, and S3 may deliver an event twice, directly and forwarded), so the
-idempotency key is bucket + key + ETag (the version id, then the sequencer, when there is no ETag): a
-rewrite of the same bytes is the same invoice. The customer's address is read from the invoice document
+becomes one "your invoice is ready" message per order. S3 event ids are not unique enough (moto gives
+every S3 event the same id, and S3 may deliver an event twice, directly and forwarded); the sent-record's
+key (order id + InvoiceReady) makes them one mail. The customer's address is read from the invoice document
 (``s3:GetObject`` on ``invoices/*`` only), so it appears neither in the key nor in the object metadata.
 
 The message carries the attributes ``detailType`` and ``email`` so subscribers can filter. The result
@@ -26,12 +27,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Tracer
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.email.sent import SentLog
@@ -47,24 +45,11 @@ from handlers.shared.carts import CartBook
 from handlers.shared.clients import client
 from handlers.shared.events import MalformedEventError, OrderEvent, UnsupportedEventError, parse_event, parse_sqs_record
 from handlers.shared.redaction import redacting_logger
-from handlers.shared.runtime import (
-    IDEMPOTENCY_TTL_SECONDS,
-    LazyDynamoDBPersistenceLayer,
-    idempotency_store,
-    idempotent_on_event,
-    process_sqs_batch,
-    sqs_batch_processor,
-)
+from handlers.shared.runtime import sqs_batch_processor
 
 logger = redacting_logger()
 tracer = Tracer()
 CUSTOMER_TOPIC_ARN = os.environ["CUSTOMER_TOPIC_ARN"]
-persistence, idempotency_config = idempotency_store()
-# A store of its own: Powertools configures a store once, with the first key path it is used with.
-invoice_persistence = LazyDynamoDBPersistenceLayer(os.environ["IDEMPOTENCY_TABLE"])
-invoice_idempotency_config = IdempotencyConfig(
-    event_key_jmespath="invoiceId", raise_on_no_idempotency_key=True, expires_after_seconds=IDEMPOTENCY_TTL_SECONDS
-)
 INVOICE_SOURCE = "aws.s3"
 INVOICE_READY = "InvoiceReady"
 processor = sqs_batch_processor()
@@ -94,10 +79,9 @@ def publish(message: Message, detail_type: str, email: str) -> str:
     return str(response["MessageId"])
 
 
-@idempotent_on_event(persistence, idempotency_config)
 @tracer.capture_method
 def notify(*, event: OrderEvent) -> dict[str, str]:
-    """Publish the customer's message for ``event``; a redelivery returns the first result unpublished."""
+    """Publish the customer's message for ``event``; a redelivery returns the first message id unpublished."""
     message = render(event)
     sent = sent_log.send_once(
         event.order_id, event.detail_type, lambda: publish(message, event.detail_type, str(event.detail["email"]))
@@ -108,7 +92,7 @@ def notify(*, event: OrderEvent) -> dict[str, str]:
 
 
 def invoice_reference(raw: Mapping[str, Any]) -> dict[str, str]:
-    """``{invoiceId, bucket, key}`` of an S3 Object Created event; ``invoiceId`` is the idempotency key."""
+    """``{invoiceId, bucket, key}`` of an S3 Object Created event (``invoiceId`` names it in the logs)."""
     detail: Mapping[str, Any] = raw["detail"] if isinstance(raw.get("detail"), Mapping) else {}
     bucket = (detail.get("bucket") or {}).get("name")
     obj: Mapping[str, Any] = detail.get("object") or {}
@@ -121,7 +105,7 @@ def invoice_reference(raw: Mapping[str, Any]) -> dict[str, str]:
 
 @tracer.capture_method
 def notify_invoice(*, invoice: dict[str, str]) -> dict[str, str]:
-    """Tell the customer their invoice is ready, once per invoice (bucket + key + ETag)."""
+    """Tell the customer their invoice is ready, once per order (a rewrite of the invoice mails nothing)."""
     document = json.loads(client("s3").get_object(Bucket=invoice["bucket"], Key=invoice["key"])["Body"].read())
     missing = [name for name in ("orderId", "email", "amount", "currency") if not document.get(name)]
     if missing:
@@ -134,21 +118,10 @@ def notify_invoice(*, invoice: dict[str, str]) -> dict[str, str]:
     return {"orderId": str(document["orderId"]), "detailType": INVOICE_READY, "messageId": sent.message_id}
 
 
-# Powertools' decorator is untyped; applied as a call, the function keeps its own signature.
-notify_invoice = idempotent_function(
-    notify_invoice,
-    data_keyword_argument="invoice",
-    config=invoice_idempotency_config,
-    persistence_store=invoice_persistence,
-)
-
-
 def handle_event(raw: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    """Validate the envelope, tag the logs and notify once per event id."""
-    idempotency_config.register_lambda_context(context)
+    """Validate the envelope, tag the logs and notify once per (order, kind of mail)."""
     sent_log.register_lambda_context(context)
     if raw.get("source") == INVOICE_SOURCE and raw.get("detail-type") == "Object Created":
-        invoice_idempotency_config.register_lambda_context(context)
         invoice = invoice_reference(raw)
         logger.append_keys(invoice_id=invoice["invoiceId"])
         return notify_invoice(invoice=invoice)
@@ -164,10 +137,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
 
 
 # --- Cart reminders: CartReminderDue arrives through a queue (handler string handlers.email.app.queued_handler),
-# so a failed send is retried by SQS and finally dead-lettered; a redelivery is sent once (idempotent).
+# so a failed send is retried by SQS and finally dead-lettered; a redelivery is sent once (the sent-record).
 
 
-@idempotent_on_event(persistence, idempotency_config)
 @tracer.capture_method
 def notify_cart(*, event: OrderEvent) -> dict[str, str]:
     """Publish the reminder for a cart once, and never for a cart that was ordered."""
@@ -198,4 +170,6 @@ def cart_record_handler(record: SQSRecord) -> dict[str, str]:
 @tracer.capture_lambda_handler
 def queued_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     sent_log.register_lambda_context(context)
-    return process_sqs_batch(event, context, cart_record_handler, processor, idempotency_config)
+    return process_partial_response(
+        event=event, record_handler=cart_record_handler, processor=processor, context=context
+    )

@@ -13,7 +13,14 @@ resulting status depends on the projector's precedence rules, which a second rea
 Every write to an order is a record (the relay marking it published, history-only entries), and with
 ``NEW_IMAGE`` a record cannot say whether the status changed. So each push is idempotent on
 (``orderId``, ``status``): an order reaches each status at most once (statuses only move forward), the first
-record showing a status pushes it and later ones are no-ops, and a retried batch does not push twice.
+record showing a status while its owner has a connection pushes it and later ones are no-ops, and a retried
+batch does not push twice. The connections are looked up first: with none (the owner is not watching, the
+common case) there is nothing to push and nothing to remember, so no idempotency record is written; a later
+record of the same status, once the owner is connected, pushes it then (a connection never gets a status
+twice).
+Most records repeat a status already pushed (the relay's mark, history-only entries), so the container keeps
+the completed keys in memory too (Powertools' local cache): a repeat it has seen costs no DynamoDB call, and
+one it has not (another container pushed it) still finds the record in the table.
 ``updatedAt`` is when the order reached that status (its first history entry with it).
 
 A message is ``{"type": "orderStatus", "orderId", "status", "updatedAt"}``: no address, no items, no token.
@@ -51,6 +58,9 @@ idempotency_config = IdempotencyConfig(
     event_key_jmespath="[orderId, status]",
     raise_on_no_idempotency_key=True,
     expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+    # Safe to cache: a completed (order, status) never becomes pushable again (statuses only move forward),
+    # Powertools caches completed records only, and drops one once it expires.
+    use_local_cache=True,
 )
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
@@ -96,12 +106,12 @@ def forget(connection_id: str) -> None:
     connections_table().delete_item(Key={"connectionId": connection_id})
 
 
-def _push(*, change: dict[str, str]) -> dict[str, int]:
-    """Send the change to every open connection of its owner; forget the ones that are gone."""
+def _push(*, change: dict[str, str], connections: list[Mapping[str, Any]]) -> dict[str, int]:
+    """Send the change to each of its owner's ``connections``; forget the ones that are gone."""
     message = json.dumps({"type": MESSAGE_TYPE, **{key: change[key] for key in MESSAGE_FIELDS}}).encode()
     api = management_api()
     delivered = gone = 0
-    for connection in open_connections(change["customerId"]):
+    for connection in connections:
         connection_id = str(connection["connectionId"])
         if float(connection.get("expiresAt") or 0) < now().timestamp():
             forget(connection_id)
@@ -117,7 +127,8 @@ def _push(*, change: dict[str, str]) -> dict[str, int]:
     return {"delivered": delivered, "gone": gone}
 
 
-#: Once per (orderId, status): the result is stored, and a later record showing the same status returns it.
+#: Once per (orderId, status), keyed on ``change`` only: the result is stored, and a later record showing the
+#: same status returns it.
 push: Callable[..., dict[str, int]] = idempotent_function(
     _push, data_keyword_argument="change", persistence_store=persistence, config=idempotency_config
 )
@@ -129,7 +140,11 @@ def record_handler(record: DynamoDBRecord) -> None:
     if change is None:
         return
     logger.append_keys(order_id=change["orderId"])
-    push(change=change)
+    connections = list(open_connections(change["customerId"]))
+    if not connections:
+        logger.info("No open connection: nothing to push", extra={"status": change["status"]})
+        return
+    push(change=change, connections=connections)
 
 
 @logger.inject_lambda_context(clear_state=True)

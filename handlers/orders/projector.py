@@ -1,6 +1,6 @@
 """Order-status projector: applies lifecycle events from its SQS queue to the order's status and history.
 
-Handler string ``handlers.orders.projector.handler``. Environment: ``ORDERS_TABLE``, ``IDEMPOTENCY_TABLE``.
+Handler string ``handlers.orders.projector.handler``. Environment: ``ORDERS_TABLE``.
 
 Each event appends ``{status, at, event}`` to the history and sets the status when the order's current
 status may move to it (``ALLOWED_FROM``); otherwise only the history grows. The precedence makes the end
@@ -10,8 +10,11 @@ overrides it: a declined order that was also out of stock ends CANCELLED. It mus
 facts is ever known depends on arrival order: when OutOfStock reaches Billing first the card is never tried
 (no PaymentFailed), while Warehouse reports a shortage even when PaymentFailed reached it first.
 PaymentRefunded and StockReleased join the history only. Both rules live in
-DynamoDB condition expressions, and ``appliedEventIds`` makes a redelivered event a no-op even after the
-Powertools idempotency record has expired.
+DynamoDB condition expressions, and ``appliedEventIds`` makes a redelivered event a no-op, however late.
+
+No Powertools idempotency: the projection's one effect is the conditional write, which already refuses an
+event it has applied (``NOT contains(appliedEventIds, :eventId)``), so an idempotency record (a put and an
+update per event) would guard nothing the write does not, at twice the write's cost.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Tracer
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -30,13 +34,12 @@ from botocore.exceptions import ClientError
 from handlers.shared.clients import table
 from handlers.shared.events import OrderEvent, UnsupportedEventError, parse_sqs_record, utc_now
 from handlers.shared.redaction import redacting_logger
-from handlers.shared.runtime import idempotency_store, idempotent_on_event, process_sqs_batch, sqs_batch_processor
+from handlers.shared.runtime import sqs_batch_processor
 
 logger = redacting_logger()
 tracer = Tracer()
 ORDERS_TABLE = os.environ["ORDERS_TABLE"]
 deserializer = TypeDeserializer()
-persistence, idempotency_config = idempotency_store()
 processor = sqs_batch_processor()
 
 
@@ -145,10 +148,9 @@ def append_history(event: OrderEvent, at: str, seen: dict[str, Any] | None) -> s
     raise RuntimeError(f"Order {event.order_id} kept changing; {event.detail_type} will be retried")
 
 
-@idempotent_on_event(persistence, idempotency_config)
 @tracer.capture_method
 def project(*, event: OrderEvent) -> dict[str, str]:
-    """Apply one lifecycle event to its order; the result is stored for redeliveries."""
+    """Apply one lifecycle event to its order; a redelivery finds its id applied and is a ``duplicate``."""
     if event.detail_type not in STATUS_BY_DETAIL_TYPE:
         raise UnsupportedEventError(f"The projector does not handle {event.detail_type} events")
     status = STATUS_BY_DETAIL_TYPE[event.detail_type]
@@ -169,4 +171,4 @@ def record_handler(record: SQSRecord) -> dict[str, str]:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_sqs_batch(event, context, record_handler, processor, idempotency_config)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -11,15 +11,20 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
 
 from devtools.program import ROOT
-from localcloud.cloud import LocalCloud
 from tests.e2e import servers
+
+# The local cloud, moto's parsers and Playwright are imported where used, not here: the xdist controller loads
+# this file before it starts the workers and runs no test itself.
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
+
+    from localcloud.cloud import LocalCloud
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Records every CSP violation the page reports, before any of the page's own scripts run. Playwright injects
@@ -49,6 +54,8 @@ class Storefront:
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.is_file():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 (imported on use: see the note at the imports)
+
     with sync_playwright() as driver:
         yield driver
 
@@ -63,6 +70,8 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
+    from localcloud.cloud import LocalCloud  # noqa: PLC0415 (imported on use: see the note at the imports)
+
     with LocalCloud.boot("dev") as booted:
         yield booted
 

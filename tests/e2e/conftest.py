@@ -15,15 +15,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from localcloud.cloud import LocalCloud
-from localcloud.shop import Shopper, is_settled
+# The local cloud, moto's parsers and Playwright are imported where used, not here: the xdist controller loads
+# this file before it starts the workers and runs no test itself.
+if TYPE_CHECKING:
+    from localcloud.cloud import LocalCloud
+    from localcloud.shop import Shopper
 
 #: Marks a module whose tests may share the worker's cloud (see the module docstring).
 SHARED_CLOUD = "shared_cloud"
+#: Marks a module that boots many clouds of its own: it keeps to one worker for long, so it starts right after the
+#: sharing modules, and the other worker meanwhile takes the short modules instead of idling at the end.
+MANY_BOOTS = "many_boots"
 
 
 class _SharedCloud:
@@ -34,6 +40,8 @@ class _SharedCloud:
 
     def get(self) -> LocalCloud:
         if self.cloud is None or not self.cloud.running:
+            from localcloud.cloud import LocalCloud  # noqa: PLC0415 (imported on use: see the note at the imports)
+
             self.cloud = LocalCloud.boot("dev")
         return self.cloud
 
@@ -55,13 +63,21 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{SHARED_CLOUD}: the module's tests share the worker's booted local cloud (tests/e2e/conftest.py)",
     )
+    config.addinivalue_line(
+        "markers", f"{MANY_BOOTS}: the module boots many clouds; it starts early in its layer (tests/e2e/conftest.py)"
+    )
+
+
+def running_order(item: pytest.Item) -> tuple[bool, bool]:
+    return not shares_the_cloud(item), item.get_closest_marker(MANY_BOOTS) is None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Within this layer, modules sharing the cloud first (a stable sort, the same on every worker), so it
-    boots once; the session may hold other layers, which keep their places."""
+    """Within this layer, modules sharing the cloud first, so it boots once, then the modules booting many
+    clouds, then the rest (a stable sort, the same on every worker); the session may hold other layers, which
+    keep their places."""
     here = [index for index, item in enumerate(items) if item.path.is_relative_to(Path(__file__).parent)]
-    ordered = sorted((items[index] for index in here), key=lambda item: not shares_the_cloud(item))
+    ordered = sorted((items[index] for index in here), key=running_order)
     for index, item in zip(here, ordered, strict=True):
         items[index] = item
 
@@ -81,6 +97,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
     """The worker's shared cloud for a ``shared_cloud`` module, else a cloud of the module's own."""
     if not shares_the_cloud(request.node):
+        from localcloud.cloud import LocalCloud  # noqa: PLC0415 (imported on use: see the note at the imports)
+
         _shared.release()
         with LocalCloud.boot("dev") as booted:
             yield booted
@@ -94,11 +112,15 @@ def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
 
 @pytest.fixture(scope="module")
 def shopper(cloud: LocalCloud) -> Shopper:
+    from localcloud.shop import Shopper  # noqa: PLC0415 (imported on use: see the note at the imports)
+
     return Shopper(cloud.api)
 
 
 def settled_order(cloud: LocalCloud, shopper: Shopper, order_id: str) -> dict[str, Any]:
     """The order once the cloud is idle; fails if it did not settle."""
+    from localcloud.shop import is_settled  # noqa: PLC0415 (imported on use: see the note at the imports)
+
     cloud.wait_idle()
     order = shopper.order(order_id)
     assert order is not None, f"order {order_id} does not exist"

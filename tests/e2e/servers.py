@@ -13,12 +13,14 @@ import http.client
 import json
 import urllib.parse
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from localcloud.cloud import LocalCloud
-from localcloud.server import serve_in_background
+# The local cloud, moto's parsers and Playwright are imported where used, not here: the xdist controller loads
+# this file before it starts the workers and runs no test itself.
+if TYPE_CHECKING:
+    from localcloud.cloud import LocalCloud
 
 TIMEOUT_SECONDS = 30
 
@@ -26,6 +28,8 @@ TIMEOUT_SECONDS = 30
 @pytest.fixture(scope="module")
 def base_url(cloud: LocalCloud) -> Iterator[str]:
     """The module's cloud served over HTTP on a free port of 127.0.0.1, until the module ends."""
+    from localcloud.server import serve_in_background  # noqa: PLC0415 (imported on use: see the note at the imports)
+
     server, url = serve_in_background(cloud, port=0)
     yield url
     server.shutdown()

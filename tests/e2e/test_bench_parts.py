@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import io
 from typing import Any
 
 import boto3
@@ -12,10 +13,12 @@ import moto.core.loaders
 import moto.core.utils
 import pytest
 from moto import mock_aws
+from rich.console import Console
 
 from localcloud import botocore_cache
-from localcloud.bench import parse_sizes
+from localcloud.bench import BenchRun, calls_table, parse_sizes
 from localcloud.call_counter import LOCAL_CLOUD, CallCounter
+from localcloud.demo import RunResult
 from localcloud.iam import CallRecorder
 from localcloud.metering import SFN_INTERPRETER_KEY, STATES
 
@@ -109,3 +112,32 @@ def test_scale_sizes_are_order_counts_separated_by_commas() -> None:
     for bad in ("", "100,lots", "0", "-5"):
         with pytest.raises(ValueError, match="--scale takes"):
             parse_sizes(bad)
+
+
+def test_the_calls_breakdown_lists_every_principal_and_operation_per_order() -> None:
+    counter = CallCounter()
+    for principal, operation, n in (
+        (LOCAL_CLOUD, "sqs:ListQueues", 9),
+        ("eventshop-dev-email", "sns:Publish", 2),
+        ("eventshop-dev-billing", "dynamodb:GetItem", 1),
+        ("eventshop-dev-billing", "dynamodb:PutItem", 4),
+    ):
+        for _ in range(n):
+            counter.add(None if principal == LOCAL_CLOUD else principal, *operation.split(":"))
+    assert counter.breakdown() == [
+        ("eventshop-dev-billing", "dynamodb:PutItem", 4),
+        ("eventshop-dev-billing", "dynamodb:GetItem", 1),
+        ("eventshop-dev-email", "sns:Publish", 2),
+        (LOCAL_CLOUD, "sqs:ListQueues", 9),
+    ]
+    two_orders = RunResult(orders={"o-1": "approved", "o-2": "declined"})
+    run = BenchRun(result=two_orders, boot_cpu_seconds=0.0, calls=counter, boot_path="cached")
+    console = Console(width=120, file=io.StringIO(), record=True)
+    console.print(calls_table(run))
+    rows = [line.split("│")[1:4] for line in console.export_text().splitlines() if line.count("│") == 4]
+    assert [[cell.strip() for cell in row] for row in rows] == [
+        ["eventshop-dev-billing", "dynamodb:PutItem", "2.00"],
+        ["", "dynamodb:GetItem", "0.50"],
+        ["eventshop-dev-email", "sns:Publish", "1.00"],
+        [LOCAL_CLOUD, "sqs:ListQueues", "4.50"],
+    ]

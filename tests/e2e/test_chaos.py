@@ -229,16 +229,19 @@ def test_a_redrive_returns_dead_letters_to_the_queue_that_dead_lettered_them(clo
     source = cloud.deployment.queue_by_name("eventshop-dev-warehouse-queue")
     dead = "eventshop-dev-warehouse-dlq"
     already = len(cloud.queue_messages(dead))
-    cloud.clients("sqs").send_message(QueueUrl=source.url, MessageBody="not an event: redrive me")
+    traced = {"trace": {"DataType": "String", "StringValue": "it's kept"}}
+    cloud.clients("sqs").send_message(
+        QueueUrl=source.url, MessageBody="not an event: redrive me", MessageAttributes=traced
+    )
     cloud.settle()
     assert len(cloud.queue_messages(dead)) == already + 1
 
     with cloud.pollers_paused("warehouse"):
         moved = cloud.redrive(dead)
-        bodies = [m["body"] for m in cloud.queue_messages(source.name)]
+        returned = {m["body"]: m["attributes"] for m in cloud.queue_messages(source.name)}
 
     assert moved == already + 1
-    assert "not an event: redrive me" in bodies
+    assert returned["not an event: redrive me"] == {"trace": "it's kept"}
     cloud.settle()  # still poison: it dead-letters again, and nothing else is lost on the way
     assert len(cloud.queue_messages(dead)) == already + 1
 

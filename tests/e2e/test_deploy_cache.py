@@ -26,6 +26,8 @@ from localcloud.cloud import LocalCloud
 from localcloud.shop import Shopper, is_settled
 
 STACK = "dev"
+#: Six boots, five of them cold: the longest module of the layer (tests/e2e/conftest.py).
+pytestmark = pytest.mark.many_boots
 
 
 @pytest.fixture(scope="module")

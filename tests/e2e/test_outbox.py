@@ -91,3 +91,25 @@ def test_an_order_that_cannot_be_published_in_time_is_dead_lettered_without_its_
     assert order_id not in json.dumps(dead), "the failure record carries no order data"
     assert events_about(cloud, order_id, "OrderPlaced") == []
     assert stored_order(cloud, order_id)["published"] == {"BOOL": False}
+
+
+def test_a_cloud_whose_clock_ran_ahead_still_retries_a_fresh_record(
+    cloud: LocalCloud, shopper: Shopper, throttled_bus: ThrottledBus
+) -> None:
+    """A record's age is counted on the local clock from when it was written, not from moto's real-time stamp:
+    a cloud that has already lived past the record age (a consumer an hour late) retries a new record."""
+    dlq = "eventshop-dev-orders-outbox-dlq"
+    cloud.advance(2 * 3600)  # the cloud has lived past dev's outbox.maximumRecordAgeSeconds (3600)
+    dead_before = {m["messageId"] for m in cloud.queue_messages(dlq)}
+    order_id = shopper.place_order(customer_id="outbox-late-clock", idempotency_key="k-late-clock")
+    cloud.wait_idle()
+
+    assert [m for m in cloud.queue_messages(dlq) if m["messageId"] not in dead_before] == []
+    assert [e.message for e in cloud.trace.entries(order_id=order_id, kind="retry")][:1] == [
+        "stream batch retried in 1 s (clock)"
+    ]
+
+    throttled_bus.throttling = False
+    cloud.settle()
+    assert len(events_about(cloud, order_id, "OrderPlaced")) == 1
+    assert stored_order(cloud, order_id)["published"] == {"BOOL": True}

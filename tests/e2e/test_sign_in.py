@@ -13,6 +13,9 @@ from localcloud.cloud import LocalCloud
 from tests.e2e import servers
 from tests.e2e.servers import call
 
+#: Isolated by a new address per customer; the bad requests create no one (tests/e2e/conftest.py).
+pytestmark = pytest.mark.shared_cloud
+
 base_url = servers.base_url
 
 

@@ -21,6 +21,9 @@ INITIATE_AUTH = "AWSCognitoIdentityProviderService.InitiateAuth"
 CHOSEN = "Correct-Horse-9!"  # the password each new customer chooses
 
 
+#: Reads files and settings every module shares, and signs in customers of its own (tests/e2e/conftest.py).
+pytestmark = pytest.mark.shared_cloud
+
 base_url = servers.base_url
 
 

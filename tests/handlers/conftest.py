@@ -23,7 +23,8 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
-from localcloud.streams import lambda_record
+# localcloud.streams (moto's Step Functions parser) is imported where used, not here: the xdist controller loads
+# this file before it starts the workers and runs no test itself.
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -148,8 +149,8 @@ class StreamRelay:
 
     def __init__(self, table_name: str, handler: Callable[[dict[str, Any], Any], Any]) -> None:
         self.handler = handler
-        self.streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
-        self.stream_arn = boto3.client("dynamodb").describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        self.streams = set_up_clients().dynamodbstreams
+        self.stream_arn = set_up_clients().dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
         shard = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
         self.iterator = self.streams.get_shard_iterator(
             StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
@@ -159,6 +160,8 @@ class StreamRelay:
 
     def run(self) -> list[dict[str, str]]:
         """Deliver every unhandled record once; return the batch item failures reported (if any)."""
+        from localcloud.streams import lambda_record  # noqa: PLC0415 (imported on use: see the note at the imports)
+
         response = self.streams.get_records(ShardIterator=self.iterator)
         self.iterator = response["NextShardIterator"]
         self.waiting += [lambda_record(record, self.stream_arn, REGION) for record in response["Records"]]
@@ -174,9 +177,43 @@ class StreamRelay:
         return failures
 
 
+@dataclass(frozen=True)
+class _SetUpClients:
+    dynamodb: Any
+    dynamodb_resource: Any
+    sqs: Any
+    events: Any
+    sns: Any
+    s3: Any
+    dynamodbstreams: Any
+
+
+_set_up_clients: _SetUpClients | None = None
+
+
+def set_up_clients() -> _SetUpClients:
+    """The clients the fixtures set moto up with, made once per test process: making a client copies the
+    session's event hooks (a third of a handler test's set-up), and moto answers a client made in an earlier
+    test as it answers a new one, from the current test's fresh account. The handlers' own clients stay per
+    test (``handlers.shared.clients``)."""
+    global _set_up_clients  # noqa: PLW0603 (one set per process, made inside the first test's moto)
+    if _set_up_clients is None:
+        _set_up_clients = _SetUpClients(
+            dynamodb=boto3.client("dynamodb"),
+            dynamodb_resource=boto3.resource("dynamodb"),
+            sqs=boto3.client("sqs"),
+            events=boto3.client("events"),
+            sns=boto3.client("sns"),
+            s3=boto3.client("s3"),
+            dynamodbstreams=boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled")),
+        )
+    return _set_up_clients
+
+
 @pytest.fixture
 def shop(aws: None) -> Shop:
-    dynamodb_client = boto3.client("dynamodb")
+    clients = set_up_clients()
+    dynamodb_client = clients.dynamodb
     tables = {role: f"eventshop-test-{role}" for role in TABLES}
     for role, key in TABLES.items():
         _create_table(dynamodb_client, tables[role], key, orders=role == "orders")
@@ -184,8 +221,8 @@ def shop(aws: None) -> Shop:
         TableName=tables["idempotency"], TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
     )
 
-    sqs = boto3.client("sqs")
-    events = boto3.client("events")
+    sqs = clients.sqs
+    events = clients.events
     events.create_event_bus(Name=BUS)
     capture_url = sqs.create_queue(QueueName="capture")["QueueUrl"]
     capture_arn = sqs.get_queue_attributes(QueueUrl=capture_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -194,7 +231,7 @@ def shop(aws: None) -> Shop:
     )
     events.put_targets(Rule="capture-all", EventBusName=BUS, Targets=[{"Id": "capture", "Arn": capture_arn}])
 
-    sns = boto3.client("sns")
+    sns = clients.sns
     topic_arn = sns.create_topic(Name="customer")["TopicArn"]
     outbox_url = sqs.create_queue(QueueName="outbox")["QueueUrl"]
     outbox_arn = sqs.get_queue_attributes(QueueUrl=outbox_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -204,7 +241,7 @@ def shop(aws: None) -> Shop:
         capture_queue_url=capture_url,
         outbox_queue_url=outbox_url,
         topic_arn=topic_arn,
-        dynamodb=boto3.resource("dynamodb"),
+        dynamodb=clients.dynamodb_resource,
         sqs=sqs,
     )
 
@@ -275,7 +312,7 @@ def projector(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 @pytest.fixture
 def billing(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    boto3.client("s3").create_bucket(Bucket=INVOICES_BUCKET)
+    set_up_clients().s3.create_bucket(Bucket=INVOICES_BUCKET)
     return load_handler(
         "handlers.billing.app",
         monkeypatch,

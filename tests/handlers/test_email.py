@@ -15,6 +15,7 @@ from handlers.email.sent import MailInFlightError
 from handlers.shared import wire
 from handlers.shared.events import MalformedEventError, UnsupportedEventError
 from tests.handlers.builders import envelope, lifecycle_event, order_placed, sqs_event
+from tests.handlers.call_count import counting_calls
 from tests.handlers.conftest import FakeLambdaContext, Shop
 
 
@@ -335,4 +336,19 @@ def test_a_cart_is_reminded_once_even_by_a_replay_or_a_moved_schedule(
 
     email.queued_handler(sqs_event(cart_reminder_due("cart-10"), moved), context)
 
+    assert len(shop.outbox()) == 1
+
+
+def test_a_mail_costs_its_claim_publish_and_mark_and_a_redelivery_one_refused_claim_and_a_read(
+    email: ModuleType, shop: Shop, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sent-record is Email's only dedupe: no idempotency record is put and completed around it.
+    event = as_invoked(order_placed("order-30"))
+    with counting_calls(monkeypatch) as first:
+        sent = email.handler(event, context)
+    with counting_calls(monkeypatch) as again:
+        assert email.handler(event, context) == sent
+
+    assert first == {"dynamodb:PutItem": 1, "sns:Publish": 1, "dynamodb:UpdateItem": 1}
+    assert again == {"dynamodb:PutItem": 1, "dynamodb:GetItem": 1}
     assert len(shop.outbox()) == 1

@@ -19,6 +19,7 @@ import pytest
 
 from localcloud import connections_api
 from localcloud.iam import CallRecorder
+from tests.handlers.call_count import counting_calls
 from tests.handlers.conftest import ACCOUNT, REGION, FakeLambdaContext, Shop, StreamRelay, load_handler
 
 MESSAGE_SCHEMA = json.loads(
@@ -253,6 +254,56 @@ def test_a_retried_batch_pushes_nothing_twice(
     # idempotency record answers, nothing is posted again.
     assert StreamRelay(shop.tables["orders"], stream.handler).run() == []
     assert api.sent == {"ada-phone": [status_message("o-2", "PLACED", "2026-01-01T10:00:00Z")]}
+
+
+def test_a_status_already_pushed_costs_only_the_lookup_in_the_same_container_and_is_not_pushed_by_another(
+    shop: Shop,
+    routes: ModuleType,
+    api: FakeApi,
+    stream: StreamRelay,
+    notifier: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    connect(routes, api, "ada-phone", ADA)
+    save_order(shop, "o-5", ADA, [("PLACED", "2026-01-01T10:00:00Z")])
+    with counting_calls(monkeypatch) as first:
+        assert stream.run() == []
+    # Later writes that leave the status as it was (the relay's mark, a history-only entry).
+    update(shop, "o-5", "SET published = :true", {":true": True})
+    update(shop, "o-5", "SET note = :note", {":note": "history-only"})
+    with counting_calls(monkeypatch) as repeats:
+        assert stream.run() == []
+    # Another container (nothing in its memory) redelivered the same records: the table answers.
+    notifier.persistence._cache.clear()
+    with counting_calls(monkeypatch) as elsewhere:
+        assert StreamRelay(shop.tables["orders"], stream.handler).run() == []
+
+    assert first["dynamodb:PutItem"] == 1 and first["execute-api:PostToConnection"] == 1
+    # The owner's connections are looked up; the pushed status is answered from the container's memory.
+    assert {call: n for call, n in repeats.items() if not call.startswith("streams.dynamodb")} == {"dynamodb:Query": 2}
+    assert elsewhere["dynamodb:PutItem"] >= 1 and "execute-api:PostToConnection" not in elsewhere
+    assert api.sent == {"ada-phone": [status_message("o-5", "PLACED", "2026-01-01T10:00:00Z")]}
+
+
+def test_a_status_nobody_watches_costs_one_lookup_and_is_pushed_once_its_owner_connects(
+    shop: Shop,
+    routes: ModuleType,
+    api: FakeApi,
+    stream: StreamRelay,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    save_order(shop, "o-6", ADA, [("PLACED", "2026-01-01T10:00:00Z")])
+    with counting_calls(monkeypatch) as unwatched:
+        assert stream.run() == []
+    connect(routes, api, "ada-phone", ADA)
+    update(shop, "o-6", "SET published = :true", {":true": True})  # the same status, seen again
+    update(shop, "o-6", "SET note = :note", {":note": "history-only"})
+    assert stream.run() == []
+
+    assert {call: n for call, n in unwatched.items() if not call.startswith("streams.dynamodb")} == {
+        "dynamodb:Query": 1
+    }, "no idempotency record for a push that reached no one"
+    assert api.sent == {"ada-phone": [status_message("o-6", "PLACED", "2026-01-01T10:00:00Z")]}
 
 
 def test_a_gone_or_expired_connection_is_forgotten_and_the_others_still_get_the_push(

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from handlers.orders import model
 from handlers.shared.events import MalformedEventError
 from tests.handlers.builders import lifecycle_event, sqs_event
+from tests.handlers.call_count import counting_calls
 from tests.handlers.conftest import FakeLambdaContext, Shop
 
 
@@ -97,14 +98,12 @@ def test_final_status_is_kept_and_later_events_only_join_the_history(
     ]
 
 
-def test_redelivered_event_has_one_effect_even_after_the_idempotency_record_expired(
+def test_redelivered_event_has_one_effect(
     projector: ModuleType, shop: Shop, placed: str, context: FakeLambdaContext
 ) -> None:
     failed = lifecycle_event("PaymentFailed", placed, reason="card_declined", amount=Decimal(24))
     project(projector, context, failed)
     project(projector, context, failed)
-    for item in shop.table("idempotency").scan()["Items"]:
-        shop.table("idempotency").delete_item(Key={"id": item["id"]})
 
     result = project(projector, context, failed)
 
@@ -215,3 +214,19 @@ def test_fulfillment_failed_cancels_a_paid_order_and_a_late_reservation_cannot_r
         "FulfillmentFailed",
         "StockReserved",
     ]
+
+
+def test_an_event_costs_one_conditional_write_and_its_redelivery_one_refused_write(
+    projector: ModuleType, shop: Shop, placed: str, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The write's condition (NOT contains(appliedEventIds, :eventId)) is the projector's only dedupe: no
+    # idempotency record is put and completed around it.
+    paid = lifecycle_event("PaymentSucceeded", placed, paymentId="pay_1", amount=Decimal(24))
+    with counting_calls(monkeypatch) as first:
+        assert project(projector, context, paid) == {"batchItemFailures": []}
+    with counting_calls(monkeypatch) as again:
+        assert project(projector, context, paid) == {"batchItemFailures": []}
+
+    assert first == {"dynamodb:UpdateItem": 1}
+    assert again == {"dynamodb:UpdateItem": 1}, "the refused write returns the order: no read follows"
+    assert history(shop, placed) == [("OrderPlaced", "PLACED"), ("PaymentSucceeded", "PAID")]

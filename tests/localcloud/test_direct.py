@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 
-from localcloud import direct
+from localcloud import direct, dynamodb_transactions
 from localcloud.call_counter import CallCounter
 
 REGION = "eu-west-1"
@@ -143,20 +144,33 @@ def test_items_are_read_by_key_as_python_values(aws: None) -> None:
     assert items == [{"orderId": "o-1", "status": "SHIPPED", "total": pytest.approx(12.5), "paid": True}]
 
 
-def test_items_are_read_while_a_writer_changes_their_attributes(aws: None) -> None:
+def test_items_are_read_whole_while_a_writer_changes_their_attributes(aws: None) -> None:
+    """A handler's UpdateItem changes an item's attributes in place, holding the DynamoDB lock: a direct read
+    waits for it and sees the whole update, never half of it."""
     dynamodb, _ = orders_table()
     dynamodb.put_item(TableName="orders", Item={"orderId": {"S": "o-1"}, "status": {"S": "PAID"}})
     item = dynamodb_backends[ACCOUNT][REGION].get_table("orders").get_item(DynamoType({"S": "o-1"}))
     assert item is not None
+    holding, proceed = threading.Event(), threading.Event()
+    read: list[list[dict[str, Any]]] = []
 
-    class ChangingWhileIterated(type(item.attrs)):  # type: ignore[misc]
-        """What a concurrent UpdateItem does to a reader iterating the live attributes."""
+    def writer() -> None:
+        with dynamodb_transactions.OPERATIONS:
+            item.attrs["status"] = DynamoType({"S": "SHIPPED"})
+            holding.set()
+            proceed.wait()
+            item.attrs["paid"] = DynamoType({"BOOL": True})
 
-        def items(self) -> Any:
-            raise RuntimeError("dictionary changed size during iteration")
+    writing = threading.Thread(target=writer)
+    writing.start()
+    holding.wait()
+    reader = threading.Thread(target=lambda: read.append(direct.get_items(ACCOUNT, REGION, "orders", ["o-1"])))
+    reader.start()
+    reader.join(0.5)
+    still_waiting = reader.is_alive()
+    proceed.set()
+    writing.join()
+    reader.join()
 
-    changing = ChangingWhileIterated()
-    dict.update(changing, item.attrs)
-    item.attrs = changing
-
-    assert direct.get_items(ACCOUNT, REGION, "orders", ["o-1"]) == [{"orderId": "o-1", "status": "PAID"}]
+    assert still_waiting, "the read waited for the writer"
+    assert read == [[{"orderId": "o-1", "status": "SHIPPED", "paid": True}]]

@@ -3,6 +3,7 @@ without moto copying whole tables, and keeps what others wrote meanwhile."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -158,7 +159,7 @@ def test_a_transaction_writes_under_the_lock_stream_readers_take(
     """A stream reader never sees the records of a transaction that is then cancelled: the transaction holds
     the lock while moto writes, and the reader takes it to read."""
     watched = WatchedLock()
-    monkeypatch.setattr(dynamodb_transactions, "TRANSACTIONS", watched)
+    monkeypatch.setattr(dynamodb_transactions, "OPERATIONS", watched)
     backend = dynamodb_backends[ACCOUNT][REGION]
     put_item = backend.put_item
     held_while_writing: list[bool] = []
@@ -172,8 +173,69 @@ def test_a_transaction_writes_under_the_lock_stream_readers_take(
         dynamodb.transact_write_items(TransactItems=reserve(line=1))
     assert held_while_writing == [True], "the new item's put ran inside the lock"
 
-    taken = watched.taken
     stream_arn = dynamodb.describe_table(TableName="stock")["Table"]["LatestStreamArn"]
     [(shard, first)] = direct.stream_shards(ACCOUNT, REGION, stream_arn)
+    taken = watched.taken
     direct.stream_records(ACCOUNT, REGION, stream_arn, shard, first, 10)
     assert watched.taken == taken + 1, "the reader took the lock"
+
+
+def test_every_dynamodb_call_and_direct_read_runs_under_the_lock(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watched = WatchedLock()
+    monkeypatch.setattr(dynamodb_transactions, "OPERATIONS", watched)
+    backend = dynamodb_backends[ACCOUNT][REGION]
+    held: dict[str, bool] = {}
+    for operation in ("update_item", "get_item", "query", "delete_item"):
+        original = getattr(backend, operation)
+
+        def watching(*args: Any, _name: str = operation, _original: Any = original, **kwargs: Any) -> Any:
+            held.setdefault(_name, watched.held)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(backend, operation, watching)
+
+    key = {"sku": {"S": "PEN"}}
+    dynamodb.update_item(
+        TableName="stock", Key=key, UpdateExpression="SET available = :n", ExpressionAttributeValues={":n": {"N": "2"}}
+    )
+    dynamodb.query(TableName="stock", KeyConditionExpression="sku = :s", ExpressionAttributeValues={":s": {"S": "PEN"}})
+    taken = watched.taken
+    assert direct.get_items(ACCOUNT, REGION, "stock", ["PEN"]) == [{"sku": "PEN", "available": 2}]
+    assert watched.taken == taken + 1, "the direct read took the lock"
+    dynamodb.delete_item(TableName="stock", Key=key)
+    assert held == {"update_item": True, "get_item": True, "query": True, "delete_item": True}
+
+
+def test_two_threads_updating_one_new_item_keep_both_updates(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies each update to an item atomically: the Step Functions interpreter and a handler writing
+    different attributes of one new item at once both land (moto alone loses one now and then)."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, so an unguarded race shows every time
+    lost: list[str] = []
+    try:
+        for attempt in range(60):
+            key = {"sku": {"S": f"race-{attempt}"}}
+            barrier = threading.Barrier(2)
+
+            def update(attribute: str, _key: dict[str, Any] = key, _barrier: threading.Barrier = barrier) -> None:
+                _barrier.wait()
+                dynamodb.update_item(
+                    TableName="stock",
+                    Key=_key,
+                    UpdateExpression=f"SET {attribute} = :v",
+                    ExpressionAttributeValues={":v": {"S": attribute}},
+                )
+
+            threads = [threading.Thread(target=update, args=(name,)) for name in ("claimed", "reserved")]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            item = dynamodb.get_item(TableName="stock", Key=key)["Item"]
+            if not {"claimed", "reserved"} <= set(item):
+                lost.append(key["sku"]["S"])
+    finally:
+        sys.setswitchinterval(previous)
+    assert lost == []

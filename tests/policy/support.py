@@ -174,9 +174,13 @@ def _resource_args(
     )
 
 
-def findings_for(run: ProgramRun) -> list[Finding]:
-    """Runs every policy of the pack over a mock run the way the engine does: resource policies on each
-    resource's inputs, stack policies once on every resource's outputs."""
+def findings_for(run: ProgramRun, policy_name: str | None = None) -> list[Finding]:
+    """Runs every policy of the pack (or only the one named) over a mock run the way the engine does: resource
+    policies on each resource's inputs, stack policies once on every resource's outputs. A policy's findings do
+    not depend on the other policies, so a test about one policy runs only that one."""
+    policies = [policy for policy in POLICIES if policy_name is None or policy.name == policy_name]
+    if not policies:
+        raise ValueError(f"no policy named {policy_name!r} in the pack")
     providers = _providers(run)
     resources = run.custom_resources
     found: list[Finding] = []
@@ -189,7 +193,7 @@ def findings_for(run: ProgramRun) -> list[Finding]:
 
         return report
 
-    for policy in POLICIES:
+    for policy in policies:
         if isinstance(policy, ResourceValidationPolicy):
             for resource in resources:
                 policy.validate(_resource_args(resource, run.stack, providers), reporter(policy, resource.name))

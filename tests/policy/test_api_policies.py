@@ -14,7 +14,7 @@ from pulumi_policy import PolicyResource
 from devtools.program import ProgramRun
 from policy.rules.resource_types import API_METHOD, API_RESOURCE
 from tests.policy.conftest import stack_policy
-from tests.policy.support import UNKNOWN, findings_for, stack_resource, stack_violations
+from tests.policy.support import UNKNOWN, Finding, findings_for, stack_resource, stack_violations
 
 RULE = "api-routes-authorized"
 
@@ -91,8 +91,10 @@ def test_in_a_preview_the_path_comes_from_the_dependencies() -> None:
     assert len(found) == 1 and "GET /orders" in found[0]
 
 
-def test_the_program_keeps_the_rule_and_would_break_it_without_one_authorizer(program_run: ProgramRun) -> None:
-    assert [f for f in findings_for(program_run) if f.policy == RULE] == []
+def test_the_program_keeps_the_rule_and_would_break_it_without_one_authorizer(
+    program_run: ProgramRun, program_findings: list[Finding]
+) -> None:
+    assert [f for f in program_findings if f.policy == RULE] == []
     resources = list(program_run.resources)
     index = next(
         i for i, r in enumerate(resources) if r.typ == API_METHOD and r.name.endswith("method-get-orders-orderId")
@@ -103,7 +105,7 @@ def test_the_program_keeps_the_rule_and_would_break_it_without_one_authorizer(pr
         original, inputs={**original.inputs, **unguarded}, outputs={**original.outputs, **unguarded}
     )
 
-    found = [f for f in findings_for(replace(program_run, resources=resources)) if f.policy == RULE]
+    found = [f for f in findings_for(replace(program_run, resources=resources), RULE) if f.policy == RULE]
 
     assert [f.resource for f in found] == [original.name]
     assert "GET /orders/{orderId} has no authorizer" in found[0].message

@@ -148,11 +148,13 @@ def test_a_program_with_a_public_bucket_behind_cloudfront_fails_and_the_static_s
         config={"aws:region": "eu-west-1"},
     )
 
-    failing = [f for f in findings_for(public) if f.policy == "cloudfront-origin-private"]
+    failing = [f for f in findings_for(public, "cloudfront-origin-private") if f.policy == "cloudfront-origin-private"]
     assert [f.resource for f in failing] == ["open-cdn"]
     assert "does not block public access" in failing[0].message
     assert "no origin access control" in failing[0].message
-    assert [f for f in findings_for(private) if f.policy == "cloudfront-origin-private"] == []
+    assert [
+        f for f in findings_for(private, "cloudfront-origin-private") if f.policy == "cloudfront-origin-private"
+    ] == []
 
 
 def _stage(environment: str) -> PolicyResource:
@@ -184,5 +186,5 @@ def test_the_prod_program_with_its_web_acl_turned_off_fails() -> None:
     config = load_stack_config("prod") | {"eventshop:waf": json.dumps({"enabled": False, "rateLimit": 2000})}
     run = run_program("prod", config=config)
 
-    failing = [f for f in findings_for(run) if f.policy == "prod-rest-api-web-acl"]
+    failing = [f for f in findings_for(run, "prod-rest-api-web-acl") if f.policy == "prod-rest-api-web-acl"]
     assert [f.resource for f in failing] == [next(r.name for r in run.of_type(REST_STAGE))]

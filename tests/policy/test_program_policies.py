@@ -9,14 +9,14 @@ from pulumi_policy import EnforcementLevel
 
 from devtools.program import ProgramRun
 from policy.rules.pack import POLICIES, RESOURCE_POLICIES, STACK_POLICIES
-from tests.policy.support import findings_for
+from tests.policy.support import Finding
 from tests.policy.test_pack_inventory import INVENTORY
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
 
 
-def test_program_violates_no_mandatory_policy(program_run: ProgramRun) -> None:
-    mandatory = [str(f) for f in findings_for(program_run) if f.level == EnforcementLevel.MANDATORY]
+def test_program_violates_no_mandatory_policy(program_run: ProgramRun, program_findings: list[Finding]) -> None:
+    mandatory = [str(f) for f in program_findings if f.level == EnforcementLevel.MANDATORY]
 
     assert mandatory == [], f"stack {program_run.stack}:\n" + "\n".join(mandatory)
 
@@ -28,8 +28,10 @@ KNOWN_ADVISORY_FINDINGS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def test_program_advisory_findings_are_exactly_the_known_gaps(program_run: ProgramRun) -> None:
-    advisory = [(f.policy, f.resource) for f in findings_for(program_run) if f.level != EnforcementLevel.MANDATORY]
+def test_program_advisory_findings_are_exactly_the_known_gaps(
+    program_run: ProgramRun, program_findings: list[Finding]
+) -> None:
+    advisory = [(f.policy, f.resource) for f in program_findings if f.level != EnforcementLevel.MANDATORY]
 
     assert advisory == KNOWN_ADVISORY_FINDINGS[program_run.stack]
 

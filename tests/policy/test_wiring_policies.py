@@ -26,7 +26,7 @@ from policy.rules.resource_types import (
     QUEUE_POLICY,
 )
 from tests.policy.conftest import stack_policy
-from tests.policy.support import UNKNOWN, findings_for, stack_resource, stack_violations
+from tests.policy.support import UNKNOWN, Finding, findings_for, stack_resource, stack_violations
 
 SQS = "arn:aws:sqs:eu-west-1:123456789012"
 RULE_ARN = "arn:aws:events:eu-west-1:123456789012:rule/shop/r"
@@ -297,10 +297,15 @@ def _mutated(run: ProgramRun, typ: str, change: dict[str, Any] | None, match: di
     ],
 )
 def test_the_program_with_a_broken_wire_is_caught(
-    program_run: ProgramRun, typ: str, match: dict[str, Any], change: dict[str, Any] | None, policy: str
+    program_run: ProgramRun,
+    program_findings: list[Finding],
+    typ: str,
+    match: dict[str, Any],
+    change: dict[str, Any] | None,
+    policy: str,
 ) -> None:
-    assert [f for f in findings_for(program_run) if f.policy == policy] == []
+    assert [f for f in program_findings if f.policy == policy] == []
 
     broken = _mutated(program_run, typ, change, match)
 
-    assert [f.policy for f in findings_for(broken) if f.policy == policy]
+    assert [f.policy for f in findings_for(broken, policy) if f.policy == policy]

@@ -73,8 +73,7 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         "order-status": logs("order-status")
         | XRAY
         | queue("order-status-queue", *CONSUME)
-        | table("orders", "dynamodb:UpdateItem", "dynamodb:GetItem")
-        | table("order-status-idempotency", *IDEMPOTENCY),
+        | table("orders", "dynamodb:UpdateItem", "dynamodb:GetItem"),
         "billing": logs("billing")
         | XRAY
         | bus
@@ -95,7 +94,6 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | queue("email-dlq", "sqs:SendMessage")
         | {("sns:Publish", arn("sns", f"{p}-customer-notifications"))}
         | {("kms:GenerateDataKey", customer_key), ("kms:Decrypt", customer_key)}
-        | table("email-idempotency", *IDEMPOTENCY)
         | table("email-sent", *SENT)
         | {("s3:GetObject", f"arn:aws:s3:::{p}-invoices/invoices/*")}
         | {("kms:Decrypt", run.named("invoices-key-key").arn or "")},
@@ -104,7 +102,6 @@ def expected_grants(stack: str, run: ProgramRun) -> dict[str, set[tuple[str, str
         | queue("email-reminders-queue", *CONSUME)
         | {("sns:Publish", arn("sns", f"{p}-customer-notifications"))}
         | {("kms:GenerateDataKey", customer_key), ("kms:Decrypt", customer_key)}
-        | table("email-idempotency", *IDEMPOTENCY)
         | table("email-sent", *SENT)
         | table("carts", "dynamodb:GetItem"),
         "reminders": logs("reminders")

@@ -1,0 +1,60 @@
+"""The e2e layer's running order (tests/e2e/conftest.py): modules sharing the worker's cloud first, so it boots
+once per worker, then the modules booting many clouds, so the longest group does not land last, then the rest;
+the tests of other layers keep their places."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from tests.e2e import conftest as e2e
+
+E2E = Path(e2e.__file__).parent
+
+
+@dataclass
+class FakeItem:
+    """What the ordering reads of a test: its path and its module's marks."""
+
+    name: str
+    path: Path
+    marks: set[str] = field(default_factory=set)
+
+    def get_closest_marker(self, name: str) -> Any:
+        return name if name in self.marks else None
+
+
+def item(name: str, *marks: str, layer: Path = E2E) -> FakeItem:
+    return FakeItem(name, layer / f"test_{name}.py", set(marks))
+
+
+def test_sharing_modules_then_many_boots_then_the_rest_and_other_layers_keep_their_places() -> None:
+    items = [
+        item("unit_first", layer=E2E.parent / "unit"),
+        item("own_a"),
+        item("boots_a", e2e.MANY_BOOTS),
+        item("shared_a", e2e.SHARED_CLOUD),
+        item("own_b"),
+        item("shared_b", e2e.SHARED_CLOUD),
+        item("browser_last", layer=E2E.parent / "browser"),
+    ]
+
+    e2e.pytest_collection_modifyitems(cast("list[pytest.Item]", items))
+
+    assert [fake.name for fake in items] == [
+        "unit_first",
+        "shared_a",
+        "shared_b",
+        "boots_a",
+        "own_a",
+        "own_b",
+        "browser_last",
+    ]
+
+
+def test_the_deploy_cache_module_is_marked_as_booting_many_clouds() -> None:
+    text = (E2E / "test_deploy_cache.py").read_text()
+    assert f"pytestmark = pytest.mark.{e2e.MANY_BOOTS}" in text
