@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import pytest
 
+from tests import shared_cloud
 from tests.e2e import conftest as e2e
 
 E2E = Path(e2e.__file__).parent
@@ -36,9 +37,9 @@ def test_sharing_modules_then_many_boots_then_the_rest_and_other_layers_keep_the
         item("unit_first", layer=E2E.parent / "unit"),
         item("own_a"),
         item("boots_a", e2e.MANY_BOOTS),
-        item("shared_a", e2e.SHARED_CLOUD),
+        item("shared_a", shared_cloud.SHARED_CLOUD),
         item("own_b"),
-        item("shared_b", e2e.SHARED_CLOUD),
+        item("shared_b", shared_cloud.SHARED_CLOUD),
         item("browser_last", layer=E2E.parent / "browser"),
     ]
 
