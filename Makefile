@@ -16,6 +16,10 @@ PYTEST := $(BIN)/python -m pytest -n 2 -q
 # A module with a module-scoped fixture (a booted cloud, a program run) keeps to one worker, so the fixture is
 # built once; other tests spread one by one, which balances the two workers. Work goes out in the layers' order.
 TEST_DISTRIBUTION := --dist loadgroup --no-loadscope-reorder
+# Each test process compiles the project's modules and pytest rewrites each test module's asserts: about a third
+# of a worker's start when nothing is kept (PYTHONDONTWRITEBYTECODE). The tests keep their bytecode in
+# build/pycache/, outside the source tree, so the handlers' code archives never hold it.
+TEST_BYTECODE := PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/build/pycache
 
 .PHONY: install layers node-tools browser demo serve test unit lint diagram openapi bench bench-scale bench-test bench-fresh cost cost-check cost-baseline clean lock stateful-urns graph
 
@@ -73,7 +77,7 @@ serve: $(INSTALLED) $(LAYER_JOSE)  ## serve the dev stack's API on http://127.0.
 
 test: $(INSTALLED) $(LAYER_JOSE) browser  ## every test, layer by layer (mocks, contracts, policies, handlers on moto, the local cloud, a real browser)
 	@test -z "$(UNLAYERED)" || { echo "tests/$(UNLAYERED): not in TEST_LAYERS, so make test would skip it"; exit 1; }
-	$(PYTEST) $(TEST_DISTRIBUTION) $(addprefix tests/,$(TEST_LAYERS))
+	$(TEST_BYTECODE) $(PYTEST) $(TEST_DISTRIBUTION) $(addprefix tests/,$(TEST_LAYERS))
 
 unit: $(INSTALLED) $(LAYER_JOSE)
 	$(BIN)/python -m pytest -q tests/unit

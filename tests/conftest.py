@@ -15,11 +15,13 @@ Both live in tests/layer_session.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
 from localcloud import botocore_cache
+from tests import shared_cloud
 from tests.layer_session import LayerGate
 
 if TYPE_CHECKING:
@@ -28,6 +30,17 @@ if TYPE_CHECKING:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(LayerGate.for_process(config), "layer-gate")
+    shared_cloud.register_marker(config)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """The shared local cloud of the e2e and browser layers stops after the last test of a run of modules
+    sharing it (tests/shared_cloud.py)."""
+    try:
+        return (yield)
+    finally:
+        shared_cloud.release_after(item, nextitem)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from devtools.program import ROOT
+from tests import shared_cloud
 from tests.e2e import servers
 
 # The local cloud, moto's parsers and Playwright are imported where used, not here: the xdist controller loads
@@ -24,7 +25,6 @@ from tests.e2e import servers
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
 
-    from localcloud.cloud import LocalCloud
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Records every CSP violation the page reports, before any of the page's own scripts run. Playwright injects
@@ -68,14 +68,13 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[LocalCloud]:
-    from localcloud.cloud import LocalCloud  # noqa: PLC0415 (imported on use: see the note at the imports)
-
-    with LocalCloud.boot("dev") as booted:
-        yield booted
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules sharing the cloud first in this layer, so it boots once per worker (tests/shared_cloud.py)."""
+    shared_cloud.sharing_modules_first(items, Path(__file__).parent)
 
 
+#: The worker's shared cloud for a ``shared_cloud`` module, else a cloud of the module's own.
+cloud = shared_cloud.cloud
 base_url = servers.base_url
 
 

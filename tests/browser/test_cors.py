@@ -13,6 +13,9 @@ from playwright.sync_api import BrowserContext
 from localcloud.cloud import LocalCloud
 from tests.browser.conftest import local_call, open_storefront
 
+#: The storefront origin a test changes is restored after it (``page_origin``) (tests/shared_cloud.py).
+pytestmark = pytest.mark.shared_cloud
+
 
 @pytest.fixture
 def page_origin(cloud: LocalCloud, base_url: str) -> Iterator[str]:

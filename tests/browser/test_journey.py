@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
 from localcloud.cloud import LocalCloud
+from tests import shared_cloud
 from tests.browser.conftest import create_customer, local_call, open_storefront, sign_in
 
 CHOSEN = "Correct-Horse-9!"  # the password each new customer chooses
@@ -31,8 +32,9 @@ RECORD_STATUSES = """() => {
 
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
-    """The local cloud with its WebSocket API served, so config.json names a live-status URL."""
-    with LocalCloud.boot("dev") as booted:
+    """The local cloud with its WebSocket API served, so config.json names a live-status URL: a cloud of the
+    module's own, as the other modules' pages must not connect to it."""
+    with shared_cloud.own_cloud() as booted:
         booted.serve_websocket()
         yield booted
 

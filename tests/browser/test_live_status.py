@@ -21,6 +21,10 @@ from websockets.asyncio.server import Server, ServerConnection
 from localcloud.cloud import LocalCloud
 from tests.browser.conftest import Storefront, create_customer, open_storefront, sign_in
 
+#: The test's own WebSocket server is named in the cloud's endpoints only while the test runs (``live``), and
+#: the order routes are answered by the test, not the cloud (tests/shared_cloud.py).
+pytestmark = pytest.mark.shared_cloud
+
 CHOSEN = "Correct-Horse-9!"  # the password each new customer chooses
 PLACED_AT = "2026-01-01T10:00:00Z"
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import BrowserContext
 
 from localcloud.cloud import LocalCloud
 from tests.browser.conftest import create_customer, local_call, open_storefront, sign_in
+
+#: Isolated by a new customer per test; the page only reads the catalog (tests/shared_cloud.py).
+pytestmark = pytest.mark.shared_cloud
 
 CHOSEN = "Correct-Horse-9!"  # the password each new customer chooses
 WHEN_TWO_VIOLATIONS = """() => new Promise((resolve) => {

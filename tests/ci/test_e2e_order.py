@@ -1,6 +1,6 @@
-"""The e2e layer's running order (tests/e2e/conftest.py): modules sharing the worker's cloud first, so it boots
-once per worker, then the modules booting many clouds, so the longest group does not land last, then the rest;
-the tests of other layers keep their places."""
+"""The e2e and browser layers' running order (tests/e2e/conftest.py, tests/shared_cloud.py): modules sharing
+the worker's cloud first, so it boots once per worker and layer, then (e2e) the modules booting many clouds, so
+the longest group does not land last, then the rest; the tests of other layers keep their places."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import pytest
 
+from tests import shared_cloud
 from tests.e2e import conftest as e2e
 
 E2E = Path(e2e.__file__).parent
@@ -36,9 +37,9 @@ def test_sharing_modules_then_many_boots_then_the_rest_and_other_layers_keep_the
         item("unit_first", layer=E2E.parent / "unit"),
         item("own_a"),
         item("boots_a", e2e.MANY_BOOTS),
-        item("shared_a", e2e.SHARED_CLOUD),
+        item("shared_a", shared_cloud.SHARED_CLOUD),
         item("own_b"),
-        item("shared_b", e2e.SHARED_CLOUD),
+        item("shared_b", shared_cloud.SHARED_CLOUD),
         item("browser_last", layer=E2E.parent / "browser"),
     ]
 
@@ -58,3 +59,26 @@ def test_sharing_modules_then_many_boots_then_the_rest_and_other_layers_keep_the
 def test_the_deploy_cache_module_is_marked_as_booting_many_clouds() -> None:
     text = (E2E / "test_deploy_cache.py").read_text()
     assert f"pytestmark = pytest.mark.{e2e.MANY_BOOTS}" in text
+
+
+def test_the_browser_layer_runs_its_sharing_modules_first_and_other_layers_keep_their_places() -> None:
+    browser = E2E.parent / "browser"
+    items = [
+        item("e2e_shared", shared_cloud.SHARED_CLOUD),
+        item("journey", layer=browser),
+        item("storefront", shared_cloud.SHARED_CLOUD, layer=browser),
+        item("cors", shared_cloud.SHARED_CLOUD, layer=browser),
+        item("e2e_own"),
+    ]
+
+    shared_cloud.sharing_modules_first(cast("list[pytest.Item]", items), browser)
+
+    assert [fake.name for fake in items] == ["e2e_shared", "storefront", "cors", "journey", "e2e_own"]
+
+
+def test_only_the_module_serving_the_websocket_api_keeps_a_browser_cloud_of_its_own() -> None:
+    browser = E2E.parent / "browser"
+    modules = sorted(browser.glob("test_*.py"))
+    own = [path.name for path in modules if "pytest.mark.shared_cloud" not in path.read_text()]
+    assert own == ["test_journey.py"]
+    assert "shared_cloud.own_cloud()" in (browser / "test_journey.py").read_text()

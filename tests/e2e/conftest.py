@@ -1,23 +1,20 @@
 """End-to-end tests on the local cloud: the real program deployed into moto, the real handlers running.
 
-A boot costs seconds, so modules marked ``shared_cloud`` share one cloud per test process (per xdist
-worker): their tests isolate themselves by unique ids (orders, customers, carts) and leave nothing behind
-(no faults, no held pollers; the cloud is settled after each module). A module that changes what every
-test sees (faults, pauses, global counts such as "no dead letters at all", replays of the whole archive)
-is not marked and boots its own cloud. moto is process-wide, so only one cloud runs at a time: the shared
-cloud is stopped before an unmarked module boots its own, and marked modules run first in this layer.
-Nothing here sleeps for a fixed time: tests wait until the cloud is idle (nothing running, nothing queued)
-and move the local clock forward to run retries instead of waiting for them.
+Modules marked ``shared_cloud`` share one cloud per test process; the others boot their own
+(tests/shared_cloud.py). Sharing modules run first in this layer, then the modules booting many clouds, then
+the rest. Nothing here sleeps for a fixed time: tests wait until the cloud is idle (nothing running, nothing
+queued) and move the local clock forward to run retries instead of waiting for them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests import shared_cloud
 
 # The local cloud, moto's parsers and Playwright are imported where used, not here: the xdist controller loads
 # this file before it starts the workers and runs no test itself.
@@ -25,51 +22,19 @@ if TYPE_CHECKING:
     from localcloud.cloud import LocalCloud
     from localcloud.shop import Shopper
 
-#: Marks a module whose tests may share the worker's cloud (see the module docstring).
-SHARED_CLOUD = "shared_cloud"
 #: Marks a module that boots many clouds of its own: it keeps to one worker for long, so it starts right after the
 #: sharing modules, and the other worker meanwhile takes the short modules instead of idling at the end.
 MANY_BOOTS = "many_boots"
 
 
-class _SharedCloud:
-    """The worker's one shared cloud, booted on first use and stopped before any other cloud boots."""
-
-    def __init__(self) -> None:
-        self.cloud: LocalCloud | None = None
-
-    def get(self) -> LocalCloud:
-        if self.cloud is None or not self.cloud.running:
-            from localcloud.cloud import LocalCloud  # noqa: PLC0415 (imported on use: see the note at the imports)
-
-            self.cloud = LocalCloud.boot("dev")
-        return self.cloud
-
-    def release(self) -> None:
-        if self.cloud is not None:
-            self.cloud.stop()
-            self.cloud = None
-
-
-_shared = _SharedCloud()
-
-
-def shares_the_cloud(node: pytest.Item | pytest.Collector) -> bool:
-    return node.get_closest_marker(SHARED_CLOUD) is not None
-
-
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        f"{SHARED_CLOUD}: the module's tests share the worker's booted local cloud (tests/e2e/conftest.py)",
-    )
     config.addinivalue_line(
         "markers", f"{MANY_BOOTS}: the module boots many clouds; it starts early in its layer (tests/e2e/conftest.py)"
     )
 
 
 def running_order(item: pytest.Item) -> tuple[bool, bool]:
-    return not shares_the_cloud(item), item.get_closest_marker(MANY_BOOTS) is None
+    return not shared_cloud.shares_the_cloud(item), item.get_closest_marker(MANY_BOOTS) is None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -82,32 +47,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         items[index] = item
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """After the last test of a run of sharing modules, stop the shared cloud: another cloud (or a test that
-    uses moto itself) may come next."""
-    try:
-        return (yield)
-    finally:
-        if shares_the_cloud(item) and (nextitem is None or not shares_the_cloud(nextitem)):
-            _shared.release()
-
-
-@pytest.fixture(scope="module")
-def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
-    """The worker's shared cloud for a ``shared_cloud`` module, else a cloud of the module's own."""
-    if not shares_the_cloud(request.node):
-        from localcloud.cloud import LocalCloud  # noqa: PLC0415 (imported on use: see the note at the imports)
-
-        _shared.release()
-        with LocalCloud.boot("dev") as booted:
-            yield booted
-        return
-    shared = _shared.get()
-    yield shared
-    # What the next module sees: nothing pending, no fault set, no poller held.
-    assert not shared.faults.active.faults, "a module sharing the cloud must not leave faults set"
-    shared.settle()
+#: The worker's shared cloud for a ``shared_cloud`` module, else a cloud of the module's own.
+cloud = shared_cloud.cloud
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,10 @@ from localcloud.cloud import LocalCloud
 from localcloud.shop import Shopper
 from tests.e2e.conftest import settled_order
 
+#: Isolated by new customers per test; the refused requests publish nothing, which each test counts from its own
+#: start; the expiry test moves the clock an hour on, as other sharing modules do (tests/e2e/conftest.py).
+pytestmark = pytest.mark.shared_cloud
+
 UNAUTHORIZED = (401, {"message": "Unauthorized"})
 ROUTES = [
     ("POST", "/orders", {"items": [{"sku": "MUG-LOGO", "quantity": 1}], "paymentToken": "tok_visa"}),
