@@ -31,6 +31,7 @@ from devtools.program import (
 )
 from localcloud import (
     archive,
+    boot_heap,
     deploy_cache,
     faults,
     iam,
@@ -94,6 +95,8 @@ class LocalCloud:
         self.functions: dict[str, LocalFunction] = {}
         self.unprovisioned: list[RecordedResource] = []
         self.boot_seconds = 0.0
+        #: Whether ``boot`` froze the heap (``boot_heap``); ``stop`` unfreezes it.
+        self._heap_frozen = False
         self.gate = PollerGate()
         self.pollers: list[QueuePoller] = []
         self.stream_pollers: list[StreamPoller] = []
@@ -119,6 +122,8 @@ class LocalCloud:
         cloud = cls(stack, trace, clock, reuse_deployment)
         with deferred_cycle_collection():
             cloud.start()
+        cloud._heap_frozen = True
+        boot_heap.freeze_after_boot()
         return cloud
 
     def start(self) -> None:
@@ -208,6 +213,9 @@ class LocalCloud:
         for thread in self._threads:
             thread.join(timeout=POLL_WAIT_SECONDS + 5)
         self.hooks.remove()
+        if self._heap_frozen:
+            self._heap_frozen = False
+            boot_heap.unfreeze_at_stop()
 
     def __enter__(self) -> LocalCloud:
         return self

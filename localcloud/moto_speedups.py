@@ -38,6 +38,7 @@ recomputed from the same few strings thousands of times per run:
 8. Each request's route through moto (which service, which handler) is found once per URL
    (``moto_routing.py``): moto tried every service's URL pattern, rebuilt the backend's URL table and
    compiled its URLs on every call.
+9. Random identifiers drawn in one call and ``PutEvents`` matching each event once (``moto_per_call.py``).
 
 Results are those moto computes; only the repetition (and the retention) goes.
 """
@@ -66,7 +67,7 @@ from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
-from localcloud import moto_routing
+from localcloud import moto_per_call, moto_routing
 
 _lock = threading.Lock()
 #: Names already patched (install is idempotent).
@@ -88,6 +89,7 @@ def install() -> None:
         _stop_retaining_instances()
         _walk_with_one_processing_map()
         moto_routing.install()
+        moto_per_call.install()
         _find_clauses_by_type()
         _installed.add("moto_speedups")
 

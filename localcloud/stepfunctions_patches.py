@@ -6,7 +6,6 @@ What each patch replaces and why: ``localcloud/stepfunctions.py``'s docstring.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import pickle
@@ -49,7 +48,7 @@ from localcloud.stepfunctions import (
     _state,
     _waiting_for_token,
     clock_sleep,
-    parsed_program,
+    program_copy,
     wait_on_clock,
 )
 
@@ -103,11 +102,10 @@ def _patch_client_reuse() -> None:
 
 def _patch_parse_once() -> None:
     """moto parses the definition again for every execution (ANTLR, tens of ms); parse each definition once
-    and give every execution a deep copy of the parsed program (a few ms), so no state is shared."""
+    and give every execution its own copy of the parsed program (``program_copy``), so no state is shared."""
 
     def _get_evaluation_entrypoint(self: Any) -> Any:
-        definition = self._evaluation_details.state_machine_details.definition
-        return copy.deepcopy(parsed_program(definition))
+        return program_copy(self._evaluation_details.state_machine_details.definition)
 
     _replace(execution_worker.ExecutionWorker, "_get_evaluation_entrypoint", _get_evaluation_entrypoint)
 

@@ -203,11 +203,12 @@ def test_an_invocation_the_functions_resource_policy_does_not_allow_is_refused(
     assert len(kept) < len(deployment.permissions) or source_arn is not None, f"{function} had no permission"
     monkeypatch.setattr(deployment, "permissions", kept)
     ada = customer(cloud, "ada")
-    runs_before, opened = cloud.functions[function].invocations, len(server.open)
+    # An earlier test's connection may still be closing: what must not happen is a connection added.
+    runs_before, opened = cloud.functions[function].invocations, set(server.open)
 
     assert refused_status(f"{websocket_url}?token={ada.id_token}") == 500
     assert cloud.functions[function].invocations == runs_before, f"{function} ran without a permission"
-    assert len(server.open) == opened and connection_ids(cloud, ada) == []
+    assert set(server.open) <= opened and connection_ids(cloud, ada) == []
     refusals = [entry.message for entry in cloud.trace.entries(kind="error") if entry.where == function]
     assert refusals and "may not invoke" in refusals[-1]
 

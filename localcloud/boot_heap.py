@@ -1,0 +1,69 @@
+"""The boot's heap kept out of the cycle collector's passes while the cloud runs.
+
+A booted cloud holds ~420,000 objects the collector tracks (moto's backends and models, botocore's parsed
+service data, every function's own copy of its handler modules and clients) and keeps nearly all of them
+until it stops. Each full collection during a run walked them all again: measured over 200 orders, the
+collector took 16% of the run's CPU, two thirds of it in a handful of full collections. After the boot's
+own garbage is collected, what is left is frozen (``gc.freeze``): the collections during the run look only
+at what the run allocated (7% of its CPU, measured the same way). Stopping the cloud unfreezes it, so a
+process that boots many clouds (the tests) can reclaim each one's heap.
+
+With the boot's heap frozen, the oldest generation starts nearly empty, and CPython's rule (a full collection
+once the objects promoted since the last one are a quarter of those that survived it) ran one every ten
+middle-generation collections all through a run, each walking everything the run still holds: 13 full
+collections in 200 orders, more than half of the collector's time. While a cloud runs, a full collection
+waits for ``MIDDLE_COLLECTIONS_PER_FULL`` middle ones instead (2 in 200 orders): the collector's share of
+the run's CPU 9% -> 4%, the peak memory unchanged (287 -> 288 MiB). The thresholds are put back at stop.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from dataclasses import dataclass, field
+
+#: Collections of the middle generation between two full ones while a cloud runs (CPython's default: 10).
+MIDDLE_COLLECTIONS_PER_FULL = 100
+
+
+@dataclass
+class _FrozenHeap:
+    #: Clouds running with the boot heap frozen; the heap is unfrozen when the last one stops.
+    holders: int = 0
+    #: The collector's thresholds before the first cloud froze the heap.
+    thresholds: tuple[int, int, int] = (0, 0, 0)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_heap = _FrozenHeap()
+
+
+def freeze_after_boot() -> int:
+    """Collect the boot's garbage, then freeze what survives, and space the full collections out while the
+    cloud runs. Returns how many objects are now frozen."""
+    with _heap.lock:
+        _heap.holders += 1
+        gc.collect()
+        gc.freeze()
+        if _heap.holders == 1:
+            _heap.thresholds = gc.get_threshold()
+            young, middle, _ = _heap.thresholds
+            gc.set_threshold(young, middle, MIDDLE_COLLECTIONS_PER_FULL)
+        return gc.get_freeze_count()
+
+
+def unfreeze_at_stop() -> None:
+    """One cloud stopped; when none is left running, the frozen heap goes back to the collector and the
+    collector's thresholds are what they were."""
+    with _heap.lock:
+        if _heap.holders == 0:
+            return
+        _heap.holders -= 1
+        if _heap.holders == 0:
+            gc.unfreeze()
+            gc.set_threshold(*_heap.thresholds)
+
+
+def holders() -> int:
+    """How many running clouds hold the heap frozen."""
+    return _heap.holders
