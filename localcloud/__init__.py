@@ -7,3 +7,8 @@ See ``localcloud/README.md`` for how it works, what it emulates and what it does
 from devtools import lazy_provider
 
 lazy_provider.install()
+
+# Before anything imports moto's Step Functions interpreter: moto's Batch package (and with it EC2) is imported on use.
+from localcloud import deferred_imports  # noqa: E402
+
+deferred_imports.install()

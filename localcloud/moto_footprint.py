@@ -6,6 +6,9 @@ three location types times every region, ~45 MiB of small dicts held for the lif
 deploys nothing on EC2. ``install()`` swaps each location type's table for ``RegionOfferings``, which reads a
 region's file the first time that region is asked for (the same file, with the same ``LocationType`` added), so
 ``DescribeInstanceTypeOfferings`` and the other readers answer exactly as before, in every region.
+
+The local cloud no longer imports EC2 at all (``deferred_imports``): the swap is made when something imports
+moto's instance types, if ever.
 """
 
 from __future__ import annotations
@@ -13,10 +16,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from importlib import resources
+from types import ModuleType
 from typing import Any
 
-from moto.ec2.models import instance_types
 from moto.utilities.utils import load_resource
+
+from localcloud import deferred_imports
+
+#: The module whose table is swapped; not imported here, so that the local cloud does not import EC2.
+INSTANCE_TYPES_MODULE = "moto.ec2.models.instance_types"
 
 #: Where moto keeps the offerings, relative to its package: ``<location type>/<region>.json[.gz]``.
 OFFERINGS_DIRECTORY = "ec2/resources/instance_type_offerings"
@@ -61,7 +69,12 @@ class RegionOfferings(Mapping[str, list[dict[str, Any]]]):
 
 def install() -> None:
     """Replace moto's eagerly loaded offerings with on-demand ones (once per process; the tables moto loaded at
-    import are released here). The replacement answers as the original did, so it is never put back."""
+    import are released here), now if EC2's models are imported, else once they are. The replacement answers as the
+    original did, so it is never put back."""
+    deferred_imports.after_import(INSTANCE_TYPES_MODULE, _swap_offerings)
+
+
+def _swap_offerings(instance_types: ModuleType) -> None:
     table: dict[str, Any] = instance_types.INSTANCE_TYPE_OFFERINGS
     for location_type in list(table):
         if not isinstance(table[location_type], RegionOfferings):

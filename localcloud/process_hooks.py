@@ -20,6 +20,7 @@ from localcloud import (
     faults,
     iam,
     jwks,
+    moto_boot,
     moto_footprint,
     moto_patches,
     queue_clock,
@@ -56,6 +57,7 @@ class ProcessHooks:
             sys.path.insert(0, str(ROOT))
         moto_footprint.install()  # moto's EC2 offerings for every region, read only when asked for
         moto_patches.install()
+        moto_boot.install()  # key pairs and URL builders moto makes while provisioning, made on first use
         stepfunctions_patches.install()
         botocore_cache.install()
         request_signing.install()  # moto never checks a signature: the headers without the hashing
