@@ -41,12 +41,11 @@ DEFERRED_PACKAGES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-class _InitOnFirstRead(importlib.abc.Loader):
-    """Makes the package module (path and spec set by the import system) and runs its code on first read."""
+class _WrappedLoader(importlib.abc.Loader):
+    """A package's own loader, with ``exec_module`` left to the subclass."""
 
-    def __init__(self, loader: importlib.abc.Loader, functions_ahead: tuple[str, ...]) -> None:
+    def __init__(self, loader: importlib.abc.Loader) -> None:
         self.loader = loader
-        self.functions_ahead = functions_ahead
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return self.loader.create_module(spec)
@@ -54,6 +53,14 @@ class _InitOnFirstRead(importlib.abc.Loader):
     def __getattr__(self, name: str) -> Any:
         # The rest of the package's own loader (its resource reader, file name, source) as it was.
         return getattr(self.loader, name)
+
+
+class _InitOnFirstRead(_WrappedLoader):
+    """Makes the package module (path and spec set by the import system) and runs its code on first read."""
+
+    def __init__(self, loader: importlib.abc.Loader, functions_ahead: tuple[str, ...]) -> None:
+        super().__init__(loader)
+        self.functions_ahead = functions_ahead
 
     def exec_module(self, module: ModuleType) -> None:
         lock = threading.RLock()
@@ -91,19 +98,12 @@ def _forward(module: ModuleType, name: str, run_init: Callable[[], None]) -> Cal
     return forward
 
 
-class _ThenCall(importlib.abc.Loader):
+class _ThenCall(_WrappedLoader):
     """Runs the module as its own loader would, then the functions waiting for it."""
 
     def __init__(self, loader: importlib.abc.Loader, callbacks: list[Callable[[ModuleType], None]]) -> None:
-        self.loader = loader
+        super().__init__(loader)
         self.callbacks = callbacks
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        return self.loader.create_module(spec)
-
-    def __getattr__(self, name: str) -> Any:
-        # The rest of the package's own loader (its resource reader, file name, source) as it was.
-        return getattr(self.loader, name)
 
     def exec_module(self, module: ModuleType) -> None:
         self.loader.exec_module(module)
