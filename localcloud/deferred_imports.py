@@ -16,8 +16,8 @@ what their ``__init__`` would have made.
 ``after_import`` runs a function once a module has been imported, however it is imported first: how
 ``moto_footprint`` trims EC2's tables if something does import EC2, without importing it itself.
 
-Written against moto 5.2.5 (``moto_patches.MOTO_VERSION``, not imported here: importing it imports moto). Another
-moto is left alone here; the boot's ``moto_patches.check_version`` refuses it with the error that says what to do.
+Written against moto ``moto_version.MOTO_VERSION``. Another moto is left alone here; the boot's
+``moto_patches.check_version`` refuses it with the error that says what to do.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-MOTO_VERSION = "5.2.5"
+from localcloud.moto_version import MOTO_VERSION
 
 #: Packages whose ``__init__`` waits for the first read of an attribute it defines, with the functions read ahead.
 DEFERRED_PACKAGES: Mapping[str, tuple[str, ...]] = {

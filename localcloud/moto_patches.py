@@ -54,8 +54,7 @@ from moto.sqs.models import sqs_backends
 from moto.utilities.arns import parse_arn
 
 from localcloud import dynamodb_transactions, moto_speedups
-
-MOTO_VERSION = "5.2.5"
+from localcloud.moto_version import MOTO_VERSION
 
 #: ``(rule, target, event)`` for a target moto does not deliver itself; the event is already transformed.
 TargetHook = Callable[[Any, dict[str, Any], dict[str, Any]], None]
