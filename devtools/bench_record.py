@@ -126,6 +126,10 @@ def report(console: Console, path: Path = FIGURES) -> int:
         verdict = "met" if met else "short"
         table.add_row(goal.what, goal.before, goal.show(value), wanted, verdict, f"{entry['commit']}{stale}")
     console.print(table, width=max(console.width, 120))
+    for key in sorted(key for key in stored if key.startswith("info_")):
+        entry = stored[key]
+        what = key.removeprefix("info_").replace("_", " ")
+        console.print(f"also measured: {what} {float(str(entry['value'])):.1f} (on {entry['commit']})", highlight=False)
     return open_goals
 
 

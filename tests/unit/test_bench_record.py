@@ -69,6 +69,7 @@ def test_unknown_figures_and_bad_records_are_refused_by_name(tmp_path: Path) -> 
     assert not path.exists(), "nothing is written when a figure is refused"
     record({"info_anything": 1.0}, path)
     assert json.loads(path.read_text())["info_anything"]["value"] == 1.0
+    assert "also measured: anything 1.0" in printed(path)[1], "an informative figure is printed under the goals"
     path.write_text("{not json")
     with pytest.raises(ValueError, match="is not JSON"):
         record({"peak_mib": 1.0}, path)
