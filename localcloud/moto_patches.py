@@ -25,6 +25,10 @@ Small patches, each undoing one gap listed in ``moto-notes.md`` or a cost that g
    action names, the Step Functions interpreter's JSONPaths, DynamoDB condition expressions' tokens, the
    update validator's processing maps (once per walk, not twice per node); and
    moto stops keeping every model instance it creates (copies included) for a dashboard nobody opens.
+10. A queue's messages change under the queue's own lock. moto's DeleteMessage rebuilds the message list
+   without it (only a send holds it), so two deletes at once, as two pollers of one mapping make, could put
+   a deleted message back, in flight with no consumer, and a delete racing a send could drop the accepted
+   message. Receives and purges hold it too: a receive moves messages to the dead-letter queue.
 
 Besides the patches, the few read-only peeks into moto's state (a queue's messages without receiving
 them) live here too, so an upgrade of moto has exactly one module to re-check.
@@ -104,6 +108,7 @@ def install() -> None:
         _patch_lazy_queue_attributes()
         _patch_update_expression_cache()
         _patch_cognito_email_usernames()
+        _patch_serial_queue_changes()
         dynamodb_transactions.install()  # a transaction backs up its items, not whole tables
         moto_speedups.install()  # work repeated on every request, done once
         _state.installed = True
@@ -221,6 +226,28 @@ def _patch_update_expression_cache() -> None:
         return
     cached: Any = functools.lru_cache(maxsize=1024)(make)
     _replace(parser, "make", classmethod(cached))
+
+
+def _patch_serial_queue_changes() -> None:
+    queue_class, backend_class = moto.sqs.models.Queue, moto.sqs.models.SQSBackend
+    delete, receive, purge = queue_class.delete_message, backend_class.receive_message, backend_class.purge_queue
+
+    # The lock is a Condition over an RLock: a receive that long-polls waits on it (releasing it meanwhile).
+    def delete_message(self: Any, receipt_handle: str) -> None:
+        with self._messages_lock:
+            delete(self, receipt_handle)
+
+    def receive_message(self: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        with self.get_queue(queue_name)._messages_lock:
+            return receive(self, queue_name, *args, **kwargs)
+
+    def purge_queue(self: Any, queue_name: str) -> None:
+        with self.get_queue(queue_name)._messages_lock:
+            purge(self, queue_name)
+
+    _replace(queue_class, "delete_message", delete_message)
+    _replace(backend_class, "receive_message", receive_message)
+    _replace(backend_class, "purge_queue", purge_queue)
 
 
 def _patch_cognito_email_usernames() -> None:
