@@ -97,7 +97,7 @@ class LocalCloud:
         self.boot_seconds = 0.0
         #: Whether ``boot`` froze the heap (``boot_heap``); ``stop`` unfreezes it.
         self._heap_frozen = False
-        self.gate = PollerGate()
+        self.gate = PollerGate(self._wake_pollers)
         self.pollers: list[QueuePoller] = []
         self.stream_pollers: list[StreamPoller] = []
         self.alarms: AlarmEvaluator
@@ -200,6 +200,8 @@ class LocalCloud:
         if not self.runtime.running:
             return
         self.runtime.running = False
+        for poller in self.pollers:
+            poller.wake()  # a poller waiting for messages returns now, not at its next look
         if self.websocket is not None:
             self.websocket.stop()
             self.websocket = None
@@ -290,13 +292,14 @@ class LocalCloud:
             if fault.kind == "pause":
                 self.clock.call_later(fault.seconds, self._wake_pollers, f"pause of {fault.function} ends")
         self.trace.add("faults", "local cloud", json.dumps(active.as_dict()))
+        self._wake_pollers()  # a paused trigger's pollers stop waiting for its messages now
         return active
 
     def _wake_pollers(self) -> None:
         if not self.runtime.running:
             return
-        for mapping in self.deployment.mappings:
-            moto_patches.wake_pollers(self.account, self.region, self.deployment.queues[mapping.queue_arn].name)
+        for poller in self.pollers:
+            poller.wake()
 
     def advance(self, seconds: float) -> None:
         """Move the clock (releases parked retries, fires schedules) and wait for what that started."""

@@ -5,14 +5,15 @@ window, partial batch responses, visibility timeouts on the clock, duplicate del
 Receives are counted as AWS bills them (IAM-by-use, metering, ``make bench``), so a poller long-polls as
 Lambda's do: one ReceiveMessage per batch, made once messages are visible, and one empty receive per
 ``LONG_POLL_SECONDS`` of an idle queue, not one per second. The waiting itself is in-process
-(``queue_clock.wait_for_visible``), in slices of ``POLL_WAIT_SECONDS`` so that a poller still stops at its gate
-or when the cloud stops; one poller thread of a mapping waits at a time, so a message arriving wakes one
-receive, not one per thread (the others would come back empty).
+(``queue_clock.wait_for_visible``), in slices of ``POLL_WAIT_SECONDS``; the cloud stopping, a gate closing and
+a pause wake the waiters at once. One poller thread of a mapping waits at a time, so a message arriving wakes
+one receive, not one per thread (the others would come back empty).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import threading
 import time
@@ -40,7 +41,9 @@ HOLD_SECONDS = 12 * 60 * 60
 class PollerGate:
     """Lets tests hold every poller between receives, so messages pile up into one batch."""
 
-    def __init__(self) -> None:
+    def __init__(self, wake: Callable[[], None] = lambda: None) -> None:
+        #: Wakes the pollers waiting for messages, so they come to the gate now, not at their next look.
+        self._wake = wake
         self._open = True
         self._waiting = 0
         self._condition = threading.Condition()
@@ -49,6 +52,8 @@ class PollerGate:
         """Close the gate and wait until ``threads`` pollers stand at it (none is mid-receive)."""
         with self._condition:
             self._open = False
+        self._wake()
+        with self._condition:
             if not self._condition.wait_for(lambda: self._waiting >= threads, timeout=timeout):
                 raise TimeoutError(f"only {self._waiting} of {threads} pollers stopped")
 
@@ -83,7 +88,7 @@ class QueuePoller:
         self.function = cloud.functions[mapping.function]
         self.sqs = cloud.clients("sqs")
         #: Holds only this mapping's pollers (``cloud.pollers_paused("warehouse")``).
-        self.gate = PollerGate()
+        self.gate = PollerGate(self.wake)
         #: Ids of the messages the function processed successfully (deleted from the queue).
         self.processed: set[str] = set()
         #: Ids of failed messages left invisible until the clock releases them.
@@ -123,17 +128,27 @@ class QueuePoller:
         The waiting turn is held until the receive is answered: a message that arrives is received by one
         thread of this mapping, not raced for by all of them (the losers' receives would come back empty)."""
         ends = time.monotonic() + LONG_POLL_SECONDS
-        while self.cloud.running and not (through_gate and (self.cloud.gate.closed or self.gate.closed)):
-            if self.cloud.faults.paused_until(self.function.spec.name) is not None:
-                return []
+        while not self._interrupted(through_gate):
             if not self._waiting_turn.acquire(timeout=slice_seconds):
                 continue  # another thread of this mapping is waiting; this one's turn comes next
             try:
-                if self._visible(slice_seconds) or time.monotonic() >= ends:
+                if self._visible(slice_seconds, through_gate) or time.monotonic() >= ends:
                     return self._receive_visible()
             finally:
                 self._waiting_turn.release()
         return []
+
+    def _interrupted(self, through_gate: bool = True) -> bool:
+        """Whether a wait for messages should end now: the cloud stops, a gate closed, the trigger is paused."""
+        if not self.cloud.running:
+            return True
+        if through_gate and (self.cloud.gate.closed or self.gate.closed):
+            return True
+        return self.cloud.faults.paused_until(self.function.spec.name) is not None
+
+    def wake(self) -> None:
+        """Wake this mapping's threads waiting for messages (they look again at the queue and at ``_interrupted``)."""
+        moto_patches.wake_pollers(self.cloud.account, self.cloud.region, self.queue.name)
 
     def _receive_visible(self) -> list[dict[str, Any]]:
         with self.cloud.recorder.acting_as(self.function.spec.name):
@@ -148,8 +163,10 @@ class QueuePoller:
         messages: list[dict[str, Any]] = response.get("Messages", [])
         return messages
 
-    def _visible(self, within: float) -> bool:
-        return queue_clock.wait_for_visible(self.cloud.account, self.cloud.region, self.queue.name, within)
+    def _visible(self, within: float, through_gate: bool = True) -> bool:
+        account, region = self.cloud.account, self.cloud.region
+        interrupted = functools.partial(self._interrupted, through_gate)
+        return queue_clock.wait_for_visible(account, region, self.queue.name, within, interrupted)
 
     def poll_once(self, wait: float = POLL_WAIT_SECONDS, through_gate: bool = True) -> int:
         """Receive one batch and run the function on it; ``through_gate=False`` ignores a paused gate
@@ -162,7 +179,7 @@ class QueuePoller:
             # the window closes.
             window_end = time.monotonic() + self.mapping.window_seconds
             while len(messages) < self.mapping.batch_size and (left := window_end - time.monotonic()) > 0:
-                if self._visible(left):
+                if self._visible(left, through_gate):
                     messages.extend(self._receive(0, through_gate))
             self._process(messages)
         return len(messages)
@@ -266,7 +283,7 @@ class QueuePoller:
                 self.sqs.change_message_visibility(
                     QueueUrl=self.queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                 )
-            moto_patches.wake_pollers(self.cloud.account, self.cloud.region, self.queue.name)
+            self.wake()
 
         self.cloud.clock.call_later(self.queue.visibility_timeout, release, f"release {message['MessageId']}")
 

@@ -107,12 +107,21 @@ def in_flight(account: str, region: str, queue_name: str) -> set[str]:
     return {message.id for message in list(queue._messages) if not message.visible}
 
 
-def wait_for_visible(account: str, region: str, queue_name: str, timeout: float) -> bool:
-    """Wait up to ``timeout`` seconds until the queue has a visible message; whether it has one.
+def wait_for_visible(
+    account: str, region: str, queue_name: str, timeout: float, interrupted: Callable[[], bool] = lambda: False
+) -> bool:
+    """Wait up to ``timeout`` seconds until the queue has a visible message, or until ``interrupted()`` holds
+    when the waiters are woken; whether the queue has a visible message.
 
     Receives nothing and makes no API call: a poller waits here and then receives what arrived, as one
-    long poll that returns at the first message. moto wakes the waiters on every send (``wake_pollers`` on a
-    visibility change); a delayed message becomes visible without a wake-up and is seen at the timeout."""
+    long poll that returns at the first message. moto wakes the waiters on every send; ``wake_pollers`` wakes
+    them on a visibility change and when the cloud stops or a gate closes (``interrupted`` then holds). A
+    delayed message becomes visible without a wake-up and is seen at the timeout."""
     queue: Any = sqs_backends[account][region].get_queue(queue_name)
-    queue.wait_for_messages(timeout)
-    return bool(queue.messages)
+
+    def visible() -> bool:
+        return any(message.visible and not message.delayed for message in queue._messages)
+
+    with queue._messages_lock:
+        queue._messages_lock.wait_for(lambda: visible() or interrupted(), timeout=timeout)
+        return visible()

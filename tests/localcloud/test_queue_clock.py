@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,8 +11,9 @@ import pytest
 from moto import mock_aws
 from moto.sqs.models import sqs_backends
 
-from localcloud import queue_clock
+from localcloud import moto_patches, queue_clock
 from localcloud.clock import Clock
+from localcloud.pollers import PollerGate
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 
@@ -84,3 +86,42 @@ def test_a_message_past_its_retention_is_deleted_as_sqs_does_not_left_in_flight(
     assert receive(sqs, url, visibility=60) == ["still fresh"]
     [fresh] = sqs_backends[ACCOUNT][REGION].get_queue("retained")._messages
     assert queue_clock.in_flight(ACCOUNT, REGION, "retained") == {fresh.id}, "nothing else is held"
+
+
+def test_a_wait_for_messages_ends_when_its_waiters_are_woken_and_it_is_interrupted(sqs: Any, clock: Clock) -> None:
+    sqs.create_queue(QueueName="quiet")
+    stopping = threading.Event()
+    seen: list[bool] = []
+    waiter = threading.Thread(
+        target=lambda: seen.append(queue_clock.wait_for_visible(ACCOUNT, REGION, "quiet", 3600, stopping.is_set))
+    )
+    waiter.start()
+
+    moto_patches.wake_pollers(ACCOUNT, REGION, "quiet")  # woken, but nothing arrived and nothing interrupts
+    waiter.join(timeout=0.2)
+    assert waiter.is_alive(), "a wake-up with nothing visible and no interruption keeps waiting"
+    stopping.set()
+    moto_patches.wake_pollers(ACCOUNT, REGION, "quiet")
+    waiter.join(timeout=30)
+
+    assert not waiter.is_alive(), "the cloud stopping ends a poller's wait at once, not at its timeout"
+    assert seen == [False]
+
+
+def test_closing_a_gate_wakes_the_pollers_it_waits_for() -> None:
+    woken: list[str] = []
+    gate = PollerGate(lambda: woken.append("woken"))
+    standing = threading.Thread(target=gate.pass_through, args=(lambda: True,))
+
+    def close() -> None:
+        gate.close(threads=1, timeout=30)
+
+    closer = threading.Thread(target=close)
+    closer.start()
+    standing.start()
+    closer.join(timeout=30)
+
+    assert woken == ["woken"] and gate.closed
+    gate.open()
+    standing.join(timeout=30)
+    assert not standing.is_alive()
