@@ -181,6 +181,8 @@ class QueuePoller:
             while len(messages) < self.mapping.batch_size and (left := window_end - time.monotonic()) > 0:
                 if self._visible(left, through_gate):
                     messages.extend(self._receive(0, through_gate))
+                elif self._interrupted(through_gate):
+                    break  # stopping, held or paused: run what arrived (the wait would not wait again)
             self._process(messages)
         return len(messages)
 
