@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from playwright.sync_api import Browser
 
 from tests.browser.conftest import Driver, new_profile
+
+#: Uses no cloud, and changes nothing another module sees (tests/shared_cloud.py).
+pytestmark = pytest.mark.shared_cloud
 
 
 async def answer() -> int:
