@@ -11,6 +11,10 @@
    URL map of every operation of the service, and Werkzeug compiles two URL *builder* functions per rule (Python
    source generated and compiled). moto only matches URLs with that map, never builds one, so the builders of
    moto's ``SmithyRule`` are compiled on first use instead; matching is unchanged.
+4. Step Functions definitions: moto validates a definition by parsing it with its ASL parser on every
+   ``CreateStateMachine`` (72 ms for the fulfillment workflow), so every boot parsed the same workflows again.
+   A definition that was valid once is valid again: each is validated once per process; an invalid one is
+   parsed, and refused, every time, as before.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 import moto.cognitoidp.models
 import moto.kms.models
+import moto.stepfunctions.parser.models
 from joserfc.jwk import RSAKey
 from moto.core.routing import SmithyRule
 from moto.kms.utils import AbstractPrivateKey, generate_private_key
@@ -115,9 +120,23 @@ def _compile_builder_on_first_use(_rule: SmithyRule, append_unknown: bool = True
 
 _werkzeug_compile_builder = SmithyRule._compile_builder
 
+#: moto's own validation (parses the definition; raises ``InvalidDefinition`` when it does not parse).
+_moto_validate_definition: Callable[..., None] = (
+    moto.stepfunctions.parser.models.StepFunctionsParserBackend._validate_definition
+)
+#: Definitions moto's validation accepted in this process.
+_valid_definitions: set[str] = set()
+
+
+def _validate_definition_once(definition: str) -> None:
+    if definition in _valid_definitions:
+        return
+    _moto_validate_definition(definition=definition)
+    _valid_definitions.add(definition)
+
 
 def install() -> None:
-    """Defer the three costs above (once per process; idempotent). What each replaces answers as before."""
+    """Defer or spare the four costs above (once per process; idempotent). What each replaces answers as before."""
     with _install_lock:
         if _installed:
             return
@@ -125,4 +144,7 @@ def install() -> None:
         moto.kms.models.generate_private_key = LazyPrivateKey  # type: ignore[attr-defined]
         moto.cognitoidp.models.jwk = _KeyOnFirstUse  # type: ignore[attr-defined,assignment]
         SmithyRule._compile_builder = _compile_builder_on_first_use  # type: ignore[assignment,method-assign]
+        moto.stepfunctions.parser.models.StepFunctionsParserBackend._validate_definition = staticmethod(  # type: ignore[method-assign]
+            _validate_definition_once
+        )
         _installed.append(True)

@@ -6,9 +6,11 @@ download is not used. Screenshots go to the run's artifacts directory: $ARTIFACT
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,22 +52,51 @@ class Storefront:
         return reported + self.console_violations
 
 
+@dataclass(frozen=True)
+class Driver:
+    """Playwright's sync API and the event loop it runs in this thread.
+
+    Between two of its calls the sync API leaves its loop marked as running in the calling thread
+    (playwright/_impl/_greenlets.py, ``wait_for_future``), so ``asyncio.run`` anywhere else in the test process
+    fails with "Cannot run the event loop while another loop is running". The loop is marked running only
+    within ``calls()``: while a browser test (its ``context``) or a session fixture drives the browser."""
+
+    playwright: Playwright
+    loop: asyncio.AbstractEventLoop
+
+    @contextmanager
+    def calls(self) -> Iterator[None]:
+        asyncio.events._set_running_loop(self.loop)
+        try:
+            yield
+        finally:
+            asyncio.events._set_running_loop(None)
+
+
 @pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
+def driver() -> Iterator[Driver]:
     if not CHROMIUM.is_file():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 (imported on use: see the note at the imports)
 
-    with sync_playwright() as driver:
-        yield driver
+    started = sync_playwright().start()
+    loop = asyncio.events._get_running_loop()
+    assert loop is not None, "Playwright's sync API runs its calls in an event loop of this thread"
+    asyncio.events._set_running_loop(None)
+    running = Driver(started, loop)
+    yield running
+    with running.calls():
+        started.stop()
 
 
 @pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
+def browser(driver: Driver) -> Iterator[Browser]:
     # --no-sandbox: CI runs as root, and Chromium's sandbox refuses to start as root.
-    launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+    with driver.calls():
+        launched = driver.playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
     yield launched
-    launched.close()
+    with driver.calls():
+        launched.close()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -85,12 +116,23 @@ def artifacts() -> Path:
     return directory
 
 
+@contextmanager
+def new_profile(driver: Driver, browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser profile, driven only until it is closed (``Driver.calls``)."""
+    with driver.calls():
+        opened = browser.new_context(viewport={"width": 1280, "height": 800})
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+
 @pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh profile per test: no cookies, no session storage shared between customers."""
-    opened = browser.new_context(viewport={"width": 1280, "height": 800})
-    yield opened
-    opened.close()
+def context(driver: Driver, browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh profile per test: no cookies, no session storage shared between customers. The test drives the
+    browser while it runs; after it, the worker's thread runs no event loop of Playwright's (``Driver``)."""
+    with new_profile(driver, browser) as opened:
+        yield opened
 
 
 def open_storefront(context: BrowserContext, base_url: str) -> Storefront:

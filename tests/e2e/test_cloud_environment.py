@@ -1,34 +1,68 @@
-"""A stopped local cloud leaves the process as it found it: handler tests run after it in the same worker."""
+"""A stopped local cloud leaves the process as it found it: handler tests run after it in the same worker.
+
+One cloud's life is observed (a boot, an order, the stop) and each test checks what it left behind."""
 
 from __future__ import annotations
 
 import gc
 import os
+from dataclasses import dataclass
+
+import pytest
 
 from localcloud import boot_heap
-from localcloud.cloud import LocalCloud
 from localcloud.shop import Shopper
+from tests import shared_cloud
 
 
-def test_the_functions_environments_are_gone_once_the_cloud_stops() -> None:
-    before = dict(os.environ)
-    with LocalCloud.boot("dev") as cloud:
+@dataclass(frozen=True)
+class Observed:
+    """The process before a cloud booted, while it ran an order, and once it stopped."""
+
+    environment_before: dict[str, str]
+    environment_running: dict[str, str]
+    environment_after: dict[str, str]
+    #: Clouds holding the heap frozen: before the boot, while it ran, after it stopped.
+    holders: tuple[int, int, int]
+    frozen_running: int
+    frozen_after: int
+    full_collection_threshold_running: int
+
+
+@pytest.fixture(scope="module")
+def observed() -> Observed:
+    environment_before = dict(os.environ)
+    holders_before = boot_heap.holders()
+    with shared_cloud.own_cloud() as cloud:
+        # moto's backends, botocore's data and the functions' modules: out of the run's collections.
+        frozen_running = gc.get_freeze_count()
+        threshold = gc.get_threshold()[2]
+        holders_running = boot_heap.holders()
         Shopper(cloud.api, email="env@example.com").place_order([("MUG-LOGO", 1)])
         cloud.wait_idle()
-        assert os.environ.get("PAYMENT_INTENTS_TABLE") == "eventshop-dev-payment-intents", "an invocation ran"
+        environment_running = dict(os.environ)
+    return Observed(
+        environment_before,
+        environment_running,
+        dict(os.environ),
+        (holders_before, holders_running, boot_heap.holders()),
+        frozen_running,
+        gc.get_freeze_count(),
+        threshold,
+    )
 
-    assert dict(os.environ) == before
+
+def test_the_functions_environments_are_gone_once_the_cloud_stops(observed: Observed) -> None:
+    running = observed.environment_running
+    assert running.get("PAYMENT_INTENTS_TABLE") == "eventshop-dev-payment-intents", "an invocation ran"
+    assert observed.environment_after == observed.environment_before
 
 
-def test_the_boot_heap_is_frozen_while_the_cloud_runs_and_given_back_when_it_stops() -> None:
-    running = boot_heap.holders()  # another test's cloud may still run in this worker
-    with LocalCloud.boot("dev") as cloud:
-        # moto's backends, botocore's data and the functions' modules: out of the run's collections.
-        assert gc.get_freeze_count() > 100_000
-        assert gc.get_threshold()[2] == boot_heap.MIDDLE_COLLECTIONS_PER_FULL
-        assert boot_heap.holders() == running + 1
-        Shopper(cloud.api, email="heap@example.com").place_order([("MUG-LOGO", 1)])
-        cloud.wait_idle()
-    assert boot_heap.holders() == running
-    if not running:
-        assert gc.get_freeze_count() == 0
+def test_the_boot_heap_is_frozen_while_the_cloud_runs_and_given_back_when_it_stops(observed: Observed) -> None:
+    before, running, after = observed.holders
+    assert observed.frozen_running > 100_000
+    assert observed.full_collection_threshold_running == boot_heap.MIDDLE_COLLECTIONS_PER_FULL
+    assert running == before + 1
+    assert after == before
+    if not before:
+        assert observed.frozen_after == 0

@@ -1,14 +1,17 @@
-"""localcloud.moto_boot: key pairs and URL builders moto makes while provisioning are made on first use, and
-everything that reads them answers as before."""
+"""localcloud.moto_boot: key pairs and URL builders moto makes while provisioning are made on first use, a state
+machine's definition is validated once per process, and everything that reads them answers as before."""
 
 from __future__ import annotations
 
 import copy
+import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from joserfc import jwt
@@ -19,6 +22,7 @@ from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 from moto.core.routing import RestRouter
 from moto.core.utils import get_service_model
 from moto.kms.models import kms_backends
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.utilities.utils import load_resource
 from werkzeug.routing import Map, Rule
 
@@ -159,3 +163,48 @@ def test_moto_routes_rest_requests_and_compiles_a_url_builder_only_when_one_is_b
         {"restapi_id": "abc"}, append_unknown=False
     )
     assert sorted(compiled) == [False, True]  # each builder compiled once, on first use
+
+
+WORKFLOW = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "Result": {"ok": True}, "End": True}}})
+ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/workflow"
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every definition moto's ASL parser parses while the test runs."""
+    parsed: list[str] = []
+    parse = AmazonStateLanguageParser.parse
+
+    def counted(definition: str) -> Any:
+        parsed.append(definition)
+        return parse(definition)
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counted))
+    return parsed
+
+
+def test_a_definition_is_validated_once_per_process_and_each_machine_with_it_still_runs(parses: list[str]) -> None:
+    moto_boot.install()
+    definition = WORKFLOW.replace('"ok"', f'"{uuid.uuid4().hex}"')  # new to this process
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        stepfunctions = boto3.client("stepfunctions", region_name=REGION)
+        arns = [
+            stepfunctions.create_state_machine(name=name, definition=definition, roleArn=ROLE)["stateMachineArn"]
+            for name in ("first-boot", "second-boot")
+        ]
+        assert parses == [definition], "the second machine of the same definition is not parsed to validate it"
+        for arn in arns:
+            execution = stepfunctions.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+            assert stepfunctions.describe_execution(executionArn=execution)["status"] in ("RUNNING", "SUCCEEDED")
+
+
+def test_an_invalid_definition_is_refused_every_time(parses: list[str]) -> None:
+    moto_boot.install()
+    invalid = json.dumps({"StartAt": "Missing", "States": {"Done": {"Type": "Nope", "End": True}}})
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        stepfunctions = boto3.client("stepfunctions", region_name=REGION)
+        for name in ("first", "again"):
+            with pytest.raises(ClientError) as refused:
+                stepfunctions.create_state_machine(name=name, definition=invalid, roleArn=ROLE)
+            assert "ASLParserException" in str(refused.value) and "Nope" in str(refused.value)
+    assert parses == [invalid, invalid]
