@@ -116,13 +116,22 @@ def environment(overlay: Mapping[str, str]) -> Iterator[None]:
     Functions executions) read the environment while an invocation runs, and a key removed while another
     thread iterates ``os.environ`` raises KeyError there. No handler code runs between invocations, and
     every invocation applies its function's whole environment first, so a leftover value is never read.
+
+    Only values that differ are written, both ways: each write is a ``putenv`` (and encodes the key and
+    value), and consecutive invocations of a function, or of functions sharing most variables, find most of
+    them already set (~1% of the bench's CPU went to rewriting them).
     """
-    saved = {key: os.environ.get(key) for key in overlay}
-    os.environ.update(overlay)
+    environ = os.environ
+    saved = {key: environ.get(key) for key in overlay}
+    for key, value in overlay.items():
+        if saved[key] != value:
+            environ[key] = value
     try:
         yield
     finally:
-        os.environ.update({key: value for key, value in saved.items() if value is not None})
+        for key, before in saved.items():
+            if before is not None and environ.get(key) != before:
+                environ[key] = before
 
 
 def _is_handler_module(name: str) -> bool:

@@ -57,7 +57,7 @@ from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.sqs.models import sqs_backends
 from moto.utilities.arns import parse_arn
 
-from localcloud import dynamodb_transactions, moto_speedups
+from localcloud import dynamodb_transactions, dynamodb_update_answer, moto_speedups
 from localcloud.moto_version import MOTO_VERSION
 
 #: ``(rule, target, event)`` for a target moto does not deliver itself; the event is already transformed.
@@ -110,6 +110,7 @@ def install() -> None:
         _patch_cognito_email_usernames()
         _patch_serial_queue_changes()
         dynamodb_transactions.install()  # a transaction backs up its items, not whole tables
+        dynamodb_update_answer.install()  # UpdateItem copies the old item only when its answer shows it
         moto_speedups.install()  # work repeated on every request, done once
         _state.installed = True
 

@@ -12,7 +12,10 @@ Profiling the bench (py-spy, only the thread holding the GIL) after the caches o
    message to JSON and back and flattened it: ~20 rules on the program's bus, one or two of which match
    an event, made that ~25% of a PutEvents. The message is now flattened once per event and each rule's
    pattern matched against it (moto's own matcher, read only); a rule that matches gets a message built
-   for it alone, as before, and is handed it through ``Rule.send_to_targets``.
+   for it alone, as before, and is handed it through ``Rule.send_to_targets``. That message differs from
+   the one matched only in its clock readings (``time``, ``ingestion-time``), so for a pattern that names
+   neither the answer stands for it: ``send_to_targets`` (the local cloud's, then moto's for the SQS
+   targets) no longer serialises, parses and flattens it twice more to match it again.
 3. moto's request object for each call is built without werkzeug's test ``EnvironBuilder``
    (``moto_requests.py``).
 """
@@ -106,6 +109,44 @@ def _unix_time() -> float:
     return float(getattr(events_models, "unix_time")())  # noqa: B009 - moto's import, not an export
 
 
+#: The message fields that differ between the message matched and the message a matching rule is sent.
+CLOCK_FIELDS = frozenset({"time", "ingestion-time"})
+#: ``(message, pattern)`` known to match while ``put_events`` sends that message to that rule, on this thread.
+_known_match = threading.local()
+
+
+def names_clock_fields(pattern: Any) -> bool:
+    """Whether an event pattern names ``time`` or ``ingestion-time`` at any depth (in ``$or`` too)."""
+    if isinstance(pattern, dict):
+        return any(key in CLOCK_FIELDS or names_clock_fields(value) for key, value in pattern.items())
+    if isinstance(pattern, list):
+        return any(names_clock_fields(item) for item in pattern)
+    return False
+
+
+def matches_event(pattern: EventPattern, event: Any) -> bool:
+    """moto's ``EventPattern.matches_event``, answered at once for the message and rule ``put_events`` has
+    just matched."""
+    known = getattr(_known_match, "pair", None)
+    if known is not None and known[0] is event and known[1] is pattern:
+        return True
+    return bool(moto_matches_event(pattern, event))
+
+
+#: moto's own matcher.
+moto_matches_event = EventPattern.matches_event
+
+
+def _send_matched(rule: Any, message: Any) -> None:
+    """``rule.send_to_targets(message)``, its pattern's match on ``message`` known."""
+    previous = getattr(_known_match, "pair", None)
+    _known_match.pair = (message, rule.event_pattern)
+    try:
+        rule.send_to_targets(message)
+    finally:
+        _known_match.pair = previous
+
+
 class _SharedMatch:
     """One event's message, flattened once (as ``EventPattern.matches_event`` flattens it) on the first rule
     with a pattern, and matched against each rule's pattern."""
@@ -164,7 +205,11 @@ def put_events(self: EventsBackend, events: list[dict[str, Any]]) -> list[dict[s
             if shared is None:
                 shared = _SharedMatch(_event_message(self, event, event_id))
             if shared.matches(rule.event_pattern):
-                rule.send_to_targets(_event_message(self, event, event_id))
+                message = _event_message(self, event, event_id)
+                if names_clock_fields(rule.event_pattern.get_pattern()):
+                    rule.send_to_targets(message)  # matched again on this message's own clock readings
+                else:
+                    _send_matched(rule, message)
     return entries
 
 
@@ -174,3 +219,4 @@ moto_put_events = EventsBackend.put_events
 
 def _match_each_event_once() -> None:
     EventsBackend.put_events = put_events  # type: ignore[method-assign]
+    EventPattern.matches_event = matches_event  # type: ignore[method-assign,assignment]

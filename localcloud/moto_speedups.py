@@ -39,6 +39,8 @@ recomputed from the same few strings thousands of times per run:
    (``moto_routing.py``): moto tried every service's URL pattern, rebuilt the backend's URL table and
    compiled its URLs on every call.
 9. Random identifiers drawn in one call and ``PutEvents`` matching each event once (``moto_per_call.py``).
+10. A JSON answer's plain dicts have their members read with ``dict.get`` instead of moto's value picker
+    (``moto_serialize.py``).
 
 Results are those moto computes; only the repetition (and the retention) goes.
 """
@@ -67,7 +69,7 @@ from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
-from localcloud import moto_per_call, moto_routing
+from localcloud import moto_per_call, moto_routing, moto_serialize
 
 _lock = threading.Lock()
 #: Names already patched (install is idempotent).
@@ -90,6 +92,7 @@ def install() -> None:
         _walk_with_one_processing_map()
         moto_routing.install()
         moto_per_call.install()
+        moto_serialize.install()
         _find_clauses_by_type()
         _installed.add("moto_speedups")
 
