@@ -103,6 +103,17 @@ class Shop:
         return self._drain(self.outbox_queue_url)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def moto_as_the_local_cloud_runs_it() -> None:
+    """The handlers run on the moto the local cloud runs them on (``localcloud.moto_patches``: its fixes and the
+    caches of work moto repeats per request, a tenth of this layer's CPU). The patches stay for the rest of the
+    process, so without this a handler test's moto would depend on whether a local cloud had booted earlier in
+    the same worker."""
+    from localcloud import moto_patches  # noqa: PLC0415 (imported on use: see the note at the imports)
+
+    moto_patches.install()
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name, value in {
