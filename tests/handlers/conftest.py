@@ -126,8 +126,16 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }.items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
+    # As while a local cloud runs: moto reads the credential scope and never checks a signature, so the
+    # requests carry SigV4's headers without the hashing (localcloud.request_signing).
+    from localcloud import request_signing  # noqa: PLC0415 (imported on use: see the note at the imports)
+
+    request_signing.install()
+    try:
+        with mock_aws():
+            yield
+    finally:
+        request_signing.uninstall()
 
 
 def _create_table(client: Any, name: str, key: str, *, orders: bool = False) -> None:
