@@ -20,7 +20,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from localcloud import botocore_cache
+# The package only (it installs the provider SDK's lazy import before anything imports that SDK); the local
+# cloud's modules are imported where used: the xdist controller, and the small pytest runs tests/ci makes, load
+# this file and run no test that needs them.
+import localcloud  # noqa: F401
 from tests import shared_cloud
 from tests.layer_session import LayerGate
 
@@ -49,6 +52,8 @@ def shared_botocore_data() -> None:
     botocore's endpoints and each service model again: about a quarter of a handler test's time. The data is
     read-only, so the test process parses it once, as the local cloud does (``localcloud.botocore_cache``);
     sessions, clients, their hooks and credentials stay per test."""
+    from localcloud import botocore_cache  # noqa: PLC0415 (imported on use: see the note at the imports)
+
     botocore_cache.install()
 
 

@@ -57,11 +57,42 @@ class FakeLambdaContext:
         return 30_000
 
 
+class ShopTables(Mapping[str, str]):
+    """The table of each role (``TABLES``), created in moto the first time its name is asked for.
+
+    A handler learns its tables' names from the environment its fixture sets from this mapping, and a test reads
+    them through it, so every table a test can reach exists before it is reached; the tables nobody asks for
+    (most tests use three or four of the nine) are never created, each creation being a whole API call."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._created: set[str] = set()
+
+    def __getitem__(self, role: str) -> str:
+        if role not in TABLES:
+            raise KeyError(f"no table for role {role!r}: the shop's tables are {sorted(TABLES)}")
+        name = f"eventshop-test-{role}"
+        if role not in self._created:
+            _create_table(self._client, name, TABLES[role], orders=role == "orders")
+            if role == "idempotency":
+                self._client.update_time_to_live(
+                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
+                )
+            self._created.add(role)
+        return name
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(TABLES)
+
+    def __len__(self) -> int:
+        return len(TABLES)
+
+
 @dataclass
 class Shop:
     """Names and clients of the moto resources, plus helpers to seed and read them."""
 
-    tables: dict[str, str]
+    tables: ShopTables
     capture_queue_url: str
     outbox_queue_url: str
     topic_arn: str
@@ -103,6 +134,17 @@ class Shop:
         return self._drain(self.outbox_queue_url)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def moto_as_the_local_cloud_runs_it() -> None:
+    """The handlers run on the moto the local cloud runs them on (``localcloud.moto_patches``: its fixes and the
+    caches of work moto repeats per request, a tenth of this layer's CPU). The patches stay for the rest of the
+    process, so without this a handler test's moto would depend on whether a local cloud had booted earlier in
+    the same worker."""
+    from localcloud import moto_patches  # noqa: PLC0415 (imported on use: see the note at the imports)
+
+    moto_patches.install()
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name, value in {
@@ -115,8 +157,16 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }.items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
+    # As while a local cloud runs: moto reads the credential scope and never checks a signature, so the
+    # requests carry SigV4's headers without the hashing (localcloud.request_signing).
+    from localcloud import request_signing  # noqa: PLC0415 (imported on use: see the note at the imports)
+
+    request_signing.install()
+    try:
+        with mock_aws():
+            yield
+    finally:
+        request_signing.uninstall()
 
 
 def _create_table(client: Any, name: str, key: str, *, orders: bool = False) -> None:
@@ -213,13 +263,7 @@ def set_up_clients() -> _SetUpClients:
 @pytest.fixture
 def shop(aws: None) -> Shop:
     clients = set_up_clients()
-    dynamodb_client = clients.dynamodb
-    tables = {role: f"eventshop-test-{role}" for role in TABLES}
-    for role, key in TABLES.items():
-        _create_table(dynamodb_client, tables[role], key, orders=role == "orders")
-    dynamodb_client.update_time_to_live(
-        TableName=tables["idempotency"], TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
-    )
+    tables = ShopTables(clients.dynamodb)
 
     sqs = clients.sqs
     events = clients.events

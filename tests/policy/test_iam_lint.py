@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import parliament
 import pytest
 
 from devtools.program import ProgramRun
 
 
 def lint(policy: str | dict[str, Any]) -> list[tuple[str, Any]]:
+    # Imported on use: loading parliament's action catalogue is ~0.4 CPU-s, which every xdist worker would
+    # otherwise pay while collecting, whether or not it runs these tests.
+    import parliament  # noqa: PLC0415
+
     text = policy if isinstance(policy, str) else json.dumps(policy)
     analysed = parliament.analyze_policy_string(text, include_community_auditors=True)
     return [(finding.issue, finding.detail) for finding in analysed.findings]

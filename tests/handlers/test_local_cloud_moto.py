@@ -1,0 +1,26 @@
+"""The handler tests run on the moto the local cloud runs the handlers on (``localcloud.moto_patches``), whichever
+tests ran earlier in the process."""
+
+from __future__ import annotations
+
+import json
+
+from tests.handlers.conftest import BUS, Shop, set_up_clients
+
+
+def _put(detail_type: str) -> None:
+    set_up_clients().events.put_events(
+        Entries=[{"EventBusName": BUS, "Source": "eventshop.test", "DetailType": detail_type, "Detail": json.dumps({})}]
+    )
+
+
+def test_a_disabled_rule_delivers_nothing_as_in_aws_and_the_local_cloud(shop: Shop) -> None:
+    # moto 5.2.5 on its own delivers through a disabled rule; the local cloud's patches do not.
+    events = set_up_clients().events
+    events.disable_rule(Name="capture-all", EventBusName=BUS)
+    _put("WhileDisabled")
+    assert shop.emitted() == []
+
+    events.enable_rule(Name="capture-all", EventBusName=BUS)
+    _put("WhileEnabled")
+    assert [envelope["detail-type"] for envelope in shop.emitted()] == ["WhileEnabled"]
