@@ -63,6 +63,13 @@ def test_authorization_is_botocores_for_any_header_names(headers: list[tuple[str
     assert got.headers["Authorization"] == expected
 
 
+def test_the_installed_botocore_is_the_release_the_signer_is_written_for() -> None:
+    assert botocore.__version__ == request_signing.BOTOCORE_VERSION, (
+        f"botocore {botocore.__version__} is installed, the signer is written for {request_signing.BOTOCORE_VERSION}"
+        " (requirements-dev.txt pins it): re-check request_signing.py against it before moving the pin"
+    )
+
+
 def test_the_names_are_listed_without_reading_the_url_or_the_values(monkeypatch: pytest.MonkeyPatch) -> None:
     def unread(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("botocore's header copy was made")
