@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from moto.events.models import EventPattern
+
 from devtools.program import ACCOUNT_ID, ProgramRun, RecordedResource
 from localcloud.clients import Clients
 from localcloud.clock import Clock
@@ -74,3 +77,17 @@ def permissions(*declared: dict[str, Any]) -> list[RecordedResource]:
         RecordedResource(typ, f"p{index}", {"action": "lambda:InvokeFunction"} | inputs, {}, f"p{index}", None)
         for index, inputs in enumerate(declared)
     ]
+
+
+def count_flattened_events(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The events moto's EventBridge flattens to match patterns, one entry per flattening, from now on."""
+    flattened: list[Any] = []
+    flatten = EventPattern._flatten_dict
+
+    def counting(node: Any, prefix: str = "", result: dict[str, Any] | None = None) -> dict[str, Any]:
+        if not prefix:
+            flattened.append(node)
+        return flatten(node, prefix, result)
+
+    monkeypatch.setattr(EventPattern, "_flatten_dict", staticmethod(counting))
+    return flattened

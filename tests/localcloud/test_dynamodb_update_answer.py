@@ -48,17 +48,21 @@ def _outcome(call: Callable[[], Any]) -> Any:
     return ("answer", answer)
 
 
+def _create_table(dynamodb: Any) -> None:
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 def _scenario() -> list[Any]:
     """Every ReturnValues on a new and on a stored item, a failed condition asking for the old item, a key
     that does not match the schema; each answer or error, then the table's items."""
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        _create_table(dynamodb)
         outcomes: list[Any] = []
         for number, return_values in enumerate(RETURN_VALUES):
             for stored in (False, True):
@@ -127,12 +131,7 @@ def _item_copies(monkeypatch: pytest.MonkeyPatch, return_values: str) -> int:
     monkeypatch.setattr(Item, "__deepcopy__", counted)
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        _create_table(dynamodb)
         dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "o-1"}, "status": {"S": "PLACED"}})
         copies.clear()
         dynamodb.update_item(

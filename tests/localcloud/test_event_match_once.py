@@ -12,6 +12,7 @@ from moto import mock_aws
 from moto.events.models import EventPattern, EventsBackend
 
 from localcloud import moto_patches, moto_per_call
+from tests.localcloud.support import count_flattened_events
 
 REGION = "eu-west-1"
 
@@ -19,19 +20,6 @@ REGION = "eu-west-1"
 @pytest.fixture(autouse=True)
 def installed() -> None:
     moto_patches.install()
-
-
-def _flattened_messages(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    flattened: list[Any] = []
-    flatten = EventPattern._flatten_dict
-
-    def counting(node: Any, prefix: str = "", result: dict[str, Any] | None = None) -> dict[str, Any]:
-        if not prefix:
-            flattened.append(node)
-        return flatten(node, prefix, result)
-
-    monkeypatch.setattr(EventPattern, "_flatten_dict", staticmethod(counting))
-    return flattened
 
 
 def _put_to_queue_rules(patterns: dict[str, Any], put_events: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -83,7 +71,7 @@ def test_each_rule_receives_what_moto_s_own_put_events_sends(monkeypatch: pytest
 
 
 def test_a_matched_rule_is_sent_its_message_unmatched_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    flattened = _flattened_messages(monkeypatch)
+    flattened = count_flattened_events(monkeypatch)
 
     received = _put_to_queue_rules({"source": PATTERNS["source"]}, moto_per_call.put_events, monkeypatch)
 
@@ -92,7 +80,7 @@ def test_a_matched_rule_is_sent_its_message_unmatched_again(monkeypatch: pytest.
 
 
 def test_a_pattern_reading_the_clock_is_matched_on_the_message_it_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
-    flattened = _flattened_messages(monkeypatch)
+    flattened = count_flattened_events(monkeypatch)
 
     received = _put_to_queue_rules({"ingested": PATTERNS["ingested"]}, moto_per_call.put_events, monkeypatch)
 

@@ -10,11 +10,12 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from moto.events.models import EventPattern, EventsBackend
+from moto.events.models import EventsBackend
 from moto.moto_api._internal import mock_random
 from moto.moto_api._internal.moto_random import MotoRandom
 
 from localcloud import moto_patches, moto_per_call
+from tests.localcloud.support import count_flattened_events
 
 REGION = "eu-west-1"
 
@@ -181,15 +182,7 @@ def test_put_events_delivers_to_each_rule_what_moto_s_own_put_events_delivers(mo
 def test_put_events_flattens_an_event_once_for_all_rules_and_again_only_for_each_match(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    flattened: list[dict[str, Any]] = []
-    flatten = EventPattern._flatten_dict
-
-    def counting(node: Any, prefix: str = "", result: dict[str, Any] | None = None) -> dict[str, Any]:
-        if not prefix:
-            flattened.append(node)
-        return flatten(node, prefix, result)
-
-    monkeypatch.setattr(EventPattern, "_flatten_dict", staticmethod(counting))
+    flattened = count_flattened_events(monkeypatch)
     with mock_aws():
         events = boto3.client("events", region_name=REGION)
         for number in range(8):
