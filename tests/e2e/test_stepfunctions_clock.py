@@ -15,11 +15,11 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.responses import get_backend
 
 from localcloud import stepfunctions, stepfunctions_patches
 from localcloud.clock import Clock
+from tests.localcloud.support import count_definition_parses
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -152,14 +152,7 @@ def test_a_waiting_execution_is_parked_and_a_working_one_is_busy(sfn: Sfn) -> No
 def test_a_definition_is_parsed_once_and_each_execution_runs_its_own_copy(
     sfn: Sfn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    parses: list[str] = []
-    parse = AmazonStateLanguageParser.parse
-
-    def counting_parse(definition: str) -> Any:
-        parses.append(definition)
-        return parse(definition)
-
-    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counting_parse))
+    parses = count_definition_parses(monkeypatch)
     definition = json.dumps(
         {
             "StartAt": "Hour",

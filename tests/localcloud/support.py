@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from moto.events.models import EventPattern
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 from devtools.program import ACCOUNT_ID, ProgramRun, RecordedResource
 from localcloud.clients import Clients
@@ -91,3 +92,29 @@ def count_flattened_events(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
     monkeypatch.setattr(EventPattern, "_flatten_dict", staticmethod(counting))
     return flattened
+
+
+def create_keyed_table(dynamodb: Any, name: str, key: str, **settings: Any) -> dict[str, Any]:
+    """An on-demand table keyed by the string attribute ``key``; ``settings`` adds the rest of CreateTable's
+    parameters (a stream, encryption). CreateTable's answer."""
+    answer: dict[str, Any] = dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        **settings,
+    )
+    return answer
+
+
+def count_definition_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every definition moto's ASL parser parses from now on, in order."""
+    parsed: list[str] = []
+    parse = AmazonStateLanguageParser.parse
+
+    def counted(definition: str) -> Any:
+        parsed.append(definition)
+        return parse(definition)
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counted))
+    return parsed

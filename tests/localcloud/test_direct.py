@@ -18,6 +18,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 
 from localcloud import direct, dynamodb_transactions
 from localcloud.call_counter import CallCounter
+from tests.localcloud.support import create_keyed_table
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -31,11 +32,10 @@ def aws() -> Iterator[None]:
 
 def orders_table() -> tuple[Any, str]:
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    description = dynamodb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "orderId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
+    description = create_keyed_table(
+        dynamodb,
+        "orders",
+        "orderId",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )["TableDescription"]
     return dynamodb, str(description["LatestStreamArn"])

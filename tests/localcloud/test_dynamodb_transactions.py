@@ -15,6 +15,7 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
 
 from localcloud import direct, dynamodb_transactions
+from tests.localcloud.support import create_keyed_table
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -25,12 +26,8 @@ def dynamodb() -> Iterator[Any]:
     dynamodb_transactions.install()
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName="stock",
-            KeySchema=[{"AttributeName": "sku", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "sku", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        create_keyed_table(
+            client, "stock", "sku", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
         )
         client.create_table(
             TableName="lines",

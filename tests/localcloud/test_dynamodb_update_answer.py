@@ -17,6 +17,7 @@ from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.responses import DynamoHandler
 
 from localcloud import dynamodb_update_answer, moto_patches
+from tests.localcloud.support import create_keyed_table
 
 REGION = "eu-west-1"
 TABLE = "orders"
@@ -48,21 +49,12 @@ def _outcome(call: Callable[[], Any]) -> Any:
     return ("answer", answer)
 
 
-def _create_table(dynamodb: Any) -> None:
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 def _scenario() -> list[Any]:
     """Every ReturnValues on a new and on a stored item, a failed condition asking for the old item, a key
     that does not match the schema; each answer or error, then the table's items."""
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        _create_table(dynamodb)
+        create_keyed_table(dynamodb, TABLE, "pk")
         outcomes: list[Any] = []
         for number, return_values in enumerate(RETURN_VALUES):
             for stored in (False, True):
@@ -131,7 +123,7 @@ def _item_copies(monkeypatch: pytest.MonkeyPatch, return_values: str) -> int:
     monkeypatch.setattr(Item, "__deepcopy__", counted)
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        _create_table(dynamodb)
+        create_keyed_table(dynamodb, TABLE, "pk")
         dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "o-1"}, "status": {"S": "PLACED"}})
         copies.clear()
         dynamodb.update_item(

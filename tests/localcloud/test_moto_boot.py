@@ -22,12 +22,12 @@ from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 from moto.core.routing import RestRouter
 from moto.core.utils import get_service_model
 from moto.kms.models import kms_backends
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.utilities.utils import load_resource
 from werkzeug.routing import Map, Rule
 
 from localcloud import moto_boot
 from localcloud.moto_boot import LazyPrivateKey
+from tests.localcloud.support import count_definition_parses, create_keyed_table
 
 REGION = "eu-west-1"
 
@@ -56,13 +56,7 @@ def test_a_symmetric_key_makes_no_key_pair_and_still_encrypts(aws: None) -> None
 
 def test_an_encrypted_table_makes_no_key_pair_for_its_managed_key(aws: None) -> None:
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        SSESpecification={"Enabled": True, "SSEType": "KMS"},
-    )
+    create_keyed_table(dynamodb, "orders", "pk", SSESpecification={"Enabled": True, "SSEType": "KMS"})
     keys = kms_backends[DEFAULT_ACCOUNT_ID][REGION].keys.values()
     assert keys
     assert all(isinstance(key.private_key, LazyPrivateKey) and not key.private_key.generated for key in keys)
@@ -172,15 +166,7 @@ ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/workflow"
 @pytest.fixture
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every definition moto's ASL parser parses while the test runs."""
-    parsed: list[str] = []
-    parse = AmazonStateLanguageParser.parse
-
-    def counted(definition: str) -> Any:
-        parsed.append(definition)
-        return parse(definition)
-
-    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counted))
-    return parsed
+    return count_definition_parses(monkeypatch)
 
 
 def test_a_definition_is_validated_once_per_process_and_each_machine_with_it_still_runs(parses: list[str]) -> None:

@@ -12,6 +12,7 @@ from moto import mock_aws
 from moto.core.request import Request
 
 from localcloud import moto_patches, moto_requests
+from tests.localcloud.support import create_keyed_table
 
 REGION = "eu-west-1"
 SIGNED = {
@@ -132,12 +133,7 @@ def test_the_program_s_calls_reach_moto_as_werkzeug_would_build_them(monkeypatch
     monkeypatch.setattr(Request, "from_primitives", classmethod(comparing))
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_keyed_table(dynamodb, "orders", "pk")
         dynamodb.put_item(TableName="orders", Item={"pk": {"S": "o-1"}, "total": {"N": "5"}})
         dynamodb.update_item(
             TableName="orders",

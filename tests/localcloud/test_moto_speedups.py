@@ -26,6 +26,7 @@ from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
 from localcloud import moto_patches, moto_speedups
+from tests.localcloud.support import create_keyed_table
 
 REGION = "eu-west-1"
 
@@ -76,12 +77,7 @@ def test_step_functions_paths_are_parsed_once_and_still_find_their_values() -> N
 def table() -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName="stock",
-            KeySchema=[{"AttributeName": "sku", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "sku", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_keyed_table(client, "stock", "sku")
         yield client
 
 

@@ -15,6 +15,7 @@ from botocore.credentials import Credentials
 from moto import mock_aws
 
 from localcloud import request_signing
+from tests.localcloud.support import create_keyed_table
 
 REGION = "eu-west-1"
 TIMESTAMP = "20261205T062500Z"
@@ -130,12 +131,7 @@ def test_the_programs_calls_carry_botocores_header_list(
     sqs, dynamodb = session.client("sqs"), session.client("dynamodb")
     url = sqs.create_queue(QueueName="orders")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="hello")
-    dynamodb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_keyed_table(dynamodb, "orders", "pk")
     dynamodb.put_item(TableName="orders", Item={"pk": {"S": "o-1"}})
 
     assert len(signed) == 4
