@@ -217,7 +217,7 @@ class LocalCloud:
         self.hooks.remove()
         if self._heap_frozen:
             self._heap_frozen = False
-            boot_heap.unfreeze_at_stop()
+            boot_heap.release_at_stop()
 
     def __enter__(self) -> LocalCloud:
         return self

@@ -1,6 +1,7 @@
 """A stopped local cloud leaves the process as it found it: handler tests run after it in the same worker.
 
-One cloud's life is observed (a boot, an order, the stop) and each test checks what it left behind."""
+One cloud's life is observed (a boot, an order, the stop) and each test checks what it left behind. The boot's heap
+stays frozen for the next boot to decide on (localcloud/boot_heap.py); the collector's thresholds are put back."""
 
 from __future__ import annotations
 
@@ -25,14 +26,16 @@ class Observed:
     #: Clouds holding the heap frozen: before the boot, while it ran, after it stopped.
     holders: tuple[int, int, int]
     frozen_running: int
-    frozen_after: int
     full_collection_threshold_running: int
+    #: The collector's thresholds before the boot and once the cloud stopped.
+    thresholds: tuple[tuple[int, int, int], tuple[int, int, int]]
 
 
 @pytest.fixture(scope="module")
 def observed() -> Observed:
     environment_before = dict(os.environ)
     holders_before = boot_heap.holders()
+    thresholds_before = gc.get_threshold()
     with shared_cloud.own_cloud() as cloud:
         # moto's backends, botocore's data and the functions' modules: out of the run's collections.
         frozen_running = gc.get_freeze_count()
@@ -47,8 +50,8 @@ def observed() -> Observed:
         dict(os.environ),
         (holders_before, holders_running, boot_heap.holders()),
         frozen_running,
-        gc.get_freeze_count(),
         threshold,
+        (thresholds_before, gc.get_threshold()),
     )
 
 
@@ -58,11 +61,14 @@ def test_the_functions_environments_are_gone_once_the_cloud_stops(observed: Obse
     assert observed.environment_after == observed.environment_before
 
 
-def test_the_boot_heap_is_frozen_while_the_cloud_runs_and_given_back_when_it_stops(observed: Observed) -> None:
+def test_the_boot_heap_is_frozen_while_the_cloud_runs_and_the_collector_s_thresholds_put_back_at_stop(
+    observed: Observed,
+) -> None:
     before, running, after = observed.holders
     assert observed.frozen_running > 100_000
     assert observed.full_collection_threshold_running == boot_heap.MIDDLE_COLLECTIONS_PER_FULL
     assert running == before + 1
     assert after == before
     if not before:
-        assert observed.frozen_after == 0
+        thresholds_before, thresholds_after = observed.thresholds
+        assert thresholds_after == thresholds_before
