@@ -10,7 +10,7 @@ read it. Two rules keep what running layer by layer gave:
   worker under ``--dist loadgroup``, so the fixture is built once; other tests spread one by one, in the
   session's order.
 
-Both live in tests/layer_session.py.
+Both live in tests/layer_session.py. A worker leaves without finalizing its interpreter (tests/worker_exit.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import pytest
 import localcloud  # noqa: F401
 from tests import shared_cloud
 from tests.layer_session import LayerGate
+from tests.worker_exit import WorkerExit
 
 if TYPE_CHECKING:
     from devtools.program import ProgramRun
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(LayerGate.for_process(config), "layer-gate")
+    config.pluginmanager.register(WorkerExit(), "worker-exit")
     shared_cloud.register_marker(config)
 
 
