@@ -8,7 +8,6 @@ from importlib import resources
 import boto3
 import pytest
 from moto import mock_aws
-from moto.ec2.models import instance_types
 from moto.utilities.utils import load_resource
 
 from localcloud import moto_footprint
@@ -53,6 +52,10 @@ def test_an_unknown_region_is_missing_as_before() -> None:
 
 
 def test_install_swaps_moto_tables_and_the_ec2_api_still_answers() -> None:
+    # Imported here, before the install, as a process that loaded EC2 eagerly would have it; at the top it
+    # would cost every test process about half a second of collection for this one test.
+    from moto.ec2.models import instance_types  # noqa: PLC0415
+
     moto_footprint.install()
     moto_footprint.install()  # idempotent: a second cloud in the process keeps the same tables
     tables = instance_types.INSTANCE_TYPE_OFFERINGS
