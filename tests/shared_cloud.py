@@ -5,15 +5,20 @@ customers, carts) and leave nothing behind (no faults, no held pollers; the clou
 share one cloud. A module that changes what every test sees (faults, pauses, global counts, replays of the
 whole archive, a served WebSocket API) is not marked and boots its own. moto is process-wide, so only one cloud
 runs at a time: the shared cloud is stopped before an unmarked module boots its own, and after the last test of
-a run of sharing modules (another cloud, or a test using moto itself, may come next). Each layer runs its
-sharing modules first, so the cloud boots once per worker and layer.
+a run of sharing modules (another cloud, or a test using moto itself, may come next).
+
+Each layer runs the modules booting their own clouds first and its sharing modules last. A module with a cloud
+of its own keeps to one worker while the sharing tests go out one by one, so sharing tests at the end of a
+layer keep both workers busy to its end; and the e2e layer's sharing modules run straight into the browser
+layer's, so a worker keeps one shared cloud across the two layers (unless it takes a browser module with a
+cloud of its own in between).
 
 A layer's conftest binds the fixture under its name, once, at module level: ``cloud = shared_cloud.cloud``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,11 +66,16 @@ def register_marker(config: pytest.Config) -> None:
     )
 
 
-def sharing_modules_first(items: list[pytest.Item], layer: Path) -> None:
-    """Within the layer (a directory of tests/), the modules sharing the cloud first, in a stable sort (the same
-    on every worker); the session's other layers keep their places."""
+def own_clouds_first(items: list[pytest.Item], layer: Path, first: Callable[[pytest.Item], bool] | None = None) -> None:
+    """Within the layer (a directory of tests/), the modules booting clouds of their own first (those ``first``
+    picks ahead of the others), the modules sharing the cloud last, in a stable sort (the same on every
+    worker); the session's other layers keep their places."""
+
+    def running_order(item: pytest.Item) -> tuple[bool, bool]:
+        return shares_the_cloud(item), first is None or not first(item)
+
     here = [index for index, item in enumerate(items) if item.path.is_relative_to(layer)]
-    ordered = sorted((items[index] for index in here), key=lambda item: not shares_the_cloud(item))
+    ordered = sorted((items[index] for index in here), key=running_order)
     for index, item in zip(here, ordered, strict=True):
         items[index] = item
 

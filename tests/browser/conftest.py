@@ -100,8 +100,9 @@ def browser(driver: Driver) -> Iterator[Browser]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules sharing the cloud first in this layer, so it boots once per worker (tests/shared_cloud.py)."""
-    shared_cloud.sharing_modules_first(items, Path(__file__).parent)
+    """The module with a cloud of its own first in this layer, the modules sharing the cloud last
+    (tests/shared_cloud.py)."""
+    shared_cloud.own_clouds_first(items, Path(__file__).parent)
 
 
 #: The worker's shared cloud for a ``shared_cloud`` module, else a cloud of the module's own.

@@ -1,6 +1,7 @@
-"""The e2e and browser layers' running order (tests/e2e/conftest.py, tests/shared_cloud.py): modules sharing
-the worker's cloud first, so it boots once per worker and layer, then (e2e) the modules booting many clouds, so
-the longest group does not land last, then the rest; the tests of other layers keep their places."""
+"""The e2e and browser layers' running order (tests/e2e/conftest.py, tests/shared_cloud.py): (e2e) the modules
+booting many clouds first, so the longest group does not land last, then the other modules booting their own,
+then the modules sharing the worker's cloud, whose tests spread over both workers to the layer's end and run
+on into the next layer's sharing modules; the tests of other layers keep their places."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def item(name: str, *marks: str, layer: Path = E2E) -> FakeItem:
     return FakeItem(name, layer / f"test_{name}.py", set(marks))
 
 
-def test_sharing_modules_then_many_boots_then_the_rest_and_other_layers_keep_their_places() -> None:
+def test_many_boots_then_the_other_own_clouds_then_sharing_modules_and_other_layers_keep_their_places() -> None:
     items = [
         item("unit_first", layer=E2E.parent / "unit"),
         item("own_a"),
@@ -47,11 +48,11 @@ def test_sharing_modules_then_many_boots_then_the_rest_and_other_layers_keep_the
 
     assert [fake.name for fake in items] == [
         "unit_first",
-        "shared_a",
-        "shared_b",
         "boots_a",
         "own_a",
         "own_b",
+        "shared_a",
+        "shared_b",
         "browser_last",
     ]
 
@@ -61,7 +62,7 @@ def test_the_deploy_cache_module_is_marked_as_booting_many_clouds() -> None:
     assert f"pytestmark = pytest.mark.{e2e.MANY_BOOTS}" in text
 
 
-def test_the_browser_layer_runs_its_sharing_modules_first_and_other_layers_keep_their_places() -> None:
+def test_the_browser_layer_runs_its_sharing_modules_last_and_other_layers_keep_their_places() -> None:
     browser = E2E.parent / "browser"
     items = [
         item("e2e_shared", shared_cloud.SHARED_CLOUD),
@@ -71,9 +72,9 @@ def test_the_browser_layer_runs_its_sharing_modules_first_and_other_layers_keep_
         item("e2e_own"),
     ]
 
-    shared_cloud.sharing_modules_first(cast("list[pytest.Item]", items), browser)
+    shared_cloud.own_clouds_first(cast("list[pytest.Item]", items), browser)
 
-    assert [fake.name for fake in items] == ["e2e_shared", "storefront", "cors", "journey", "e2e_own"]
+    assert [fake.name for fake in items] == ["e2e_shared", "journey", "storefront", "cors", "e2e_own"]
 
 
 def test_only_the_module_serving_the_websocket_api_keeps_a_browser_cloud_of_its_own() -> None:

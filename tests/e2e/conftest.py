@@ -1,9 +1,10 @@
 """End-to-end tests on the local cloud: the real program deployed into moto, the real handlers running.
 
 Modules marked ``shared_cloud`` share one cloud per test process; the others boot their own
-(tests/shared_cloud.py). Sharing modules run first in this layer, then the modules booting many clouds, then
-the rest. Nothing here sleeps for a fixed time: tests wait until the cloud is idle (nothing running, nothing
-queued) and move the local clock forward to run retries instead of waiting for them.
+(tests/shared_cloud.py). The modules booting many clouds run first in this layer, then the other modules
+booting their own, then the sharing modules. Nothing here sleeps for a fixed time: tests wait until the cloud
+is idle (nothing running, nothing queued) and move the local clock forward to run retries instead of waiting
+for them.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
     from localcloud.cloud import LocalCloud
     from localcloud.shop import Shopper
 
-#: Marks a module that boots many clouds of its own: it keeps to one worker for long, so it starts right after the
-#: sharing modules, and the other worker meanwhile takes the short modules instead of idling at the end.
+#: Marks a module that boots many clouds of its own: it keeps to one worker for long, so it starts first in the
+#: layer, and the other worker meanwhile takes the other modules instead of idling at the end.
 MANY_BOOTS = "many_boots"
 
 
@@ -33,18 +34,14 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def running_order(item: pytest.Item) -> tuple[bool, bool]:
-    return not shared_cloud.shares_the_cloud(item), item.get_closest_marker(MANY_BOOTS) is None
+def boots_many_clouds(item: pytest.Item) -> bool:
+    return item.get_closest_marker(MANY_BOOTS) is not None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Within this layer, modules sharing the cloud first, so it boots once, then the modules booting many
-    clouds, then the rest (a stable sort, the same on every worker); the session may hold other layers, which
-    keep their places."""
-    here = [index for index, item in enumerate(items) if item.path.is_relative_to(Path(__file__).parent)]
-    ordered = sorted((items[index] for index in here), key=running_order)
-    for index, item in zip(here, ordered, strict=True):
-        items[index] = item
+    """Within this layer, the modules booting many clouds first, then the other modules booting their own, then
+    the modules sharing the cloud (tests/shared_cloud.py)."""
+    shared_cloud.own_clouds_first(items, Path(__file__).parent, first=boots_many_clouds)
 
 
 #: The worker's shared cloud for a ``shared_cloud`` module, else a cloud of the module's own.
