@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 
+import moto.stepfunctions.parser.models
+
+from localcloud import moto_boot
 from tests.handlers.conftest import BUS, Shop, set_up_clients
 
 
@@ -24,3 +27,8 @@ def test_a_disabled_rule_delivers_nothing_as_in_aws_and_the_local_cloud(shop: Sh
     events.enable_rule(Name="capture-all", EventBusName=BUS)
     _put("WhileEnabled")
     assert [envelope["detail-type"] for envelope in shop.emitted()] == ["WhileEnabled"]
+
+
+def test_a_state_machine_s_definition_is_validated_once_per_process_as_in_the_local_cloud() -> None:
+    backend = moto.stepfunctions.parser.models.StepFunctionsParserBackend
+    assert backend._validate_definition is moto_boot._validate_definition_once
