@@ -42,7 +42,7 @@ from localcloud import (
 from localcloud.alarms import AlarmEvaluator
 from localcloud.api import LocalApi
 from localcloud.async_invoke import AsyncInvoker
-from localcloud.clients import Clients
+from localcloud.clients import Clients, shared_clients
 from localcloud.clock import Clock
 from localcloud.deployment import Deployment, QueueInfo
 from localcloud.functions import LocalFunction
@@ -84,7 +84,7 @@ class LocalCloud:
         self.trace = trace or Trace()
         self.clock = clock or Clock()
         self.recorder = iam.CallRecorder(self.region, self.account)
-        self.clients = Clients(self.region)
+        self.clients: Clients = shared_clients(self.region)
         self.faults = faults.FaultInjector(lambda name: self.function(name).spec.name, self.clock.now)
         self.runtime = Runtime(
             self.region, self.account, self.clock, self.trace, self.clients, self.recorder, self.faults

@@ -169,16 +169,16 @@ class LocalFunction:
     def _load(self) -> tuple[ModuleType, Callable[..., Any]]:
         module_name, _, attribute = self.spec.handler.rpartition(".")
         with _import_lock:
-            saved = {name: module for name, module in sys.modules.items() if _is_handler_module(name)}
-            for name in saved:
-                del sys.modules[name]
+            saved = {name: sys.modules.pop(name) for name in [name for name in sys.modules if _is_handler_module(name)]}
+            # With every handlers module set aside, the ones there after the import are the ones it created: found
+            # among the new names (a set difference) instead of by testing each of the ~2,000 names twice more.
+            before = set(sys.modules)
             try:
                 with environment(self.environment), contextlib.redirect_stdout(self.logs):
                     module = importlib.import_module(module_name)
-                self.modules = {name: mod for name, mod in sys.modules.items() if _is_handler_module(name)}
             finally:
-                for name in [name for name in sys.modules if _is_handler_module(name)]:
-                    del sys.modules[name]
+                created = [name for name in sys.modules.keys() - before if _is_handler_module(name)]
+                self.modules = {name: sys.modules.pop(name) for name in sorted(created)}
                 sys.modules.update(saved)
         entry = getattr(module, attribute, None)
         if not callable(entry):

@@ -155,3 +155,21 @@ def test_a_truncated_file_is_a_miss(cache_directory: Path) -> None:
     whole = deploy_cache.cache_file("dev").read_bytes()
     deploy_cache.cache_file("dev").write_bytes(whole[: len(whole) // 2])
     assert deploy_cache.load("dev", "abc") is None
+
+
+def test_the_built_files_are_listed_as_a_recursive_glob_lists_them(project: Path) -> None:
+    """Regular files and links to files, at every depth, in ``Path`` order; not what a link to a directory or a
+    dangling link points at. Another order or set would change every fingerprint (and miss every recorded run)."""
+    layers = project / "build/layers"
+    for name in ("jose/python/joserfc/_keys.py", "jose/python/z.py", "jose/python/a-b/c.py", "jose/a.py"):
+        (layers / name).parent.mkdir(parents=True, exist_ok=True)
+        (layers / name).write_text("x\n")
+    (layers / "linked.py").symlink_to(layers / "jose/a.py")
+    (layers / "linked-directory").symlink_to(layers / "jose/python", target_is_directory=True)
+    (layers / "dangling.py").symlink_to(layers / "missing.py")
+    expected = sorted(path for path in layers.rglob("*") if path.is_file())
+    listed = deploy_cache._files_under(layers)
+    assert listed == expected
+    assert layers / "linked.py" in listed and layers / "dangling.py" not in listed
+    assert not any("linked-directory" in path.parts for path in listed)
+    assert deploy_cache._files_under(project / "build/no-layers") == []
