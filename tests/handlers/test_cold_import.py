@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.forked_probes import Finished, Probe, run_forked
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER_MODULES = (
@@ -54,58 +53,25 @@ ENVIRONMENT = {
     },
 }
 #: Fails the import on any client or resource made, by boto3's helpers or by any session (Powertools makes its own).
-#: Importing boto3 is most of a fresh interpreter's work here, so one interpreter imports it and patches it, then
-#: forks a child per handler: each child imports its handler from exactly the state a fresh probe had, and reports
-#: its own exit status and stderr.
-PROBE = """
-import importlib, json, os, sys, traceback, boto3.session
+#: Importing boto3 is most of a fresh probe's work, so it is the prelude of one interpreter that forks a probe per
+#: handler (tests/forked_probes.py): each imports its handler from exactly the state a fresh probe had.
+REFUSE_CLIENTS = """
+import sys, boto3.session
 def refuse(self, service_name, *args, **kwargs):
     raise AssertionError(f"{service_name} client made at import")
 boto3.session.Session.client = refuse
 boto3.session.Session.resource = refuse
-reports = {}
-for module in sys.argv[1:]:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(reader)
-        os.dup2(writer, 2)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-        sys.argv = [sys.argv[0], module]
-        try:
-            importlib.import_module(module)
-            status = 0
-        except BaseException:
-            traceback.print_exc()
-            status = 1
-        sys.stderr.flush()
-        os._exit(status)
-    os.close(writer)
-    with os.fdopen(reader, errors="replace") as errors:
-        stderr = errors.read()
-    reports[module] = {"returncode": os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), "stderr": stderr}
-print(json.dumps(reports))
 """
+IMPORT = "import importlib, sys; importlib.import_module(sys.argv[1])"
 
 
 @pytest.fixture(scope="module")
-def imports() -> dict[str, dict[str, object]]:
+def imports() -> dict[str, Finished]:
     """Each handler module's import, in a fresh interpreter's state: its exit status and stderr."""
-    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed probe
-        [sys.executable, "-c", PROBE, *HANDLER_MODULES],
-        cwd=ROOT,
-        env={**os.environ, **ENVIRONMENT},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    reports: dict[str, dict[str, object]] = json.loads(result.stdout.strip().splitlines()[-1])
-    return reports
+    probes = [Probe(module, IMPORT, argv=[module]) for module in HANDLER_MODULES]
+    return run_forked(REFUSE_CLIENTS, probes, cwd=ROOT, environment={**os.environ, **ENVIRONMENT})
 
 
 @pytest.mark.parametrize("module", HANDLER_MODULES)
-def test_importing_a_handler_creates_no_client(imports: dict[str, dict[str, object]], module: str) -> None:
-    report = imports[module]
-    assert report["returncode"] == 0, str(report["stderr"])[-2000:]
+def test_importing_a_handler_creates_no_client(imports: dict[str, Finished], module: str) -> None:
+    assert imports[module].returncode == 0, imports[module].stderr[-2000:]
