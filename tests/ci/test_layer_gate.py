@@ -59,6 +59,16 @@ def booted(tmp_path_factory):
 def test_uses_the_fixture(booted, n):
     assert booted
 """
+#: Each throwaway layer's conftest: its tests make no AWS client, so they skip tests/conftest.py's autouse fixture
+#: that imports moto and parses botocore's data (about a third of each inner test process's CPU). The layer gate and
+#: the grouping by module fixture, which these tests check, come from tests/conftest.py's hooks, not from it.
+NO_BOTOCORE_DATA = """
+import pytest
+
+@pytest.fixture(scope="session")
+def shared_botocore_data():
+    return None
+"""
 
 
 def make_tree(root: Path, layers: dict[str, dict[str, str]]) -> None:
@@ -67,6 +77,7 @@ def make_tree(root: Path, layers: dict[str, dict[str, str]]) -> None:
     shutil.copy(ROOT / "tests" / "conftest.py", root / "tests" / "conftest.py")
     for layer, modules in layers.items():
         (root / "tests" / layer).mkdir()
+        (root / "tests" / layer / "conftest.py").write_text(NO_BOTOCORE_DATA)
         for name, text in modules.items():
             (root / "tests" / layer / name).write_text(text)
 

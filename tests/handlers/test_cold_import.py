@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.forked_probes import Finished, Probe, run_forked
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER_MODULES = (
@@ -53,24 +53,25 @@ ENVIRONMENT = {
     },
 }
 #: Fails the import on any client or resource made, by boto3's helpers or by any session (Powertools makes its own).
-PROBE = """
+#: Importing boto3 is most of a fresh probe's work, so it is the prelude of one interpreter that forks a probe per
+#: handler (tests/forked_probes.py): each imports its handler from exactly the state a fresh probe had.
+REFUSE_CLIENTS = """
 import sys, boto3.session
 def refuse(self, service_name, *args, **kwargs):
     raise AssertionError(f"{service_name} client made at import")
 boto3.session.Session.client = refuse
 boto3.session.Session.resource = refuse
-import importlib; importlib.import_module(sys.argv[1])
 """
+IMPORT = "import importlib, sys; importlib.import_module(sys.argv[1])"
+
+
+@pytest.fixture(scope="module")
+def imports() -> dict[str, Finished]:
+    """Each handler module's import, in a fresh interpreter's state: its exit status and stderr."""
+    probes = [Probe(module, IMPORT, argv=[module]) for module in HANDLER_MODULES]
+    return run_forked(REFUSE_CLIENTS, probes, cwd=ROOT, environment={**os.environ, **ENVIRONMENT})
 
 
 @pytest.mark.parametrize("module", HANDLER_MODULES)
-def test_importing_a_handler_creates_no_client(module: str) -> None:
-    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed probe
-        [sys.executable, "-c", PROBE, module],
-        cwd=ROOT,
-        env={**os.environ, **ENVIRONMENT},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+def test_importing_a_handler_creates_no_client(imports: dict[str, Finished], module: str) -> None:
+    assert imports[module].returncode == 0, imports[module].stderr[-2000:]

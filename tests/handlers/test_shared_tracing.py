@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.forked_probes import Finished, Probe, run_forked
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
@@ -32,7 +32,16 @@ print(json.dumps({
 """
 
 
-def _cold_import(trace_disabled: str) -> dict[str, object]:
+#: What every probe imports first, before the handler: boto3, about two thirds of a probe's CPU, reads none of
+#: Powertools' settings, so one interpreter imports it and forks a probe per setting (tests/forked_probes.py).
+PRELUDE = "import boto3"
+#: The settings the probes cover, as ``POWERTOOLS_TRACE_DISABLED``.
+SETTINGS = ("true", "false", "0")
+
+
+@pytest.fixture(scope="module")
+def cold_imports() -> dict[str, Finished]:
+    """Each setting's cold start of the warehouse handler (a test reads its own, so one failing fails only its test)."""
     env = {
         **os.environ,
         "AWS_DEFAULT_REGION": "eu-west-1",
@@ -44,18 +53,21 @@ def _cold_import(trace_disabled: str) -> dict[str, object]:
         "EVENT_BUS_NAME": "bus",
         "EVENT_SOURCE": "eventshop.warehouse",
         "LAMBDA_TASK_ROOT": str(ROOT),
-        "POWERTOOLS_TRACE_DISABLED": trace_disabled,
     }
-    output = subprocess.run(  # noqa: S603 - this interpreter, a fixed probe
-        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    ).stdout
-    answer: dict[str, object] = json.loads(output.strip().splitlines()[-1])
+    probes = [Probe(value, PROBE, environment={"POWERTOOLS_TRACE_DISABLED": value}) for value in SETTINGS]
+    return run_forked(PRELUDE, probes, cwd=ROOT, environment=env)
+
+
+def answer_of(finished: Finished) -> dict[str, object]:
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    answer: dict[str, object] = json.loads(finished.stdout.strip().splitlines()[-1])
     return answer
 
 
-def test_a_disabled_tracer_never_loads_xray_and_still_runs_the_traced_code() -> None:
-    answer = _cold_import("true")
-    assert answer == {
+def test_a_disabled_tracer_never_loads_xray_and_still_runs_the_traced_code(
+    cold_imports: dict[str, Finished],
+) -> None:
+    assert answer_of(cold_imports["true"]) == {
         "xray_core_loaded": False,
         "provider": "handlers.shared.tracing.SilentProvider",
         "disabled": True,
@@ -64,8 +76,8 @@ def test_a_disabled_tracer_never_loads_xray_and_still_runs_the_traced_code() -> 
 
 
 @pytest.mark.parametrize("value", ["false", "0"])
-def test_an_enabled_tracer_still_traces_through_xray(value: str) -> None:
-    answer = _cold_import(value)
+def test_an_enabled_tracer_still_traces_through_xray(cold_imports: dict[str, Finished], value: str) -> None:
+    answer = answer_of(cold_imports[value])
     assert answer["xray_core_loaded"] is True
     assert answer["provider"] == "aws_xray_sdk.core.async_recorder.AsyncAWSXRayRecorder"
     assert answer["disabled"] is False

@@ -4,15 +4,10 @@ the whole program's stack."""
 
 from __future__ import annotations
 
-import io
 import json
 import multiprocessing
 import multiprocessing.queues
-import os
-import runpy
-import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -23,39 +18,15 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from devtools.program import ProgramRun
 from policy.rules.pack import POLICIES
 from policy.rules.resource_types import QUEUE, TABLE
+from tests.policy.pack_process import serve_pack
 from tests.policy.support import urn
-
-POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
-
-
-class _PortStream(io.RawIOBase):
-    """The pack's stdout: it writes the port it listens on there, as the engine expects."""
-
-    def __init__(self, sink: multiprocessing.queues.Queue[bytes]) -> None:
-        super().__init__()
-        self.sink = sink
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self.sink.put(bytes(data))
-        return len(data)
-
-
-def _serve_pack(sink: multiprocessing.queues.Queue[bytes]) -> None:
-    """What the engine's `pulumi-analyzer-policy-python` does: `python -m pulumi.policy <engine> <pack dir>`."""
-    sys.stdout = io.TextIOWrapper(_PortStream(sink), write_through=True)
-    sys.argv = ["pulumi.policy", "127.0.0.1:1", str(POLICY_DIR)]
-    os.chdir(POLICY_DIR)
-    runpy.run_module("pulumi.policy", run_name="__main__", alter_sys=True)
 
 
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     context = multiprocessing.get_context("spawn")
     sink: multiprocessing.queues.Queue[bytes] = context.Queue()
-    process = context.Process(target=_serve_pack, args=(sink,), daemon=True)
+    process = context.Process(target=serve_pack, args=(sink,), daemon=True)
     process.start()
     try:
         port = int(sink.get(timeout=60).decode().strip())

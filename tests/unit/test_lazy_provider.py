@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +15,7 @@ import pytest
 
 from devtools import lazy_provider
 from devtools.program import ROOT
+from tests.forked_probes import Probe, run_forked
 
 #: Packages the program uses, among them name clashes between modules (cloudwatch), Args classes imported by name
 #: (wafv2), a package named after a keyword (lambda_); ``config`` is not a star-importing package.
@@ -48,18 +49,31 @@ print(json.dumps({{"described": described, "unused_imported": unused_imported, "
 """
 
 
-def _describe(lazy: bool) -> dict[str, object]:
-    setup = "import devtools" if lazy else "import sys; assert 'devtools' not in sys.modules"
-    code = _DESCRIBE.format(setup=setup, lazy=lazy, packages=PACKAGES)
-    output = subprocess.run(  # noqa: S603 - this interpreter, a fixed probe
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=300
-    ).stdout
-    result: dict[str, object] = json.loads(output)
-    return result
+#: What both probes do first, lazy or eager: ``pulumi_aws`` imports the Pulumi SDK before anything of its own, and the
+#: lazy finder concerns ``pulumi_aws``'s service packages only, so one interpreter imports the SDK and forks both
+#: probes (tests/forked_probes.py). The probes live a second and keep what they make: the cyclic garbage collector
+#: is off, which changes nothing they import or describe.
+PRELUDE = "import gc\ngc.disable()\nimport pulumi"
+
+
+def _describe() -> dict[bool, dict[str, object]]:
+    """What each way of importing the provider SDK answers, lazy (devtools imported first) and eager."""
+    probes = []
+    for lazy in (True, False):
+        setup = "import devtools" if lazy else "import sys; assert 'devtools' not in sys.modules"
+        probes.append(Probe(f"lazy={lazy}", _DESCRIBE.format(setup=setup, lazy=lazy, packages=PACKAGES)))
+    finished = run_forked(PRELUDE, probes, cwd=ROOT, environment=os.environ)
+    described: dict[bool, dict[str, object]] = {}
+    for lazy in (True, False):
+        probe = finished[f"lazy={lazy}"]
+        assert probe.returncode == 0, probe.stderr[-2000:]
+        described[lazy] = json.loads(probe.stdout)
+    return described
 
 
 def test_service_packages_answer_as_an_eager_import_and_import_only_what_is_asked() -> None:
-    lazy, eager = _describe(lazy=True), _describe(lazy=False)
+    described_by_mode = _describe()
+    lazy, eager = described_by_mode[True], described_by_mode[False]
     assert lazy["described"] == eager["described"]
     assert lazy["unused_imported"] is False
     assert lazy["used_imported"] is True
