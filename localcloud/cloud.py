@@ -247,14 +247,19 @@ class LocalCloud:
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Block until the cloud is idle (twice in a row); raise ``TimeoutError`` naming what is still busy."""
+        if not self.idle_within(timeout):
+            raise TimeoutError(f"the local cloud was still busy after {timeout}s: {'; '.join(self.busy_reasons())}")
+
+    def idle_within(self, timeout: float) -> bool:
+        """Whether the cloud turns idle (twice in a row) within ``timeout`` seconds; returns once it does."""
         deadline = time.monotonic() + timeout
         streak = 0
         while time.monotonic() < deadline:
             streak = streak + 1 if self.idle() else 0
             if streak >= 2:
-                return
+                return True
             time.sleep(0.02)
-        raise TimeoutError(f"the local cloud was still busy after {timeout}s: {'; '.join(self.busy_reasons())}")
+        return False
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout
