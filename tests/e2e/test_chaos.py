@@ -206,9 +206,9 @@ def test_a_wait_for_idle_returns_once_the_cloud_is_idle_and_at_its_bound_names_w
     """``run_mix`` looks at its orders again as soon as the cloud is idle (``idle_within``), not on a fixed beat."""
     cloud.settle()
     with cloud.busy():
-        assert cloud.idle_within(0.1) is False
-        with pytest.raises(TimeoutError, match=r"still busy after 0.1s: 1 deliveries or invocations running"):
-            cloud.wait_idle(timeout=0.1)
+        assert cloud.idle_within(0.02) is False
+        with pytest.raises(TimeoutError, match=r"still busy after 0.02s: 1 deliveries or invocations running"):
+            cloud.wait_idle(timeout=0.02)
     assert cloud.idle_within(30) is True
 
 
