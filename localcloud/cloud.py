@@ -247,14 +247,25 @@ class LocalCloud:
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Block until the cloud is idle (twice in a row); raise ``TimeoutError`` naming what is still busy."""
+        if not self.idle_within(timeout):
+            raise TimeoutError(f"the local cloud was still busy after {timeout}s: {'; '.join(self.busy_reasons())}")
+
+    def idle_within(self, timeout: float) -> bool:
+        """Whether the cloud turns idle (twice in a row, 20 ms apart) within ``timeout`` s, returning once it does;
+        while busy, it looks again as soon as the work in flight ends (at the latest after 20 ms)."""
         deadline = time.monotonic() + timeout
         streak = 0
-        while time.monotonic() < deadline:
-            streak = streak + 1 if self.idle() else 0
-            if streak >= 2:
-                return
-            time.sleep(0.02)
-        raise TimeoutError(f"the local cloud was still busy after {timeout}s: {'; '.join(self.busy_reasons())}")
+        while (left := deadline - time.monotonic()) > 0:
+            drains = self.runtime.work.drains  # before the look: work ending during it still wakes the wait
+            if self.idle():
+                streak += 1
+                if streak >= 2:
+                    return True
+                time.sleep(min(0.02, left))
+            else:
+                streak = 0
+                self.runtime.work.wait_for_drain(drains, min(0.02, left))
+        return False
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout

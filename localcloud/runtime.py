@@ -25,6 +25,9 @@ class BusyCounter:
     def __init__(self) -> None:
         self._count = 0
         self._lock = threading.Lock()
+        #: Notified each time the count drops to none, so a wait for idleness looks again then.
+        self._drained = threading.Condition(self._lock)
+        self._drains = 0
 
     @contextlib.contextmanager
     def busy(self) -> Iterator[None]:
@@ -42,6 +45,21 @@ class BusyCounter:
     def leave(self) -> None:
         with self._lock:
             self._count -= 1
+            if self._count == 0:
+                self._drains += 1
+                self._drained.notify_all()
+
+    @property
+    def drains(self) -> int:
+        """How many times the count has dropped to none."""
+        with self._lock:
+            return self._drains
+
+    def wait_for_drain(self, after: int, timeout: float) -> bool:
+        """Block until the count has dropped to none since ``drains`` was ``after`` (at once if it has), at most
+        ``timeout`` seconds; whether it has."""
+        with self._lock:
+            return self._drained.wait_for(lambda: self._drains != after, timeout)
 
     @property
     def count(self) -> int:

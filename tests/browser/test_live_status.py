@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,10 @@ pytestmark = pytest.mark.shared_cloud
 
 CHOSEN = "Correct-Horse-9!"  # the password each new customer chooses
 PLACED_AT = "2026-01-01T10:00:00Z"
+#: The page's first reconnect delay before jitter (storefront/live.js, RECONNECT_FIRST_MS).
+FIRST_RECONNECT_MS = 1000
+#: Where a test stops the page's clock: ahead of the time it has run to since the page loaded (it starts at now).
+CLOCK_AHEAD_SECONDS = 5
 
 
 @dataclass
@@ -173,15 +178,23 @@ def test_the_page_reconnects_with_its_token_and_reads_the_order_again(
     context: BrowserContext, base_url: str, live: LiveServer
 ) -> None:
     routes = OrderRoutes()
+    # The page's timers run on a clock the test moves: its reconnect backoff is checked, and waited out in no time.
+    context.clock.install()
     tab, _ = signed_in_with_order_routes(context, base_url, routes)
     place_one_mug(tab)
     expect(tab.page.get_by_role("status")).to_have_text("Order o-1: PLACED")
+    tab.page.clock.pause_at(time.time() + CLOCK_AHEAD_SECONDS)
 
     routes.current = ("RESERVED", "2026-01-01T10:00:05Z")  # a change nobody will be connected to hear
     live.drop_all()
 
-    expect(tab.page.locator("#live-state")).to_contain_text("reconnecting")
-    expect(tab.page.locator("#live-state")).to_have_text("Live updates: connected.")
+    live_state = tab.page.locator("#live-state")
+    expect(live_state).to_contain_text("reconnecting")
+    # The first delay is a second with up to half of it taken off as jitter: no reconnect before half a second.
+    tab.page.clock.run_for(FIRST_RECONNECT_MS // 2 - 1)
+    assert "reconnecting" in str(live_state.text_content()) and len(live.tokens) == 1
+    tab.page.clock.run_for(FIRST_RECONNECT_MS // 2 + 1)
+    expect(live_state).to_have_text("Live updates: connected.")
     expect(tab.page.get_by_role("status")).to_have_text("Order o-1: RESERVED")
     assert len(live.tokens) == 2 and live.tokens[0] == live.tokens[1] != ""
 

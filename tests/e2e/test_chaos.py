@@ -200,6 +200,18 @@ def test_the_alarms_endpoint_lists_states_and_changes(base_url: str) -> None:
     assert all(set(change) == {"alarm", "old", "new", "at", "reason"} for change in body["history"])
 
 
+def test_a_wait_for_idle_returns_once_the_cloud_is_idle_and_at_its_bound_names_what_keeps_it_busy(
+    cloud: LocalCloud,
+) -> None:
+    """``run_mix`` looks at its orders again as soon as the cloud is idle (``idle_within``), not on a fixed beat."""
+    cloud.settle()
+    with cloud.busy():
+        assert cloud.idle_within(0.02) is False
+        with pytest.raises(TimeoutError, match=r"still busy after 0.02s: 1 deliveries or invocations running"):
+            cloud.wait_idle(timeout=0.02)
+    assert cloud.idle_within(30) is True
+
+
 def test_the_cloud_is_not_idle_while_a_poller_holds_a_batch_it_has_not_processed(
     cloud: LocalCloud, shopper: Shopper
 ) -> None:

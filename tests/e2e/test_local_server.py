@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import socket
 import urllib.parse
+from http.server import ThreadingHTTPServer
 
 import pytest
 
 from devtools import openapi
 from localcloud.cloud import LocalCloud
+from localcloud.server import SHUTDOWN_POLL_SECONDS, serve_in_background
 from localcloud.shop import Shopper
 from tests.e2e import servers
 from tests.e2e.conftest import settled_order
@@ -181,3 +183,29 @@ def test_the_openapi_document_is_served_as_committed(base_url: str) -> None:
 
     assert status == 200
     assert document == json.loads(openapi.DOCUMENT.read_text())
+
+
+def test_a_background_server_looks_for_shutdown_often_so_stopping_it_does_not_wait_half_a_second(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every module serving the cloud stops its server (tests/e2e/servers.py); http.server's own poll interval
+    would make each ``shutdown()`` wait up to half a second."""
+    intervals: list[float] = []
+    serve_forever = ThreadingHTTPServer.serve_forever
+
+    def recording(self: ThreadingHTTPServer, poll_interval: float = 0.5) -> None:
+        intervals.append(poll_interval)
+        serve_forever(self, poll_interval)
+
+    monkeypatch.setattr(ThreadingHTTPServer, "serve_forever", recording)
+    served = cloud.endpoints.copy()
+    server, url = serve_in_background(cloud, port=0)
+    try:
+        assert call(url, "GET", "/_local/endpoints")[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+        cloud.endpoints.clear()
+        cloud.endpoints.update(served)
+
+    assert intervals == [SHUTDOWN_POLL_SECONDS] and SHUTDOWN_POLL_SECONDS <= 0.05
