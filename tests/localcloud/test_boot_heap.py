@@ -1,5 +1,5 @@
 """localcloud.boot_heap: the boot's live heap frozen out of the run's collections, its garbage collected first,
-the whole heap walked again only once it grew by a quarter."""
+the whole heap walked again only once the boots froze a share of it."""
 
 from __future__ import annotations
 
@@ -60,14 +60,14 @@ def test_the_boot_s_garbage_is_collected_and_what_lives_is_frozen() -> None:
         kept, kept_ref = _cycle()
         dropped, dropped_ref = _cycle()
         del dropped
-        frozen = boot_heap.freeze_after_boot()
+        boot_heap.freeze_after_boot()
     finally:
         if was_enabled:
             gc.enable()
 
     assert dropped_ref() is None, "a cycle the boot dropped is collected, not frozen"
     assert kept_ref() is kept.other
-    assert frozen > 1000 and gc.get_freeze_count() > 1000
+    assert gc.get_freeze_count() > 1000
     assert not any(obj is kept for obj in gc.get_objects()), "what lives is out of the collector's generations"
 
 
@@ -87,12 +87,12 @@ def test_a_later_boot_collects_what_it_allocated_without_walking_the_frozen_heap
         if was_enabled:
             gc.enable()
 
-    assert generations == [1], "the young generations only: the frozen heap grew by far less than a quarter"
+    assert generations == [1], "the young generations only: the boot froze far less than the share"
     assert dropped_ref() is None, "the second boot's own garbage is collected"
     assert frozen_ref() is not None, "the frozen heap is not walked, so the first cloud's garbage waits"
 
 
-def test_a_boot_walks_the_whole_heap_once_the_frozen_heap_grew_by_a_quarter() -> None:
+def test_a_boot_walks_the_whole_heap_once_the_boots_since_froze_its_share_of_it() -> None:
     frozen_then_dropped, frozen_ref = _cycle()
     boot_heap.freeze_after_boot()
     boot_heap.release_at_stop()
