@@ -251,21 +251,8 @@ class LocalCloud:
             raise TimeoutError(f"the local cloud was still busy after {timeout}s: {'; '.join(self.busy_reasons())}")
 
     def idle_within(self, timeout: float) -> bool:
-        """Whether the cloud turns idle (twice in a row, 20 ms apart) within ``timeout`` s, returning once it does;
-        while busy, it looks again as soon as the work in flight ends (at the latest after 20 ms)."""
-        deadline = time.monotonic() + timeout
-        streak = 0
-        while (left := deadline - time.monotonic()) > 0:
-            drains = self.runtime.work.drains  # before the look: work ending during it still wakes the wait
-            if self.idle():
-                streak += 1
-                if streak >= 2:
-                    return True
-                time.sleep(min(0.02, left))
-            else:
-                streak = 0
-                self.runtime.work.wait_for_drain(drains, min(0.02, left))
-        return False
+        """Whether the cloud turns idle (twice in a row, 20 ms apart) within ``timeout`` s, returning once it does."""
+        return self.idle_check.idle_within(timeout)
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout

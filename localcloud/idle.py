@@ -5,6 +5,7 @@ waiting on the clock or for its token) does not count: the clock releases it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from localcloud import queue_clock, stepfunctions
@@ -12,6 +13,9 @@ from localcloud.async_invoke import AsyncInvoker
 from localcloud.pollers import QueuePoller
 from localcloud.runtime import Runtime
 from localcloud.streams import StreamPoller
+
+#: Idle must be seen twice this far apart: work handed from one thread to another between two looks shows.
+SECOND_LOOK_SECONDS = 0.02
 
 
 class IdleCheck:
@@ -28,6 +32,24 @@ class IdleCheck:
         self.invoker = invoker
         self.pollers = pollers
         self.stream_pollers = stream_pollers
+
+    def idle_within(self, timeout: float) -> bool:
+        """Whether the cloud turns idle (twice in a row, ``SECOND_LOOK_SECONDS`` apart) within ``timeout`` s,
+        returning once it does; while busy, it looks again as soon as the work in flight ends (at the latest
+        after ``SECOND_LOOK_SECONDS``)."""
+        deadline = time.monotonic() + timeout
+        streak = 0
+        while (left := deadline - time.monotonic()) > 0:
+            drains = self.runtime.work.drains  # before the look: work ending during it still wakes the wait
+            if not self.reasons():
+                streak += 1
+                if streak >= 2:
+                    return True
+                time.sleep(min(SECOND_LOOK_SECONDS, left))
+            else:
+                streak = 0
+                self.runtime.work.wait_for_drain(drains, min(SECOND_LOOK_SECONDS, left))
+        return False
 
     def reasons(self) -> list[str]:
         """The first kind of work found; work running is looked at again last, as the other checks take time."""
