@@ -7,13 +7,9 @@ module-scoped fixture keeps to one worker, so the fixture is built once.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.ci.throwaway_sessions import make_tree, run_layers
 
 FAILING = """
 def test_breaks():
@@ -59,49 +55,6 @@ def booted(tmp_path_factory):
 def test_uses_the_fixture(booted, n):
     assert booted
 """
-#: Each throwaway layer's conftest: its tests make no AWS client, so they skip tests/conftest.py's autouse fixture
-#: that imports moto and parses botocore's data (about a third of each inner test process's CPU). The layer gate and
-#: the grouping by module fixture, which these tests check, come from tests/conftest.py's hooks, not from it.
-NO_BOTOCORE_DATA = """
-import pytest
-
-@pytest.fixture(scope="session")
-def shared_botocore_data():
-    return None
-"""
-
-
-def make_tree(root: Path, layers: dict[str, dict[str, str]]) -> None:
-    (root / "pytest.ini").write_text("[pytest]\naddopts = -ra\n")
-    (root / "tests").mkdir()
-    shutil.copy(ROOT / "tests" / "conftest.py", root / "tests" / "conftest.py")
-    for layer, modules in layers.items():
-        (root / "tests" / layer).mkdir()
-        (root / "tests" / layer / "conftest.py").write_text(NO_BOTOCORE_DATA)
-        for name, text in modules.items():
-            (root / "tests" / layer / name).write_text(text)
-
-
-def run_layers(root: Path, layers: list[str], *options: str) -> subprocess.CompletedProcess[str]:
-    # Only xdist is loaded: the other plugins' imports (hypothesis, schemathesis) would cost each run a second.
-    environment = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "BUILDS_FILE": str(root / "builds"),
-        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-    }
-    plugins = ["-p", "xdist.plugin", "-p", "no:cacheprovider"]
-    return subprocess.run(  # noqa: S603 (this interpreter, running pytest on the tree just written)
-        [sys.executable, "-m", "pytest", "-q", *plugins, *options, *(f"tests/{layer}" for layer in layers)],
-        cwd=root,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_a_failing_layer_skips_the_later_layers_naming_it(tmp_path: Path) -> None:
     make_tree(
         tmp_path,

@@ -3,9 +3,6 @@ the run's result unchanged; the controller, and a worker with a thread still run
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,9 +11,8 @@ from typing import Any, cast
 
 import pytest
 
+from tests.ci.throwaway_sessions import make_tree, run_layers
 from tests.worker_exit import leaves_without_finalization
-
-ROOT = Path(__file__).resolve().parents[2]
 
 #: A passing and a failing test, and an exit handler that only interpreter finalization would run.
 MODULE = """
@@ -71,21 +67,8 @@ def test_an_idle_pool_thread_does_not_hold_the_worker_back() -> None:
 
 
 def test_a_worker_skips_finalization_and_the_run_still_reports_its_failure(tmp_path: Path) -> None:
-    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -ra\n")
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "conftest.py").write_text((ROOT / "tests" / "conftest.py").read_text())
-    (tmp_path / "tests" / "exits").mkdir()
-    (tmp_path / "tests" / "exits" / "test_exits.py").write_text(MODULE)
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "xdist.plugin", "-p", "no:cacheprovider", "-n", "1", "tests"],
-        cwd=tmp_path,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    make_tree(tmp_path, {"exits": {"test_exits.py": MODULE}})
+    run = run_layers(tmp_path, ["exits"], "-n", "1")
 
     assert run.returncode == 1, run.stdout + run.stderr
     assert "1 failed, 1 passed" in run.stdout, run.stdout
