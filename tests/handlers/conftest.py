@@ -136,11 +136,10 @@ class Shop:
 
 @pytest.fixture(autouse=True, scope="session")
 def moto_as_the_local_cloud_runs_it() -> None:
-    """The handlers run on the moto the local cloud runs them on (``localcloud.moto_patches``: its fixes and the
-    caches of work moto repeats per request, a tenth of this layer's CPU; ``localcloud.moto_boot``: a state
-    machine's definition validated once per process, where the fulfillment tests created the same workflow
-    18 times). The patches stay for the rest of the process, so without this a handler test's moto would depend
-    on whether a local cloud had booted earlier in the same worker."""
+    """The handlers run on the moto the local cloud runs them on (``moto_patches``: fixes and per-request caches, a
+    tenth of this layer's CPU; ``moto_boot``: each state machine definition validated once per process). The
+    patches stay for the rest of the process, so without this a handler test's moto would depend on whether a
+    local cloud had booted earlier in the same worker."""
     from localcloud import moto_boot, moto_patches  # noqa: PLC0415 (imported on use: see the note at the imports)
 
     moto_patches.install()
