@@ -33,16 +33,15 @@ if TYPE_CHECKING:
     from devtools.program import ProgramRun
 
 
-#: A test process holds a large, long-lived heap (the SDKs, moto, each stack's program run) and its tests allocate
-#: plenty: at CPython's default (a full collection every 10 middle-generation ones) each `make test` worker ran
-#: 25 full collections, 6.3 s of its CPU. Every 100, as the local cloud does while it runs
-#: (``localcloud.boot_heap``): 10 a worker, 3.4 s; `make test` 57 -> 55 s.
-MIDDLE_COLLECTIONS_PER_FULL = 100
-
-
 def pytest_configure(config: pytest.Config) -> None:
+    # A test process holds a large, long-lived heap (the SDKs, moto, each stack's program run) and its tests
+    # allocate plenty: at CPython's default (a full collection every 10 middle-generation ones) each `make test`
+    # worker ran 25 full collections, 6.3 s of its CPU. At the local cloud's own setting while it runs: 10 a
+    # worker, 3.4 s; `make test` 57 -> 55 s.
+    from localcloud import boot_heap  # noqa: PLC0415 (imported on use: see the note at the imports)
+
     young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, MIDDLE_COLLECTIONS_PER_FULL)
+    gc.set_threshold(young, middle, boot_heap.MIDDLE_COLLECTIONS_PER_FULL)
     config.pluginmanager.register(LayerGate.for_process(config), "layer-gate")
     config.pluginmanager.register(WorkerExit(), "worker-exit")
     shared_cloud.register_marker(config)
