@@ -59,16 +59,16 @@ def freeze_after_boot() -> None:
     cloud runs."""
     with _heap.lock:
         _heap.holders += 1
-        gc.collect(1)  # the young generations: what the boot allocated
-        # What is about to be frozen, counted by walking just those objects: the frozen heap's own count
-        # (gc.get_freeze_count) walks all of it, 40-150 ms a call.
-        _heap.frozen_since_full += len(gc.get_objects())
-        gc.freeze()
+        if _heap.frozen_by_full:
+            gc.collect(1)  # the young generations: what the boot allocated
+            # What is about to be frozen, counted by walking just those objects: the frozen heap's own count
+            # (gc.get_freeze_count) walks all of it, 40-150 ms a call.
+            _heap.frozen_since_full += len(gc.get_objects())
         if not _heap.frozen_by_full or _heap.frozen_since_full > _heap.frozen_by_full * FULL_COLLECTION_GROWTH:
             gc.unfreeze()
             gc.collect()
             _heap.frozen_by_full, _heap.frozen_since_full = len(gc.get_objects()), 0
-            gc.freeze()
+        gc.freeze()
         if _heap.holders == 1:
             _heap.thresholds = gc.get_threshold()
             young, middle, _ = _heap.thresholds
