@@ -9,9 +9,9 @@ a run of sharing modules (another cloud, or a test using moto itself, may come n
 
 Each layer runs the modules booting their own clouds first and its sharing modules last. A module with a cloud
 of its own keeps to one worker while the sharing tests go out one by one, so sharing tests at the end of a
-layer keep both workers busy to its end; and the e2e layer's sharing modules run straight into the browser
-layer's, so a worker keeps one shared cloud across the two layers (unless it takes a browser module with a
-cloud of its own in between).
+layer keep both workers busy to its end. The browser layer goes to one worker as a whole (one Chromium) and is
+sent out with the e2e layer's first tests (``run_beside``): while its pages wait on Chromium, the other worker
+runs the e2e modules booting many clouds, and the e2e sharing tests, sent one by one last, even out the end.
 
 A layer's conftest binds the fixture under its name, once, at module level: ``cloud = shared_cloud.cloud``.
 """
@@ -78,6 +78,16 @@ def own_clouds_first(items: list[pytest.Item], layer: Path, first: Callable[[pyt
     ordered = sorted((items[index] for index in here), key=running_order)
     for index, item in zip(here, ordered, strict=True):
         items[index] = item
+
+
+def run_beside(items: list[pytest.Item], layer: Path, host: Path) -> None:
+    """Moves the tests of ``layer`` (in their order) to just before the first test of the layer ``host``; the
+    other tests keep their order. Nothing moves when the session has no test of ``host``."""
+    moved = [item for item in items if item.path.is_relative_to(layer)]
+    rest = [item for item in items if not item.path.is_relative_to(layer)]
+    position = next((index for index, item in enumerate(rest) if item.path.is_relative_to(host)), None)
+    if moved and position is not None:
+        items[:] = [*rest[:position], *moved, *rest[position:]]
 
 
 def release_after(item: pytest.Item, nextitem: pytest.Item | None) -> None:

@@ -99,10 +99,22 @@ def browser(driver: Driver) -> Iterator[Browser]:
         launched.close()
 
 
+#: The layer's tests keep to one worker (tests/layer_session.py), which launches Chromium once.
+ONE_BROWSER = pytest.mark.xdist_group(name="browser")
+LAYER = Path(__file__).parent
+
+
+@pytest.hookimpl(trylast=True)  # after the e2e layer's conftest has ordered that layer's tests
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The module with a cloud of its own first in this layer, the modules sharing the cloud last
-    (tests/shared_cloud.py)."""
-    shared_cloud.own_clouds_first(items, Path(__file__).parent)
+    """The module with a cloud of its own first in this layer, the modules sharing the cloud last; the layer on
+    one worker, sent out with the e2e layer's first tests (tests/shared_cloud.py): a page mostly waits on
+    Chromium, and the other worker runs e2e tests meanwhile. The layer gate still counts this layer after e2e
+    (the command line's order)."""
+    shared_cloud.own_clouds_first(items, LAYER)
+    for item in items:
+        if item.path.is_relative_to(LAYER):
+            item.add_marker(ONE_BROWSER)
+    shared_cloud.run_beside(items, LAYER, host=LAYER.parent / "e2e")
 
 
 #: The worker's shared cloud for a ``shared_cloud`` module, else a cloud of the module's own.

@@ -1,15 +1,16 @@
 """`make test`'s one session over every layer keeps what running layer by layer gave (tests/conftest.py).
 
-A throwaway tree with tests/conftest.py and three small layers runs under pytest with two xdist workers, as
-`make test` runs them: the gate skips the layers after a failing one, naming it, and a module with a
-module-scoped fixture keeps to one worker, so the fixture is built once.
+A throwaway tree with tests/conftest.py and a few small layers runs under pytest with two xdist workers, as
+`make test` runs them: the gate skips the layers after a failing one (in the command line's order), naming it;
+a module with a module-scoped fixture keeps to one worker, so the fixture is built once; and the tests of an
+``xdist_group`` keep to one worker together.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.ci.throwaway_sessions import make_tree, run_layers
+from tests.ci.throwaway_sessions import NO_BOTOCORE_DATA, make_tree, run_layers
 
 FAILING = """
 def test_breaks():
@@ -55,6 +56,8 @@ def booted(tmp_path_factory):
 def test_uses_the_fixture(booted, n):
     assert booted
 """
+
+
 def test_a_failing_layer_skips_the_later_layers_naming_it(tmp_path: Path) -> None:
     make_tree(
         tmp_path,
@@ -95,3 +98,50 @@ def test_a_module_with_a_module_fixture_keeps_to_one_worker_so_the_fixture_is_bu
     assert "20 passed" in run.stdout, run.stdout
     builds = (tmp_path / "builds").read_text().split()
     assert len(builds) == 1, f"the module fixture was built on {builds}"
+
+
+#: A layer whose tests are collected ahead of every other layer's (its conftest moves them to the front).
+COLLECTED_FIRST = (
+    NO_BOTOCORE_DATA
+    + """
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: "/late/" not in str(item.path))
+"""
+)
+
+
+def test_the_layers_order_is_the_command_lines_even_when_a_later_layer_is_collected_first(tmp_path: Path) -> None:
+    make_tree(
+        tmp_path, {"fast": {"test_fast.py": PASSING}, "late": {"conftest.py": COLLECTED_FIRST, "test_late.py": FAILING}}
+    )
+    run = run_layers(tmp_path, ["fast", "late"], "-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder")
+
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 5 passed in" in run.stdout, run.stdout
+    assert "later layers not run" not in run.stdout
+
+
+GROUPED = """
+import os
+import pytest
+
+pytestmark = pytest.mark.xdist_group(name="one-browser")
+
+@pytest.mark.parametrize("n", range(3))
+def test_in_the_group(n):
+    with open(os.environ["BUILDS_FILE"], "a") as builds:
+        builds.write(os.environ["PYTEST_XDIST_WORKER"] + "\\n")
+"""
+
+
+def test_the_tests_of_an_xdist_group_keep_to_one_worker_across_modules(tmp_path: Path) -> None:
+    make_tree(
+        tmp_path, {"grouped": {"test_a.py": GROUPED, "test_b.py": GROUPED}, "spread": {"test_spread.py": PASSING}}
+    )
+    run = run_layers(tmp_path, ["grouped", "spread"], "-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "10 passed" in run.stdout, run.stdout
+    workers = (tmp_path / "builds").read_text().split()
+    assert len(workers) == 6 and len(set(workers)) == 1, f"the group's tests ran on {workers}"
