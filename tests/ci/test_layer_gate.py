@@ -8,7 +8,10 @@ a module with a module-scoped fixture keeps to one worker, so the fixture is bui
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.ci.throwaway_sessions import NO_BOTOCORE_DATA, make_tree, run_layers
 
@@ -89,17 +92,6 @@ def test_without_a_failure_every_layer_runs_and_the_last_layers_failure_blocks_n
     assert "later layers not run" not in run.stdout
 
 
-def test_a_module_with_a_module_fixture_keeps_to_one_worker_so_the_fixture_is_built_once(tmp_path: Path) -> None:
-    booting = {"test_booting.py": MODULE_FIXTURE, "test_more.py": PASSING}
-    make_tree(tmp_path, {"spread": {"test_spread.py": PASSING}, "booting": booting})
-    run = run_layers(tmp_path, ["spread", "booting"], "-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder")
-
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "20 passed" in run.stdout, run.stdout
-    builds = (tmp_path / "builds").read_text().split()
-    assert len(builds) == 1, f"the module fixture was built on {builds}"
-
-
 #: A layer whose tests are collected ahead of every other layer's (its conftest moves them to the front).
 COLLECTED_FIRST = (
     NO_BOTOCORE_DATA
@@ -130,18 +122,39 @@ pytestmark = pytest.mark.xdist_group(name="one-browser")
 
 @pytest.mark.parametrize("n", range(3))
 def test_in_the_group(n):
-    with open(os.environ["BUILDS_FILE"], "a") as builds:
-        builds.write(os.environ["PYTEST_XDIST_WORKER"] + "\\n")
+    with open(os.path.join(os.path.dirname(os.environ["BUILDS_FILE"]), "group-workers"), "a") as workers:
+        workers.write(os.environ["PYTEST_XDIST_WORKER"] + "\\n")
 """
 
 
-def test_the_tests_of_an_xdist_group_keep_to_one_worker_across_modules(tmp_path: Path) -> None:
-    make_tree(
-        tmp_path, {"grouped": {"test_a.py": GROUPED, "test_b.py": GROUPED}, "spread": {"test_spread.py": PASSING}}
-    )
-    run = run_layers(tmp_path, ["grouped", "spread"], "-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder")
+@pytest.fixture(scope="module")
+def grouping_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One throwaway session for both grouping rules (each of its test processes costs CPU): the group's tests
+    are collected first, so spread one by one they would land on both workers."""
+    tree = tmp_path_factory.mktemp("grouping")
+    layers = {
+        "grouped": {"test_a.py": GROUPED, "test_b.py": GROUPED},
+        "spread": {"test_spread.py": PASSING},
+        "booting": {"test_booting.py": MODULE_FIXTURE, "test_more.py": PASSING},
+    }
+    make_tree(tree, layers)
+    return tree, run_layers(tree, list(layers), "-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder")
 
+
+def test_a_module_with_a_module_fixture_keeps_to_one_worker_so_the_fixture_is_built_once(
+    grouping_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    tree, run = grouping_run
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "10 passed" in run.stdout, run.stdout
-    workers = (tmp_path / "builds").read_text().split()
+    assert "26 passed" in run.stdout, run.stdout
+    builds = (tree / "builds").read_text().split()
+    assert len(builds) == 1, f"the module fixture was built on {builds}"
+
+
+def test_the_tests_of_an_xdist_group_keep_to_one_worker_across_modules(
+    grouping_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    tree, run = grouping_run
+    assert run.returncode == 0, run.stdout + run.stderr
+    workers = (tree / "group-workers").read_text().split()
     assert len(workers) == 6 and len(set(workers)) == 1, f"the group's tests ran on {workers}"
