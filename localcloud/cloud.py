@@ -202,6 +202,7 @@ class LocalCloud:
         self.runtime.running = False
         for poller in self.pollers:
             poller.wake()  # a poller waiting for messages returns now, not at its next look
+        moto_patches.stream_appends.wake_all()  # and a stream poller waiting for a record
         if self.websocket is not None:
             self.websocket.stop()
             self.websocket = None

@@ -29,6 +29,9 @@ Small patches, each undoing one gap listed in ``moto-notes.md`` or a cost that g
    without it (only a send holds it), so two deletes at once, as two pollers of one mapping make, could put
    a deleted message back, in flight with no consumer, and a delete racing a send could drop the accepted
    message. Receives and purges hold it too: a receive moves messages to the dead-letter queue.
+11. A record moto appends to a DynamoDB stream wakes whoever waits for one (``stream_appends``): the local
+   cloud's stream pollers look again at once instead of at their next idle look (50 ms later), so an order's
+   outbox record is relayed as soon as it is written.
 
 Besides the patches, the few read-only peeks into moto's state (a queue's messages without receiving
 them) live here too, so an upgrade of moto has exactly one module to re-check.
@@ -51,6 +54,7 @@ import moto.core.responses
 import moto.core.utils
 import moto.sqs.models
 from moto.awslambda.models import LambdaBackend
+from moto.dynamodb.models.table import StreamShard
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.events.models import EventPattern, Rule, events_backends
 from moto.events.utils import EventMessageType, EventTemplateParser
@@ -76,6 +80,32 @@ class _State:
 
 
 _state = _State()
+
+
+class StreamAppends:
+    """How many records moto has appended to any DynamoDB stream of the process, and a wait for the next one."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self.count = 0
+
+    def added(self) -> None:
+        with self._condition:
+            self.count += 1
+            self._condition.notify_all()
+
+    def wait_past(self, seen: int, timeout: float) -> None:
+        """Returns once a record was appended after ``count`` read ``seen``, or ``wake_all``, or ``timeout``."""
+        with self._condition:
+            self._condition.wait_for(lambda: self.count != seen, timeout)
+
+    def wake_all(self) -> None:
+        """Every waiter returns now (a cloud stopping), as if a record had been appended."""
+        self.added()
+
+
+#: Process-wide, like moto's streams.
+stream_appends = StreamAppends()
 
 
 class UnsupportedMotoVersionError(RuntimeError):
@@ -109,6 +139,7 @@ def install() -> None:
         _patch_update_expression_cache()
         _patch_cognito_email_usernames()
         _patch_serial_queue_changes()
+        _patch_stream_append_wakes()
         dynamodb_transactions.install()  # a transaction backs up its items, not whole tables
         dynamodb_update_answer.install()  # UpdateItem copies the old item only when its answer shows it
         moto_speedups.install()  # work repeated on every request, done once
@@ -249,6 +280,16 @@ def _patch_serial_queue_changes() -> None:
     _replace(queue_class, "delete_message", delete_message)
     _replace(backend_class, "receive_message", receive_message)
     _replace(backend_class, "purge_queue", purge_queue)
+
+
+def _patch_stream_append_wakes() -> None:
+    add = StreamShard.add
+
+    def add_and_wake(self: Any, old: Any, new: Any) -> None:
+        add(self, old, new)
+        stream_appends.added()
+
+    _replace(StreamShard, "add", add_and_wake)
 
 
 def _patch_cognito_email_usernames() -> None:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from localcloud import direct
+from localcloud import direct, moto_patches
 from localcloud.functions import Invocation
 from localcloud.trace import order_id_of
 
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 #: Lambda's retries of a failing stream batch back off up to this (seconds on the local clock).
 MAX_BACKOFF_SECONDS = 60.0
+#: With nothing to read, a poller looks again when moto appends a stream record (``moto_patches.stream_appends``)
+#: or the clock releases a parked batch, and at the latest after this long.
 IDLE_SLEEP_SECONDS = 0.05
 
 
@@ -83,8 +85,9 @@ class StreamPoller:
     def run(self) -> None:
         while self.runtime.running:
             try:
+                appended = moto_patches.stream_appends.count  # read before the look: a record after it wakes the wait
                 if not self.poll_once():
-                    time.sleep(IDLE_SLEEP_SECONDS)
+                    moto_patches.stream_appends.wait_past(appended, IDLE_SLEEP_SECONDS)
             except Exception as error:  # keep polling, as Lambda does, but say so
                 if self.runtime.running:
                     problem = f"stream poller: {type(error).__name__}: {error}"
@@ -184,6 +187,7 @@ class StreamPoller:
         def release() -> None:
             with self._lock:
                 self._parked.discard(shard)
+            moto_patches.stream_appends.wake_all()  # the poller reads the released batch now, not at its next look
 
         self.runtime.clock.call_later(delay, release, f"retry stream {shard}")
 

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
+from localcloud import moto_patches, streams
 from localcloud.cloud import LocalCloud
 from localcloud.shop import Shopper
 from tests.e2e.conftest import events_about, settled_order
 
 #: Isolated by their own order, customer and cart ids (tests/e2e/conftest.py).
 pytestmark = pytest.mark.shared_cloud
+AN_HOUR = 3600.0
 
 
 class ThrottledBus:
@@ -111,5 +113,24 @@ def test_a_cloud_whose_clock_ran_ahead_still_retries_a_fresh_record(
 
     throttled_bus.throttling = False
     cloud.settle()
+    assert len(events_about(cloud, order_id, "OrderPlaced")) == 1
+    assert stored_order(cloud, order_id)["published"] == {"BOOL": True}
+
+
+def test_the_outbox_relay_reads_a_new_record_and_a_released_retry_at_once_not_at_its_next_idle_look(
+    cloud: LocalCloud, shopper: Shopper, throttled_bus: ThrottledBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stream poller with nothing to read looks again only after an hour here: the order is still tried and then
+    # published, because the outbox record moto appends to the orders stream, and later the clock's release of the
+    # parked retry, wake the relay's poller (moto_patches.stream_appends).
+    monkeypatch.setattr(streams, "IDLE_SLEEP_SECONDS", AN_HOUR)
+    moto_patches.stream_appends.wake_all()  # pollers in their usual short wait begin the hour-long one
+    order_id = shopper.place_order([("MUG-LOGO", 1)])
+    assert cloud.idle_within(60.0), cloud.busy_reasons()
+    assert throttled_bus.throttled_calls >= 1, "the relay read the new record and tried to publish"
+
+    throttled_bus.throttling = False
+    cloud.settle()
+
     assert len(events_about(cloud, order_id, "OrderPlaced")) == 1
     assert stored_order(cloud, order_id)["published"] == {"BOOL": True}
