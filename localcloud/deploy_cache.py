@@ -27,6 +27,7 @@ from moto.core.base_backend import BackendDict
 from moto.moto_api._internal import mock_random
 
 from devtools.program import ROOT, ProgramRun, project_name, run_program
+from localcloud import moto_snapshot
 from localcloud.clients import Clients
 from localcloud.provision import MotoMocks, ReplayMismatchError
 from localcloud.trace import Trace
@@ -129,11 +130,21 @@ def cache_file(stack: str) -> Path:
 def load(stack: str, expected: str) -> CachedRun | None:
     """The run recorded for ``stack`` under fingerprint ``expected``; None when there is none, it was recorded
     under another fingerprint, or the file cannot be read back."""
+    recording = _read(stack)
+    return None if recording is None else _parse(recording, expected)
+
+
+def _read(stack: str) -> bytes | None:
     try:
-        # Only this project's own boots write here (build/, never committed or downloaded).
-        cached = pickle.loads(cache_file(stack).read_bytes())  # noqa: S301
+        return cache_file(stack).read_bytes()
     except FileNotFoundError:
         return None
+
+
+def _parse(recording: bytes, expected: str) -> CachedRun | None:
+    try:
+        # Only this project's own boots write here (build/, never committed or downloaded).
+        cached = pickle.loads(recording)  # noqa: S301
     except Exception:
         # A damaged file of any kind (truncated, another format, classes since renamed) is a miss; the boot
         # records a fresh one over it.
@@ -159,19 +170,29 @@ def store(stack: str, cached: CachedRun) -> None:
 def deploy(stack: str, config: dict[str, str], clients: Clients, trace: Trace, reuse: bool = True) -> Deployed:
     """Deploys ``stack`` into the running moto: replays the run recorded for this very program when there is
     one (and ``reuse``), else evaluates the program and records its run. A replay that does not reproduce the
-    recorded ids is dropped: moto is emptied and the program evaluated."""
+    recorded ids is dropped: moto is emptied and the program evaluated. moto's state after a replay is kept
+    (``moto_snapshot``) and put back, instead of replayed again, by later boots of the same recording in this
+    process."""
     region = config.get("aws:region", "us-east-1")
     project = project_name()
     expected = fingerprint(stack, config, project)
-    cached = load(stack, expected) if reuse else None
-    if cached is not None:
+    recording = _read(stack) if reuse else None
+    cached = None if recording is None else _parse(recording, expected)
+    if recording is not None and cached is not None:
         mocks = MotoMocks(stack, region, clients)
+        kept = _replayed.get((stack, region))
+        if kept is not None and kept.recording == recording:
+            moto_snapshot.restore(kept.snapshot)
+            return Deployed(mocks.restored(cached.run, kept.schema_registries), mocks, "cached")
         seed_moto()
         try:
-            return Deployed(mocks.replay(cached.run), mocks, "cached")
+            replayed = mocks.replay(cached.run)
         except ReplayMismatchError as mismatch:
             trace.add("deploy", stack, f"the recorded run was not reproduced, evaluating the program: {mismatch}")
             BackendDict.reset()
+        else:
+            _keep(stack, region, recording, mocks, trace)
+            return Deployed(replayed, mocks, "cached")
     mocks = MotoMocks(stack, region, clients)
     seed_moto()
     run = run_program(stack, mocks=mocks, config=config, project=project)
@@ -180,3 +201,32 @@ def deploy(stack: str, config: dict[str, str], clients: Clients, trace: Trace, r
     except OSError as error:
         trace.add("deploy", stack, f"the run could not be recorded for later boots: {error}")
     return Deployed(run, mocks, "cold")
+
+
+@dataclass(frozen=True)
+class _Replayed:
+    """moto's state just after a recording (the file's bytes) was replayed, and the registries the replay made."""
+
+    recording: bytes
+    snapshot: moto_snapshot.MotoSnapshot
+    schema_registries: dict[str, dict[str, str]]
+
+
+#: The last replay of each (stack, region) in this process.
+_replayed: dict[tuple[str, str], _Replayed] = {}
+
+
+def _keep(stack: str, region: str, recording: bytes, mocks: MotoMocks, trace: Trace) -> None:
+    try:
+        snapshot = moto_snapshot.capture()
+    except moto_snapshot.SnapshotError as error:
+        _replayed.pop((stack, region), None)
+        trace.add("deploy", stack, f"moto's state could not be kept, later boots replay the run: {error}")
+        return
+    registries = {name: dict(schemas) for name, schemas in mocks.context.schema_registries.items()}
+    _replayed[(stack, region)] = _Replayed(recording, snapshot, registries)
+
+
+def forget_replays() -> None:
+    """Later boots replay their recording again (tests comparing a replay with a restored state)."""
+    _replayed.clear()
