@@ -65,17 +65,16 @@ def _condition(lock: Any) -> threading.Condition:
 
 
 class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, shared: list[Any], module_held: set[int]) -> None:
+    def __init__(self, file: io.BytesIO, shared: list[Any], by_reference: set[int]) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.shared = shared
-        self.module_held = module_held
+        self.by_reference = by_reference
         self._shared_index = {id(kept): index for index, kept in enumerate(shared)}
 
     def persistent_id(self, obj: Any) -> Any:
-        if (
-            isinstance(obj, BackendDict)
-            or id(obj) in self.module_held
-            or (type(obj) is types.FunctionType and "<locals>" in obj.__qualname__ and obj.__closure__ is None)
+        # Called for every object pickled: one set lookup and one type test for the common case.
+        if id(obj) in self.by_reference or (
+            type(obj) is types.FunctionType and "<locals>" in obj.__qualname__ and obj.__closure__ is None
         ):
             index = self._shared_index.get(id(obj))
             if index is None:
@@ -118,17 +117,18 @@ _PLAIN_CONTAINERS = (dict, list, set, tuple)
 
 
 def _module_held() -> tuple[set[int], list[Any]]:
-    """The ids of the plain dicts, lists and sets moto's modules hold as globals or inside them (through plain
-    dicts, lists, tuples and sets), and those objects (kept alive while their ids are used)."""
-    held: set[int] = set()
-    found: list[Any] = []
-    pending: list[Any] = [
+    """The ids of what is kept by reference: moto's registries (its modules' ``BackendDict`` globals and the ones
+    in use), and the plain dicts, lists and sets moto's modules hold as globals or inside them (through plain
+    dicts, lists, tuples and sets); and those objects (kept alive while their ids are used)."""
+    globals_ = [
         value
         for name, module in list(sys.modules.items())
         if name.startswith("moto.") and module is not None
-        for value in vars(module).values()
-        if type(value) in _PLAIN_CONTAINERS
+        for value in list(vars(module).values())
     ]
+    found: list[Any] = [value for value in globals_ if isinstance(value, BackendDict)] + _in_use()
+    held: set[int] = {id(registry) for registry in found}
+    pending: list[Any] = [value for value in globals_ if type(value) in _PLAIN_CONTAINERS]
     while pending:
         value = pending.pop()
         if id(value) in held:
@@ -161,9 +161,9 @@ def capture() -> MotoSnapshot:
         ]
         shared: list[Any] = []
         buffer = io.BytesIO()
-        module_held, _alive = _module_held()
+        by_reference, _alive = _module_held()
         try:
-            _Pickler(buffer, shared, module_held).dump(
+            _Pickler(buffer, shared, by_reference).dump(
                 ([backends for _, _, backends in held], [state for _, state in registries])
             )
         except SnapshotError:
