@@ -22,6 +22,7 @@ from devtools.program import ACCOUNT_ID
 from localcloud import deploy_cache, moto_snapshot
 from localcloud.cloud import LocalCloud
 from localcloud.provision import MotoMocks
+from localcloud.trace import Trace
 from tests.localcloud.moto_state import differences, leaf_differences, moto_state
 
 STACK = "dev"
@@ -185,3 +186,12 @@ def test_a_captured_condition_is_a_new_one_over_the_copied_lock() -> None:
         with original._messages_lock:
             assert copy._messages_lock.acquire(blocking=False), "the copy's lock is not the original's"
             copy._messages_lock.release()
+
+
+def test_an_object_of_a_running_cloud_in_moto_refuses_the_capture_naming_its_class() -> None:
+    with mock_aws():
+        boto3.client("sqs", region_name=REGION).create_queue(QueueName="hooked")
+        queue: Any = sqs_backends[ACCOUNT_ID][REGION].queues["hooked"]
+        queue.trace_for_test = Trace()
+        with pytest.raises(moto_snapshot.SnapshotError, match=r"localcloud\.trace\.Trace, part of a running cloud"):
+            moto_snapshot.capture()
