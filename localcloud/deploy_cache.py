@@ -2,7 +2,9 @@
 declared, its inputs, and the ids and ARNs moto gave it) is kept in ``build/localcloud/<stack>.pickle`` with the
 fingerprint of everything that decided it. A boot whose fingerprint matches replays that run into moto
 (``MotoMocks.replay``: the same provisioners, in the same order, from the same seed of moto's random ids) and
-skips the Pulumi evaluation and the import of the provider SDK's resource modules.
+skips the Pulumi evaluation and the import of the provider SDK's resource modules. moto's state just after a
+replay is kept (``moto_snapshot``), and a later boot of the same recording in the process puts it back instead
+of replaying it again.
 
 The fingerprint covers the program's files (every file of the project but the tests, docs, tools, policy pack
 and build output; the built layers by path, size and modification time), the stack's configuration and
