@@ -2,7 +2,9 @@
 declared, its inputs, and the ids and ARNs moto gave it) is kept in ``build/localcloud/<stack>.pickle`` with the
 fingerprint of everything that decided it. A boot whose fingerprint matches replays that run into moto
 (``MotoMocks.replay``: the same provisioners, in the same order, from the same seed of moto's random ids) and
-skips the Pulumi evaluation and the import of the provider SDK's resource modules.
+skips the Pulumi evaluation and the import of the provider SDK's resource modules. moto's state just after a
+replay is kept (``moto_snapshot``), and a later boot of the same recording in the process puts it back instead
+of replaying it again.
 
 The fingerprint covers the program's files (every file of the project but the tests, docs, tools, policy pack
 and build output; the built layers by path, size and modification time), the stack's configuration and
@@ -17,6 +19,7 @@ import hashlib
 import json
 import os
 import pickle
+import stat
 import sys
 import sysconfig
 import tempfile
@@ -27,6 +30,7 @@ from moto.core.base_backend import BackendDict
 from moto.moto_api._internal import mock_random
 
 from devtools.program import ROOT, ProgramRun, project_name, run_program
+from localcloud import moto_snapshot
 from localcloud.clients import Clients
 from localcloud.provision import MotoMocks, ReplayMismatchError
 from localcloud.trace import Trace
@@ -69,44 +73,61 @@ def fingerprint(stack: str, config: dict[str, str], project: str, root: Path = R
     """A digest of everything that decides what the program deploys for ``stack``."""
     digest = hashlib.sha256()
     digest.update(json.dumps([FORMAT, stack, project, config, sys.version], sort_keys=True).encode())
-    for path in _program_files(root):
-        digest.update(f"\0{path.relative_to(root).as_posix()}\0".encode())
-        digest.update(path.read_bytes())
+    for relative, path in _program_files(str(root)):
+        digest.update(f"\0{relative}\0".encode())
+        with open(path, "rb") as file:
+            digest.update(file.read())
     for built in BUILT_INPUTS:
-        for path in _files_under(root / built):
-            status = path.stat()
-            digest.update(f"\0{path.relative_to(root).as_posix()}\0{status.st_size}\0{status.st_mtime_ns}".encode())
+        for relative, status in _files_under(str(root), built):
+            digest.update(f"\0{relative}\0{status.st_size}\0{status.st_mtime_ns}".encode())
     for distribution in _installed_distributions():
         digest.update(f"\0{distribution}".encode())
     return digest.hexdigest()
 
 
-def _program_files(root: Path) -> list[Path]:
-    files: list[Path] = []
+# The file listings below work on path strings, not ``Path`` objects: building, relating and printing ~650
+# ``Path`` objects was two thirds of the fingerprint's CPU (~10 ms a boot).
+
+
+def _program_files(root: str) -> list[tuple[str, str]]:
+    """Each program file as (its path relative to ``root``, in POSIX form; its path), directory by directory."""
+    files: list[tuple[str, str]] = []
     for directory, subdirectories, names in os.walk(root):
-        here = Path(directory)
         subdirectories[:] = sorted(
             name
             for name in subdirectories
             if not name.startswith(".")
             and name not in ("__pycache__", "node_modules")
-            and not (here == root and name in NOT_THE_PROGRAM)
+            and not (directory == root and name in NOT_THE_PROGRAM)
         )
-        files.extend(here / name for name in sorted(names) if not name.endswith(".pyc"))
+        prefix = "" if directory == root else f"{_relative(root, directory)}/"
+        files.extend(
+            (f"{prefix}{name}", os.path.join(directory, name)) for name in sorted(names) if not name.endswith(".pyc")
+        )
     return files
 
 
-def _files_under(directory: Path) -> list[Path]:
-    """Every regular file under ``directory`` (symbolic links to files included, linked directories not entered),
-    in ``Path`` order. Listed with ``os.walk``: ``Path.rglob`` took 7 ms a boot over the layer's ~400 files."""
-    if not directory.is_dir():
+def _files_under(root: str, directory: str) -> list[tuple[str, os.stat_result]]:
+    """Every regular file under ``root/directory`` (symbolic links to files included, linked directories not
+    entered) as (its path relative to ``root``, in POSIX form; its status), in ``Path`` order (part by part)."""
+    top = os.path.join(root, directory)
+    if not os.path.isdir(top):
         return []
-    return sorted(
-        Path(here, name)
-        for here, _, names in os.walk(directory)
-        for name in names
-        if os.path.isfile(os.path.join(here, name))
-    )
+    found: list[tuple[str, os.stat_result]] = []
+    for here, _, names in os.walk(top):
+        for name in names:
+            try:
+                status = os.stat(os.path.join(here, name))  # follows a link, as ``os.path.isfile`` does
+            except OSError:
+                continue  # a dangling link is no file
+            if stat.S_ISREG(status.st_mode):
+                found.append((f"{_relative(root, here)}/{name}", status))
+    return sorted(found, key=lambda entry: entry[0].split("/"))
+
+
+def _relative(root: str, directory: str) -> str:
+    """``directory`` (``root`` or below it, as ``os.walk`` names it) relative to ``root``, in POSIX form."""
+    return directory[len(root) + 1 :].replace(os.sep, "/")
 
 
 def _installed_distributions() -> list[str]:
@@ -129,11 +150,21 @@ def cache_file(stack: str) -> Path:
 def load(stack: str, expected: str) -> CachedRun | None:
     """The run recorded for ``stack`` under fingerprint ``expected``; None when there is none, it was recorded
     under another fingerprint, or the file cannot be read back."""
+    recording = _read(stack)
+    return None if recording is None else _parse(recording, expected)
+
+
+def _read(stack: str) -> bytes | None:
     try:
-        # Only this project's own boots write here (build/, never committed or downloaded).
-        cached = pickle.loads(cache_file(stack).read_bytes())  # noqa: S301
+        return cache_file(stack).read_bytes()
     except FileNotFoundError:
         return None
+
+
+def _parse(recording: bytes, expected: str) -> CachedRun | None:
+    try:
+        # Only this project's own boots write here (build/, never committed or downloaded).
+        cached = pickle.loads(recording)  # noqa: S301
     except Exception:
         # A damaged file of any kind (truncated, another format, classes since renamed) is a miss; the boot
         # records a fresh one over it.
@@ -159,19 +190,29 @@ def store(stack: str, cached: CachedRun) -> None:
 def deploy(stack: str, config: dict[str, str], clients: Clients, trace: Trace, reuse: bool = True) -> Deployed:
     """Deploys ``stack`` into the running moto: replays the run recorded for this very program when there is
     one (and ``reuse``), else evaluates the program and records its run. A replay that does not reproduce the
-    recorded ids is dropped: moto is emptied and the program evaluated."""
+    recorded ids is dropped: moto is emptied and the program evaluated. moto's state after a replay is kept
+    (``moto_snapshot``) and put back, instead of replayed again, by later boots of the same recording in this
+    process."""
     region = config.get("aws:region", "us-east-1")
     project = project_name()
     expected = fingerprint(stack, config, project)
-    cached = load(stack, expected) if reuse else None
-    if cached is not None:
+    recording = _read(stack) if reuse else None
+    cached = None if recording is None else _parse(recording, expected)
+    if recording is not None and cached is not None:
         mocks = MotoMocks(stack, region, clients)
+        kept = _replayed.get((stack, region))
+        if kept is not None and kept.recording == recording:
+            moto_snapshot.restore(kept.snapshot)
+            return Deployed(mocks.restored(cached.run, kept.schema_registries), mocks, "cached")
         seed_moto()
         try:
-            return Deployed(mocks.replay(cached.run), mocks, "cached")
+            replayed = mocks.replay(cached.run)
         except ReplayMismatchError as mismatch:
             trace.add("deploy", stack, f"the recorded run was not reproduced, evaluating the program: {mismatch}")
             BackendDict.reset()
+        else:
+            _keep(stack, region, recording, mocks, trace)
+            return Deployed(replayed, mocks, "cached")
     mocks = MotoMocks(stack, region, clients)
     seed_moto()
     run = run_program(stack, mocks=mocks, config=config, project=project)
@@ -180,3 +221,32 @@ def deploy(stack: str, config: dict[str, str], clients: Clients, trace: Trace, r
     except OSError as error:
         trace.add("deploy", stack, f"the run could not be recorded for later boots: {error}")
     return Deployed(run, mocks, "cold")
+
+
+@dataclass(frozen=True)
+class _Replayed:
+    """moto's state just after a recording (the file's bytes) was replayed, and the registries the replay made."""
+
+    recording: bytes
+    snapshot: moto_snapshot.MotoSnapshot
+    schema_registries: dict[str, dict[str, str]]
+
+
+#: The last replay of each (stack, region) in this process.
+_replayed: dict[tuple[str, str], _Replayed] = {}
+
+
+def _keep(stack: str, region: str, recording: bytes, mocks: MotoMocks, trace: Trace) -> None:
+    try:
+        snapshot = moto_snapshot.capture()
+    except moto_snapshot.SnapshotError as error:
+        _replayed.pop((stack, region), None)
+        trace.add("deploy", stack, f"moto's state could not be kept, later boots replay the run: {error}")
+        return
+    registries = {name: dict(schemas) for name, schemas in mocks.context.schema_registries.items()}
+    _replayed[(stack, region)] = _Replayed(recording, snapshot, registries)
+
+
+def forget_replays() -> None:
+    """Later boots replay their recording again (tests comparing a replay with a restored state)."""
+    _replayed.clear()

@@ -90,6 +90,17 @@ def _imported_key(jwk_json: str) -> RSAKey:
     return RSAKey.import_key(json.loads(jwk_json))
 
 
+class _KeyResolver:
+    """A pool's signing key as joserfc asks for it: imported (once per process and key) on the first ask. A
+    plain object holding the key's JWK text, so a pool that holds one can be copied (``moto_snapshot``)."""
+
+    def __init__(self, jwk_json: str) -> None:
+        self.jwk_json = jwk_json
+
+    def __call__(self, _token: Any) -> RSAKey:
+        return _imported_key(self.jwk_json)
+
+
 class _KeyOnFirstUse:
     """Stands in for ``joserfc.jwk`` in moto's Cognito models: ``RSAKey.import_key`` returns a resolver that
     imports the key (once per process and key) when joserfc first asks it for the key."""
@@ -97,12 +108,7 @@ class _KeyOnFirstUse:
     class RSAKey:
         @staticmethod
         def import_key(value: dict[str, Any]) -> Callable[[Any], RSAKey]:
-            jwk_json = json.dumps(value, sort_keys=True)
-
-            def resolve(_token: Any) -> RSAKey:
-                return _imported_key(jwk_json)
-
-            return resolve
+            return _KeyResolver(json.dumps(value, sort_keys=True))
 
 
 def _compile_builder_on_first_use(_rule: SmithyRule, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:

@@ -9,7 +9,7 @@ completes) and listed as ``unprovisioned`` at start-up, never silently dropped.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pulumi
@@ -72,10 +72,7 @@ class MotoMocks(RecordingMocks):
         reference were given. moto's ids are random, so this holds only when moto's random source starts from
         the seed it started from in that run (``deploy_cache.MOTO_SEED``); every id and output moto gives is
         checked against the recorded one, and the first that differs raises ``ReplayMismatchError``."""
-        for resource in recorded.resources:
-            if not resource.custom or resource.typ.startswith("pulumi:providers:"):
-                continue
-            provisioner = self.provisioners.get(resource.typ)
+        for resource, provisioner in self._recorded_provisioners(recorded):
             if provisioner is None:
                 self.unprovisioned.append(resource)
                 continue
@@ -95,3 +92,20 @@ class MotoMocks(RecordingMocks):
                 )
         self.run = recorded
         return recorded
+
+    def restored(self, recorded: ProgramRun, schema_registries: Mapping[str, Mapping[str, str]]) -> ProgramRun:
+        """Takes ``recorded`` as this deployment's run when moto's state after replaying it was put back whole
+        (``moto_snapshot``) instead of replayed: the same unprovisioned resources and schema registries as the
+        replay left."""
+        self.unprovisioned = [
+            resource for resource, provisioner in self._recorded_provisioners(recorded) if provisioner is None
+        ]
+        self.context.schema_registries = {name: dict(schemas) for name, schemas in schema_registries.items()}
+        self.run = recorded
+        return recorded
+
+    def _recorded_provisioners(self, recorded: ProgramRun) -> Iterator[tuple[RecordedResource, Provisioner | None]]:
+        """Each custom resource of ``recorded`` (providers aside), in order, with its provisioner (None: none)."""
+        for resource in recorded.resources:
+            if resource.custom and not resource.typ.startswith("pulumi:providers:"):
+                yield resource, self.provisioners.get(resource.typ)

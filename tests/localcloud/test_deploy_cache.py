@@ -168,8 +168,22 @@ def test_the_built_files_are_listed_as_a_recursive_glob_lists_them(project: Path
     (layers / "linked-directory").symlink_to(layers / "jose/python", target_is_directory=True)
     (layers / "dangling.py").symlink_to(layers / "missing.py")
     expected = sorted(path for path in layers.rglob("*") if path.is_file())
-    listed = deploy_cache._files_under(layers)
+    found = deploy_cache._files_under(str(project), "build/layers")
+    listed = [project / relative for relative, _ in found]
     assert listed == expected
+    assert [status.st_size for _, status in found] == [path.stat().st_size for path in expected]
     assert layers / "linked.py" in listed and layers / "dangling.py" not in listed
     assert not any("linked-directory" in path.parts for path in listed)
-    assert deploy_cache._files_under(project / "build/no-layers") == []
+    assert deploy_cache._files_under(str(project), "build/no-layers") == []
+
+
+def test_the_program_files_are_named_relative_to_the_root_in_posix_form(project: Path) -> None:
+    """Every program file once, directory by directory, named as the fingerprint has always named them."""
+    (project / "components/a-b").mkdir()
+    (project / "components/a-b/queue.py").write_text("x\n")
+    listed = deploy_cache._program_files(str(project))
+    assert [relative for relative, _ in listed] == [
+        "Pulumi.dev.yaml", "Pulumi.yaml", "__main__.py", "components/queue.py", "components/a-b/queue.py",
+        "handlers/orders/app.py", "localcloud/provision/sqs.py", "storefront/index.html",
+    ]
+    assert all(Path(path) == project / relative for relative, path in listed)
