@@ -297,6 +297,22 @@ def test_a_traverser_that_overrides_the_walk_keeps_its_own(table: Any) -> None:
     assert recording.visited > 1
 
 
+def test_a_traverser_s_own_child_hook_is_called_for_every_child_as_moto_s_walk_calls_it(table: Any) -> None:
+    class Recording(validators.ActionCountValidator):
+        def __init__(self) -> None:
+            self.hooked: list[tuple[str, int]] = []
+
+        def pre_processing_of_child(self, parent_node: Any, child_id: int) -> None:
+            self.hooked.append((type(parent_node).__name__, child_id))
+
+    ours, motos = Recording(), Recording()
+    ours.traverse(UpdateExpressionParser.make(EXPRESSIONS[1]))
+    motos.traverse_node_recursively(UpdateExpressionParser.make(EXPRESSIONS[1]))
+
+    assert ours.hooked == motos.hooked
+    assert len(ours.hooked) > 10, "names and values (children that are not nodes) are hooked too"
+
+
 #: moto's AST module, whose classes are untyped.
 ast_nodes: Any = typed_ast_nodes
 
