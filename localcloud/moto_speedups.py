@@ -42,6 +42,8 @@ recomputed from the same few strings thousands of times per run:
 9. Random identifiers drawn in one call and ``PutEvents`` matching each event once (``moto_per_call.py``).
 10. A JSON answer's plain dicts have their members read with ``dict.get`` instead of moto's value picker
     (``moto_serialize.py``).
+11. UpdateItem's three structural checks pass once per expression, names and table keys
+    (``dynamodb_update_checks.py``).
 
 Results are those moto computes; only the repetition (and the retention) goes.
 """
@@ -70,7 +72,7 @@ from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
-from localcloud import moto_per_call, moto_routing, moto_serialize
+from localcloud import dynamodb_update_checks, moto_per_call, moto_routing, moto_serialize
 
 _lock = threading.Lock()
 #: Names already patched (install is idempotent).
@@ -95,6 +97,7 @@ def install() -> None:
         moto_per_call.install()
         moto_serialize.install()
         _find_clauses_by_type()
+        dynamodb_update_checks.install()
         _installed.add("moto_speedups")
 
 
