@@ -5,6 +5,7 @@ ask one place.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -218,7 +219,10 @@ def arn_like(arn: str, pattern: str) -> bool:
     return all(_glob(part).fullmatch(actual) for part, actual in zip(pattern_parts, arn_parts, strict=True))
 
 
+@functools.lru_cache(maxsize=1024)
 def _glob(pattern: str) -> re.Pattern[str]:
+    """A wildcard pattern as a regular expression, compiled once per pattern: every delivery to a function asks
+    Lambda's invoke check, which matched each permission's six ARN parts by building each expression again."""
     return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.DOTALL)
 
 

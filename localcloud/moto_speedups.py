@@ -31,7 +31,8 @@ recomputed from the same few strings thousands of times per run:
    only on the traverser, so a walk builds it once; the walk itself (children first, the child hook, each
    processed node put back under its parent) is moto's. A traverser class that overrides the walk or its
    dispatch keeps moto's own. Which processor takes a node is asked once per node type and map: ``Node``
-   is an ABC, and its ``isinstance`` checks, several per node and pass, were most of the walks' cost.
+   is an ABC, and its ``isinstance`` checks, several per node and pass, were most of the walks' cost. The
+   no-op child hook is not called, and a child that is not a node (a name, a value) is not walked into.
 7. ``Node.find_clauses`` (the validator and the request handlers look for an update's SET/ADD/REMOVE
    clauses and actions with it) asks of every child whether it is an ``Expression`` or an update function,
    two ABC ``isinstance`` checks; the answer depends only on the child's type, so it is remembered per type.
@@ -41,6 +42,8 @@ recomputed from the same few strings thousands of times per run:
 9. Random identifiers drawn in one call and ``PutEvents`` matching each event once (``moto_per_call.py``).
 10. A JSON answer's plain dicts have their members read with ``dict.get`` instead of moto's value picker
     (``moto_serialize.py``).
+11. UpdateItem's three structural checks pass once per expression, names and table keys
+    (``dynamodb_update_checks.py``).
 
 Results are those moto computes; only the repetition (and the retention) goes.
 """
@@ -69,7 +72,7 @@ from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
-from localcloud import moto_per_call, moto_routing, moto_serialize
+from localcloud import dynamodb_update_checks, moto_per_call, moto_routing, moto_serialize
 
 _lock = threading.Lock()
 #: Names already patched (install is idempotent).
@@ -94,6 +97,7 @@ def install() -> None:
         moto_per_call.install()
         moto_serialize.install()
         _find_clauses_by_type()
+        dynamodb_update_checks.install()
         _installed.add("moto_speedups")
 
 
@@ -221,19 +225,28 @@ _WALK_METHODS = ("traverse_node_recursively", "nodes_to_be_processed", "process"
 def traverse_with_one_map(traverser: Any, root: Any) -> Any:
     """moto's ``DepthFirstTraverser.traverse_node_recursively`` from ``root``, reading
     ``traverser._processing_map()`` once instead of twice per node, and asking which processor (if any)
-    takes a node once per node type (``processor_position``)."""
+    takes a node once per node type (``processor_position``). A traverser that keeps moto's no-op
+    ``pre_processing_of_child`` is not called for each child, and a child that is not a node is not walked
+    into (moto's walk returns it as it is): most of a tree's children are names and values."""
     processing: dict[type, Any] = traverser._processing_map()
     kinds, processors = tuple(processing), tuple(processing.values())
+    positions = _positions.setdefault(kinds, {})
+    hook = None if type(traverser).pre_processing_of_child is MOTO_CHILD_HOOK else traverser.pre_processing_of_child
 
-    def walk(node: Any, child_id: int) -> Any:
-        position = processor_position(kinds, type(node), node)
-        if position is NOT_A_NODE:
-            return node
+    def position_of(node: Any) -> int | None:
+        kind = type(node)
+        return positions[kind] if kind in positions else processor_position(kinds, kind, node)
+
+    def walk(node: Any, child_id: int, position: int | None) -> Any:
         parent_node = node.parent
-        if node.children is not None:
-            for i, child_node in enumerate(node.children):
-                traverser.pre_processing_of_child(node, i)
-                walk(child_node, i)
+        children = node.children
+        if children is not None:
+            for i, child_node in enumerate(children):
+                if hook is not None:
+                    hook(node, i)
+                child_position = position_of(child_node)
+                if child_position != NOT_A_NODE:
+                    walk(child_node, i, child_position)
         if position is not None:
             node = processors[position](node)
             node.parent = parent_node
@@ -241,26 +254,30 @@ def traverse_with_one_map(traverser: Any, root: Any) -> Any:
                 parent_node.children[child_id] = node
         return node
 
-    return walk(root, -1)
+    position = position_of(root)
+    return root if position == NOT_A_NODE else walk(root, -1, position)
 
 
 #: ``processor_position``'s answer for a value that is not a ``Node`` (a child string or number).
 NOT_A_NODE = -1
-_positions: dict[tuple[tuple[type, ...], type], int | None] = {}
+#: moto's own child hook, which does nothing.
+MOTO_CHILD_HOOK = DepthFirstTraverser.pre_processing_of_child
+#: Per processing map's kinds: each node type's processor position.
+_positions: dict[tuple[type, ...], dict[type, int | None]] = {}
 
 
 def processor_position(kinds: tuple[type, ...], node_type: type, node: Any) -> int | None:
     """The position in ``kinds`` of the first class ``node`` is an instance of, as moto's ``process`` picks
     its processor; ``None`` if none is; ``NOT_A_NODE``. Remembered per (kinds, node type): ``Node`` is an
     ABC, and its ``isinstance`` checks, several per node and pass, were most of the walks' cost."""
-    key = (kinds, node_type)
-    if key in _positions:
-        return _positions[key]
+    positions = _positions.setdefault(kinds, {})
+    if node_type in positions:
+        return positions[node_type]
     if not isinstance(node, Node):
         position: int | None = NOT_A_NODE
     else:
         position = next((i for i, kind in enumerate(kinds) if isinstance(node, kind)), None)
-    return _positions.setdefault(key, position)
+    return positions.setdefault(node_type, position)
 
 
 def _walk_with_one_processing_map() -> None:

@@ -174,3 +174,41 @@ def test_items_are_read_whole_while_a_writer_changes_their_attributes(aws: None)
 
     assert still_waiting, "the read waited for the writer"
     assert read == [[{"orderId": "o-1", "status": "SHIPPED", "paid": True}]]
+
+
+def test_a_json_copy_equals_deepcopy_s_and_shares_no_container() -> None:
+    when = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    record = {
+        "eventName": "MODIFY",
+        "dynamodb": {
+            "ApproximateCreationDateTime": when,
+            "SizeBytes": 12,
+            "NewImage": {
+                "lines": {"L": [{"M": {"qty": {"N": "1"}}}, {"NULL": True}]},
+                "tags": {"SS": ["a", "b"]},
+                "blob": {"B": b"\x00\x01"},
+                "price": 1.5,
+                "kept": {"BOOL": False},
+            },
+        },
+        "odd": (1, [2]),  # not JSON-shaped: deepcopy's copy
+    }
+
+    copied = direct.json_copy(record)
+
+    assert copied == copy.deepcopy(record)
+    containers = []
+
+    def walk(original: Any, duplicate: Any) -> None:
+        if isinstance(original, dict | list | tuple):
+            containers.append((original, duplicate))
+        if isinstance(original, dict):
+            original, duplicate = list(original.values()), list(duplicate.values())
+        if isinstance(original, list | tuple):
+            for left, right in zip(original, duplicate, strict=True):
+                walk(left, right)
+
+    walk(record, copied)
+    assert all(original is not duplicate for original, duplicate in containers if not isinstance(original, tuple))
+    copied["odd"][1].append(3)
+    assert record["odd"] == (1, [2]), "a value of another kind is deep-copied"

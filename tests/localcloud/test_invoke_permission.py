@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from devtools.program import ACCOUNT_ID
+from localcloud import deployment as deployment_module
 from localcloud.deployment import Deployment, arn_like
 from tests.localcloud import support
 
@@ -89,3 +90,11 @@ def test_only_invoke_actions_count_and_only_for_their_function() -> None:
     assert by_arn.allows_invoke(FUNCTION, *_API_CALL), "a permission may name the function by ARN"
     assert not by_arn.allows_invoke(other, *_API_CALL)
 
+
+def test_each_arn_part_pattern_is_compiled_once_and_keeps_matching_as_arn_like() -> None:
+    pattern = f"{API}/*/POST/orders"
+    requests = [f"{API}/dev/POST/orders", f"{API}/prod/POST/orders", f"{API}/dev/GET/orders"]
+    first = [arn_like(request, pattern) for request in requests]
+
+    assert deployment_module._glob("abc123/*/POST/orders") is deployment_module._glob("abc123/*/POST/orders")
+    assert [arn_like(request, pattern) for request in requests] == first == [True, True, False]

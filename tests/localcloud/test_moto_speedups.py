@@ -25,7 +25,7 @@ from moto.sqs.models import Message
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
-from localcloud import moto_patches, moto_speedups
+from localcloud import dynamodb_update_checks, moto_patches, moto_speedups
 from tests.localcloud.support import create_keyed_table
 
 REGION = "eu-west-1"
@@ -280,7 +280,8 @@ def test_a_validator_pass_builds_its_processing_map_once_per_walk(table: Any, mo
 
         monkeypatch.setattr(kind, "_processing_map", counted)
 
-    validator.validate()
+    # Every pass walks (moto's validate): the structural passes may be remembered as passed (dynamodb_update_checks).
+    dynamodb_update_checks.MOTO_VALIDATE(validator)
 
     assert sorted(built) == sorted(type(p).__name__ for p in validator.processors)
 
@@ -295,6 +296,22 @@ def test_a_traverser_that_overrides_the_walk_keeps_its_own(table: Any) -> None:
     recording.traverse(UpdateExpressionParser.make(EXPRESSIONS[0]))
 
     assert recording.visited > 1
+
+
+def test_a_traverser_s_own_child_hook_is_called_for_every_child_as_moto_s_walk_calls_it(table: Any) -> None:
+    class Recording(validators.ActionCountValidator):
+        def __init__(self) -> None:
+            self.hooked: list[tuple[str, int]] = []
+
+        def pre_processing_of_child(self, parent_node: Any, child_id: int) -> None:
+            self.hooked.append((type(parent_node).__name__, child_id))
+
+    ours, motos = Recording(), Recording()
+    ours.traverse(UpdateExpressionParser.make(EXPRESSIONS[1]))
+    motos.traverse_node_recursively(UpdateExpressionParser.make(EXPRESSIONS[1]))
+
+    assert ours.hooked == motos.hooked
+    assert len(ours.hooked) > 10, "names and values (children that are not nodes) are hooked too"
 
 
 #: moto's AST module, whose classes are untyped.
