@@ -15,9 +15,9 @@ compares the whole graph.
    outputs, builds a throwaway class and resolves its annotations each time; it is kept per class, read-only.
 3. ``Output._track`` registers each new Output's data with ``SETTINGS.outputs`` (so the run waits for it) and
    adds a callback that removes it once it resolves; the SDK's version reads the two context-variable settings
-   through their descriptors on each call and in each callback, and defines a new closure per Output. Here the
-   set and the lock are read once and the callback is a partial over them: the same set the SDK's callback
-   reads (a future's callbacks run in a copy of the context taken when they were added).
+   through their descriptors (three Python calls a read) on each call and again in each callback. Here the set
+   and the lock are read once, from their context variables, and the callback closes over them: the same set
+   the SDK's callback reads (a future's callbacks run in a copy of the context taken when they were added).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any, Generic, TypeVar
 
 from pulumi import _types
 from pulumi.output import Output
-from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.settings import Settings
 
 from devtools.lean_outputs import PULUMI_VERSION, _installed_pulumi
 
@@ -79,9 +79,21 @@ def _forget_when_resolved(outputs: set[asyncio.Future[Any]], lock: threading.Loc
         outputs.discard(data)  # the SDK's remove, KeyError ignored: the run's end may have taken it already
 
 
+#: The two settings ``track`` reads: context-variable properties of the SDK's ``Settings``.
+_LOCK_SETTING = vars(Settings)["lock"]
+_OUTPUTS_SETTING = vars(Settings)["outputs"]
+
+
+def _setting(setting: Any) -> Any:
+    """What ``SETTINGS.<setting>`` answers: the descriptor's ``__get__``, read straight from its context variable
+    (a dict value answers the descriptor itself, as there)."""
+    value = setting._data.get(setting._ContextProperty__default)
+    return setting if isinstance(value, dict) else value
+
+
 def track(output: Output[Any]) -> None:
     """``Output._track``: the run waits for ``output``'s data until it resolves."""
-    lock, outputs = SETTINGS.lock, SETTINGS.outputs
+    lock, outputs = _setting(_LOCK_SETTING), _setting(_OUTPUTS_SETTING)
     with lock:
         outputs.add(output._data)
 

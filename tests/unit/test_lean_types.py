@@ -144,3 +144,14 @@ def test_the_replacements_apply_only_inside_a_lean_run_on_the_checked_sdk(monkey
     assert seen == [lean, SDK_FUNCTIONS, SDK_FUNCTIONS]
     assert _sdk_functions() == SDK_FUNCTIONS
     assert isinstance(pulumi.Output.from_input(1), Output)
+
+
+def test_the_settings_track_reads_are_the_sdk_settings() -> None:
+    assert lean_types._setting(lean_types._LOCK_SETTING) is SETTINGS.lock
+    assert lean_types._setting(lean_types._OUTPUTS_SETTING) is SETTINGS.outputs
+    token = lean_types._OUTPUTS_SETTING._data.set(set())  # another context's value is read as the SDK reads it
+    try:
+        assert lean_types._setting(lean_types._OUTPUTS_SETTING) is SETTINGS.outputs
+        assert SETTINGS.outputs == set()
+    finally:
+        lean_types._OUTPUTS_SETTING._data.reset(token)
