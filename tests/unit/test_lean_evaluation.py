@@ -1,7 +1,8 @@
 """The lean evaluation (no declaring stack traces, an unknowns check without garbage cycles, debug messages
 built only when logged, the SDK's answers about annotations and resource classes kept, Outputs tracked without
-re-reading settings, cycle collection deferred to the run's end) declares exactly the graph the SDK's
-default evaluation declares: same resources, inputs, outputs, ids and providers."""
+re-reading settings, registrations answered without a monitor-side event loop run each, cycle collection
+deferred to the run's end) declares exactly the graph the SDK's default evaluation declares: same resources,
+inputs, outputs, ids and providers."""
 
 from __future__ import annotations
 
