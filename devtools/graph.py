@@ -20,6 +20,7 @@ from unittest import mock
 
 from pulumi.runtime import mocks as pulumi_mocks
 
+from devtools.lean_monitor import LeanMockMonitor
 from devtools.program import STACKS, ProgramRun, RecordingMocks, load_stack_config, project_name, run_program
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
@@ -89,14 +90,22 @@ class UrnRecorder:
 
 @contextlib.contextmanager
 def recording_urns(recorder: UrnRecorder) -> Iterator[None]:
-    register: Callable[[pulumi_mocks.MockMonitor, Any], Any] = pulumi_mocks.MockMonitor.RegisterResource
+    """Records every registration the run's monitor answers: the SDK's (``sdk_defaults``) or the lean run's."""
 
-    def recorded(monitor: pulumi_mocks.MockMonitor, request: Any) -> Any:
-        response = register(monitor, request)
-        recorder.record(request, response.urn)
-        return response
+    def recording(register: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+        def recorded(monitor: pulumi_mocks.MockMonitor, request: Any) -> Any:
+            response = register(monitor, request)
+            recorder.record(request, response.urn)
+            return response
 
-    with mock.patch.object(pulumi_mocks.MockMonitor, "RegisterResource", recorded):
+        return recorded
+
+    with (
+        mock.patch.object(
+            pulumi_mocks.MockMonitor, "RegisterResource", recording(pulumi_mocks.MockMonitor.RegisterResource)
+        ),
+        mock.patch.object(LeanMockMonitor, "RegisterResource", recording(LeanMockMonitor.RegisterResource)),
+    ):
         yield
 
 

@@ -27,7 +27,9 @@ import yaml
 from pulumi.runtime import known_types
 from pulumi.runtime.proto import source_pb2
 
+from devtools.lean_monitor import LeanMockMonitor
 from devtools.lean_outputs import lean_outputs
+from devtools.lean_types import lean_types
 from devtools.provider_shapes import provider_outputs, short_hash
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -340,9 +342,11 @@ def run_callable(
 
     Unless ``sdk_defaults`` is set, the run skips what the mocks never read (each resource's declaring stack
     trace, debug messages the log drops), checks for unknowns without leaving garbage cycles, builds each
-    resource's outputs and URN with fewer futures (``devtools.lean_outputs``), and defers cycle collection to
-    its end; ``sdk_defaults=True`` runs as the SDK does by default, for
-    the test that shows the graph is the same and for the bench's before/after ratio."""
+    resource's outputs and URN with fewer futures (``devtools.lean_outputs``), keeps the SDK's answers about
+    each type annotation and resource class and tracks Outputs without re-reading settings
+    (``devtools.lean_types``), answers registrations without an event loop run each (``devtools.lean_monitor``),
+    and defers cycle collection to its end; ``sdk_defaults=True`` runs as the SDK
+    does by default, for the test that shows the graph is the same and for the bench's before/after ratio."""
     stack_config = config or {}
     region = stack_config.get("aws:region", "eu-west-1")
     recorder = mocks or RecordingMocks(stack, region)
@@ -353,10 +357,12 @@ def run_callable(
         lean.enter_context(_without_cyclic_unknowns_check())
         lean.enter_context(_debug_messages_only_when_logged())
         lean.enter_context(lean_outputs())
+        lean.enter_context(lean_types())
         lean.enter_context(deferred_cycle_collection())
     with _run_lock, _in_project_root(), lean:
         pulumi.runtime.settings.ROOT.set(None)
-        pulumi.runtime.set_mocks(recorder, project=recorder.run.project, stack=stack, preview=preview)
+        monitor = None if sdk_defaults else LeanMockMonitor(recorder)
+        pulumi.runtime.set_mocks(recorder, project=recorder.run.project, stack=stack, preview=preview, monitor=monitor)
         pulumi.runtime.set_all_config(stack_config, [])
         run_to_completion: Callable[[], None] = pulumi.runtime.test(program)  # type: ignore[no-untyped-call]
         run_to_completion()
