@@ -30,7 +30,8 @@ class Owner:
 T = TypeVar("T")
 
 
-def _run(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
+def run_on_a_fresh_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Runs an async scenario on a loop of its own and forgets the Outputs it left tracked."""
     loop = asyncio.new_event_loop()
     try:
         return loop.run_until_complete(scenario())
@@ -73,7 +74,7 @@ def _transferred(transfer: Any, custom: bool, resolution: tuple[Any, ...] | Exce
                 observed[name] = failure
         return observed
 
-    return _run(scenario)
+    return run_on_a_fresh_loop(scenario)
 
 
 @pytest.mark.parametrize("custom", [True, False], ids=["custom", "component"])
@@ -99,7 +100,7 @@ def _urn_data(create_urn: Any, *parts: Any) -> tuple[Any, bool, bool, frozenset[
         built = [part() if callable(part) else part for part in parts]
         return _observed(await create_urn(*built)._data)
 
-    return _run(scenario)
+    return run_on_a_fresh_loop(scenario)
 
 
 PARENT = "urn:pulumi:dev::eventshop::eventshop:orders:Orders::orders"

@@ -18,6 +18,7 @@ from pulumi.runtime.settings import SETTINGS
 
 from devtools import lean_types
 from devtools.program import ProgramRun, run_callable
+from tests.unit.test_lean_outputs import run_on_a_fresh_loop
 
 SDK_TRACK = Output._track
 
@@ -89,12 +90,7 @@ def _tracked_outcomes(track: Any) -> tuple[bool, bool]:
         await asyncio.sleep(0)
         return resolved_data in SETTINGS.outputs, failed_data in SETTINGS.outputs
 
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(scenario())
-    finally:
-        loop.close()
-        SETTINGS.outputs.clear()
+    return run_on_a_fresh_loop(scenario)
 
 
 def test_outputs_are_tracked_as_in_the_sdk() -> None:
