@@ -30,7 +30,10 @@ from devtools.program import ROOT, STACKS, ProgramRun, run_program
 RUNS = 5
 #: The cold-start floor: what any Python function that talks to AWS pays before its own code runs.
 FLOOR_CODE = "import boto3; boto3.client('dynamodb')"
-IMPORT_SAMPLES = 5
+#: A fresh interpreter's import time moves by 10-20% from one process to the next on a shared machine: nine
+#: alternating samples keep one slow process from deciding a handler's median (five let one run read 1.26x
+#: for a handler that reads 1.13-1.14x in runs of nine).
+IMPORT_SAMPLES = 9
 
 
 @dataclass
