@@ -69,10 +69,6 @@ class MotoSnapshot:
 _LOCAL_CLOUD_DATA = frozenset({moto_boot.LazyPrivateKey, moto_boot._KeyResolver})
 
 
-def _condition(lock: Any) -> threading.Condition:
-    return threading.Condition(lock)
-
-
 class _Pickler(pickle.Pickler):
     def __init__(self, file: io.BytesIO, shared: list[Any], by_reference: set[int]) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
@@ -106,7 +102,7 @@ class _Pickler(pickle.Pickler):
         if kind is threading.Condition:
             if obj._waiters:
                 raise SnapshotError("a condition in moto's state is waited on")
-            return _condition, (obj._lock,)
+            return threading.Condition, (obj._lock,)
         if kind is weakref.WeakValueDictionary:
             return weakref.WeakValueDictionary, (dict(obj.items()),)
         if kind.__module__.startswith("localcloud.") and kind not in _LOCAL_CLOUD_DATA:
