@@ -252,7 +252,8 @@ class LocalCloud:
             raise TimeoutError(f"the local cloud was still busy after {timeout}s: {'; '.join(self.busy_reasons())}")
 
     def idle_within(self, timeout: float) -> bool:
-        """Whether the cloud turns idle (twice in a row, 20 ms apart) within ``timeout`` s, returning once it does."""
+        """Whether the cloud turns idle (twice in a row, ``idle.SECOND_LOOK_SECONDS`` apart) within ``timeout`` s,
+        returning once it does (``IdleCheck.idle_within``)."""
         return self.idle_check.idle_within(timeout)
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
