@@ -1,7 +1,9 @@
-"""The storefront in a real browser: Playwright for Python driving Debian's Chromium against the local cloud.
+"""The storefront in a real browser: Playwright for Python driving Debian's Chromium headless shell (the same
+Blink and V8 as Debian's `chromium`, without the desktop browser; what Playwright itself runs for headless
+Chromium) against the local cloud.
 
-`make browser` (part of `make install` and `make test`) installs Chromium with apt; Playwright's own browser
-download is not used. Screenshots go to the run's artifacts directory: $ARTIFACTS_DIR, default ./artifacts.
+`make browser` (part of `make install` and `make test`) installs it with apt; Playwright's own browser download
+is not used. Screenshots go to the run's artifacts directory: $ARTIFACTS_DIR, default ./artifacts.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
 
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path("/usr/bin/chromium-headless-shell")
 #: Records every CSP violation the page reports, before any of the page's own scripts run. Playwright injects
 #: it through the DevTools protocol, which the page's CSP does not govern.
 RECORD_VIOLATIONS = """
@@ -76,7 +78,7 @@ class Driver:
 @pytest.fixture(scope="session")
 def driver() -> Iterator[Driver]:
     if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium-headless-shell)")
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 (imported on use: see the note at the imports)
 
     started = sync_playwright().start()
