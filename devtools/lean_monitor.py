@@ -6,8 +6,9 @@ runs the thread's event loop to completion for it: a task, a loop start and stop
 answer the mocks give (ids, ARNs, the inputs back) is plain data, whose serialization never waits; here that
 coroutine, the SDK's own, is driven to its end at once, and only one that does wait (an unresolved Output in an
 answer) is finished on the thread's event loop as in the SDK. The request, the mocks' arguments, the recorded
-registration and the response are the SDK's. Checked against the SDK in ``PULUMI_VERSION``; on another version
-the SDK's ``RegisterResource`` runs. ``tests/unit/test_lean_monitor.py`` compares the responses.
+registration and the response are the SDK's. Checked against the SDK in ``lean_outputs.PULUMI_VERSION``; on
+another version the SDK's ``RegisterResource`` runs (``lean_outputs.applies``).
+``tests/unit/test_lean_monitor.py`` compares the responses.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, _resolve_callbac
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from devtools.lean_types import applies
+from devtools.lean_outputs import applies
 
 
 @types.coroutine

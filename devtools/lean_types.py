@@ -1,8 +1,8 @@
 """Per-resource work of the Pulumi SDK that gives the same answer every time, done once in a run under mocks.
 
 Three of the SDK's functions are replaced for the duration of a mock run (``lean_types()``), only when the
-installed SDK is the one they were checked against (``PULUMI_VERSION``); on another SDK the run uses the SDK's
-own code. ``tests/unit/test_lean_types.py`` compares each with the SDK's; ``tests/unit/test_lean_evaluation.py``
+installed SDK is the one they were checked against (``lean_outputs.applies``); on another SDK the run uses the
+SDK's own code. ``tests/unit/test_lean_types.py`` compares each with the SDK's; ``tests/unit/test_lean_evaluation.py``
 compares the whole graph.
 
 1. ``_types.unwrap_type`` and ``unwrap_optional_type`` take apart a type annotation (``Optional[Input[T]]`` to
@@ -33,7 +33,7 @@ from pulumi import _types
 from pulumi.output import Output
 from pulumi.runtime.settings import Settings
 
-from devtools.lean_outputs import PULUMI_VERSION, _installed_pulumi
+from devtools.lean_outputs import applies
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -101,11 +101,6 @@ def track(output: Output[Any]) -> None:
         _forget_when_resolved(outputs, lock, data)
 
     output._data.add_done_callback(forget)
-
-
-def applies(installed: str | None = None) -> bool:
-    """Whether the replacements were checked against the installed SDK (else the SDK's own code runs)."""
-    return (installed if installed is not None else _installed_pulumi()) == PULUMI_VERSION
 
 
 @contextlib.contextmanager

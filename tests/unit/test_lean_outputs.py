@@ -128,10 +128,24 @@ def test_a_urn_part_of_the_wrong_type_fails_as_in_the_sdk() -> None:
     assert str(lean.value) == str(sdk.value)
 
 
-def test_another_sdk_version_is_refused_by_name() -> None:
-    lean_outputs.check_version()  # the installed SDK is the one the replacements were checked against
-    with pytest.raises(lean_outputs.UnsupportedPulumiVersionError, match=r"pulumi 3\.272\.0.*pulumi 9\.9\.9"):
-        lean_outputs.check_version("9.9.9")
+def test_on_another_sdk_the_run_uses_the_sdks_own_code_and_a_warning_names_both_versions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[Any, Any]] = []
+
+    def program() -> None:
+        seen.append((pulumi_rpc.transfer_properties, resource_runtime.create_urn))
+        _one_queue()
+
+    assert lean_outputs.applies()
+    run_callable(program)
+    monkeypatch.setattr(lean_outputs, "_installed_pulumi", lambda: "9.9.9")
+    lean_outputs._warn_unchecked.cache_clear()  # once per process and version: this test's own warning
+    with pytest.warns(lean_outputs.UncheckedPulumiVersionWarning, match=r"pulumi 3\.272\.0.*pulumi 9\.9\.9"):
+        run = run_callable(program)
+    assert seen == [(lean_outputs.transfer_properties, lean_outputs.create_urn), (SDK_TRANSFER, SDK_CREATE_URN)]
+    assert [resource.typ for resource in run.resources if resource.custom] == ["aws:sqs/queue:Queue"]
+    lean_outputs._warn_unchecked.cache_clear()
 
 
 def _one_queue() -> None:

@@ -16,7 +16,7 @@ from pulumi import _types
 from pulumi.output import Output
 from pulumi.runtime.settings import SETTINGS
 
-from devtools import lean_types
+from devtools import lean_outputs, lean_types
 from devtools.program import ProgramRun, run_callable
 from tests.unit.test_lean_outputs import run_on_a_fresh_loop
 
@@ -132,10 +132,13 @@ def test_the_replacements_apply_only_inside_a_lean_run_on_the_checked_sdk(monkey
 
     run_callable(program)
     run_callable(program, sdk_defaults=True)
-    assert lean_types.applies()
-    monkeypatch.setattr(lean_types, "_installed_pulumi", lambda: "9.9.9")
-    assert not lean_types.applies()
-    run_callable(program)  # another SDK: its own code
+    assert lean_outputs.applies()
+    monkeypatch.setattr(lean_outputs, "_installed_pulumi", lambda: "9.9.9")
+    lean_outputs._warn_unchecked.cache_clear()  # once per process and version: this test's own warning
+    with pytest.warns(lean_outputs.UncheckedPulumiVersionWarning):
+        run_callable(program)  # another SDK: its own code
+    assert not lean_outputs.applies()
+    lean_outputs._warn_unchecked.cache_clear()
     lean = (lean_types.unwrap_type, lean_types.unwrap_optional_type, lean_types.resource_types, lean_types.track)
     assert seen == [lean, SDK_FUNCTIONS, SDK_FUNCTIONS]
     assert _sdk_functions() == SDK_FUNCTIONS
