@@ -4,6 +4,7 @@ client opens a connection; every other token is refused with API Gateway's 401 (
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -71,8 +72,10 @@ def _pool(name: str) -> Pool:
     )
 
 
+@functools.cache
 def _moto_key() -> RSAKey:
-    """The key moto signs every pool's tokens with (the one its JWKS publishes)."""
+    """The key moto signs every pool's tokens with (the one its JWKS publishes): a constant, imported once per
+    process, since importing it recovers the RSA prime factors from ``n, e, d`` (tens of milliseconds each time)."""
     return RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
 
 
