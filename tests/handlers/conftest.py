@@ -249,16 +249,18 @@ class _SetUpClients:
     sns: Any
     s3: Any
     dynamodbstreams: Any
+    scheduler: Any
+    stepfunctions: Any
 
 
 _set_up_clients: _SetUpClients | None = None
 
 
 def set_up_clients() -> _SetUpClients:
-    """The clients the fixtures set moto up with, made once per test process: making a client copies the
-    session's event hooks (a third of a handler test's set-up), and moto answers a client made in an earlier
-    test as it answers a new one, from the current test's fresh account. The handlers' own clients stay per
-    test (``handlers.shared.clients``)."""
+    """The clients the fixtures set moto up with and the tests read it with, made once per test process: making
+    a client copies the session's event hooks (a third of a handler test's set-up), and moto answers a client made
+    in an earlier test as it answers a new one, from the current test's fresh account. The handlers' own clients
+    are theirs (``handlers.shared.clients``)."""
     global _set_up_clients  # noqa: PLW0603 (one set per process, made inside the first test's moto)
     if _set_up_clients is None:
         _set_up_clients = _SetUpClients(
@@ -269,6 +271,8 @@ def set_up_clients() -> _SetUpClients:
             sns=boto3.client("sns"),
             s3=boto3.client("s3"),
             dynamodbstreams=boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled")),
+            scheduler=boto3.client("scheduler"),
+            stepfunctions=boto3.client("stepfunctions"),
         )
     return _set_up_clients
 
