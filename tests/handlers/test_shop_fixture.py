@@ -19,13 +19,8 @@ from tests.handlers.conftest import BUS, ShopResources, create_shop_resources, s
 from tests.localcloud.moto_state import differences, leaf_differences, moto_state
 
 
-@pytest.fixture
-def restores(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """No shop created yet in this process (so this test's first moto creates it), and each put-back counted."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", conftest.REGION)
-    monkeypatch.setattr(conftest, "_created_shop", None)
+def _counting(patch: pytest.MonkeyPatch) -> list[object]:
+    """Each put-back, counted."""
     counted: list[object] = []
     real_restore = moto_snapshot.restore
 
@@ -33,8 +28,14 @@ def restores(monkeypatch: pytest.MonkeyPatch) -> list[object]:
         counted.append(snapshot)
         real_restore(snapshot)
 
-    monkeypatch.setattr(moto_snapshot, "restore", counting_restore)
+    patch.setattr(moto_snapshot, "restore", counting_restore)
     return counted
+
+
+def _credentials(patch: pytest.MonkeyPatch) -> None:
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        patch.setenv(name, value)
+    patch.setenv("AWS_DEFAULT_REGION", conftest.REGION)
 
 
 def _shop_in_a_fresh_moto() -> tuple[ShopResources, dict[str, Any]]:
@@ -43,31 +44,50 @@ def _shop_in_a_fresh_moto() -> tuple[ShopResources, dict[str, Any]]:
         return resources, moto_state()
 
 
-def test_a_later_shop_is_put_back_exactly_as_the_first_creation_left_moto(restores: list[object]) -> None:
-    created = _shop_in_a_fresh_moto()
-    assert restores == []
-    put_back = _shop_in_a_fresh_moto()
-    assert len(restores) == 1
-    assert put_back[0] == created[0]
-    assert created[1] == put_back[1], differences(created[1], put_back[1])
+@pytest.fixture(scope="module")
+def shops() -> dict[str, Any]:
+    """With no shop created yet in the process: moto after the first creation, after the shop put back in the next
+    moto, and after a new creation through the API; with the restores counted and the wall-clock window."""
+    found: dict[str, Any] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        _credentials(patch)
+        patch.setattr(conftest, "_created_shop", None)
+        restores = _counting(patch)
+        started = time.time() - 1
+        found["created"] = _shop_in_a_fresh_moto()
+        found["restores after creating"] = len(restores)
+        found["put back"] = _shop_in_a_fresh_moto()
+        found["restores after putting back"] = len(restores)
+        with mock_aws():
+            found["created again"] = (create_shop_resources(set_up_clients()), moto_state())
+        found["window"] = (started, time.time() + 1)
+    return found
+
+
+@pytest.fixture
+def restores(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    _credentials(monkeypatch)
+    return _counting(monkeypatch)
+
+
+def test_a_later_shop_is_put_back_exactly_as_the_first_creation_left_moto(shops: dict[str, Any]) -> None:
+    (created_names, created), (put_back_names, put_back) = shops["created"], shops["put back"]
+    assert (shops["restores after creating"], shops["restores after putting back"]) == (0, 1)
+    assert put_back_names == created_names
+    assert created == put_back, differences(created, put_back)
 
 
 def test_the_shop_put_back_differs_from_a_new_creation_only_in_creation_times_and_random_ids(
-    restores: list[object],
+    shops: dict[str, Any],
 ) -> None:
-    started = time.time() - 1
-    _shop_in_a_fresh_moto()
-    resources, put_back = _shop_in_a_fresh_moto()
-    with mock_aws():
-        assert create_shop_resources(set_up_clients()) == resources, "the same names and ARNs"
-        created_again = moto_state()
-    window = (started, time.time() + 1)
+    (names, put_back), (names_again, created_again) = shops["put back"], shops["created again"]
+    assert names_again == names, "the same names and ARNs"
     found = leaf_differences(put_back, created_again)
     assert found, "the creation times differ, so the comparison sees them"
     unexplained = [
         (where, left, right)
         for where, left, right in found
-        if not (_a_time(left, window) and _a_time(right, window))
+        if not (_a_time(left, shops["window"]) and _a_time(right, shops["window"]))
         and not _the_same_but_for_random_ids(left, right)
         and not where.startswith("moto's random source/")
     ]
@@ -75,30 +95,30 @@ def test_the_shop_put_back_differs_from_a_new_creation_only_in_creation_times_an
 
 
 def test_each_test_gets_a_shop_of_its_own(restores: list[object]) -> None:
-    _shop_in_a_fresh_moto()
     with mock_aws():
         clients = set_up_clients()
-        resources = shop_resources(clients)
+        resources = shop_resources(clients)  # created, or put back
         clients.sqs.send_message(QueueUrl=resources.capture_queue_url, MessageBody=json.dumps({"left": "behind"}))
         clients.events.remove_targets(Rule="capture-all", EventBusName=BUS, Ids=["capture"])
+    before = len(restores)
     with mock_aws():
         clients = set_up_clients()
         resources = shop_resources(clients)
+        assert len(restores) == before + 1, "put back"
         received = clients.sqs.receive_message(QueueUrl=resources.capture_queue_url, WaitTimeSeconds=0)
         assert received.get("Messages", []) == []
         targets = clients.events.list_targets_by_rule(Rule="capture-all", EventBusName=BUS)["Targets"]
         assert [target["Id"] for target in targets] == ["capture"]
-    assert len(restores) == 2
 
 
 def test_a_moto_that_already_holds_something_gets_the_shop_through_the_api(restores: list[object]) -> None:
-    resources, _ = _shop_in_a_fresh_moto()
     with mock_aws():
         clients = set_up_clients()
         clients.sqs.create_queue(QueueName="already-there")
-        assert shop_resources(clients) == resources
+        resources = shop_resources(clients)
         names = sorted(url.rsplit("/", 1)[1] for url in clients.sqs.list_queues()["QueueUrls"])
         assert names == ["already-there", "capture", "outbox"]
+        assert resources.capture_queue_url.endswith("/capture")
     assert restores == []
 
 
