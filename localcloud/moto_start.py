@@ -17,6 +17,7 @@ with moto's own, response by response, and answers a ``requests`` call through t
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import re
 import threading
@@ -94,10 +95,13 @@ def _enable_patching(self: models.MockAWS, reset: bool = True) -> None:
 
 def applies() -> bool:
     """Whether the installed moto and ``responses`` are the releases this module was written against."""
-    return (
-        importlib.metadata.version("moto") == MOTO_VERSION
-        and importlib.metadata.version("responses") == RESPONSES_VERSION
-    )
+    return _installed_versions() == (MOTO_VERSION, RESPONSES_VERSION)
+
+
+@functools.cache
+def _installed_versions() -> tuple[str, str]:
+    # Read once: each metadata lookup scans the environment's packages (~1.5 ms), and install() runs per test.
+    return importlib.metadata.version("moto"), importlib.metadata.version("responses")
 
 
 def install() -> None:
