@@ -146,18 +146,6 @@ def moto_as_the_local_cloud_runs_it() -> None:
     moto_boot.install()
 
 
-@pytest.fixture(autouse=True)
-def moto_registrations_made_on_first_use() -> Iterator[None]:
-    """While a handler test runs, a moto start makes its ``requests`` registrations only when something uses them
-    (``localcloud.moto_start``: ~2.4 ms of each start, and most tests make no ``requests`` call). Put back after
-    each test, so the other layers' moto stays moto's own."""
-    from localcloud import moto_start  # noqa: PLC0415 (imported on use: see the note at the imports)
-
-    moto_start.install()
-    yield
-    moto_start.uninstall()
-
-
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name, value in {
@@ -175,10 +163,16 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from localcloud import request_signing  # noqa: PLC0415 (imported on use: see the note at the imports)
 
     request_signing.install()
+    # moto's requests registrations are made only when something uses them (``localcloud.moto_start``: ~2.4 ms
+    # of each start, and most tests make no requests call); moto's own start is put back after the test.
+    from localcloud import moto_start  # noqa: PLC0415 (imported on use: see the note at the imports)
+
+    moto_start.install()
     try:
         with mock_aws():
             yield
     finally:
+        moto_start.uninstall()
         request_signing.uninstall()
 
 

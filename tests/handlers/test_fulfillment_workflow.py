@@ -18,7 +18,7 @@ from moto import mock_aws
 from moto.core.exceptions import JsonRESTError
 from moto.events.models import EventsBackend
 
-from localcloud import stepfunctions, stepfunctions_patches
+from localcloud import moto_start, stepfunctions, stepfunctions_patches
 from localcloud.clock import Clock
 from services.fulfillment_workflow import Backoff, Resources, definition
 from tests.handlers.builders import envelope, sqs_event
@@ -122,6 +122,7 @@ def machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Machine]:
     monkeypatch.setenv("SHIPMENTS_TABLE", "shipments")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    moto_start.install()  # as the aws fixture does (conftest.py)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         clients = set_up_clients()
         dynamodb = clients.dynamodb
@@ -155,6 +156,7 @@ def machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Machine]:
         consumer.clients.cache_clear()
         yield Machine(sfn, dynamodb, sqs, arn, url, waits_url, clock, consumer)
         consumer.clients.cache_clear()
+    moto_start.uninstall()
     stepfunctions.use_clock(None)
     clock.stop()
 

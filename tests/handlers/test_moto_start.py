@@ -1,5 +1,6 @@
-"""moto's ``requests`` registrations made on first use (localcloud/moto_start.py, installed while a handler test
-runs): the same responses moto's own start registers, in the same order, answering ``requests`` as moto's do."""
+"""moto's ``requests`` registrations made on first use (localcloud/moto_start.py, installed by the handler tests'
+``aws`` fixture): the same responses moto's own start registers, in the same order, answering ``requests`` as
+moto's do."""
 
 from __future__ import annotations
 
@@ -31,13 +32,6 @@ def installed() -> Iterator[None]:
     moto_start.install()
     yield
     moto_start.uninstall()
-
-
-@pytest.fixture
-def uninstalled() -> Iterator[None]:
-    moto_start.uninstall()
-    yield
-    moto_start.install()
 
 
 def _described(response: Any) -> tuple[Any, ...]:
@@ -97,7 +91,7 @@ def test_a_start_that_does_not_reset_runs_motos_own_code(installed: None) -> Non
         mock.stop()
 
 
-def test_another_release_keeps_motos_own_start(uninstalled: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_another_release_keeps_motos_own_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(moto_start, "RESPONSES_VERSION", "0.0.0")
     moto_start.install()
     assert not moto_start.applies()
@@ -105,3 +99,8 @@ def test_another_release_keeps_motos_own_start(uninstalled: None, monkeypatch: p
     with mock_aws():
         assert type(models.responses_mock.get_registry()).__name__ == "CustomRegistry"
     moto_start.uninstall()
+
+
+def test_a_handler_tests_moto_makes_them_on_first_use(aws: None) -> None:
+    assert isinstance(models.responses_mock.get_registry(), moto_start.LazyMotoRegistry)
+    assert models.MockAWS._enable_patching is moto_start._enable_patching
