@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import pickle
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -62,7 +63,9 @@ class ShopTables(Mapping[str, str]):
 
     A handler learns its tables' names from the environment its fixture sets from this mapping, and a test reads
     them through it, so every table a test can reach exists before it is reached; the tables nobody asks for
-    (most tests use three or four of the nine) are never created, each creation being a whole API call."""
+    (most tests use three or four of the nine) are never created, each creation being a whole API call (or
+    two: the idempotency table's time to live). Once DynamoDB holds a table in this test's moto, a role's table is
+    put in as the process's first API creation of it left it (``put_created_table``)."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -73,11 +76,8 @@ class ShopTables(Mapping[str, str]):
             raise KeyError(f"no table for role {role!r}: the shop's tables are {sorted(TABLES)}")
         name = f"eventshop-test-{role}"
         if role not in self._created:
-            _create_table(self._client, name, TABLES[role], orders=role == "orders")
-            if role == "idempotency":
-                self._client.update_time_to_live(
-                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
-                )
+            if not put_created_table(self._client, role, name):
+                create_role_table(self._client, role, name)
             self._created.add(role)
         return name
 
@@ -174,6 +174,45 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     finally:
         moto_start.uninstall()
         request_signing.uninstall()
+
+
+def create_role_table(client: Any, role: str, name: str) -> None:
+    """The role's table, through the API; the process's first one is kept for ``put_created_table``."""
+    _create_table(client, name, TABLES[role], orders=role == "orders")
+    if role == "idempotency":
+        client.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
+        )
+    if role not in _created_tables:
+        backend = _dynamodb_in_use(client)
+        if backend is not None and name in backend.tables:
+            _created_tables[role] = pickle.dumps(backend.tables[name], protocol=pickle.HIGHEST_PROTOCOL)
+
+
+#: Each role's table as the process's first API creation left it in moto, pickled.
+_created_tables: dict[str, bytes] = {}
+
+
+def put_created_table(client: Any, role: str, name: str) -> bool:
+    """Put a fresh copy of the role's first created table into this test's moto, where DynamoDB already holds a
+    table, so the creation's API call would change nothing else (moto's IAM and DynamoDB backends exist); whether
+    it did. The copy is the first creation's object, times included (~0.1 ms against ~1 ms a creation), and draws
+    nothing from moto's random source (the API call draws its request id from it);
+    ``tests/handlers/test_shop_fixture.py`` proves moto equal to a creation's but for those."""
+    created = _created_tables.get(role)
+    backend = _dynamodb_in_use(client)
+    if created is None or backend is None or not backend.tables or name in backend.tables:
+        return False
+    backend.tables[name] = pickle.loads(created)  # noqa: S301 - bytes this process pickled itself
+    return True
+
+
+def _dynamodb_in_use(client: Any) -> Any:
+    """The DynamoDB backend the client's calls reach in this test's moto, if moto has made it (never makes it)."""
+    from moto.dynamodb.models import dynamodb_backends  # noqa: PLC0415 (imported on use: see the note at the imports)
+
+    regions = dict.get(dynamodb_backends, ACCOUNT)
+    return None if regions is None else dict.get(regions, client.meta.region_name)
 
 
 def _create_table(client: Any, name: str, key: str, *, orders: bool = False) -> None:

@@ -1,6 +1,7 @@
 """The handler tests' shop (conftest.py ``shop_resources``): the first test that starts from an empty moto creates
 the bus, queues, rule and topic through the API; every later test gets moto put back exactly as that creation
-left it, a fresh copy of its own; a moto that already holds something gets the API calls."""
+left it, a fresh copy of its own; a moto that already holds something gets the API calls. Likewise each role's
+table (``put_created_table``), once DynamoDB holds a table in the test's moto."""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ from moto import mock_aws
 
 from localcloud import moto_snapshot
 from tests.handlers import conftest
-from tests.handlers.conftest import BUS, ShopResources, create_shop_resources, set_up_clients, shop_resources
+from tests.handlers.conftest import (
+    BUS,
+    TABLES,
+    ShopResources,
+    ShopTables,
+    create_shop_resources,
+    set_up_clients,
+    shop_resources,
+)
 from tests.localcloud.moto_state import differences, leaf_differences, moto_state
 
 
@@ -120,6 +129,74 @@ def test_a_moto_that_already_holds_something_gets_the_shop_through_the_api(resto
         assert names == ["already-there", "capture", "outbox"]
         assert resources.capture_queue_url.endswith("/capture")
     assert restores == []
+
+
+def _tables_in_a_fresh_moto() -> dict[str, Any]:
+    with mock_aws():
+        clients = set_up_clients()
+        shop_resources(clients)
+        tables = ShopTables(clients.dynamodb)
+        for role in TABLES:
+            tables[role]
+        return moto_state()
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, Any]:
+    """With no table created yet in the process: moto after the shop's nine tables were created through the API,
+    then after they were asked for in a new moto (each put in or not, in ``puts``)."""
+    found: dict[str, Any] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        _credentials(patch)
+        patch.setattr(conftest, "_created_tables", {})
+        puts: list[bool] = []
+        real_put = conftest.put_created_table
+
+        def counting_put(client: Any, role: str, name: str) -> bool:
+            puts.append(real_put(client, role, name))
+            return puts[-1]
+
+        patch.setattr(conftest, "put_created_table", counting_put)
+        started = time.time() - 1
+        found["created"] = _tables_in_a_fresh_moto()
+        found["puts after creating"] = list(puts)
+        puts.clear()
+        found["put"] = _tables_in_a_fresh_moto()
+        found["puts"] = list(puts)
+        found["window"] = (started, time.time() + 1)
+    return found
+
+
+def test_a_table_is_put_in_once_dynamodb_holds_one(tables: dict[str, Any]) -> None:
+    assert tables["puts after creating"] == [False] * len(TABLES)
+    assert tables["puts"] == [False] + [True] * (len(TABLES) - 1), "the first table of a moto is created"
+
+
+def test_moto_with_tables_put_in_differs_from_their_creation_only_in_times_and_the_random_source(
+    tables: dict[str, Any],
+) -> None:
+    found = leaf_differences(tables["created"], tables["put"])
+    assert found, "the first table was created anew, so its times differ"
+    unexplained = [
+        (where, left, right)
+        for where, left, right in found
+        if not (_a_time(left, tables["window"]) and _a_time(right, tables["window"]))
+        and not _the_same_but_for_random_ids(left, right)
+        and not where.startswith("moto's random source/")
+    ]
+    assert not unexplained, unexplained[:5]
+
+
+def test_each_test_gets_tables_of_its_own(restores: list[object]) -> None:
+    for _ in range(2):
+        with mock_aws():
+            clients = set_up_clients()
+            shop_resources(clients)
+            names = ShopTables(clients.dynamodb)
+            catalog, inventory = clients.dynamodb_resource.Table(names["catalog"]), names["inventory"]
+            assert clients.dynamodb.scan(TableName=inventory)["Items"] == [], "empty in every test"
+            catalog.put_item(Item={"sku": "left-behind"})
+            clients.dynamodb.put_item(TableName=inventory, Item={"sku": {"S": "left-behind"}})
 
 
 #: A UUID moto draws from its random source (the subscription's ARN ends in one).
