@@ -23,7 +23,8 @@ from moto.utilities.utils import load_resource
 
 from handlers.live.tokens import InvalidTokenError, TokenVerifier, fetch_jwks
 from localcloud import jwks
-from tests.handlers.conftest import ACCOUNT, REGION, FakeLambdaContext, load_handler
+from tests.handlers.conftest import FakeLambdaContext, load_handler
+from tests.handlers.shop_state import ACCOUNT, REGION
 
 AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -17,7 +17,7 @@ from moto.core.custom_responses_mock import reset_responses_mock
 from responses import CallList
 
 from localcloud import moto_start
-from tests.handlers.conftest import REGION
+from tests.handlers.shop_state import REGION
 
 
 @pytest.fixture

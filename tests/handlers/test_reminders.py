@@ -12,7 +12,8 @@ import pytest
 
 from handlers.shared.events import SCHEMA_VERSION, parse_event
 from tests.handlers.builders import envelope, lifecycle_event, sqs_event
-from tests.handlers.conftest import ACCOUNT, BUS, REGION, FakeLambdaContext, Shop, load_handler, set_up_clients
+from tests.handlers.conftest import FakeLambdaContext, Shop, load_handler, set_up_clients
+from tests.handlers.shop_state import ACCOUNT, BUS, REGION
 
 GROUP = "eventshop-test-reminders"
 BUS_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{BUS}"

@@ -1,4 +1,4 @@
-"""The handler tests' shop (conftest.py ``shop_resources``): the first test that starts from an empty moto creates
+"""The handler tests' shop (shop_state.py ``shop_resources``): the first test that starts from an empty moto creates
 the bus, queues, rule and topic through the API; every later test gets moto put back exactly as that creation
 left it, a fresh copy of its own; a moto that already holds something gets the API calls. Likewise each role's
 table (``put_created_table``), once DynamoDB holds a table in the test's moto."""
@@ -15,16 +15,9 @@ import pytest
 from moto import mock_aws
 
 from localcloud import moto_snapshot
-from tests.handlers import conftest
-from tests.handlers.conftest import (
-    BUS,
-    TABLES,
-    ShopResources,
-    ShopTables,
-    create_shop_resources,
-    set_up_clients,
-    shop_resources,
-)
+from tests.handlers import shop_state
+from tests.handlers.conftest import ShopTables, set_up_clients
+from tests.handlers.shop_state import BUS, REGION, TABLES, ShopResources, create_shop_resources, shop_resources
 from tests.localcloud.moto_state import differences, leaf_differences, moto_state
 
 
@@ -44,7 +37,7 @@ def _counting(patch: pytest.MonkeyPatch) -> list[object]:
 def _credentials(patch: pytest.MonkeyPatch) -> None:
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
         patch.setenv(name, value)
-    patch.setenv("AWS_DEFAULT_REGION", conftest.REGION)
+    patch.setenv("AWS_DEFAULT_REGION", REGION)
 
 
 def _shop_in_a_fresh_moto() -> tuple[ShopResources, dict[str, Any]]:
@@ -60,7 +53,7 @@ def shops() -> dict[str, Any]:
     found: dict[str, Any] = {}
     with pytest.MonkeyPatch.context() as patch:
         _credentials(patch)
-        patch.setattr(conftest, "_created_shop", None)
+        patch.setattr(shop_state, "_created_shop", None)
         restores = _counting(patch)
         started = time.time() - 1
         found["created"] = _shop_in_a_fresh_moto()
@@ -148,15 +141,15 @@ def tables() -> dict[str, Any]:
     found: dict[str, Any] = {}
     with pytest.MonkeyPatch.context() as patch:
         _credentials(patch)
-        patch.setattr(conftest, "_created_tables", {})
+        patch.setattr(shop_state, "_created_tables", {})
         puts: list[bool] = []
-        real_put = conftest.put_created_table
+        real_put = shop_state.put_created_table
 
         def counting_put(client: Any, role: str, name: str) -> bool:
             puts.append(real_put(client, role, name))
             return puts[-1]
 
-        patch.setattr(conftest, "put_created_table", counting_put)
+        patch.setattr(shop_state, "put_created_table", counting_put)
         started = time.time() - 1
         found["created"] = _tables_in_a_fresh_moto()
         found["puts after creating"] = list(puts)
