@@ -8,10 +8,9 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-import boto3
-
 from handlers.shared import wire
 from handlers.shared.events import SOURCES, build_detail
+from tests.handlers.conftest import set_up_clients
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -65,7 +64,7 @@ def order_placed(
     total = sum((Decimal(price) * quantity for _, quantity, price in lines), Decimal(0))
     intents_table = os.environ.get("PAYMENT_INTENTS_TABLE")
     if intents_table and payment_token is not None:
-        boto3.resource("dynamodb").Table(intents_table).put_item(
+        set_up_clients().dynamodb_resource.Table(intents_table).put_item(
             Item={"orderId": order_id, "paymentToken": payment_token, "expiresAt": 4_102_444_800}
         )
     return lifecycle_event("OrderPlaced", order_id, items=items, total=total, currency="EUR")

@@ -23,25 +23,11 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
+from tests.handlers import shop_state
+from tests.handlers.shop_state import ACCOUNT, BUS, INVOICES_BUCKET, REGION, TABLES
+
 # localcloud.streams (moto's Step Functions parser) is imported where used, not here: the xdist controller loads
 # this file before it starts the workers and runs no test itself.
-
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-BUS = "eventshop-test"
-INVOICES_BUCKET = "eventshop-test-invoices"
-
-TABLES = {
-    "catalog": "sku",
-    "inventory": "sku",
-    "orders": "orderId",
-    "payments": "orderId",
-    "payment-intents": "orderId",
-    "reservations": "orderId",
-    "idempotency": "id",
-    "email-sent": "id",
-    "carts": "cartId",
-}
 
 
 @dataclass
@@ -62,7 +48,9 @@ class ShopTables(Mapping[str, str]):
 
     A handler learns its tables' names from the environment its fixture sets from this mapping, and a test reads
     them through it, so every table a test can reach exists before it is reached; the tables nobody asks for
-    (most tests use three or four of the nine) are never created, each creation being a whole API call."""
+    (most tests use three or four of the nine) are never created, each creation being a whole API call (or
+    two: the idempotency table's time to live). Once DynamoDB holds a table in this test's moto, a role's table is
+    put in as the process's first API creation of it left it (``shop_state.put_created_table``)."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -73,11 +61,8 @@ class ShopTables(Mapping[str, str]):
             raise KeyError(f"no table for role {role!r}: the shop's tables are {sorted(TABLES)}")
         name = f"eventshop-test-{role}"
         if role not in self._created:
-            _create_table(self._client, name, TABLES[role], orders=role == "orders")
-            if role == "idempotency":
-                self._client.update_time_to_live(
-                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
-                )
+            if not shop_state.put_created_table(self._client, role, name):
+                shop_state.create_role_table(self._client, role, name)
             self._created.add(role)
         return name
 
@@ -100,9 +85,15 @@ class Shop:
     sqs: Any = field(repr=False)
     #: Runs before ``emitted()`` reads the bus: the orders outbox relay, once the API is loaded.
     before_reading_the_bus: list[Callable[[], object]] = field(default_factory=list, repr=False)
+    _table_resources: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def table(self, name: str) -> Any:
-        return self.dynamodb.Table(self.tables[name])
+        """The boto3 ``Table`` of a role, made once per test: boto3 builds a resource class for every ``Table()``
+        (~0.3 ms), and the tests only call its actions, which keep no state (none reads its loaded attributes)."""
+        table = self._table_resources.get(name)
+        if table is None:
+            table = self._table_resources[name] = self.dynamodb.Table(self.tables[name])
+        return table
 
     def seed_product(self, sku: str, name: str, price: str, available: int, currency: str = "EUR") -> None:
         self.table("catalog").put_item(Item={"sku": sku, "name": name, "price": Decimal(price), "currency": currency})
@@ -163,35 +154,17 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from localcloud import request_signing  # noqa: PLC0415 (imported on use: see the note at the imports)
 
     request_signing.install()
+    # moto's requests registrations are made only when something uses them (``localcloud.moto_start``: ~2.4 ms
+    # of each start, and most tests make no requests call); moto's own start is put back after the test.
+    from localcloud import moto_start  # noqa: PLC0415 (imported on use: see the note at the imports)
+
+    moto_start.install()
     try:
         with mock_aws():
             yield
     finally:
+        moto_start.uninstall()
         request_signing.uninstall()
-
-
-def _create_table(client: Any, name: str, key: str, *, orders: bool = False) -> None:
-    # The orders table's byCustomer index serves GET /orders, as deployed (services/orders.py).
-    by_customer = {
-        "IndexName": "byCustomer",
-        "KeySchema": [
-            {"AttributeName": "customerId", "KeyType": "HASH"},
-            {"AttributeName": "createdAt", "KeyType": "RANGE"},
-        ],
-        "Projection": {"ProjectionType": "ALL"},
-    }
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": attribute, "AttributeType": "S"}
-            for attribute in (key, *(("customerId", "createdAt") if orders else ()))
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        **({"GlobalSecondaryIndexes": [by_customer]} if orders else {}),
-        # The orders table's stream is Orders' outbox, as deployed.
-        **({"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}} if key == "orderId" else {}),
-    )
 
 
 class StreamRelay:
@@ -237,16 +210,18 @@ class _SetUpClients:
     sns: Any
     s3: Any
     dynamodbstreams: Any
+    scheduler: Any
+    stepfunctions: Any
 
 
 _set_up_clients: _SetUpClients | None = None
 
 
 def set_up_clients() -> _SetUpClients:
-    """The clients the fixtures set moto up with, made once per test process: making a client copies the
-    session's event hooks (a third of a handler test's set-up), and moto answers a client made in an earlier
-    test as it answers a new one, from the current test's fresh account. The handlers' own clients stay per
-    test (``handlers.shared.clients``)."""
+    """The clients the fixtures set moto up with and the tests read it with, made once per test process: making
+    a client copies the session's event hooks (a third of a handler test's set-up), and moto answers a client made
+    in an earlier test as it answers a new one, from the current test's fresh account. The handlers' own clients
+    are theirs (``handlers.shared.clients``)."""
     global _set_up_clients  # noqa: PLW0603 (one set per process, made inside the first test's moto)
     if _set_up_clients is None:
         _set_up_clients = _SetUpClients(
@@ -257,6 +232,8 @@ def set_up_clients() -> _SetUpClients:
             sns=boto3.client("sns"),
             s3=boto3.client("s3"),
             dynamodbstreams=boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled")),
+            scheduler=boto3.client("scheduler"),
+            stepfunctions=boto3.client("stepfunctions"),
         )
     return _set_up_clients
 
@@ -264,30 +241,14 @@ def set_up_clients() -> _SetUpClients:
 @pytest.fixture
 def shop(aws: None) -> Shop:
     clients = set_up_clients()
-    tables = ShopTables(clients.dynamodb)
-
-    sqs = clients.sqs
-    events = clients.events
-    events.create_event_bus(Name=BUS)
-    capture_url = sqs.create_queue(QueueName="capture")["QueueUrl"]
-    capture_arn = sqs.get_queue_attributes(QueueUrl=capture_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(
-        Name="capture-all", EventBusName=BUS, EventPattern=json.dumps({"source": [{"prefix": "eventshop."}]})
-    )
-    events.put_targets(Rule="capture-all", EventBusName=BUS, Targets=[{"Id": "capture", "Arn": capture_arn}])
-
-    sns = clients.sns
-    topic_arn = sns.create_topic(Name="customer")["TopicArn"]
-    outbox_url = sqs.create_queue(QueueName="outbox")["QueueUrl"]
-    outbox_arn = sqs.get_queue_attributes(QueueUrl=outbox_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=outbox_arn, Attributes={"RawMessageDelivery": "true"})
+    resources = shop_state.shop_resources(clients)
     return Shop(
-        tables=tables,
-        capture_queue_url=capture_url,
-        outbox_queue_url=outbox_url,
-        topic_arn=topic_arn,
+        tables=ShopTables(clients.dynamodb),
+        capture_queue_url=resources.capture_queue_url,
+        outbox_queue_url=resources.outbox_queue_url,
+        topic_arn=resources.topic_arn,
         dynamodb=clients.dynamodb_resource,
-        sqs=sqs,
+        sqs=clients.sqs,
     )
 
 

@@ -11,7 +11,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handlers.shared.events import MalformedEventError, event_id, parse_sqs_record
 from tests.handlers.builders import lifecycle_event, order_placed, sqs_event
-from tests.handlers.conftest import INVOICES_BUCKET, FakeLambdaContext, Shop
+from tests.handlers.conftest import FakeLambdaContext, Shop
+from tests.handlers.shop_state import INVOICES_BUCKET
 
 
 def test_approved_token_captures_and_emits_payment_succeeded(

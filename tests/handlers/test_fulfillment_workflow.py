@@ -13,17 +13,16 @@ from types import ModuleType
 from typing import Any
 from unittest import mock
 
-import boto3
 import pytest
 from moto import mock_aws
 from moto.core.exceptions import JsonRESTError
 from moto.events.models import EventsBackend
 
-from localcloud import stepfunctions, stepfunctions_patches
+from localcloud import moto_start, stepfunctions, stepfunctions_patches
 from localcloud.clock import Clock
 from services.fulfillment_workflow import Backoff, Resources, definition
 from tests.handlers.builders import envelope, sqs_event
-from tests.handlers.conftest import FakeLambdaContext
+from tests.handlers.conftest import FakeLambdaContext, set_up_clients
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -123,8 +122,10 @@ def machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Machine]:
     monkeypatch.setenv("SHIPMENTS_TABLE", "shipments")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    moto_start.install()  # as the aws fixture does (conftest.py)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        clients = set_up_clients()
+        dynamodb = clients.dynamodb
         for table, key in (("customers", "customerId"), ("shipments", "orderId")):
             dynamodb.create_table(
                 TableName=table,
@@ -132,15 +133,15 @@ def machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Machine]:
                 AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
                 BillingMode="PAY_PER_REQUEST",
             )
-        events = boto3.client("events", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
+        events = clients.events
+        sqs = clients.sqs
         events.create_event_bus(Name=BUS)
         url = sqs.create_queue(QueueName="capture")["QueueUrl"]
         waits_url = sqs.create_queue(QueueName="waits")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         events.put_rule(Name="all", EventBusName=BUS, EventPattern=json.dumps({"source": ["eventshop.fulfillment"]}))
         events.put_targets(Rule="all", EventBusName=BUS, Targets=[{"Id": "capture", "Arn": queue_arn}])
-        sfn = boto3.client("stepfunctions", region_name=REGION)
+        sfn = clients.stepfunctions
         resources = Resources(
             bus_name=BUS, customers_table="customers", shipments_table="shipments", waits_queue_url=waits_url
         )
@@ -155,6 +156,7 @@ def machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Machine]:
         consumer.clients.cache_clear()
         yield Machine(sfn, dynamodb, sqs, arn, url, waits_url, clock, consumer)
         consumer.clients.cache_clear()
+    moto_start.uninstall()
     stepfunctions.use_clock(None)
     clock.stop()
 

@@ -8,7 +8,8 @@ import boto3
 import pytest
 
 from tests.handlers.builders import order_placed, sqs_event
-from tests.handlers.conftest import INVOICES_BUCKET, FakeLambdaContext, Shop
+from tests.handlers.conftest import FakeLambdaContext, Shop
+from tests.handlers.shop_state import INVOICES_BUCKET
 
 KEY = "invoices/order-21.json"
 

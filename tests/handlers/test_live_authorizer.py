@@ -4,6 +4,7 @@ client opens a connection; every other token is refused with API Gateway's 401 (
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -22,7 +23,8 @@ from moto.utilities.utils import load_resource
 
 from handlers.live.tokens import InvalidTokenError, TokenVerifier, fetch_jwks
 from localcloud import jwks
-from tests.handlers.conftest import ACCOUNT, REGION, FakeLambdaContext, load_handler
+from tests.handlers.conftest import FakeLambdaContext, load_handler
+from tests.handlers.shop_state import ACCOUNT, REGION
 
 AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -71,8 +73,10 @@ def _pool(name: str) -> Pool:
     )
 
 
+@functools.cache
 def _moto_key() -> RSAKey:
-    """The key moto signs every pool's tokens with (the one its JWKS publishes)."""
+    """The key moto signs every pool's tokens with (the one its JWKS publishes): a constant, imported once per
+    process, since importing it recovers the RSA prime factors from ``n, e, d`` (tens of milliseconds each time)."""
     return RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
 
 

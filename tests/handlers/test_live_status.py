@@ -20,7 +20,8 @@ import pytest
 from localcloud import connections_api
 from localcloud.iam import CallRecorder
 from tests.handlers.call_count import counting_calls
-from tests.handlers.conftest import ACCOUNT, REGION, FakeLambdaContext, Shop, StreamRelay, load_handler
+from tests.handlers.conftest import FakeLambdaContext, Shop, StreamRelay, load_handler
+from tests.handlers.shop_state import ACCOUNT, REGION
 
 MESSAGE_SCHEMA = json.loads(
     (Path(__file__).parents[2] / "handlers" / "live" / "contracts" / "order_status.json").read_text()

@@ -8,7 +8,8 @@ import json
 import moto.stepfunctions.parser.models
 
 from localcloud import moto_boot
-from tests.handlers.conftest import BUS, Shop, set_up_clients
+from tests.handlers.conftest import Shop, set_up_clients
+from tests.handlers.shop_state import BUS
 
 
 def _put(detail_type: str) -> None:

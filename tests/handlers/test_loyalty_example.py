@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from tests.handlers.builders import lifecycle_event, sqs_event
-from tests.handlers.conftest import FakeLambdaContext, Shop, _create_table, load_handler
+from tests.handlers.conftest import FakeLambdaContext, Shop, load_handler
+from tests.handlers.shop_state import _create_table
 
 POINTS_TABLE = "eventshop-test-loyalty-points"
 

@@ -8,12 +8,12 @@ import uuid
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 
 from handlers.shared.events import SCHEMA_VERSION, parse_event
 from tests.handlers.builders import envelope, lifecycle_event, sqs_event
-from tests.handlers.conftest import ACCOUNT, BUS, REGION, FakeLambdaContext, Shop, load_handler
+from tests.handlers.conftest import FakeLambdaContext, Shop, load_handler, set_up_clients
+from tests.handlers.shop_state import ACCOUNT, BUS, REGION
 
 GROUP = "eventshop-test-reminders"
 BUS_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{BUS}"
@@ -23,7 +23,7 @@ DLQ_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:eventshop-test-reminders-schedules-dl
 
 @pytest.fixture
 def reminders(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    boto3.client("scheduler").create_schedule_group(Name=GROUP)
+    set_up_clients().scheduler.create_schedule_group(Name=GROUP)
     return load_handler(
         "handlers.reminders.app",
         monkeypatch,
@@ -54,7 +54,7 @@ def item_added(cart_id: str, customer_id: str = "cust-1") -> dict[str, Any]:
 
 
 def schedules() -> list[dict[str, Any]]:
-    client = boto3.client("scheduler")
+    client = set_up_clients().scheduler
     return [
         client.get_schedule(GroupName=GROUP, Name=summary["Name"])
         for summary in client.list_schedules(GroupName=GROUP)["Schedules"]

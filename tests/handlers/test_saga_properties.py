@@ -42,7 +42,8 @@ from services import fulfillment as fulfillment_service
 from services import orders as orders_service
 from services import warehouse as warehouse_service
 from tests.handlers.builders import api_request, claims_of, sqs_event
-from tests.handlers.conftest import ACCOUNT, BUS, INVOICES_BUCKET, REGION, FakeLambdaContext, Shop
+from tests.handlers.conftest import FakeLambdaContext, Shop
+from tests.handlers.shop_state import ACCOUNT, BUS, INVOICES_BUCKET, REGION
 
 #: Hypothesis draws at most this many delivery steps per example; the rest is drained in order.
 MAX_DRAWN_STEPS = 30

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.handlers.conftest import TABLES, Shop, set_up_clients
+from tests.handlers.conftest import Shop, set_up_clients
+from tests.handlers.shop_state import TABLES
 
 
 def _existing() -> list[str]:
