@@ -8,6 +8,7 @@ signed with that very key: only the checks of issuer, audience, token use, expir
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import time
 import uuid
@@ -47,10 +48,15 @@ def claims_of(token: str) -> dict[str, Any]:
     return claims
 
 
+@functools.cache
+def motos_signing_key() -> RSAKey:
+    """moto's private key, imported once: an import checks the key (0.1-0.3 CPU-s), and the file never changes."""
+    return RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+
+
 def forged(claims: dict[str, Any], header: dict[str, Any] | None = None) -> str:
     """A token signed with moto's own key (which signs every pool's tokens)."""
-    key = RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
-    return jwt.encode(header or {"alg": "RS256", "kid": "dummy"}, claims, key)
+    return jwt.encode(header or {"alg": "RS256", "kid": "dummy"}, claims, motos_signing_key())
 
 
 @pytest.fixture(scope="module")
