@@ -10,7 +10,7 @@ import pytest
 from devtools import cost
 from devtools.cost_model import RunRecord, Usage, per_run
 from devtools.cost_units import global_indexes, index_write_units
-from devtools.program import run_program
+from devtools.program import ProgramRun, run_program
 from localcloud.demo import run_mix
 from localcloud.metering import LOCAL_CLOUD, STATES, Meter
 
@@ -22,7 +22,14 @@ HAPPY_PATH_TRANSITIONS = 11
 
 
 @pytest.fixture(scope="module")
-def recorded() -> Iterator[tuple[RunRecord, list[Usage]]]:
+def dev_program() -> ProgramRun:
+    """What the dev stack's program declares: evaluated once for the module (0.5 CPU-s an evaluation), read by
+    the cost model and by the index count, which change nothing in it."""
+    return run_program("dev")
+
+
+@pytest.fixture(scope="module")
+def recorded(dev_program: ProgramRun) -> Iterator[tuple[RunRecord, list[Usage]]]:
     meter = Meter()
     with meter.recording(), cost.boot("dev") as cloud:
         meter.reset()
@@ -35,7 +42,7 @@ def recorded() -> Iterator[tuple[RunRecord, list[Usage]]]:
         # is seen leaving empty receives out of the per-order requests.
         assert cloud.poller("billing").poll_once(wait=0, through_gate=False) == 0
         record = cost.record_of(cloud, meter, 1, len(cloud.trace.entries(kind="http")) - http_before)
-        yield record, per_run(record, run_program("dev"))
+        yield record, per_run(record, dev_program)
 
 
 def quantity(lines: list[Usage], what: str) -> float:
@@ -124,13 +131,15 @@ def test_sns_s3_and_sqs_requests_are_counted(recorded: tuple[RunRecord, list[Usa
     assert quantity(lines, "requests (sends") == 10 + 5 + others
 
 
-def test_dynamodb_units_of_small_items_are_one_per_write(recorded: tuple[RunRecord, list[Usage]]) -> None:
+def test_dynamodb_units_of_small_items_are_one_per_write(
+    recorded: tuple[RunRecord, list[Usage]], dev_program: ProgramRun
+) -> None:
     record, lines = recorded
     calls = record.meter.billed_calls("dynamodb")
     writes = sum(1 for call in calls if call.operation in ("PutItem", "UpdateItem", "DeleteItem"))
     transactions = [call for call in calls if call.operation == "TransactWriteItems"]
     transactional = sum(2 * len(call.params["TransactItems"]) for call in transactions)
-    indexes_of = global_indexes(run_program("dev"))
+    indexes_of = global_indexes(dev_program)
     index_writes = sum(index_write_units(call, indexes_of) for call in calls)  # the orders table's byCustomer
 
     assert index_writes >= 1
