@@ -8,7 +8,6 @@ signed with that very key: only the checks of issuer, audience, token use, expir
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import time
 import uuid
@@ -16,12 +15,11 @@ from typing import Any
 
 import pytest
 from joserfc import jwt
-from joserfc.jwk import RSAKey
-from moto.utilities.utils import load_resource
 
 from localcloud.cloud import LocalCloud
 from localcloud.shop import Shopper
 from tests.e2e.conftest import settled_order
+from tests.moto_cognito_key import motos_signing_key
 
 #: Isolated by new customers per test; the refused requests publish nothing, which each test counts from its own
 #: start; the expiry test moves the clock an hour on, as other sharing modules do (tests/e2e/conftest.py).
@@ -46,12 +44,6 @@ def claims_of(token: str) -> dict[str, Any]:
     payload = token.split(".")[1]
     claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     return claims
-
-
-@functools.cache
-def motos_signing_key() -> RSAKey:
-    """moto's private key, imported once: an import checks the key (0.1-0.3 CPU-s), and the file never changes."""
-    return RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
 
 
 def forged(claims: dict[str, Any], header: dict[str, Any] | None = None) -> str:

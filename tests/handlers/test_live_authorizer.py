@@ -4,7 +4,6 @@ client opens a connection; every other token is refused with API Gateway's 401 (
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import json
@@ -17,14 +16,13 @@ from typing import Any
 import boto3
 import pytest
 from joserfc import jwt
-from joserfc.jwk import RSAKey
 from moto import mock_aws
-from moto.utilities.utils import load_resource
 
 from handlers.live.tokens import InvalidTokenError, TokenVerifier, fetch_jwks
 from localcloud import jwks
 from tests.handlers.conftest import FakeLambdaContext, load_handler
 from tests.handlers.shop_state import ACCOUNT, REGION
+from tests.moto_cognito_key import motos_signing_key
 
 AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -63,7 +61,7 @@ def _pool(name: str) -> Pool:
         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
     )["AuthenticationResult"]
-    sub = jwt.decode(result["IdToken"], _moto_key()).claims["sub"]
+    sub = jwt.decode(result["IdToken"], motos_signing_key()).claims["sub"]
     return Pool(
         issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}",
         client_id=client_id,
@@ -71,13 +69,6 @@ def _pool(name: str) -> Pool:
         id_token=result["IdToken"],
         access_token=result["AccessToken"],
     )
-
-
-@functools.cache
-def _moto_key() -> RSAKey:
-    """The key moto signs every pool's tokens with (the one its JWKS publishes): a constant, imported once per
-    process, since importing it recovers the RSA prime factors from ``n, e, d`` (tens of milliseconds each time)."""
-    return RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
 
 
 def _b64(data: bytes) -> str:
@@ -96,7 +87,7 @@ def _signed(pool: Pool, **changes: Any) -> str:
         "exp": now + 3600,
         "email": "ada@example.com",
     } | changes
-    return jwt.encode({"alg": "RS256", "kid": "dummy"}, claims, _moto_key())
+    return jwt.encode({"alg": "RS256", "kid": "dummy"}, claims, motos_signing_key())
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +217,7 @@ BAD_TOKENS: dict[str, Callable[[tuple[Pool, Pool]], str | None]] = {
     "tampered signature": lambda p: _tampered(p[0].id_token),
     "claims changed after signing": lambda p: _other_claims(p[0].id_token, sub="someone-else"),
     "unknown key id": lambda p: jwt.encode(
-        {"alg": "RS256", "kid": "rotated-away"}, {"iss": p[0].issuer, "aud": p[0].client_id}, _moto_key()
+        {"alg": "RS256", "kid": "rotated-away"}, {"iss": p[0].issuer, "aud": p[0].client_id}, motos_signing_key()
     ),
     "not a token": lambda _p: "hello.world",
     "too large": lambda _p: "a" * 10_000,
@@ -258,7 +249,7 @@ def test_the_key_set_is_fetched_once_per_container_and_again_only_for_an_unknown
     for _ in range(3):
         assert verifier.verify(pool.id_token).sub == pool.sub
     assert fetched == [f"{pool.issuer}/.well-known/jwks.json"]
-    rotated = jwt.encode({"alg": "RS256", "kid": "next-key"}, {"iss": pool.issuer}, _moto_key())
+    rotated = jwt.encode({"alg": "RS256", "kid": "next-key"}, {"iss": pool.issuer}, motos_signing_key())
     for _ in range(3):
         with pytest.raises(InvalidTokenError, match="unknown key id"):
             verifier.verify(rotated)
