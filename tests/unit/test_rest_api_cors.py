@@ -13,8 +13,9 @@ import pytest
 from components.forward import ForwardOutputError, forward_output
 from components.rest_api import ApiRoute, LambdaProxy, RestApi, RestApiArgs, Throttle
 from components.rest_api_cors import ALLOWED_HEADERS, MAX_AGE_SECONDS
-from devtools.graph import StackGraph, stack_graph
-from devtools.program import STACKS, ProgramRun, RecordedResource, run_callable
+from devtools.graph import StackGraph
+from devtools.program import ProgramRun, RecordedResource, run_callable
+from tests.unit.conftest import READS_STACK_GRAPHS
 
 METHOD = "aws:apigateway/method:Method"
 INTEGRATION = "aws:apigateway/integration:Integration"
@@ -27,6 +28,8 @@ FUNCTION = "aws:lambda/function:Function"
 STAGE = "aws:apigateway/stage:Stage"
 DEPLOYMENT = "aws:apigateway/deployment:Deployment"
 ORIGIN_HEADER = "method.response.header.Access-Control-Allow-Origin"
+
+pytestmark = READS_STACK_GRAPHS
 
 
 def storefront_origin(run: ProgramRun) -> str:
@@ -112,16 +115,11 @@ def test_the_api_function_is_told_the_storefronts_origin_and_the_page_names_the_
     assert deployment.inputs["triggers"]["cors_origin"] == origin
 
 
-@pytest.fixture(scope="module")
-def graphs() -> dict[str, StackGraph]:
-    return {stack: stack_graph(stack) for stack in STACKS}
-
-
-def test_the_distribution_waits_for_nothing_that_waits_for_the_origin(graphs: dict[str, StackGraph]) -> None:
+def test_the_distribution_waits_for_nothing_that_waits_for_the_origin(stack_graphs: dict[str, StackGraph]) -> None:
     """The page names the API and the API names the page: a cycle among the resources would deadlock
     `pulumi up`. The distribution's dependencies, walked to the end, never lead back to it; the origin's
     readers (preflights, gateway responses, the API function, so the stage) do wait for it."""
-    for stack, graph in graphs.items():
+    for stack, graph in stack_graphs.items():
         nodes = {node.urn: node for node in graph.nodes.values()}
         [distribution] = [n for n in nodes.values() if n.typ == DISTRIBUTION]
         upstream = graph.waits_for(distribution.urn)

@@ -11,15 +11,18 @@ import pytest
 
 from components import QueuedConsumer
 from components.base import TransformResult
-from devtools.graph import Node, UrnRecorder, recording_urns, stack_graph
+from devtools.graph import Node, StackGraph, UrnRecorder, recording_urns
 from devtools.program import STACKS, run_callable
 from devtools.stateful_urns import STATEFUL_TYPES, load, unlisted, unresolved, updated
+from tests.unit.conftest import READS_STACK_GRAPHS
 from tests.unit.test_components import queued
+
+pytestmark = READS_STACK_GRAPHS
 
 
 @pytest.fixture(scope="module")
-def nodes() -> dict[str, list[Node]]:
-    return {stack: list(stack_graph(stack).nodes.values()) for stack in STACKS}
+def nodes(stack_graphs: dict[str, StackGraph]) -> dict[str, list[Node]]:
+    return {stack: list(graph.nodes.values()) for stack, graph in stack_graphs.items()}
 
 
 @pytest.mark.parametrize("stack", STACKS)
