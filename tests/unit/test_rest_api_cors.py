@@ -15,7 +15,6 @@ from components.rest_api import ApiRoute, LambdaProxy, RestApi, RestApiArgs, Thr
 from components.rest_api_cors import ALLOWED_HEADERS, MAX_AGE_SECONDS
 from devtools.graph import StackGraph
 from devtools.program import ProgramRun, RecordedResource, run_callable
-from tests.unit.conftest import READS_STACK_GRAPHS
 
 METHOD = "aws:apigateway/method:Method"
 INTEGRATION = "aws:apigateway/integration:Integration"
@@ -28,8 +27,6 @@ FUNCTION = "aws:lambda/function:Function"
 STAGE = "aws:apigateway/stage:Stage"
 DEPLOYMENT = "aws:apigateway/deployment:Deployment"
 ORIGIN_HEADER = "method.response.header.Access-Control-Allow-Origin"
-
-pytestmark = READS_STACK_GRAPHS
 
 
 def storefront_origin(run: ProgramRun) -> str:
@@ -129,8 +126,7 @@ def test_the_distribution_waits_for_nothing_that_waits_for_the_origin(stack_grap
         readers = [
             n
             for n in nodes.values()
-            if n.typ in (STAGE, GATEWAY_RESPONSE, FUNCTION)
-            or (n.typ == INTEGRATION_RESPONSE and "options" in n.name)
+            if n.typ in (STAGE, GATEWAY_RESPONSE, FUNCTION) or (n.typ == INTEGRATION_RESPONSE and "options" in n.name)
         ]
         waiting = {n.name for n in readers if distribution.urn in graph.waits_for(n.urn)}
         assert {"orders-api-stage", "orders-api-fn"} <= waiting, stack

@@ -14,10 +14,7 @@ from components.base import TransformResult
 from devtools.graph import Node, StackGraph, UrnRecorder, recording_urns
 from devtools.program import STACKS, run_callable
 from devtools.stateful_urns import STATEFUL_TYPES, load, unlisted, unresolved, updated
-from tests.unit.conftest import READS_STACK_GRAPHS
 from tests.unit.test_components import queued
-
-pytestmark = READS_STACK_GRAPHS
 
 
 @pytest.fixture(scope="module")
