@@ -154,9 +154,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from localcloud import request_signing  # noqa: PLC0415 (imported on use: see the note at the imports)
 
     request_signing.install()
-    # moto's requests registrations are made only when something uses them (``localcloud.moto_start``: ~2.4 ms
+    # moto's requests registrations are made only when something uses them (``tests.handlers.moto_start``: ~2.4 ms
     # of each start, and most tests make no requests call); moto's own start is put back after the test.
-    from localcloud import moto_start  # noqa: PLC0415 (imported on use: see the note at the imports)
+    from tests.handlers import moto_start  # noqa: PLC0415 (imported on use: see the note at the imports)
 
     moto_start.install()
     try:

@@ -18,9 +18,10 @@ from moto import mock_aws
 from moto.core.exceptions import JsonRESTError
 from moto.events.models import EventsBackend
 
-from localcloud import moto_start, stepfunctions, stepfunctions_patches
+from localcloud import stepfunctions, stepfunctions_patches
 from localcloud.clock import Clock
 from services.fulfillment_workflow import Backoff, Resources, definition
+from tests.handlers import moto_start
 from tests.handlers.builders import envelope, sqs_event
 from tests.handlers.conftest import FakeLambdaContext, set_up_clients
 

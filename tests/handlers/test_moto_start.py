@@ -1,4 +1,4 @@
-"""moto's ``requests`` registrations made on first use (localcloud/moto_start.py, installed by the handler tests'
+"""moto's ``requests`` registrations made on first use (tests/handlers/moto_start.py, installed by the handler tests'
 ``aws`` fixture): the same responses moto's own start registers, in the same order, answering ``requests`` as
 moto's do."""
 
@@ -16,7 +16,7 @@ from moto.core import models
 from moto.core.custom_responses_mock import reset_responses_mock
 from responses import CallList
 
-from localcloud import moto_start
+from tests.handlers import moto_start
 from tests.handlers.shop_state import REGION
 
 
