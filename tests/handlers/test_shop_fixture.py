@@ -5,7 +5,6 @@ table (``put_created_table``), once DynamoDB holds a table in the test's moto.""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import time
@@ -18,7 +17,7 @@ from localcloud import moto_snapshot
 from tests.handlers import shop_state
 from tests.handlers.conftest import ShopTables, set_up_clients
 from tests.handlers.shop_state import BUS, REGION, TABLES, ShopResources, create_shop_resources, shop_resources
-from tests.localcloud.moto_state import differences, leaf_differences, moto_state
+from tests.localcloud.moto_state import a_time_within, differences, leaf_differences, moto_state
 
 
 def _counting(patch: pytest.MonkeyPatch) -> list[object]:
@@ -89,7 +88,7 @@ def test_the_shop_put_back_differs_from_a_new_creation_only_in_creation_times_an
     unexplained = [
         (where, left, right)
         for where, left, right in found
-        if not (_a_time(left, shops["window"]) and _a_time(right, shops["window"]))
+        if not (a_time_within(left, shops["window"]) and a_time_within(right, shops["window"]))
         and not _the_same_but_for_random_ids(left, right)
         and not where.startswith("moto's random source/")
     ]
@@ -173,7 +172,7 @@ def test_moto_with_tables_put_in_differs_from_their_creation_only_in_times_and_t
     unexplained = [
         (where, left, right)
         for where, left, right in found
-        if not (_a_time(left, tables["window"]) and _a_time(right, tables["window"]))
+        if not (a_time_within(left, tables["window"]) and a_time_within(right, tables["window"]))
         and not _the_same_but_for_random_ids(left, right)
         and not where.startswith("moto's random source/")
     ]
@@ -203,18 +202,3 @@ def _the_same_but_for_random_ids(left: Any, right: Any) -> bool:
         and bool(_UUID.search(left))
         and _UUID.sub("<uuid>", left) == _UUID.sub("<uuid>", right)
     )
-
-
-def _a_time(value: Any, window: tuple[float, float]) -> bool:
-    """Whether ``value`` is a time inside ``window``: a datetime, epoch seconds or milliseconds, or ISO text."""
-    start, end = window
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.replace("000Z", "Z"))
-        except ValueError:
-            return False
-    if isinstance(value, dt.datetime):
-        return start <= (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).timestamp() <= end
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return start <= value <= end or start * 1000 <= value <= end * 1000
-    return False

@@ -172,3 +172,18 @@ def _leaves(where: str, left: Any, right: Any) -> Iterator[tuple[str, Any, Any]]
             yield from _leaves(f"{where}/{index}", a, b)
         return
     yield where, left, right
+
+
+def a_time_within(value: Any, window: tuple[float, float]) -> bool:
+    """Whether ``value`` is a time inside ``window``: a datetime, epoch seconds or milliseconds, or ISO text."""
+    start, end = window
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("000Z", "Z"))
+        except ValueError:
+            return False
+    if isinstance(value, dt.datetime):
+        return start <= (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).timestamp() <= end
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return start <= value <= end or start * 1000 <= value <= end * 1000
+    return False

@@ -5,7 +5,6 @@ clock's times; each boot gets its own copy; what cannot be copied falls back to 
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 import uuid
@@ -23,7 +22,7 @@ from localcloud import deploy_cache, moto_snapshot
 from localcloud.cloud import LocalCloud
 from localcloud.provision import MotoMocks
 from localcloud.trace import Trace
-from tests.localcloud.moto_state import differences, leaf_differences, moto_state
+from tests.localcloud.moto_state import a_time_within, differences, leaf_differences, moto_state
 
 STACK = "dev"
 REGION = "eu-west-1"
@@ -101,26 +100,11 @@ def test_the_state_put_back_differs_from_a_fresh_replay_only_in_times_and_unseed
         (where, left, right)
         for where, left, right in found
         if not (left is None or right is None) or "[us-east-1]" not in where
-        if not (_a_time(left, states["window"]) and _a_time(right, states["window"]))
+        if not (a_time_within(left, states["window"]) and a_time_within(right, states["window"]))
         and not (_a_uuid(left) and _a_uuid(right))
         and not (isinstance(left, bytes) and isinstance(right, bytes) and len(left) == len(right) == 32)
     ]
     assert not unexplained, unexplained[:5]
-
-
-def _a_time(value: Any, window: tuple[float, float]) -> bool:
-    """Whether ``value`` is a time inside ``window``: a datetime, epoch seconds or milliseconds, or ISO text."""
-    start, end = window
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.replace("000Z", "Z"))
-        except ValueError:
-            return False
-    if isinstance(value, dt.datetime):
-        return start <= (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).timestamp() <= end
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return start <= value <= end or start * 1000 <= value <= end * 1000
-    return False
 
 
 def _a_uuid(value: Any) -> bool:
