@@ -85,13 +85,7 @@ def test_the_shop_put_back_differs_from_a_new_creation_only_in_creation_times_an
     assert names_again == names, "the same names and ARNs"
     found = leaf_differences(put_back, created_again)
     assert found, "the creation times differ, so the comparison sees them"
-    unexplained = [
-        (where, left, right)
-        for where, left, right in found
-        if not (a_time_within(left, shops["window"]) and a_time_within(right, shops["window"]))
-        and not _the_same_but_for_random_ids(left, right)
-        and not where.startswith("moto's random source/")
-    ]
+    unexplained = _not_times_nor_random_ids(found, shops["window"])
     assert not unexplained, unexplained[:5]
 
 
@@ -169,13 +163,7 @@ def test_moto_with_tables_put_in_differs_from_their_creation_only_in_times_and_t
 ) -> None:
     found = leaf_differences(tables["created"], tables["put"])
     assert found, "the first table was created anew, so its times differ"
-    unexplained = [
-        (where, left, right)
-        for where, left, right in found
-        if not (a_time_within(left, tables["window"]) and a_time_within(right, tables["window"]))
-        and not _the_same_but_for_random_ids(left, right)
-        and not where.startswith("moto's random source/")
-    ]
+    unexplained = _not_times_nor_random_ids(found, tables["window"])
     assert not unexplained, unexplained[:5]
 
 
@@ -189,6 +177,20 @@ def test_each_test_gets_tables_of_its_own(restores: list[object]) -> None:
             assert clients.dynamodb.scan(TableName=inventory)["Items"] == [], "empty in every test"
             catalog.put_item(Item={"sku": "left-behind"})
             clients.dynamodb.put_item(TableName=inventory, Item={"sku": {"S": "left-behind"}})
+
+
+def _not_times_nor_random_ids(
+    found: list[tuple[str, Any, Any]], window: tuple[float, float]
+) -> list[tuple[str, Any, Any]]:
+    """The differences that are neither two times inside ``window``, nor the same but for moto's random ids, nor
+    moto's random source itself."""
+    return [
+        (where, left, right)
+        for where, left, right in found
+        if not (a_time_within(left, window) and a_time_within(right, window))
+        and not _the_same_but_for_random_ids(left, right)
+        and not where.startswith("moto's random source/")
+    ]
 
 
 #: A UUID moto draws from its random source (the subscription's ARN ends in one).
