@@ -10,7 +10,7 @@ import pytest
 from devtools import cost
 from devtools.cost_model import RunRecord, Usage, per_run
 from devtools.cost_units import global_indexes, index_write_units
-from devtools.program import ProgramRun, run_program
+from devtools.program import ProgramRun
 from localcloud.demo import run_mix
 from localcloud.metering import LOCAL_CLOUD, STATES, Meter
 
@@ -22,10 +22,10 @@ HAPPY_PATH_TRANSITIONS = 11
 
 
 @pytest.fixture(scope="module")
-def dev_program() -> ProgramRun:
-    """What the dev stack's program declares: evaluated once for the module (0.5 CPU-s an evaluation), read by
-    the cost model and by the index count, which change nothing in it."""
-    return run_program("dev")
+def dev_program(runs: dict[str, ProgramRun]) -> ProgramRun:
+    """What the dev stack's program declares: the session's run (tests/conftest.py), read by the cost model and
+    by the index count, which change nothing in it."""
+    return runs["dev"]
 
 
 @pytest.fixture(scope="module")
