@@ -158,12 +158,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # of each start, and most tests make no requests call); moto's own start is put back after the test.
     from tests.handlers import moto_start  # noqa: PLC0415 (imported on use: see the note at the imports)
 
-    moto_start.install()
     try:
-        with mock_aws():
+        with moto_start.installed(), mock_aws():
             yield
     finally:
-        moto_start.uninstall()
         request_signing.uninstall()
 
 

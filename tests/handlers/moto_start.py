@@ -17,11 +17,13 @@ with moto's own, response by response, and answers a ``requests`` call through t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
 import re
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import responses
@@ -118,3 +120,13 @@ def uninstall() -> None:
     with _install_lock:
         if _moto_enable_patching:
             models.MockAWS._enable_patching = _moto_enable_patching.pop()  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def installed() -> Iterator[None]:
+    """moto's registrations made on first use for the block's moto starts; moto's own start put back after it."""
+    install()
+    try:
+        yield
+    finally:
+        uninstall()

@@ -123,8 +123,8 @@ def machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Machine]:
     monkeypatch.setenv("SHIPMENTS_TABLE", "shipments")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
-    moto_start.install()  # as the aws fixture does (conftest.py)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    # moto's requests registrations made on first use, as in the aws fixture (conftest.py)
+    with moto_start.installed(), mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         clients = set_up_clients()
         dynamodb = clients.dynamodb
         for table, key in (("customers", "customerId"), ("shipments", "orderId")):
@@ -157,7 +157,6 @@ def machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Machine]:
         consumer.clients.cache_clear()
         yield Machine(sfn, dynamodb, sqs, arn, url, waits_url, clock, consumer)
         consumer.clients.cache_clear()
-    moto_start.uninstall()
     stepfunctions.use_clock(None)
     clock.stop()
 

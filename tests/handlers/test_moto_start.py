@@ -29,9 +29,8 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def installed() -> Iterator[None]:
-    moto_start.install()
-    yield
-    moto_start.uninstall()
+    with moto_start.installed():
+        yield
 
 
 def _described(response: Any) -> tuple[Any, ...]:
