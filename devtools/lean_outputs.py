@@ -56,10 +56,10 @@ def _warn_unchecked(installed: str) -> None:
     )
 
 
-def applies(installed: str | None = None) -> bool:
+def applies() -> bool:
     """Whether the lean replacements were checked against the installed SDK (else the SDK's own code runs,
     and a warning, once per process and version, says so)."""
-    found = installed if installed is not None else _installed_pulumi()
+    found = _installed_pulumi()
     if found == PULUMI_VERSION:
         return True
     _warn_unchecked(found)
